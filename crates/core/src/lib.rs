@@ -1,0 +1,16 @@
+//! ffmcp-core: what every ffmcp server shares.
+//!
+//! Owns: the transports (hardened stdio, streamable HTTP with its guards), the
+//! server registry type the binary serves from, the tool-result conventions
+//! (structured output + short text, typed errors, panic containment) and
+//! logging. Deliberately absent: anything about one server's domain, and
+//! anything about MCP beyond the edge (domain code never sees rmcp types).
+
+pub mod limits;
+pub mod logging;
+pub mod server;
+pub mod tool;
+pub mod transport;
+
+pub use server::{ServerSpec, Servers};
+pub use tool::{Json, Render, ToolError};

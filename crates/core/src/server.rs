@@ -1,0 +1,109 @@
+//! The server registry: one [`ServerSpec`] per ffmcp server, served by name.
+//!
+//! A server crate exposes `pub fn spec() -> ServerSpec`; the binary lists the
+//! specs in one table and never matches on server names anywhere else.
+
+use std::{fmt, future::Future, pin::Pin};
+
+use rmcp::ServerHandler;
+
+use crate::transport::{
+    ServeError,
+    http::{HttpOptions, mcp_service},
+    stdio::StdioOptions,
+};
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// One servable MCP server: its name, a one-line summary, and how to build it.
+pub struct ServerSpec {
+    name: &'static str,
+    summary: &'static str,
+    runner: Box<dyn Runner>,
+}
+
+impl fmt::Debug for ServerSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerSpec")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl ServerSpec {
+    /// `make` builds a fresh server value: once for stdio, once per session
+    /// over HTTP.
+    pub fn new<S, F>(name: &'static str, summary: &'static str, make: F) -> Self
+    where
+        S: ServerHandler + Send + Sync + 'static,
+        F: Fn() -> S + Send + Sync + Clone + 'static,
+    {
+        Self {
+            name,
+            summary,
+            runner: Box::new(Factory(make)),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    pub fn summary(&self) -> &'static str {
+        self.summary
+    }
+
+    /// Serves this server on the process's stdin/stdout until EOF or a signal.
+    pub fn serve_stdio(&self, options: StdioOptions) -> BoxFuture<Result<(), ServeError>> {
+        self.runner.serve_stdio(options)
+    }
+
+    /// The streamable-HTTP MCP endpoint for this server (mounted by the caller).
+    pub fn http_endpoint(&self, options: &HttpOptions) -> axum::Router {
+        self.runner.http_endpoint(options)
+    }
+}
+
+trait Runner: Send + Sync {
+    fn serve_stdio(&self, options: StdioOptions) -> BoxFuture<Result<(), ServeError>>;
+    fn http_endpoint(&self, options: &HttpOptions) -> axum::Router;
+}
+
+struct Factory<F>(F);
+
+impl<S, F> Runner for Factory<F>
+where
+    S: ServerHandler + Send + Sync + 'static,
+    F: Fn() -> S + Send + Sync + Clone + 'static,
+{
+    fn serve_stdio(&self, options: StdioOptions) -> BoxFuture<Result<(), ServeError>> {
+        let server = (self.0)();
+        Box::pin(crate::transport::serve_stdio(server, options))
+    }
+
+    fn http_endpoint(&self, options: &HttpOptions) -> axum::Router {
+        mcp_service(self.0.clone(), options)
+    }
+}
+
+/// The table of servers the binary offers.
+#[derive(Debug, Default)]
+pub struct Servers(Vec<ServerSpec>);
+
+impl Servers {
+    pub fn new(specs: Vec<ServerSpec>) -> Self {
+        Self(specs)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&ServerSpec> {
+        self.0.iter().find(|s| s.name == name)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &ServerSpec> {
+        self.0.iter()
+    }
+
+    pub fn names(&self) -> Vec<&'static str> {
+        self.0.iter().map(|s| s.name).collect()
+    }
+}

@@ -1,0 +1,299 @@
+//! Command-line interface. Server subcommands are generated from the
+//! registry table, so adding a server never touches this file.
+
+use std::{io::Write, net::SocketAddr, path::PathBuf};
+
+use anyhow::{Context, bail};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use ffmcp_core::{
+    Servers,
+    transport::{
+        http::{self, HttpOptions},
+        stdio::{DEFAULT_MAX_FRAME_BYTES, StdioOptions},
+    },
+};
+
+/// Default address of `ffmcp serve`.
+const DEFAULT_SERVE_ADDR: &str = "127.0.0.1:8765";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ffmcp",
+    version,
+    about = "Production MCP servers. `ffmcp <server>` serves one over stdio; add --http ADDR for streamable HTTP.",
+    subcommand_required = true,
+    arg_required_else_help = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Fixed,
+}
+
+/// Subcommands that are not servers.
+#[derive(Debug, Subcommand)]
+enum Fixed {
+    /// Serve every server over streamable HTTP on one port, at /<server>/mcp.
+    Serve(ServeArgs),
+    /// List the available servers.
+    List,
+    /// Print client configuration.
+    #[command(subcommand)]
+    Config(ConfigTarget),
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigTarget {
+    /// A claude_desktop_config.json fragment for the given servers (all by default).
+    Claude {
+        /// Servers to include.
+        servers: Vec<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = DEFAULT_SERVE_ADDR)]
+    http: SocketAddr,
+    #[command(flatten)]
+    http_opts: HttpArgs,
+}
+
+/// Arguments of `ffmcp <server>`.
+#[derive(Debug, Args)]
+struct ServerArgs {
+    /// Serve over streamable HTTP at ADDR (path /mcp) instead of stdio.
+    #[arg(long, value_name = "ADDR")]
+    http: Option<SocketAddr>,
+    /// Largest accepted stdio frame (one JSON-RPC line), in bytes.
+    #[arg(long, env = "FF_MAX_FRAME_BYTES", default_value_t = DEFAULT_MAX_FRAME_BYTES)]
+    max_frame_bytes: usize,
+    #[command(flatten)]
+    http_opts: HttpArgs,
+}
+
+/// HTTP transport options.
+#[derive(Debug, Args)]
+struct HttpArgs {
+    /// File holding the bearer token clients must send (overrides FF_HTTP_TOKEN).
+    #[arg(long, value_name = "PATH")]
+    token_file: Option<PathBuf>,
+    /// Allow a non-loopback bind without a bearer token.
+    #[arg(long)]
+    insecure_no_auth: bool,
+    /// Also accept requests from this browser Origin (repeatable).
+    #[arg(long, value_name = "ORIGIN")]
+    allow_origin: Vec<String>,
+    /// Also accept this Host name (repeatable), e.g. the name behind a proxy.
+    #[arg(long, value_name = "HOST")]
+    allow_host: Vec<String>,
+    /// No sessions: every request stands alone (for several instances behind a load balancer).
+    #[arg(long)]
+    stateless: bool,
+    /// Largest accepted HTTP request body, in bytes.
+    #[arg(long, env = "FF_MAX_BODY_BYTES", default_value_t = http::DEFAULT_MAX_BODY_BYTES)]
+    max_body_bytes: usize,
+}
+
+/// What to do, resolved from the command line.
+#[derive(Debug)]
+pub enum Command {
+    Stdio {
+        server: String,
+        options: StdioOptions,
+    },
+    Http {
+        server: String,
+        options: HttpOptions,
+    },
+    ServeAll {
+        options: HttpOptions,
+    },
+    List,
+    ConfigClaude {
+        servers: Vec<String>,
+    },
+}
+
+/// Parses `std::env::args`, with one subcommand per registered server.
+pub fn parse(servers: &Servers) -> Result<Command, clap::Error> {
+    let mut command = Cli::command();
+    for spec in servers.iter() {
+        let sub = clap::Command::new(spec.name()).about(spec.summary());
+        command = command.subcommand(ServerArgs::augment_args(sub));
+    }
+    let matches = command.try_get_matches()?;
+    if let Some((name, sub)) = matches.subcommand()
+        && servers.get(name).is_some()
+    {
+        let args = ServerArgs::from_arg_matches(sub)?;
+        let server = name.to_owned();
+        return Ok(match args.http {
+            Some(addr) => Command::Http {
+                server,
+                options: http_options(addr, args.http_opts).map_err(to_clap)?,
+            },
+            None => Command::Stdio {
+                server,
+                options: StdioOptions {
+                    max_frame_bytes: args.max_frame_bytes,
+                },
+            },
+        });
+    }
+    Ok(match Cli::from_arg_matches(&matches)?.command {
+        Fixed::Serve(args) => Command::ServeAll {
+            options: http_options(args.http, args.http_opts).map_err(to_clap)?,
+        },
+        Fixed::List => Command::List,
+        Fixed::Config(ConfigTarget::Claude { servers }) => Command::ConfigClaude { servers },
+    })
+}
+
+fn to_clap(err: anyhow::Error) -> clap::Error {
+    clap::Error::raw(
+        clap::error::ErrorKind::ValueValidation,
+        format!("{err:#}\n"),
+    )
+}
+
+fn http_options(bind: SocketAddr, args: HttpArgs) -> anyhow::Result<HttpOptions> {
+    let mut options = HttpOptions::new(bind);
+    options.token = match &args.token_file {
+        Some(path) => {
+            let token = std::fs::read_to_string(path)
+                .with_context(|| format!("reading --token-file {}", path.display()))?;
+            Some(token.trim().to_owned())
+        }
+        None => std::env::var("FF_HTTP_TOKEN")
+            .ok()
+            .filter(|t| !t.trim().is_empty()),
+    };
+    options.insecure_no_auth = args.insecure_no_auth;
+    options.allowed_origins = args.allow_origin;
+    options.allowed_hosts = args.allow_host;
+    options.stateless = args.stateless;
+    options.max_body_bytes = args.max_body_bytes;
+    Ok(options)
+}
+
+/// Runs a parsed command to completion.
+pub async fn run(command: Command, servers: &Servers) -> anyhow::Result<()> {
+    match command {
+        Command::Stdio { server, options } => {
+            let spec = servers.get(&server).context("unknown server")?;
+            tracing::info!(server = spec.name(), "serving on stdio");
+            spec.serve_stdio(options).await?;
+        }
+        Command::Http { server, options } => {
+            let spec = servers.get(&server).context("unknown server")?;
+            let endpoint = spec.http_endpoint(&options);
+            let name = spec.name();
+            http::serve(vec![("/mcp".to_owned(), endpoint)], options, |addr| {
+                announce(&format!("ffmcp {name}: MCP endpoint http://{addr}/mcp"));
+            })
+            .await?;
+        }
+        Command::ServeAll { options } => {
+            let endpoints = servers
+                .iter()
+                .map(|spec| {
+                    (
+                        format!("/{}/mcp", spec.name()),
+                        spec.http_endpoint(&options),
+                    )
+                })
+                .collect();
+            let token = options.token.is_some();
+            http::serve(endpoints, options, |addr| {
+                announce(&serve_banner(servers, addr, token));
+            })
+            .await?;
+        }
+        Command::List => {
+            let mut out = String::new();
+            for spec in servers.iter() {
+                out.push_str(&format!("{:<20} {}\n", spec.name(), spec.summary()));
+            }
+            write_stdout(&out)?;
+        }
+        Command::ConfigClaude { servers: names } => {
+            write_stdout(&claude_config(servers, &names)?)?;
+        }
+    }
+    Ok(())
+}
+
+/// The startup banner of `ffmcp serve`: endpoints and a Claude Desktop block.
+fn serve_banner(servers: &Servers, addr: SocketAddr, token: bool) -> String {
+    let mut text = format!(
+        "ffmcp serving {} servers on http://{addr}\n",
+        servers.names().len()
+    );
+    let mut entries = serde_json::Map::new();
+    for spec in servers.iter() {
+        let url = format!("http://{addr}/{}/mcp", spec.name());
+        text.push_str(&format!("  {:<20} {url}\n", spec.name()));
+        let mut args = vec!["-y".to_owned(), "mcp-remote".to_owned(), url];
+        if token {
+            args.extend([
+                "--header".to_owned(),
+                "Authorization: Bearer ${FF_HTTP_TOKEN}".to_owned(),
+            ]);
+        }
+        entries.insert(
+            spec.name().to_owned(),
+            serde_json::json!({ "command": "npx", "args": args }),
+        );
+    }
+    text.push_str("  health               ");
+    text.push_str(&format!("http://{addr}/healthz\n\n"));
+    text.push_str("Claude Desktop (claude_desktop_config.json), through the mcp-remote bridge:\n");
+    let block = serde_json::json!({ "mcpServers": entries });
+    text.push_str(&serde_json::to_string_pretty(&block).unwrap_or_default());
+    text.push('\n');
+    text
+}
+
+/// A `claude_desktop_config.json` fragment running this very binary on stdio.
+fn claude_config(servers: &Servers, names: &[String]) -> anyhow::Result<String> {
+    let exe = std::env::current_exe().context("finding the path of this ffmcp binary")?;
+    let exe = exe.canonicalize().unwrap_or(exe);
+    let selected: Vec<&str> = if names.is_empty() {
+        servers.names()
+    } else {
+        for name in names {
+            if servers.get(name).is_none() {
+                bail!(
+                    "unknown server '{name}'; available: {}",
+                    servers.names().join(", ")
+                );
+            }
+        }
+        names.iter().map(String::as_str).collect()
+    };
+    let mut entries = serde_json::Map::new();
+    for name in selected {
+        entries.insert(
+            name.to_owned(),
+            serde_json::json!({ "command": exe.to_string_lossy(), "args": [name] }),
+        );
+    }
+    let mut text = serde_json::to_string_pretty(&serde_json::json!({ "mcpServers": entries }))?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// Status lines for HTTP modes go to stderr (stdout may be a pipe).
+fn announce(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes());
+    let _ = err.write_all(b"\n");
+}
+
+/// Output of the informational commands (`list`, `config`).
+fn write_stdout(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
