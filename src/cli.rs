@@ -22,6 +22,7 @@ const DEFAULT_SERVE_ADDR: &str = "127.0.0.1:8765";
     version,
     about = "Production MCP servers. `ffmcp <server>` serves one over stdio; add --http ADDR for streamable HTTP.",
     subcommand_required = true,
+    propagate_version = true,
     arg_required_else_help = true
 )]
 struct Cli {
@@ -59,7 +60,7 @@ struct ServeArgs {
     http_opts: HttpArgs,
 }
 
-/// Arguments of `ffmcp <server>`.
+// Arguments of `ffmcp <server>` (subcommands built from the registry).
 #[derive(Debug, Args)]
 struct ServerArgs {
     /// Serve over streamable HTTP at ADDR (path /mcp) instead of stdio.
@@ -119,8 +120,10 @@ pub enum Command {
 pub fn parse(servers: &Servers) -> Result<Command, clap::Error> {
     let mut command = Cli::command();
     for spec in servers.iter() {
-        let sub = clap::Command::new(spec.name()).about(spec.summary());
-        command = command.subcommand(ServerArgs::augment_args(sub));
+        let sub = ServerArgs::augment_args(clap::Command::new(spec.name()))
+            .about(spec.summary())
+            .version(env!("CARGO_PKG_VERSION"));
+        command = command.subcommand(sub);
     }
     let matches = command.try_get_matches()?;
     if let Some((name, sub)) = matches.subcommand()

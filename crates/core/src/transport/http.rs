@@ -147,12 +147,13 @@ pub async fn serve(
     let app = app
         .layer(middleware::from_fn_with_state(guard_state, guard))
         .route("/healthz", get(|| async { "ok\n" }));
+    let signal = super::shutdown_signal();
     on_ready(local);
 
     let shutdown = options.shutdown.clone();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         tokio::select! {
-            () = super::shutdown_signal() => {}
+            () = signal => {}
             () = shutdown.cancelled() => {}
         }
         tracing::info!("shutting down; finishing in-flight requests");

@@ -6,7 +6,7 @@
 pub mod http;
 pub mod stdio;
 
-use rmcp::{ServerHandler, ServiceExt};
+use rmcp::{ServerHandler, ServiceExt, service::ServerInitializeError};
 use tokio_util::sync::CancellationToken;
 
 /// Why serving stopped abnormally. Clean ends (EOF, SIGINT, SIGTERM) are `Ok`.
@@ -30,11 +30,18 @@ pub async fn serve_stdio<S: ServerHandler>(
     let out = stdio::protect_stdout();
     let transport = stdio::StdioTransport::stdio(out, options);
     let shutdown = CancellationToken::new();
+    // One signal listener for the whole session: a signal that lands between
+    // the handshake and the service loop must not be lost.
+    let signal = shutdown_signal();
+    tokio::pin!(signal);
     let running = tokio::select! {
-        started = server.serve_with_ct(transport, shutdown.clone()) => {
-            started.map_err(|err| ServeError::Initialize(err.to_string()))?
-        }
-        () = shutdown_signal() => return Ok(()),
+        started = server.serve_with_ct(transport, shutdown.clone()) => match started {
+            Ok(running) => running,
+            // The client went away before (or during) the handshake: a clean end.
+            Err(ServerInitializeError::ConnectionClosed(_)) => return Ok(()),
+            Err(err) => return Err(ServeError::Initialize(err.to_string())),
+        },
+        () = &mut signal => return Ok(()),
     };
     tokio::select! {
         ended = running.waiting() => {
@@ -42,7 +49,7 @@ pub async fn serve_stdio<S: ServerHandler>(
                 tracing::debug!(%err, "service loop ended with an error");
             }
         }
-        () = shutdown_signal() => {
+        () = &mut signal => {
             tracing::info!("signal received; stopping");
             shutdown.cancel();
         }
@@ -51,24 +58,33 @@ pub async fn serve_stdio<S: ServerHandler>(
 }
 
 /// Resolves on SIGINT or SIGTERM (Ctrl-C elsewhere).
-pub async fn shutdown_signal() {
+///
+/// The handlers are installed when this function is called, not when the
+/// future is first polled, so a signal that arrives at any point after the
+/// call is seen (call it before answering anything).
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut int)) = (
+        let handlers = (
             signal(SignalKind::terminate()),
             signal(SignalKind::interrupt()),
-        ) else {
-            tracing::warn!("could not install signal handlers");
-            return std::future::pending().await;
-        };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
+        );
+        async move {
+            let (Ok(mut term), Ok(mut int)) = handlers else {
+                tracing::warn!("could not install signal handlers");
+                return std::future::pending().await;
+            };
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async move {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

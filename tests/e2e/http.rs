@@ -1,0 +1,190 @@
+//! Streamable HTTP: rmcp's client end to end, and the guards with raw requests.
+
+use reqwest::StatusCode;
+use rustix::process::Signal;
+use serde_json::json;
+
+use super::support::{HttpProc, Proc, call, http_client, initialize_request, text_of};
+
+const TOKEN: &str = "e2e-token-0123456789abcdef";
+
+async fn post_initialize(url: &str, headers: &[(&str, &str)]) -> (StatusCode, String) {
+    let mut request = reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(initialize_request(1).to_string());
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let response = request.send().await.expect("request sent");
+    let status = response.status();
+    (status, response.text().await.unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rmcp_client_lists_and_calls_over_http() {
+    let server = HttpProc::spawn(&["transform", "--http", "127.0.0.1:0"], &[]);
+    let client = http_client(&format!("{}/mcp", server.base), None).await;
+    let tools = client.list_all_tools().await.expect("tools/list");
+    assert!(tools.iter().any(|t| t.name == "text_stats"));
+    let result = call(&client, "text_stats", json!({"text": "one two three"})).await;
+    assert_ne!(result.is_error, Some(true), "{}", text_of(&result));
+    assert_eq!(
+        result.structured_content.as_ref().expect("structured")["words"],
+        3
+    );
+    client.cancel().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stateless_mode_serves_without_sessions() {
+    let server = HttpProc::spawn(&["transform", "--http", "127.0.0.1:0", "--stateless"], &[]);
+    let url = format!("{}/mcp", server.base);
+    let (status, _) = post_initialize(&url, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let client = http_client(&url, None).await;
+    let result = call(&client, "text_stats", json!({"text": "a b"})).await;
+    assert_eq!(
+        result.structured_content.as_ref().expect("structured")["words"],
+        2
+    );
+    client.cancel().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_mounts_every_server_under_its_name() {
+    let server = HttpProc::spawn(&["serve", "--http", "127.0.0.1:0"], &[]);
+    server.proc.wait_stderr("\"mcpServers\"");
+    let client = http_client(&format!("{}/transform/mcp", server.base), None).await;
+    let result = call(&client, "text_stats", json!({"text": "x"})).await;
+    assert_ne!(result.is_error, Some(true));
+    client.cancel().await.expect("close");
+    let (status, _) = post_initialize(&format!("{}/nope/mcp", server.base), &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn foreign_origin_is_forbidden_and_loopback_origin_allowed() {
+    let server = HttpProc::spawn(
+        &[
+            "transform",
+            "--http",
+            "127.0.0.1:0",
+            "--allow-origin",
+            "https://app.example.com",
+        ],
+        &[],
+    );
+    let url = format!("{}/mcp", server.base);
+    let (status, body) = post_initialize(&url, &[("origin", "https://evil.example")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        body.contains("--allow-origin"),
+        "says how to allow it: {body}"
+    );
+    for allowed in ["http://localhost:5173", "https://app.example.com"] {
+        let (status, _) = post_initialize(&url, &[("origin", allowed)]).await;
+        assert_eq!(status, StatusCode::OK, "{allowed}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn foreign_host_is_forbidden() {
+    let server = HttpProc::spawn(&["transform", "--http", "127.0.0.1:0"], &[]);
+    let url = format!("{}/mcp", server.base);
+    let (status, body) = post_initialize(&url, &[("host", "attacker.example")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(body.contains("attacker.example"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn healthz_answers_without_auth() {
+    let server = HttpProc::spawn(
+        &["transform", "--http", "127.0.0.1:0"],
+        &[("FF_HTTP_TOKEN", TOKEN)],
+    );
+    let response = reqwest::get(format!("{}/healthz", server.base))
+        .await
+        .expect("healthz");
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn oversized_body_is_rejected() {
+    let server = HttpProc::spawn(
+        &[
+            "transform",
+            "--http",
+            "127.0.0.1:0",
+            "--max-body-bytes",
+            "2048",
+        ],
+        &[],
+    );
+    let body =
+        json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"pad":"x".repeat(10_000)}});
+    let response = reqwest::Client::new()
+        .post(format!("{}/mcp", server.base))
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[test]
+fn non_loopback_bind_without_token_refuses_to_start() {
+    let mut proc = Proc::spawn(&["transform", "--http", "0.0.0.0:0"], &[]);
+    let line = proc.wait_stderr("refusing");
+    assert!(line.contains("FF_HTTP_TOKEN"), "{line}");
+    assert_eq!(proc.wait_exit(), Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn non_loopback_bind_requires_the_token() {
+    let server = HttpProc::spawn(
+        &["transform", "--http", "0.0.0.0:0"],
+        &[("FF_HTTP_TOKEN", TOKEN)],
+    );
+    let url = format!("http://127.0.0.1:{}/mcp", server.port());
+    let (status, body) = post_initialize(&url, &[]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let (status, _) =
+        post_initialize(&url, &[("authorization", "Bearer wrong-token-0123456789")]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let bearer = format!("Bearer {TOKEN}");
+    let (status, _) = post_initialize(&url, &[("authorization", &bearer)]).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let client = http_client(&url, Some(TOKEN)).await;
+    let result = call(&client, "text_stats", json!({"text": "authorised"})).await;
+    assert_ne!(result.is_error, Some(true));
+    client.cancel().await.expect("close");
+}
+
+#[test]
+fn token_file_is_read_and_short_tokens_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("token");
+    std::fs::write(&path, "short\n").expect("write token");
+    let path = path.to_str().expect("utf-8 path");
+    let mut proc = Proc::spawn(
+        &["transform", "--http", "127.0.0.1:0", "--token-file", path],
+        &[],
+    );
+    proc.wait_stderr("shorter than 16");
+    assert_eq!(proc.wait_exit(), Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_shuts_down_gracefully() {
+    let mut server = HttpProc::spawn(&["transform", "--http", "127.0.0.1:0"], &[]);
+    let client = http_client(&format!("{}/mcp", server.base), None).await;
+    call(&client, "text_stats", json!({"text": "x"})).await;
+    server.proc.signal(Signal::TERM);
+    assert_eq!(server.proc.wait_exit(), Some(0));
+    drop(client);
+}

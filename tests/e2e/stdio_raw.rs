@@ -1,0 +1,144 @@
+//! stdio framing guarantees, checked with raw bytes on the pipe.
+
+use rustix::process::Signal;
+use serde_json::json;
+
+use super::support::{Proc, raw_stdio};
+
+fn ping(id: u64) -> serde_json::Value {
+    json!({"jsonrpc": "2.0", "id": id, "method": "ping"})
+}
+
+#[test]
+fn oversize_frame_gets_an_error_and_the_server_keeps_serving() {
+    let mut proc = raw_stdio(&["transform", "--max-frame-bytes", "4096"]);
+    let huge = format!(
+        "{{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{{\"name\":\"text_stats\",\"arguments\":{{\"text\":\"{}\"}}}}}}\n",
+        "x".repeat(100_000)
+    );
+    proc.send_raw(huge.as_bytes());
+    let err = proc.recv();
+    assert_eq!(err["error"]["code"], -32600, "{err}");
+    let message = err["error"]["message"].as_str().expect("message");
+    assert!(message.contains("4096"), "names the limit: {message}");
+    assert!(
+        message.contains("--max-frame-bytes"),
+        "says how to raise it: {message}"
+    );
+    assert_eq!(err["error"]["data"]["maxFrameBytes"], 4096);
+
+    proc.send(&ping(3));
+    let pong = proc.recv();
+    assert_eq!(pong["id"], 3, "{pong}");
+    assert!(pong["result"].is_object(), "{pong}");
+}
+
+#[test]
+fn default_frame_limit_is_four_mebibytes() {
+    let mut proc = raw_stdio(&["transform"]);
+    let mut line = vec![b' '; 4 * 1024 * 1024 + 10];
+    line.push(b'\n');
+    proc.send_raw(&line);
+    let err = proc.recv();
+    assert_eq!(
+        err["error"]["data"]["maxFrameBytes"],
+        4 * 1024 * 1024,
+        "{err}"
+    );
+}
+
+#[test]
+fn malformed_json_gets_parse_error_then_good_request_works() {
+    let mut proc = raw_stdio(&["transform"]);
+    proc.send_raw(b"{\"jsonrpc\": \"2.0\", \"id\": 9, \"method\": \n");
+    let err = proc.recv();
+    assert_eq!(err["error"]["code"], -32700, "{err}");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("not valid JSON")
+    );
+
+    proc.send(&json!({"jsonrpc":"2.0","id":10,"method":"tools/list"}));
+    let list = proc.recv();
+    assert_eq!(list["id"], 10);
+    assert!(
+        list["result"]["tools"]
+            .as_array()
+            .is_some_and(|t| !t.is_empty()),
+        "{list}"
+    );
+}
+
+#[test]
+fn invalid_utf8_gets_parse_error_then_good_request_works() {
+    let mut proc = raw_stdio(&["transform"]);
+    proc.send_raw(b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\xff\xfe\"}\n");
+    let err = proc.recv();
+    assert_eq!(err["error"]["code"], -32700, "{err}");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("UTF-8")
+    );
+    proc.send(&ping(2));
+    assert_eq!(proc.recv()["id"], 2);
+}
+
+#[test]
+fn json_that_is_not_a_request_gets_invalid_request_with_its_id() {
+    let mut proc = raw_stdio(&["transform"]);
+    proc.send(&json!({"jsonrpc": "2.0", "id": 77, "method": 5}));
+    let err = proc.recv();
+    assert_eq!(err["error"]["code"], -32600, "{err}");
+    assert_eq!(err["id"], 77);
+    proc.send(&ping(78));
+    assert_eq!(proc.recv()["id"], 78);
+}
+
+#[test]
+fn stdout_carries_only_protocol_frames_even_with_debug_logging() {
+    let mut proc = Proc::spawn(&["transform"], &[("FF_LOG", "trace")]);
+    proc.send(&super::support::initialize_request(1));
+    proc.send(&json!({"jsonrpc":"2.0","method":"notifications/initialized"}));
+    proc.send(&json!({"jsonrpc":"2.0","id":2,"method":"tools/list"}));
+    proc.send(&json!({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"text_stats","arguments":{"text":"a b c"}}}));
+    // `recv` panics on any stdout line that is not JSON.
+    let mut ids: Vec<_> = (0..3).map(|_| proc.recv()["id"].as_u64()).collect();
+    ids.sort();
+    assert_eq!(ids, [Some(1), Some(2), Some(3)]);
+    proc.stdin = None; // EOF
+    assert_eq!(proc.wait_exit(), Some(0));
+    let stdout = proc.stdout.take().expect("stdout");
+    for line in stdout.try_iter() {
+        serde_json::from_str::<serde_json::Value>(&line)
+            .unwrap_or_else(|e| panic!("non-protocol line on stdout ({e}): {line}"));
+    }
+    // Trace logging happened, on stderr.
+    assert!(proc.stderr.try_iter().count() > 0, "logs go to stderr");
+}
+
+#[test]
+fn eof_exits_cleanly() {
+    let mut proc = raw_stdio(&["transform"]);
+    proc.stdin = None;
+    assert_eq!(proc.wait_exit(), Some(0));
+}
+
+#[test]
+fn eof_before_any_request_exits_cleanly() {
+    let mut proc = Proc::spawn(&["transform"], &[]);
+    proc.stdin = None;
+    assert_eq!(proc.wait_exit(), Some(0));
+}
+
+#[test]
+fn sigterm_and_sigint_exit_cleanly() {
+    for signal in [Signal::TERM, Signal::INT] {
+        let mut proc = raw_stdio(&["transform"]);
+        proc.signal(signal);
+        assert_eq!(proc.wait_exit(), Some(0), "{signal:?}");
+    }
+}
