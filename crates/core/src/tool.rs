@@ -121,6 +121,20 @@ pub async fn call_tool<S: Send + Sync + 'static>(
     context: RequestContext<RoleServer>,
 ) -> Result<CallToolResponse, ErrorData> {
     let name = request.name.clone();
+    if router.get(&name).is_none() {
+        let known: Vec<String> = router
+            .list_all()
+            .into_iter()
+            .map(|t| t.name.into_owned())
+            .collect();
+        return Err(ErrorData::invalid_params(
+            format!(
+                "unknown tool '{name}'; this server offers: {}",
+                known.join(", ")
+            ),
+            None,
+        ));
+    }
     let call = router.call(ToolCallContext::new(server, request, context));
     match AssertUnwindSafe(call).catch_unwind().await {
         Ok(result) => result,
