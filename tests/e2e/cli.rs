@@ -44,7 +44,7 @@ fn config_claude_rejects_unknown_servers_and_lists_known_ones() {
 
 #[test]
 fn version_and_help_everywhere() {
-    let version = format!("{}", env!("CARGO_PKG_VERSION"));
+    let version = env!("CARGO_PKG_VERSION");
     for args in [
         &["--version"][..],
         &["transform", "--version"],
@@ -52,7 +52,7 @@ fn version_and_help_everywhere() {
     ] {
         let (code, out, _) = run(args);
         assert_eq!(code, 0, "{args:?}");
-        assert!(out.contains(&version), "{args:?}: {out}");
+        assert!(out.contains(version), "{args:?}: {out}");
     }
     for args in [
         &["--help"][..],

@@ -200,13 +200,13 @@ impl Guard {
         }
     }
 
-    fn check(&self, headers: &HeaderMap, uri: &Uri) -> Result<(), Response> {
+    fn check(&self, headers: &HeaderMap, uri: &Uri) -> Result<(), Rejection> {
         self.check_host(headers, uri)?;
         self.check_origin(headers)?;
         self.check_token(headers)
     }
 
-    fn check_host(&self, headers: &HeaderMap, uri: &Uri) -> Result<(), Response> {
+    fn check_host(&self, headers: &HeaderMap, uri: &Uri) -> Result<(), Rejection> {
         let host = match headers.get(header::HOST) {
             Some(value) => value.to_str().ok().map(str::to_owned),
             None => uri.authority().map(|a| a.as_str().to_owned()),
@@ -218,7 +218,7 @@ impl Guard {
             ));
         };
         let name = host_name(&host);
-        if self.hosts.iter().any(|allowed| *allowed == name) {
+        if self.hosts.contains(&name) {
             Ok(())
         } else {
             Err(reject(
@@ -231,7 +231,7 @@ impl Guard {
         }
     }
 
-    fn check_origin(&self, headers: &HeaderMap) -> Result<(), Response> {
+    fn check_origin(&self, headers: &HeaderMap) -> Result<(), Rejection> {
         let Some(origin) = headers.get(header::ORIGIN) else {
             return Ok(());
         };
@@ -240,7 +240,7 @@ impl Guard {
             .unwrap_or("")
             .trim_end_matches('/')
             .to_ascii_lowercase();
-        if is_loopback_origin(&origin) || self.origins.iter().any(|o| *o == origin) {
+        if is_loopback_origin(&origin) || self.origins.contains(&origin) {
             return Ok(());
         }
         Err(reject(
@@ -252,7 +252,7 @@ impl Guard {
         ))
     }
 
-    fn check_token(&self, headers: &HeaderMap) -> Result<(), Response> {
+    fn check_token(&self, headers: &HeaderMap) -> Result<(), Rejection> {
         let Some(expected) = &self.token else {
             return Ok(());
         };
@@ -280,22 +280,40 @@ impl Guard {
 async fn guard(State(policy): State<Arc<Guard>>, request: Request, next: Next) -> Response {
     match policy.check(request.headers(), request.uri()) {
         Ok(()) => next.run(request).await,
-        Err(response) => response,
+        Err(rejection) => rejection.into_response(),
     }
 }
 
-fn reject(status: StatusCode, message: &str) -> Response {
-    tracing::warn!(%status, message, "rejected HTTP request");
-    (status, format!("{message}\n")).into_response()
+/// Why a request was turned away, as the client will read it.
+#[derive(Debug)]
+struct Rejection {
+    status: StatusCode,
+    message: String,
 }
 
-fn unauthorized(message: &str) -> Response {
-    let mut response = reject(StatusCode::UNAUTHORIZED, message);
-    response.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        header::HeaderValue::from_static("Bearer"),
-    );
-    response
+fn reject(status: StatusCode, message: &str) -> Rejection {
+    Rejection {
+        status,
+        message: message.to_owned(),
+    }
+}
+
+fn unauthorized(message: &str) -> Rejection {
+    reject(StatusCode::UNAUTHORIZED, message)
+}
+
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        tracing::warn!(status = %self.status, message = %self.message, "rejected HTTP request");
+        let mut response = (self.status, format!("{}\n", self.message)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
+    }
 }
 
 /// `host[:port]` (or `[v6]:port`) to the lower-case host alone.
@@ -345,8 +363,8 @@ mod tests {
         map
     }
 
-    fn status(result: Result<(), Response>) -> Option<StatusCode> {
-        result.err().map(|r| r.status())
+    fn status(result: Result<(), Rejection>) -> Option<StatusCode> {
+        result.err().map(|r| r.status)
     }
 
     #[test]
