@@ -16,9 +16,106 @@ pub fn check_size(argument: &str, value: &str, max: usize) -> Result<(), ToolErr
     Ok(())
 }
 
+/// Deepest element nesting accepted in HTML input.
+///
+/// html5ever's tree builder does work proportional to the depth of the open
+/// element stack for every tag, so hostile input such as `<div>` × 100 000
+/// costs quadratic time (tens of seconds per 100 KB) and recursive
+/// consumers can overflow the stack. Real pages nest a few dozen levels.
+pub const MAX_HTML_DEPTH: usize = 1024;
+
+/// Refuses HTML whose element nesting is deeper than `max`.
+///
+/// A linear pre-scan of the tags, run before any parser sees the input. It
+/// is an estimate that errs toward counting deeper: end tags a parser would
+/// infer (`<p>`, `<li>`, …) are handled by not counting those elements, and
+/// void elements never nest.
+pub fn check_html_depth(argument: &str, html: &str, max: usize) -> Result<(), ToolError> {
+    let depth = html_depth(html);
+    if depth > max {
+        return Err(ToolError::invalid(format!(
+            "argument '{argument}' nests HTML elements about {depth} levels deep; the limit is {max}"
+        )));
+    }
+    Ok(())
+}
+
+/// Estimated maximum element nesting depth of `html`.
+pub fn html_depth(html: &str) -> usize {
+    const NOT_NESTING: &[&str] = &[
+        // void elements
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr", "param", "keygen", // elements whose end tag is usually implied
+        "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "rt", "rp", "thead",
+        "tbody", "tfoot", "colgroup", "caption",
+    ];
+    let bytes = html.as_bytes();
+    let (mut depth, mut max, mut i) = (0usize, 0usize, 0usize);
+    while let Some(offset) = bytes[i..].iter().position(|b| *b == b'<') {
+        i += offset + 1;
+        if bytes[i..].starts_with(b"!--") {
+            match html[i..].find("-->") {
+                Some(end) => i += end + 3,
+                None => break,
+            }
+            continue;
+        }
+        let closing = bytes.get(i) == Some(&b'/');
+        let start = if closing { i + 1 } else { i };
+        let len = bytes[start..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-')
+            .count();
+        if len == 0 {
+            continue;
+        }
+        let name = html[start..start + len].to_ascii_lowercase();
+        if NOT_NESTING.contains(&name.as_str()) {
+            continue;
+        }
+        let tag_end = bytes[start..]
+            .iter()
+            .position(|b| *b == b'>')
+            .map(|p| start + p);
+        let self_closing = tag_end.is_some_and(|e| e > 0 && bytes[e - 1] == b'/');
+        if closing {
+            depth = depth.saturating_sub(1);
+        } else if !self_closing {
+            depth += 1;
+            max = max.max(depth);
+        }
+    }
+    max
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn html_depth_estimates() {
+        let cases: &[(&str, usize)] = &[
+            ("", 0),
+            ("plain text < 3", 0),
+            ("<html><body><div><p>a<p>b</div></body></html>", 3),
+            ("<ul><li>a<li>b</ul><br><img src=x>", 1),
+            ("<div><!-- <div><div><div> --></div>", 1),
+            ("<svg><path/><path/></svg>", 1),
+            ("<DIV><Span>x</SPAN></div>", 2),
+        ];
+        for (html, depth) in cases {
+            assert_eq!(html_depth(html), *depth, "{html}");
+        }
+        let hostile = "<div>".repeat(100_000);
+        assert_eq!(html_depth(&hostile), 100_000);
+        let err = check_html_depth("html", &hostile, MAX_HTML_DEPTH).expect_err("too deep");
+        assert!(
+            err.message()
+                .contains("100000 levels deep; the limit is 1024"),
+            "{err}"
+        );
+        assert!(check_html_depth("html", "<div><b>ok</b></div>", MAX_HTML_DEPTH).is_ok());
+    }
 
     #[test]
     fn size_check_names_argument_and_limit() {

@@ -159,3 +159,21 @@ fn panic_message(panic: &(dyn Any + Send)) -> String {
         "panic with a non-text payload".to_owned()
     }
 }
+
+/// Inputs at least this large are processed off the async workers.
+const INLINE_WORK_BYTES: usize = 64 * 1024;
+
+/// Runs CPU-bound tool work on an input of `input_bytes`: inline when small
+/// (a thread hop would cost more than the work), on tokio's blocking pool
+/// when large, so big documents never stall the transport.
+pub async fn cpu_work<T: Send + 'static>(
+    input_bytes: usize,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ToolError> {
+    if input_bytes < INLINE_WORK_BYTES {
+        return Ok(work());
+    }
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|err| ToolError::internal(format!("background task failed: {err}")))
+}

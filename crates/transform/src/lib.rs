@@ -1,8 +1,11 @@
 //! ffmcp-transform: text and data transforms.
 //!
 //! Owns: the `transform` MCP server and its offline tools. Domain modules
-//! (`stats`, …) take and return plain Rust types; only `server` knows MCP.
+//! (`convert`, `html`, `markdown`, `stats`) take and return plain Rust types; only `server` knows MCP.
 
+pub mod convert;
+pub mod html;
+pub mod markdown;
 mod server;
 pub mod stats;
 
