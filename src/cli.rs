@@ -116,6 +116,13 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// Serves one client over stdin/stdout.
+    pub fn is_stdio(&self) -> bool {
+        matches!(self, Command::Stdio { .. })
+    }
+}
+
 /// Parses `std::env::args`, with one subcommand per registered server.
 pub fn parse(servers: &Servers) -> Result<Command, clap::Error> {
     let mut command = Cli::command();

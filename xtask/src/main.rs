@@ -1,5 +1,47 @@
-//! cargo xtask: project automation (ci, bench).
+//! cargo xtask: project automation.
+//!
+//! `cargo xtask bench protocol [--iterations N] [--warmup N]`: round-trip
+//! latency of a trivial tools/call over stdio and HTTP, cold start and idle
+//! memory, for ffmcp and for the Python SDK's FastMCP server side by side.
+//!
+//! xtask is, with `ffmcp_core::exec`, the only code that starts processes
+//! (cargo, python, the servers under test); it prints to stdout by design.
+#![allow(clippy::print_stdout, clippy::print_stderr, clippy::disallowed_methods)]
+
+mod bench;
+mod peer;
+
+use anyhow::{Context, bail};
 
 fn main() -> anyhow::Result<()> {
-    anyhow::bail!("usage: cargo xtask bench protocol")
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["bench", "protocol", rest @ ..] => bench::protocol(parse_options(rest)?),
+        _ => bail!(
+            "usage: cargo xtask bench protocol [--iterations N] [--warmup N]\n\
+             measures tools/call round-trips of ffmcp vs Python FastMCP over stdio and HTTP"
+        ),
+    }
+}
+
+fn parse_options(rest: &[&str]) -> anyhow::Result<bench::Options> {
+    let mut options = bench::Options::default();
+    let mut it = rest.iter();
+    while let Some(flag) = it.next() {
+        let value = it.next().with_context(|| format!("{flag} needs a value"))?;
+        let number: usize = value
+            .parse()
+            .with_context(|| format!("{flag} takes a number, got {value}"))?;
+        match *flag {
+            "--iterations" => options.iterations = number.max(10),
+            "--warmup" => options.warmup = number,
+            other => bail!("unknown option {other}"),
+        }
+    }
+    Ok(options)
 }

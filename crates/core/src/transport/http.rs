@@ -23,6 +23,7 @@ use axum::{
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::get,
+    serve::ListenerExt,
 };
 use rmcp::{
     ServerHandler,
@@ -151,6 +152,13 @@ pub async fn serve(
     on_ready(local);
 
     let shutdown = options.shutdown.clone();
+    // Responses are small JSON/SSE writes: without TCP_NODELAY, Nagle plus
+    // delayed ACKs add ~40 ms to every round-trip.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(%err, "could not set TCP_NODELAY");
+        }
+    });
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         tokio::select! {
             () = signal => {}

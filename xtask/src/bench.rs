@@ -1,0 +1,272 @@
+//! `cargo xtask bench protocol`: ffmcp vs Python FastMCP, measured in one run
+//! with the same client code, so the ratios compare like with like.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+use serde_json::json;
+
+use crate::peer::{self, Client, Server};
+
+pub struct Options {
+    pub iterations: usize,
+    pub warmup: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            iterations: 2000,
+            warmup: 200,
+        }
+    }
+}
+
+const COLD_START_RUNS: usize = 20;
+/// The Python SDK the peer runs on (FastMCP is `MCPServer` in mcp 2.x).
+const PEER_REQUIREMENT: &str = "mcp>=2.3,<3";
+
+/// One row of the result table.
+struct Row {
+    name: &'static str,
+    median_us: f64,
+    p99_us: f64,
+    mean_us: f64,
+    cold_start_ms: Option<f64>,
+    idle_rss_mib: f64,
+}
+
+pub fn protocol(options: Options) -> anyhow::Result<()> {
+    let root = workspace_root()?;
+    let ffmcp = build_release(&root)?;
+    let mut rows = Vec::new();
+
+    eprintln!("measuring ffmcp (stdio, http) ...");
+    rows.push(stdio_row("ffmcp stdio", &ffmcp, &["transform"], &options)?);
+    let port = peer::free_port()?;
+    let addr = format!("127.0.0.1:{port}");
+    rows.push(http_row(
+        "ffmcp http",
+        &ffmcp,
+        &["transform", "--http", &addr],
+        port,
+        "/mcp",
+        &options,
+    )?);
+
+    match python_peer(&root) {
+        Ok(python) => {
+            let script = root.join("xtask/peers/fastmcp_server.py");
+            let script = script.to_str().context("non-UTF-8 path")?;
+            eprintln!("measuring FastMCP (stdio, http) ...");
+            rows.push(stdio_row(
+                "fastmcp stdio",
+                &python,
+                &[script, "stdio"],
+                &options,
+            )?);
+            let port = peer::free_port()?;
+            let port_text = port.to_string();
+            rows.push(http_row(
+                "fastmcp http",
+                &python,
+                &[script, "http", &port_text],
+                port,
+                "/mcp",
+                &options,
+            )?);
+        }
+        Err(err) => eprintln!("FastMCP peer unavailable, reporting ffmcp only: {err:#}"),
+    }
+
+    report(&root, &rows, &options)
+}
+
+fn workspace_root() -> anyhow::Result<PathBuf> {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .map(Path::to_path_buf)
+        .context("xtask has no parent directory")
+}
+
+fn build_release(root: &Path) -> anyhow::Result<PathBuf> {
+    eprintln!("building target/release/ffmcp ...");
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--release", "--locked", "--bin", "ffmcp"])
+        .current_dir(root)
+        .status()?;
+    if !status.success() {
+        bail!("cargo build --release failed");
+    }
+    Ok(root.join("target/release/ffmcp"))
+}
+
+/// A venv under target/ with the Python SDK; returns its python.
+fn python_peer(root: &Path) -> anyhow::Result<PathBuf> {
+    let venv = root.join("target/bench-venv");
+    let python = venv.join("bin/python");
+    if !python.exists() {
+        let ok = Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(&venv)
+            .status()?
+            .success();
+        if !ok {
+            bail!("python3 -m venv failed");
+        }
+    }
+    let installed = Command::new(&python)
+        .args(["-c", "import mcp.server.mcpserver"])
+        .status()?
+        .success();
+    if !installed {
+        let ok = Command::new(venv.join("bin/pip"))
+            .args([
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                PEER_REQUIREMENT,
+            ])
+            .status()?
+            .success();
+        if !ok {
+            bail!("pip install {PEER_REQUIREMENT} failed");
+        }
+    }
+    Ok(python)
+}
+
+fn stdio_row(
+    name: &'static str,
+    program: &Path,
+    args: &[&str],
+    options: &Options,
+) -> anyhow::Result<Row> {
+    let mut starts = Vec::with_capacity(COLD_START_RUNS);
+    for _ in 0..COLD_START_RUNS {
+        let started = Instant::now();
+        let (_server, mut client) = peer::spawn_stdio(program, args)?;
+        client.request(&peer::initialize(0))?;
+        starts.push(started.elapsed());
+    }
+    let (server, mut client) = peer::spawn_stdio(program, args)?;
+    peer::handshake(&mut client)?;
+    let mut row = measure(name, &server, &mut client, options)?;
+    row.cold_start_ms = Some(median(&mut starts).as_secs_f64() * 1e3);
+    Ok(row)
+}
+
+fn http_row(
+    name: &'static str,
+    program: &Path,
+    args: &[&str],
+    port: u16,
+    path: &str,
+    options: &Options,
+) -> anyhow::Result<Row> {
+    let (server, mut client) = peer::spawn_http(program, args, port, path)?;
+    peer::handshake(&mut client)?;
+    measure(name, &server, &mut client, options)
+}
+
+fn measure(
+    name: &'static str,
+    server: &Server,
+    client: &mut dyn Client,
+    options: &Options,
+) -> anyhow::Result<Row> {
+    for id in 0..options.warmup {
+        client.request(&peer::tool_call(id as u64 + 1))?;
+    }
+    let mut samples = Vec::with_capacity(options.iterations);
+    for id in 0..options.iterations {
+        let call = peer::tool_call((options.warmup + id) as u64 + 1);
+        let started = Instant::now();
+        let response = client.request(&call)?;
+        samples.push(started.elapsed());
+        if response.get("result").is_none() {
+            bail!("{name}: tools/call failed: {response}");
+        }
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let idle_rss_mib = server.rss_mib()?;
+    let mean = samples.iter().sum::<Duration>() / samples.len() as u32;
+    let p99 = percentile(&mut samples, 0.99);
+    Ok(Row {
+        name,
+        median_us: median(&mut samples).as_secs_f64() * 1e6,
+        p99_us: p99.as_secs_f64() * 1e6,
+        mean_us: mean.as_secs_f64() * 1e6,
+        cold_start_ms: None,
+        idle_rss_mib,
+    })
+}
+
+fn median(samples: &mut [Duration]) -> Duration {
+    percentile(samples, 0.5)
+}
+
+fn percentile(samples: &mut [Duration], q: f64) -> Duration {
+    samples.sort_unstable();
+    let index = ((samples.len() as f64 - 1.0) * q).round() as usize;
+    samples.get(index).copied().unwrap_or_default()
+}
+
+fn report(root: &Path, rows: &[Row], options: &Options) -> anyhow::Result<()> {
+    println!(
+        "\n## tools/call round-trip ({} calls after {} warm-up)\n",
+        options.iterations, options.warmup
+    );
+    println!("| server | median µs | p99 µs | mean µs | cold start ms | idle RSS MiB |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for r in rows {
+        let cold = r
+            .cold_start_ms
+            .map_or("-".to_owned(), |ms| format!("{ms:.1}"));
+        println!(
+            "| {} | {:.1} | {:.1} | {:.1} | {} | {:.1} |",
+            r.name, r.median_us, r.p99_us, r.mean_us, cold, r.idle_rss_mib
+        );
+    }
+    let find = |name: &str| rows.iter().find(|r| r.name == name);
+    println!();
+    for transport in ["stdio", "http"] {
+        if let (Some(ours), Some(theirs)) = (
+            find(&format!("ffmcp {transport}")),
+            find(&format!("fastmcp {transport}")),
+        ) {
+            println!(
+                "{transport}: FastMCP median / ffmcp median = {:.1}x; RSS ratio {:.1}x",
+                theirs.median_us / ours.median_us,
+                theirs.idle_rss_mib / ours.idle_rss_mib
+            );
+        }
+    }
+    if let (Some(ours), Some(theirs)) = (find("ffmcp stdio"), find("fastmcp stdio"))
+        && let (Some(a), Some(b)) = (ours.cold_start_ms, theirs.cold_start_ms)
+    {
+        println!("cold start: FastMCP / ffmcp = {:.1}x", b / a);
+    }
+    let json = json!({
+        "iterations": options.iterations,
+        "warmup": options.warmup,
+        "rows": rows.iter().map(|r| json!({
+            "server": r.name, "median_us": r.median_us, "p99_us": r.p99_us, "mean_us": r.mean_us,
+            "cold_start_ms": r.cold_start_ms, "idle_rss_mib": r.idle_rss_mib,
+        })).collect::<Vec<_>>(),
+    });
+    let dir = root.join("target/bench");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(
+        dir.join("protocol.json"),
+        serde_json::to_string_pretty(&json)?,
+    )?;
+    println!("\nwritten: target/bench/protocol.json");
+    Ok(())
+}

@@ -1,0 +1,246 @@
+//! The servers under test and a minimal MCP client for each transport.
+
+use std::{
+    io::{BufRead, BufReader, Write},
+    net::{TcpListener, TcpStream},
+    path::Path,
+    process::{Child, ChildStdin, ChildStdout, Command, Stdio},
+    thread,
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+
+pub const PROTOCOL_VERSION: &str = "2025-06-18";
+
+/// A server process, killed on drop.
+pub struct Server {
+    child: Child,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Resident memory of the server process, in MiB.
+    pub fn rss_mib(&self) -> anyhow::Result<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))?;
+        let kb: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .context("no VmRSS in /proc status")?;
+        Ok(kb / 1024.0)
+    }
+}
+
+/// One way to talk MCP to a server: send a request, get its response.
+pub trait Client {
+    fn request(&mut self, message: &Value) -> anyhow::Result<Value>;
+    fn notify(&mut self, message: &Value) -> anyhow::Result<()>;
+}
+
+pub fn initialize(id: u64) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "method": "initialize", "params": {
+        "protocolVersion": PROTOCOL_VERSION, "capabilities": {},
+        "clientInfo": {"name": "ffmcp-bench", "version": "0"}}})
+}
+
+pub fn initialized() -> Value {
+    json!({"jsonrpc": "2.0", "method": "notifications/initialized"})
+}
+
+pub fn tool_call(id: u64) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+        "params": {"name": "text_stats", "arguments": {"text": "hello world"}}})
+}
+
+/// Does the MCP handshake on `client`.
+pub fn handshake(client: &mut dyn Client) -> anyhow::Result<()> {
+    let response = client.request(&initialize(0))?;
+    if response.get("result").is_none() {
+        bail!("initialize failed: {response}");
+    }
+    client.notify(&initialized())
+}
+
+// ---- stdio -------------------------------------------------------------------
+
+pub struct StdioClient {
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    line: String,
+}
+
+/// Spawns `program args` as a stdio MCP server.
+pub fn spawn_stdio(program: &Path, args: &[&str]) -> anyhow::Result<(Server, StdioClient)> {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {}", program.display()))?;
+    let stdin = child.stdin.take().context("stdin")?;
+    let stdout = BufReader::new(child.stdout.take().context("stdout")?);
+    Ok((
+        Server { child },
+        StdioClient {
+            stdin,
+            stdout,
+            line: String::new(),
+        },
+    ))
+}
+
+impl Client for StdioClient {
+    fn request(&mut self, message: &Value) -> anyhow::Result<Value> {
+        self.notify(message)?;
+        let id = &message["id"];
+        loop {
+            self.line.clear();
+            if self.stdout.read_line(&mut self.line)? == 0 {
+                bail!("server closed stdout");
+            }
+            let response: Value = serde_json::from_str(&self.line)?;
+            if &response["id"] == id {
+                return Ok(response);
+            }
+        }
+    }
+
+    fn notify(&mut self, message: &Value) -> anyhow::Result<()> {
+        let mut bytes = serde_json::to_vec(message)?;
+        bytes.push(b'\n');
+        self.stdin.write_all(&bytes)?;
+        self.stdin.flush()?;
+        Ok(())
+    }
+}
+
+// ---- streamable HTTP -----------------------------------------------------------
+
+pub struct HttpClient {
+    agent: ureq::Agent,
+    url: String,
+    session: Option<String>,
+}
+
+/// A free loopback port (bound and released).
+pub fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Spawns `program args` (already listening on `port` once up) and waits for it.
+pub fn spawn_http(
+    program: &Path,
+    args: &[&str],
+    port: u16,
+    path: &str,
+) -> anyhow::Result<(Server, HttpClient)> {
+    let child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("starting {}", program.display()))?;
+    let mut server = Server { child };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Some(status) = server.child.try_wait()? {
+            bail!(
+                "{} exited ({status}) before listening on port {port}",
+                program.display()
+            );
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "{} did not listen on port {port} within 30 s",
+                program.display()
+            );
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    Ok((
+        server,
+        HttpClient {
+            agent,
+            url: format!("http://127.0.0.1:{port}{path}"),
+            session: None,
+        },
+    ))
+}
+
+impl HttpClient {
+    fn post(&mut self, message: &Value) -> anyhow::Result<(u16, String, String)> {
+        let mut request = self
+            .agent
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", PROTOCOL_VERSION);
+        if let Some(session) = &self.session {
+            request = request.header("mcp-session-id", session);
+        }
+        let mut response = request.send(serde_json::to_string(message)?)?;
+        if let Some(session) = response.headers().get("mcp-session-id") {
+            self.session = Some(session.to_str()?.to_owned());
+        }
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let status = response.status().as_u16();
+        let body = response.body_mut().read_to_string()?;
+        Ok((status, content_type, body))
+    }
+}
+
+impl Client for HttpClient {
+    fn request(&mut self, message: &Value) -> anyhow::Result<Value> {
+        let (status, content_type, body) = self.post(message)?;
+        if status != 200 {
+            bail!("HTTP {status}: {body}");
+        }
+        if content_type.starts_with("text/event-stream") {
+            for data in body.lines().filter_map(|l| l.strip_prefix("data:")) {
+                let Ok(value) = serde_json::from_str::<Value>(data.trim()) else {
+                    continue;
+                };
+                if value["id"] == message["id"] {
+                    return Ok(value);
+                }
+            }
+            bail!(
+                "no response with id {} in event stream: {body}",
+                message["id"]
+            );
+        }
+        Ok(serde_json::from_str(&body)?)
+    }
+
+    fn notify(&mut self, message: &Value) -> anyhow::Result<()> {
+        let (status, _, body) = self.post(message)?;
+        if !(200..300).contains(&status) {
+            bail!("notification got HTTP {status}: {body}");
+        }
+        Ok(())
+    }
+}
