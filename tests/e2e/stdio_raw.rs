@@ -142,3 +142,41 @@ fn sigterm_and_sigint_exit_cleanly() {
         assert_eq!(proc.wait_exit(), Some(0), "{signal:?}");
     }
 }
+
+/// Node (and so Claude Desktop) gives child processes socketpairs, not pipes,
+/// for stdio; that path is driven non-blocking too and must behave the same.
+#[test]
+fn stdio_over_a_socketpair_frames_and_answers() {
+    use std::{
+        io::{BufRead, BufReader, Write},
+        os::unix::net::UnixStream,
+        process::{Command, Stdio},
+    };
+    let (ours, theirs) = UnixStream::pair().expect("socketpair");
+    let stdin = theirs.try_clone().expect("clone");
+    let mut child = Command::new(super::support::bin())
+        .arg("transform")
+        .stdin(Stdio::from(std::os::fd::OwnedFd::from(stdin)))
+        .stdout(Stdio::from(std::os::fd::OwnedFd::from(theirs)))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn ffmcp");
+    ours.set_read_timeout(Some(super::support::TIMEOUT))
+        .expect("timeout");
+    let mut writer = ours.try_clone().expect("clone");
+    let mut reader = BufReader::new(ours);
+    let mut exchange = |line: &str| -> serde_json::Value {
+        writer.write_all(line.as_bytes()).expect("write");
+        writer.write_all(b"\n").expect("write");
+        let mut response = String::new();
+        reader.read_line(&mut response).expect("a response line");
+        serde_json::from_str(&response).expect("JSON response")
+    };
+    let init = exchange(&super::support::initialize_request(1).to_string());
+    assert_eq!(init["id"], 1, "{init}");
+    assert_eq!(exchange("{broken")["error"]["code"], -32700);
+    let pong = exchange(r#"{"jsonrpc":"2.0","id":2,"method":"ping"}"#);
+    assert_eq!(pong["id"], 2, "{pong}");
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -45,6 +45,8 @@ pub fn protocol(options: Options) -> anyhow::Result<()> {
     let ffmcp = build_release(&root)?;
     let mut rows = Vec::new();
 
+    eprintln!("measuring the pipe floor (cat echoing each request) ...");
+    rows.push(floor_row(&options)?);
     eprintln!("measuring ffmcp (stdio, http) ...");
     rows.push(stdio_row("ffmcp stdio", &ffmcp, &["transform"], &options)?);
     let port = peer::free_port()?;
@@ -162,6 +164,15 @@ fn stdio_row(
     Ok(row)
 }
 
+/// The same client against `cat`: one pipe round-trip with no server work,
+/// the floor any stdio server on this machine is measured against.
+fn floor_row(options: &Options) -> anyhow::Result<Row> {
+    let (server, mut client) = peer::spawn_stdio(Path::new("cat"), &[])?;
+    let mut row = measure_with("pipe floor (cat)", &server, &mut client, options, false)?;
+    row.cold_start_ms = None;
+    Ok(row)
+}
+
 fn http_row(
     name: &'static str,
     program: &Path,
@@ -181,6 +192,16 @@ fn measure(
     client: &mut dyn Client,
     options: &Options,
 ) -> anyhow::Result<Row> {
+    measure_with(name, server, client, options, true)
+}
+
+fn measure_with(
+    name: &'static str,
+    server: &Server,
+    client: &mut dyn Client,
+    options: &Options,
+    expect_result: bool,
+) -> anyhow::Result<Row> {
     for id in 0..options.warmup {
         client.request(&peer::tool_call(id as u64 + 1))?;
     }
@@ -190,7 +211,7 @@ fn measure(
         let started = Instant::now();
         let response = client.request(&call)?;
         samples.push(started.elapsed());
-        if response.get("result").is_none() {
+        if expect_result && response.get("result").is_none() {
             bail!("{name}: tools/call failed: {response}");
         }
     }

@@ -190,7 +190,7 @@ pub struct TextStatsResult {
     pub avg_words_per_sentence: f64,
     /// At 238 words per minute, rounded up.
     pub reading_time_seconds: u64,
-    /// Best language guess; absent when the text is too short or ambiguous to guess.
+    /// Best language guess; absent when the text has fewer than 5 words or is too ambiguous to guess.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<LanguageResult>,
 }

@@ -2,6 +2,10 @@
 
 use unicode_segmentation::UnicodeSegmentation;
 
+/// Below this many words a language guess is noise (whatlang marks such
+/// guesses unreliable) and costs more than everything else here combined.
+pub const MIN_WORDS_FOR_LANGUAGE: usize = 5;
+
 /// Words per minute used for reading time (Brysbaert 2019, silent reading of English).
 pub const READING_WPM: f64 = 238.0;
 
@@ -72,7 +76,11 @@ pub fn text_stats(text: &str) -> TextStats {
         lines,
         avg_words_per_sentence: (avg * 10.0).round() / 10.0,
         reading_time_seconds: (words as f64 / READING_WPM * 60.0).ceil() as u64,
-        language: detect_language(text),
+        language: if words >= MIN_WORDS_FOR_LANGUAGE {
+            detect_language(text)
+        } else {
+            None
+        },
     }
 }
 
@@ -145,5 +153,10 @@ mod tests {
             assert!(language.reliable, "{text}: {language:?}");
         }
         assert_eq!(text_stats("").language, None);
+        assert_eq!(
+            text_stats("bonjour le monde").language,
+            None,
+            "too short to guess"
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! Servers know nothing about transports; the binary picks one and hands it
 //! a [`crate::ServerSpec`].
 
+mod framing;
 pub mod http;
 pub mod stdio;
 

@@ -4,7 +4,7 @@
 //! promises (checked against rmcp 3.11): an oversized line is dropped without
 //! any answer, and a line that is not JSON is ignored silently, so a client
 //! waits forever for a response. This module replaces that framing layer and
-//! keeps rmcp's service loop on top of it:
+//! keeps rmcp's service loop on top of it (framing rules in [`super::framing`]):
 //!
 //! * a line longer than the frame limit is discarded while it streams in
 //!   (memory never grows past the limit) and answered with a JSON-RPC error
@@ -14,6 +14,12 @@
 //!   `-32600`, echoing its `id` when it has one;
 //! * in every case the server keeps serving the next line.
 //!
+//! Two I/O paths, one set of rules. When stdin/stdout are pipes or sockets
+//! (what MCP clients give a server), they are driven non-blocking on the
+//! runtime itself, so a request costs no thread hand-offs. Anything else (a
+//! terminal, a file, an in-memory stream in tests) is served by one blocking
+//! reader thread and one writer thread.
+//!
 //! stdout belongs to the protocol. [`protect_stdout`] moves the protocol onto
 //! a private duplicate of fd 1 and points fd 1 itself at stderr, so a stray
 //! write from any library (ours, a dependency, C code) lands on stderr and can
@@ -22,22 +28,27 @@
 use std::{
     fs::File,
     io::{self, BufRead, BufReader, Read, Write},
+    sync::Arc,
     thread,
 };
 
 use rmcp::{
     RoleServer,
-    model::{ErrorCode, ErrorData, JsonRpcError, RequestId},
     service::{RxJsonRpcMessage, TxJsonRpcMessage},
     transport::Transport,
 };
-use tokio::sync::mpsc;
+use tokio::{
+    io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt},
+    sync::{Mutex, mpsc},
+};
+
+use super::framing::{Frame, LineSplitter};
 
 /// Default cap on one incoming JSON-RPC frame (one line), in bytes.
 pub const DEFAULT_MAX_FRAME_BYTES: usize = 4 * 1024 * 1024;
 
 /// How many parsed messages may wait for the service loop before the reader
-/// stops reading stdin (back-pressure instead of unbounded buffering).
+/// thread stops reading stdin (back-pressure instead of unbounded buffering).
 const INBOUND_QUEUE: usize = 64;
 /// How many outgoing frames may wait for the writer thread.
 const OUTBOUND_QUEUE: usize = 256;
@@ -57,13 +68,23 @@ impl Default for StdioOptions {
     }
 }
 
+type AsyncOut = Box<dyn AsyncWrite + Send + Unpin>;
+type AsyncIn = Box<dyn AsyncRead + Send + Unpin>;
+
 /// The protocol's output: a private handle on what was fd 1 at start.
-pub struct ProtocolOut(Box<dyn Write + Send>);
+pub struct ProtocolOut(OutKind);
+
+enum OutKind {
+    Blocking(Box<dyn Write + Send>),
+    /// The isolated protocol fd; made async or blocking once stdin is known.
+    #[cfg(unix)]
+    Fd(std::os::fd::OwnedFd),
+}
 
 impl ProtocolOut {
-    /// Wraps any writer (tests use an in-memory pipe).
+    /// Wraps any blocking writer (tests use a socket or an in-memory pipe).
     pub fn new(writer: impl Write + Send + 'static) -> Self {
-        Self(Box::new(writer))
+        Self(OutKind::Blocking(Box::new(writer)))
     }
 }
 
@@ -75,8 +96,11 @@ impl ProtocolOut {
 pub fn protect_stdout() -> ProtocolOut {
     #[cfg(unix)]
     {
-        match redirect_stdout_to_stderr() {
-            Ok(file) => return ProtocolOut::new(file),
+        use rustix::stdio;
+        let isolated = rustix::io::dup(stdio::stdout())
+            .and_then(|protocol| stdio::dup2_stdout(stdio::stderr()).map(|()| protocol));
+        match isolated {
+            Ok(fd) => return ProtocolOut(OutKind::Fd(fd)),
             Err(err) => {
                 tracing::warn!(%err, "could not isolate stdout; stray output could corrupt the protocol stream");
             }
@@ -85,46 +109,99 @@ pub fn protect_stdout() -> ProtocolOut {
     ProtocolOut::new(io::stdout())
 }
 
-#[cfg(unix)]
-fn redirect_stdout_to_stderr() -> io::Result<File> {
-    use rustix::stdio;
-    let protocol = rustix::io::dup(stdio::stdout())?;
-    stdio::dup2_stdout(stdio::stderr())?;
-    Ok(File::from(protocol))
+/// A server-side rmcp [`Transport`] with the framing guarantees described in
+/// the module docs.
+pub struct StdioTransport {
+    inbound: Inbound,
+    outbound: Option<Outbound>,
 }
 
-/// A server-side rmcp [`Transport`] over a byte reader and writer, with the
-/// framing guarantees described in the module docs.
-///
-/// Reading and writing happen on two dedicated OS threads. Blocking pipes
-/// are then never polled from the async runtime, `receive` is trivially
-/// cancel-safe (it only awaits a channel), and a slow client cannot stall
-/// the runtime's workers.
-pub struct StdioTransport {
-    inbound: mpsc::Receiver<RxJsonRpcMessage<RoleServer>>,
-    outbound: Option<mpsc::Sender<Vec<u8>>>,
+enum Inbound {
+    /// Messages parsed by the reader thread.
+    Thread(mpsc::Receiver<RxJsonRpcMessage<RoleServer>>),
+    /// Read and parsed in `receive` itself.
+    Async(tokio::io::BufReader<AsyncIn>, LineSplitter),
+}
+
+#[derive(Clone)]
+enum Outbound {
+    Thread(mpsc::Sender<Vec<u8>>),
+    Async(Arc<Mutex<AsyncOut>>),
+}
+
+impl Outbound {
+    async fn write(self, frame: Vec<u8>) -> io::Result<()> {
+        match self {
+            Outbound::Thread(sender) => sender.send(frame).await.map_err(|_| closed()),
+            Outbound::Async(out) => {
+                let mut out = out.lock().await;
+                out.write_all(&frame).await?;
+                out.flush().await
+            }
+        }
+    }
 }
 
 impl StdioTransport {
     /// Serves the process's own stdin, and `out` (see [`protect_stdout`]).
     pub fn stdio(out: ProtocolOut, options: StdioOptions) -> Self {
+        #[cfg(unix)]
+        if let OutKind::Fd(out_fd) = out.0 {
+            let input = match rustix::io::dup(rustix::stdio::stdin()) {
+                Ok(in_fd) => unix::async_reader(in_fd),
+                Err(err) => {
+                    tracing::warn!(%err, "could not duplicate stdin; serving it blocking");
+                    return Self::new(io::stdin(), ProtocolOut::new(File::from(out_fd)), options);
+                }
+            };
+            return match (input, unix::async_writer(out_fd)) {
+                (Ok(input), Ok(writer)) => Self {
+                    inbound: Inbound::Async(
+                        tokio::io::BufReader::with_capacity(64 * 1024, input),
+                        LineSplitter::new(options.max_frame_bytes),
+                    ),
+                    outbound: Some(Outbound::Async(Arc::new(Mutex::new(writer)))),
+                },
+                (_, Err(out_fd)) => {
+                    Self::new(io::stdin(), ProtocolOut::new(File::from(out_fd)), options)
+                }
+                // stdin is a terminal or a file, stdout a pipe: read blocking, write async.
+                (Err(_), Ok(writer)) => Self::with_outbound(
+                    io::stdin(),
+                    Outbound::Async(Arc::new(Mutex::new(writer))),
+                    options,
+                ),
+            };
+        }
         Self::new(io::stdin(), out, options)
     }
 
-    /// Serves any reader/writer pair.
+    /// Serves any blocking reader and writer, on two dedicated threads.
     pub fn new(input: impl Read + Send + 'static, out: ProtocolOut, options: StdioOptions) -> Self {
+        let writer: Box<dyn Write + Send> = match out.0 {
+            OutKind::Blocking(writer) => writer,
+            #[cfg(unix)]
+            OutKind::Fd(fd) => Box::new(File::from(fd)),
+        };
         let (out_tx, out_rx) = mpsc::channel::<Vec<u8>>(OUTBOUND_QUEUE);
+        spawn_named("ffmcp-stdout", move || write_loop(writer, out_rx));
+        Self::with_outbound(input, Outbound::Thread(out_tx), options)
+    }
+
+    fn with_outbound(
+        input: impl Read + Send + 'static,
+        outbound: Outbound,
+        options: StdioOptions,
+    ) -> Self {
         let (in_tx, in_rx) = mpsc::channel(INBOUND_QUEUE);
-
-        spawn_named("ffmcp-stdout", move || write_loop(out, out_rx));
-        let errors = out_tx.clone();
+        let errors = outbound.clone();
+        let runtime = tokio::runtime::Handle::try_current().ok();
         spawn_named("ffmcp-stdin", move || {
-            read_loop(input, options.max_frame_bytes, &in_tx, &errors);
+            read_loop(input, options.max_frame_bytes, &in_tx, &errors, runtime);
         });
-
         Self {
-            inbound: in_rx,
-            outbound: Some(out_tx),
+            inbound: Inbound::Thread(in_rx),
+            outbound: Some(outbound),
         }
     }
 }
@@ -142,21 +219,61 @@ impl Transport<RoleServer> for StdioTransport {
         &mut self,
         item: TxJsonRpcMessage<RoleServer>,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
-        let sender = self.outbound.clone();
-        async move {
-            let sender = sender.ok_or_else(closed)?;
-            let frame = encode(&item)?;
-            sender.send(frame).await.map_err(|_| closed())
-        }
+        let outbound = self.outbound.clone();
+        let frame = encode(&item);
+        async move { outbound.ok_or_else(closed)?.write(frame?).await }
     }
 
     async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleServer>> {
-        self.inbound.recv().await
+        match &mut self.inbound {
+            Inbound::Thread(receiver) => receiver.recv().await,
+            Inbound::Async(reader, splitter) => loop {
+                // Cancel-safe: `fill_buf` consumes nothing, and feeding the
+                // splitter and consuming happen together with no await between.
+                let available = match reader.fill_buf().await {
+                    Ok(bytes) => bytes,
+                    Err(err) => {
+                        tracing::error!(%err, "reading stdin failed; closing");
+                        return None;
+                    }
+                };
+                let ended = if available.is_empty() {
+                    if !splitter.finish() {
+                        return None;
+                    }
+                    true
+                } else {
+                    let (used, ended) = splitter.feed(available);
+                    reader.consume(used);
+                    ended
+                };
+                if !ended {
+                    continue;
+                }
+                match splitter.frame() {
+                    Frame::Message(message) => return Some(*message),
+                    Frame::Skip => {}
+                    Frame::Reject(error) => {
+                        tracing::warn!(code = error.error.code.0, message = %error.error.message, "rejected incoming frame");
+                        if let (Some(out), Ok(frame)) = (self.outbound.clone(), encode(&error)) {
+                            // Answered off this future so `receive` stays cancel-safe.
+                            tokio::spawn(async move {
+                                if let Err(err) = out.write(frame).await {
+                                    tracing::debug!(%err, "could not send error frame");
+                                }
+                            });
+                        }
+                    }
+                }
+            },
+        }
     }
 
     async fn close(&mut self) -> Result<(), Self::Error> {
         self.outbound = None;
-        self.inbound.close();
+        if let Inbound::Thread(receiver) = &mut self.inbound {
+            receiver.close();
+        }
         Ok(())
     }
 }
@@ -171,51 +288,53 @@ fn encode(item: &impl serde::Serialize) -> io::Result<Vec<u8>> {
     Ok(frame)
 }
 
-fn write_loop(mut out: ProtocolOut, mut frames: mpsc::Receiver<Vec<u8>>) {
+fn write_loop(mut out: Box<dyn Write + Send>, mut frames: mpsc::Receiver<Vec<u8>>) {
     while let Some(frame) = frames.blocking_recv() {
         // Write and flush each frame whole; coalesce what is already queued.
-        let mut result = out.0.write_all(&frame);
+        let mut result = out.write_all(&frame);
         while result.is_ok() {
             match frames.try_recv() {
-                Ok(next) => result = out.0.write_all(&next),
+                Ok(next) => result = out.write_all(&next),
                 Err(_) => break,
             }
         }
-        if let Err(err) = result.and_then(|()| out.0.flush()) {
+        if let Err(err) = result.and_then(|()| out.flush()) {
             tracing::debug!(%err, "stdout closed; stopping writer");
             return;
         }
     }
 }
 
-/// What one line turned out to be.
-#[derive(Debug)]
-pub(crate) enum Frame {
-    Message(Box<RxJsonRpcMessage<RoleServer>>),
-    /// Nothing to deliver and nothing to answer (blank line, unknown notification).
-    Skip,
-    /// Answer with this error and carry on.
-    Reject(JsonRpcError),
-}
-
 fn read_loop(
     input: impl Read,
     max_frame_bytes: usize,
     inbound: &mpsc::Sender<RxJsonRpcMessage<RoleServer>>,
-    errors: &mpsc::Sender<Vec<u8>>,
+    outbound: &Outbound,
+    runtime: Option<tokio::runtime::Handle>,
 ) {
-    let mut reader = BoundedLines::new(input, max_frame_bytes);
+    let mut reader = BufReader::with_capacity(64 * 1024, input);
+    let mut splitter = LineSplitter::new(max_frame_bytes);
     loop {
-        let frame = match reader.next_line() {
-            Ok(Line::Complete(line)) => classify(line),
-            Ok(Line::Oversized(len)) => Frame::Reject(oversized(len, max_frame_bytes)),
-            Ok(Line::Eof) => return,
+        let available = match reader.fill_buf() {
+            Ok(bytes) => bytes,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
             Err(err) => {
                 tracing::error!(%err, "reading stdin failed; closing");
                 return;
             }
         };
-        match frame {
+        if available.is_empty() {
+            if !splitter.finish() {
+                return;
+            }
+        } else {
+            let (used, ended) = splitter.feed(available);
+            reader.consume(used);
+            if !ended {
+                continue;
+            }
+        }
+        match splitter.frame() {
             Frame::Message(message) => {
                 if inbound.blocking_send(*message).is_err() {
                     return;
@@ -224,8 +343,15 @@ fn read_loop(
             Frame::Skip => {}
             Frame::Reject(error) => {
                 tracing::warn!(code = error.error.code.0, message = %error.error.message, "rejected incoming frame");
-                let Ok(bytes) = encode(&error) else { continue };
-                if errors.blocking_send(bytes).is_err() {
+                let Ok(frame) = encode(&error) else { continue };
+                let sent = match outbound {
+                    Outbound::Thread(sender) => sender.blocking_send(frame).is_ok(),
+                    Outbound::Async(_) => match &runtime {
+                        Some(handle) => handle.block_on(outbound.clone().write(frame)).is_ok(),
+                        None => false,
+                    },
+                };
+                if !sent {
                     return;
                 }
             }
@@ -233,210 +359,50 @@ fn read_loop(
     }
 }
 
-/// Classifies one complete line (without its newline).
-pub(crate) fn classify(line: &[u8]) -> Frame {
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
-    if line.iter().all(u8::is_ascii_whitespace) {
-        return Frame::Skip;
-    }
-    if let Err(err) = std::str::from_utf8(line) {
-        return Frame::Reject(JsonRpcError::new(
-            None,
-            ErrorData::new(
-                ErrorCode::PARSE_ERROR,
-                format!(
-                    "parse error: frame is not valid UTF-8 (invalid byte at offset {})",
-                    err.valid_up_to()
-                ),
-                None,
-            ),
-        ));
-    }
-    match serde_json::from_slice::<RxJsonRpcMessage<RoleServer>>(line) {
-        Ok(message) => Frame::Message(Box::new(message)),
-        Err(err) if err.is_syntax() || err.is_eof() => Frame::Reject(JsonRpcError::new(
-            None,
-            ErrorData::new(
-                ErrorCode::PARSE_ERROR,
-                format!("parse error: frame is not valid JSON ({err})"),
-                None,
-            ),
-        )),
-        Err(err) => invalid_message(line, &err),
-    }
-}
+/// Non-blocking pipes and sockets on Unix.
+#[cfg(unix)]
+mod unix {
+    use std::os::fd::OwnedFd;
 
-/// Valid JSON that is not a message this server understands.
-fn invalid_message(line: &[u8], err: &serde_json::Error) -> Frame {
-    let value: serde_json::Value = match serde_json::from_slice(line) {
-        Ok(value) => value,
-        Err(_) => serde_json::Value::Null,
-    };
-    let id = value
-        .get("id")
-        .and_then(|id| serde_json::from_value::<RequestId>(id.clone()).ok());
-    // A notification we cannot decode has nobody waiting for an answer.
-    if id.is_none()
-        && value
-            .get("method")
-            .is_some_and(serde_json::Value::is_string)
-    {
-        tracing::debug!(%err, "ignoring undecodable notification");
-        return Frame::Skip;
-    }
-    Frame::Reject(JsonRpcError::new(
-        id,
-        ErrorData::new(
-            ErrorCode::INVALID_REQUEST,
-            format!("invalid request: not a JSON-RPC 2.0 message this server accepts ({err})"),
-            None,
-        ),
-    ))
-}
+    use rustix::fs::{FileType, fstat};
 
-fn oversized(len: usize, max: usize) -> JsonRpcError {
-    JsonRpcError::new(
-        None,
-        ErrorData::new(
-            ErrorCode::INVALID_REQUEST,
-            format!(
-                "frame of {len} bytes exceeds the {max}-byte limit; it was discarded \
-                 (raise it with --max-frame-bytes or FF_MAX_FRAME_BYTES)"
-            ),
-            Some(serde_json::json!({ "frameBytes": len, "maxFrameBytes": max })),
-        ),
-    )
-}
+    use super::{AsyncIn, AsyncOut};
 
-/// One read from [`BoundedLines`].
-#[derive(Debug, PartialEq)]
-pub(crate) enum Line<'a> {
-    Complete(&'a [u8]),
-    /// A line longer than the limit, already skipped; carries its length.
-    Oversized(usize),
-    Eof,
-}
-
-/// Newline-delimited reader whose buffer never grows past the limit.
-pub(crate) struct BoundedLines<R> {
-    reader: BufReader<R>,
-    buf: Vec<u8>,
-    max: usize,
-}
-
-impl<R: Read> BoundedLines<R> {
-    pub(crate) fn new(input: R, max: usize) -> Self {
-        Self {
-            reader: BufReader::with_capacity(64 * 1024, input),
-            buf: Vec::new(),
-            max,
-        }
+    fn kind(fd: &OwnedFd) -> Option<FileType> {
+        fstat(fd).ok().map(|st| FileType::from_raw_mode(st.st_mode))
     }
 
-    pub(crate) fn next_line(&mut self) -> io::Result<Line<'_>> {
-        self.buf.clear();
-        let mut overflow: Option<usize> = None;
-        loop {
-            let available = match self.reader.fill_buf() {
-                Ok(bytes) => bytes,
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                Err(err) => return Err(err),
-            };
-            if available.is_empty() {
-                // EOF: a trailing line without a newline is still a frame.
-                return Ok(match overflow {
-                    Some(len) => Line::Oversized(len),
-                    None if self.buf.is_empty() => Line::Eof,
-                    None => Line::Complete(&self.buf),
-                });
-            }
-            let newline = available.iter().position(|b| *b == b'\n');
-            let take = newline.map_or(available.len(), |i| i + 1);
-            let content = newline.unwrap_or(available.len());
-            match overflow.as_mut() {
-                Some(len) => *len += content,
-                None if self.buf.len() + content > self.max => {
-                    overflow = Some(self.buf.len() + content);
-                    self.buf = Vec::new();
-                }
-                None => self.buf.extend_from_slice(&available[..content]),
-            }
-            self.reader.consume(take);
-            if newline.is_some() {
-                return Ok(match overflow {
-                    Some(len) => Line::Oversized(len),
-                    None => Line::Complete(&self.buf),
-                });
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn lines(input: &[u8], max: usize) -> Vec<String> {
-        let mut reader = BoundedLines::new(input, max);
-        let mut out = Vec::new();
-        loop {
-            match reader.next_line().expect("in-memory read") {
-                Line::Complete(l) => out.push(String::from_utf8_lossy(l).into_owned()),
-                Line::Oversized(n) => out.push(format!("<oversized {n}>")),
-                Line::Eof => return out,
-            }
-        }
-    }
-
-    #[test]
-    fn splits_and_bounds_lines() {
-        assert_eq!(lines(b"a\nbb\n", 4), ["a", "bb"]);
-        assert_eq!(lines(b"abcdef\nok\n", 4), ["<oversized 6>", "ok"]);
-        assert_eq!(lines(b"abcd\n", 4), ["abcd"]);
-        assert_eq!(lines(b"tail", 8), ["tail"]);
-        assert_eq!(lines(b"toolongtail", 4), ["<oversized 11>"]);
-        assert!(lines(b"", 4).is_empty());
-    }
-
-    #[test]
-    fn oversized_line_spanning_buffer_refills_is_measured_whole() {
-        let mut input = vec![b'x'; 200_000];
-        input.extend_from_slice(b"\n{}\n");
-        assert_eq!(lines(&input, 1000), ["<oversized 200000>", "{}"]);
-    }
-
-    fn code_of(frame: Frame) -> Option<i32> {
-        match frame {
-            Frame::Reject(e) => Some(e.error.code.0),
-            _ => None,
-        }
-    }
-
-    #[test]
-    fn classifies_frames() {
-        assert_eq!(code_of(classify(b"{not json")), Some(-32700));
-        assert_eq!(code_of(classify(b"\xff\xfe")), Some(-32700));
-        assert_eq!(code_of(classify(b"[1,2]")), Some(-32600));
-        assert!(matches!(classify(b"   "), Frame::Skip));
-        assert!(matches!(
-            classify(
-                br#"{"jsonrpc":"2.0","method":"notifications/unknown-thing","params":{"x":1}}"#
-            ),
-            Frame::Skip | Frame::Message(_)
-        ));
-        assert!(matches!(
-            classify(br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#),
-            Frame::Message(_)
-        ));
-    }
-
-    #[test]
-    fn invalid_request_echoes_its_id() {
-        let Frame::Reject(err) = classify(br#"{"jsonrpc":"2.0","id":7,"method":42}"#) else {
-            panic!("expected a rejection");
+    /// `fd` as an async reader when it is a pipe or a socket; else `fd` back.
+    pub(super) fn async_reader(fd: OwnedFd) -> Result<AsyncIn, OwnedFd> {
+        let Ok(copy) = fd.try_clone() else {
+            return Err(fd);
         };
-        assert_eq!(err.id, Some(RequestId::Number(7)));
-        assert_eq!(err.error.code, ErrorCode::INVALID_REQUEST);
+        match kind(&fd) {
+            Some(FileType::Fifo) => tokio::net::unix::pipe::Receiver::from_owned_fd(copy)
+                .map(|p| Box::new(p) as AsyncIn)
+                .map_err(|_| fd),
+            Some(FileType::Socket) => socket(copy).map(|s| Box::new(s) as AsyncIn).ok_or(fd),
+            _ => Err(fd),
+        }
+    }
+
+    /// `fd` as an async writer when it is a pipe or a socket; else `fd` back.
+    pub(super) fn async_writer(fd: OwnedFd) -> Result<AsyncOut, OwnedFd> {
+        let Ok(copy) = fd.try_clone() else {
+            return Err(fd);
+        };
+        match kind(&fd) {
+            Some(FileType::Fifo) => tokio::net::unix::pipe::Sender::from_owned_fd(copy)
+                .map(|p| Box::new(p) as AsyncOut)
+                .map_err(|_| fd),
+            Some(FileType::Socket) => socket(copy).map(|s| Box::new(s) as AsyncOut).ok_or(fd),
+            _ => Err(fd),
+        }
+    }
+
+    fn socket(fd: OwnedFd) -> Option<tokio::net::UnixStream> {
+        let std = std::os::unix::net::UnixStream::from(fd);
+        std.set_nonblocking(true).ok()?;
+        tokio::net::UnixStream::from_std(std).ok()
     }
 }
