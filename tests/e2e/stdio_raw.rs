@@ -9,6 +9,15 @@ fn ping(id: u64) -> serde_json::Value {
     json!({"jsonrpc": "2.0", "id": id, "method": "ping"})
 }
 
+/// Reads the next frame, which must be a JSON-RPC error `code` whose message contains `needle`.
+fn expect_error(proc: &mut Proc, code: i64, needle: &str) -> serde_json::Value {
+    let err = proc.recv();
+    assert_eq!(err["error"]["code"], code, "{err}");
+    let message = err["error"]["message"].as_str().expect("message");
+    assert!(message.contains(needle), "{needle:?} not in {message:?}");
+    err
+}
+
 #[test]
 fn oversize_frame_gets_an_error_and_the_server_keeps_serving() {
     let mut proc = raw_stdio(&["transform", "--max-frame-bytes", "4096"]);
@@ -17,10 +26,8 @@ fn oversize_frame_gets_an_error_and_the_server_keeps_serving() {
         "x".repeat(100_000)
     );
     proc.send_raw(huge.as_bytes());
-    let err = proc.recv();
-    assert_eq!(err["error"]["code"], -32600, "{err}");
+    let err = expect_error(&mut proc, -32600, "4096");
     let message = err["error"]["message"].as_str().expect("message");
-    assert!(message.contains("4096"), "names the limit: {message}");
     assert!(
         message.contains("--max-frame-bytes"),
         "says how to raise it: {message}"
@@ -51,14 +58,7 @@ fn default_frame_limit_is_four_mebibytes() {
 fn malformed_json_gets_parse_error_then_good_request_works() {
     let mut proc = raw_stdio(&["transform"]);
     proc.send_raw(b"{\"jsonrpc\": \"2.0\", \"id\": 9, \"method\": \n");
-    let err = proc.recv();
-    assert_eq!(err["error"]["code"], -32700, "{err}");
-    assert!(
-        err["error"]["message"]
-            .as_str()
-            .expect("message")
-            .contains("not valid JSON")
-    );
+    expect_error(&mut proc, -32700, "not valid JSON");
 
     proc.send(&json!({"jsonrpc":"2.0","id":10,"method":"tools/list"}));
     let list = proc.recv();
@@ -75,14 +75,7 @@ fn malformed_json_gets_parse_error_then_good_request_works() {
 fn invalid_utf8_gets_parse_error_then_good_request_works() {
     let mut proc = raw_stdio(&["transform"]);
     proc.send_raw(b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\xff\xfe\"}\n");
-    let err = proc.recv();
-    assert_eq!(err["error"]["code"], -32700, "{err}");
-    assert!(
-        err["error"]["message"]
-            .as_str()
-            .expect("message")
-            .contains("UTF-8")
-    );
+    expect_error(&mut proc, -32700, "UTF-8");
     proc.send(&ping(2));
     assert_eq!(proc.recv()["id"], 2);
 }
