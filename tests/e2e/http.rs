@@ -188,3 +188,44 @@ async fn sigterm_shuts_down_gracefully() {
     assert_eq!(server.proc.wait_exit(), Some(0));
     drop(client);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn delete_ends_the_session_with_no_content() {
+    let server = HttpProc::spawn(&["transform", "--http", "127.0.0.1:0"], &[]);
+    let url = format!("{}/mcp", server.base);
+    let http = reqwest::Client::new();
+    let init = http
+        .post(&url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(initialize_request(1).to_string())
+        .send()
+        .await
+        .expect("initialize");
+    let session = init
+        .headers()
+        .get("mcp-session-id")
+        .expect("a session id")
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let delete = |session: String| {
+        http.delete(&url)
+            .header("mcp-session-id", session)
+            .header("mcp-protocol-version", "2025-06-18")
+            .send()
+    };
+    let response = delete(session.clone()).await.expect("delete");
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let after = http
+        .post(&url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-session-id", session)
+        .header("mcp-protocol-version", "2025-06-18")
+        .body(r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#)
+        .send()
+        .await
+        .expect("request after delete");
+    assert_eq!(after.status(), StatusCode::NOT_FOUND, "the session is gone");
+}

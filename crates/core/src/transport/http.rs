@@ -286,10 +286,18 @@ impl Guard {
 }
 
 async fn guard(State(policy): State<Arc<Guard>>, request: Request, next: Next) -> Response {
-    match policy.check(request.headers(), request.uri()) {
-        Ok(()) => next.run(request).await,
-        Err(rejection) => rejection.into_response(),
+    if let Err(rejection) = policy.check(request.headers(), request.uri()) {
+        return rejection.into_response();
     }
+    let deleting = request.method() == axum::http::Method::DELETE;
+    let mut response = next.run(request).await;
+    // rmcp closes the session before answering a DELETE, then says 202
+    // Accepted; the session is gone, and clients (the Python SDK among them)
+    // expect 200 or 204 for a completed termination.
+    if deleting && response.status() == StatusCode::ACCEPTED {
+        *response.status_mut() = StatusCode::NO_CONTENT;
+    }
+    response
 }
 
 /// Why a request was turned away, as the client will read it.
