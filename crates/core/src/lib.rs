@@ -8,6 +8,7 @@
 
 pub mod limits;
 pub mod logging;
+pub mod roots;
 pub mod server;
 pub mod tool;
 pub mod transport;

@@ -2,3 +2,4 @@
 //! real rmcp client on the other end of an in-process socket.
 
 mod panic_guard;
+mod roots;
