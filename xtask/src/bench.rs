@@ -123,23 +123,18 @@ fn python_peer(root: &Path) -> anyhow::Result<PathBuf> {
             bail!("python3 -m venv failed");
         }
     }
-    let installed = Command::new(&python)
-        .args(["-c", "import mcp.server.mcpserver"])
+    // Idempotent: a no-op (no download) when a matching version is installed.
+    let ok = Command::new(venv.join("bin/pip"))
+        .args([
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            PEER_REQUIREMENT,
+        ])
         .status()?
         .success();
-    if !installed {
-        let ok = Command::new(venv.join("bin/pip"))
-            .args([
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                PEER_REQUIREMENT,
-            ])
-            .status()?
-            .success();
-        if !ok {
-            bail!("pip install {PEER_REQUIREMENT} failed");
-        }
+    if !ok {
+        bail!("pip install {PEER_REQUIREMENT} failed");
     }
     Ok(python)
 }
