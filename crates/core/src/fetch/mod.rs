@@ -1,10 +1,15 @@
 //! `core::fetch`: the only way ffmcp code fetches a URL (SSRF-safe).
 //!
-//! [`policy`] decides which addresses may be reached. The HTTP client built
-//! on it (own DNS resolution, connections pinned to checked addresses,
-//! redirects re-checked, streamed body caps) is not written yet; until it
-//! is, no ffmcp server fetches URLs.
+//! [`policy`] decides which addresses may be reached; [`client`] is the
+//! HTTP client built on it: own DNS resolution with connections pinned to
+//! checked addresses, redirects re-checked hop by hop, body caps counted
+//! after decompression, timeouts, per-host limits and optional robots.txt.
 
+pub mod client;
 pub mod policy;
 
+pub use client::{
+    FetchError, FetchLimits, FetchRequest, Fetched, Fetcher, FetcherBuilder, Lookup, SystemLookup,
+    USER_AGENT, robots_allows,
+};
 pub use policy::{FetchPolicy, non_public_reason};

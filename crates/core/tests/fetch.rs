@@ -1,0 +1,412 @@
+//! core::fetch against an in-process HTTP fixture on 127.0.0.1. Every
+//! refusal asserts the error AND that the fixture saw no connection.
+
+use std::{
+    collections::HashMap,
+    io::Write,
+    net::IpAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use ffmcp_core::fetch::{FetchError, FetchLimits, FetchPolicy, FetchRequest, Fetcher, Lookup};
+use futures::future::BoxFuture;
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpListener,
+};
+
+/// A tiny HTTP/1.1 server: counts connections, answers by path.
+struct Fixture {
+    port: u16,
+    connections: Arc<AtomicUsize>,
+    paths: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Fixture {
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+    fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+    fn paths(&self) -> Vec<String> {
+        self.paths.lock().expect("lock").clone()
+    }
+}
+
+fn gzip_zeros(len: usize) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let block = vec![0u8; 1 << 16];
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(block.len());
+        enc.write_all(&block[..n]).expect("gzip");
+        left -= n;
+    }
+    enc.finish().expect("gzip")
+}
+
+/// `redirect_to`: where `/redirect` points.
+async fn fixture(redirect_to: Option<String>) -> Fixture {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let paths = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let bomb = Arc::new(gzip_zeros(64 * 1024 * 1024));
+    let (count, seen) = (Arc::clone(&connections), Arc::clone(&paths));
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            count.fetch_add(1, Ordering::SeqCst);
+            let (seen, bomb, redirect_to) =
+                (Arc::clone(&seen), Arc::clone(&bomb), redirect_to.clone());
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let path = head
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or_default()
+                    .to_owned();
+                seen.lock().expect("lock").push(path.clone());
+                let ua = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("user-agent: "))
+                    .unwrap_or_default()
+                    .to_owned();
+                let (status, headers, body): (&str, String, Vec<u8>) = match path.as_str() {
+                    "/ok" => (
+                        "200 OK",
+                        "content-type: text/plain; charset=utf-8\r\n".into(),
+                        b"hello".to_vec(),
+                    ),
+                    "/ua" => ("200 OK", String::new(), ua.into_bytes()),
+                    "/big" => ("200 OK", String::new(), vec![b'x'; 3 * 1024 * 1024]),
+                    "/bomb" => ("200 OK", "content-encoding: gzip\r\n".into(), bomb.to_vec()),
+                    "/loop" => ("302 Found", "location: /loop\r\n".into(), Vec::new()),
+                    "/hop" => ("301 Moved", "location: /ok\r\n".into(), Vec::new()),
+                    "/redirect" => (
+                        "302 Found",
+                        format!("location: {}\r\n", redirect_to.unwrap_or_default()),
+                        Vec::new(),
+                    ),
+                    "/robots.txt" => (
+                        "200 OK",
+                        String::new(),
+                        b"User-agent: *\nDisallow: /private\n".to_vec(),
+                    ),
+                    "/slow" => {
+                        let _ = socket
+                            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc")
+                            .await;
+                        tokio::time::sleep(Duration::from_secs(30)).await;
+                        return;
+                    }
+                    _ => ("404 Not Found", String::new(), b"nope".to_vec()),
+                };
+                let response = format!(
+                    "HTTP/1.1 {status}\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = socket.write_all(response.as_bytes()).await;
+                let _ = socket.write_all(&body).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    Fixture {
+        port,
+        connections,
+        paths,
+    }
+}
+
+/// Resolves names from a fixed table; anything else fails.
+struct TableLookup(HashMap<String, Vec<IpAddr>>);
+
+impl Lookup for TableLookup {
+    fn lookup(&self, host: &str) -> BoxFuture<'static, std::io::Result<Vec<IpAddr>>> {
+        let answer = self.0.get(host).cloned().ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no such host in the table")
+        });
+        Box::pin(async move { answer })
+    }
+}
+
+fn table(entries: &[(&str, &str)]) -> Arc<dyn Lookup> {
+    Arc::new(TableLookup(
+        entries
+            .iter()
+            .map(|(h, ip)| ((*h).to_owned(), vec![ip.parse().expect("ip")]))
+            .collect(),
+    ))
+}
+
+fn loopback_allowed() -> Fetcher {
+    Fetcher::builder()
+        .policy(
+            FetchPolicy::public_only()
+                .allow("127.0.0.1")
+                .expect("allow"),
+        )
+        .build()
+        .expect("fetcher")
+}
+
+fn public_only() -> Fetcher {
+    Fetcher::builder().build().expect("fetcher")
+}
+
+#[tokio::test]
+async fn fetches_an_opted_in_fixture_with_a_clear_user_agent() {
+    let fx = fixture(None).await;
+    let fetcher = loopback_allowed();
+    let got = fetcher.get(&fx.url("/ok")).await.expect("fetch");
+    assert_eq!(got.status, 200);
+    assert_eq!(got.body, b"hello");
+    assert_eq!(got.media_type().as_deref(), Some("text/plain"));
+    let ua = fetcher.get(&fx.url("/ua")).await.expect("fetch");
+    let ua = String::from_utf8(ua.body).expect("utf8");
+    assert!(ua.starts_with("ffmcp/"), "user agent: {ua}");
+    let hop = fetcher.get(&fx.url("/hop")).await.expect("redirected");
+    assert_eq!(hop.url.path(), "/ok");
+    assert_eq!(hop.redirects.len(), 1);
+}
+
+#[tokio::test]
+async fn refuses_loopback_literals_in_every_spelling_without_connecting() {
+    let fx = fixture(None).await;
+    let fetcher = public_only();
+    let port = fx.port;
+    let urls = [
+        format!("http://127.0.0.1:{port}/ok"),
+        format!("http://[::1]:{port}/ok"),
+        format!("http://[::ffff:127.0.0.1]:{port}/ok"),
+        format!("http://0.0.0.0:{port}/ok"),
+        format!("http://2130706433:{port}/ok"),
+        format!("http://0177.0.0.1:{port}/ok"),
+        format!("http://0x7f.0.0.1:{port}/ok"),
+        format!("http://0x7f000001:{port}/ok"),
+        format!("http://127.1:{port}/ok"),
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+        "http://10.0.0.1/".to_owned(),
+        "http://192.168.1.1/".to_owned(),
+        "http://[fd00:ec2::254]/".to_owned(),
+    ];
+    for url in &urls {
+        let err = fetcher.get(url).await.expect_err(url);
+        assert!(
+            matches!(err, FetchError::Blocked { .. }),
+            "{url}: expected Blocked, got {err:?}"
+        );
+        let msg = err.to_string();
+        assert!(msg.contains("FF_ALLOW_HOSTS"), "{url}: {msg}");
+    }
+    assert_eq!(fx.connections(), 0, "a refused URL reached the fixture");
+}
+
+#[tokio::test]
+async fn refuses_names_that_resolve_to_private_addresses() {
+    let fx = fixture(None).await;
+    let fetcher = Fetcher::builder()
+        .lookup(table(&[("public.example", "127.0.0.1")]))
+        .build()
+        .expect("fetcher");
+    let err = fetcher
+        .get(&format!("http://public.example:{}/ok", fx.port))
+        .await
+        .expect_err("rebinding to loopback");
+    match &err {
+        FetchError::Blocked { host, addr, .. } => {
+            assert_eq!(host, "public.example");
+            assert_eq!(addr.to_string(), "127.0.0.1");
+        }
+        other => panic!("expected Blocked, got {other:?}"),
+    }
+    assert!(err.to_string().contains("loopback"), "{err}");
+    // The real resolver's localhost too.
+    let err = public_only()
+        .get(&format!("http://localhost:{}/ok", fx.port))
+        .await
+        .expect_err("localhost");
+    assert!(matches!(err, FetchError::Blocked { .. }), "{err:?}");
+    assert_eq!(fx.connections(), 0);
+}
+
+#[tokio::test]
+async fn allowing_a_name_does_not_allow_where_it_redirects() {
+    let target = fixture(None).await;
+    let fx = fixture(Some(target.url("/ok"))).await;
+    let fetcher = Fetcher::builder()
+        .policy(
+            FetchPolicy::public_only()
+                .allow("fixture.test")
+                .expect("allow"),
+        )
+        .lookup(table(&[("fixture.test", "127.0.0.1")]))
+        .build()
+        .expect("fetcher");
+    let ok = fetcher
+        .get(&format!("http://fixture.test:{}/ok", fx.port))
+        .await
+        .expect("the allowed name is reachable");
+    assert_eq!(ok.body, b"hello");
+    let err = fetcher
+        .get(&format!("http://fixture.test:{}/redirect", fx.port))
+        .await
+        .expect_err("redirect to loopback");
+    assert!(matches!(err, FetchError::Blocked { .. }), "{err:?}");
+    assert_eq!(fx.paths(), vec!["/ok", "/redirect"]);
+    assert_eq!(target.connections(), 0, "the redirect target was contacted");
+}
+
+#[tokio::test]
+async fn refuses_other_schemes_and_credentials() {
+    let fetcher = loopback_allowed();
+    for (url, scheme) in [
+        ("file:///etc/passwd", "file"),
+        ("gopher://127.0.0.1:70/_x", "gopher"),
+        ("ftp://example.com/x", "ftp"),
+        ("data:text/plain,hi", "data"),
+    ] {
+        match fetcher.get(url).await {
+            Err(FetchError::Scheme { scheme: got }) => assert_eq!(got, scheme),
+            other => panic!("{url}: expected Scheme, got {other:?}"),
+        }
+    }
+    let err = fetcher
+        .get("http://user:hunter2@127.0.0.1:1/")
+        .await
+        .expect_err("credentials");
+    assert!(matches!(err, FetchError::Credentials { .. }), "{err:?}");
+    assert!(!err.to_string().contains("hunter2"), "{err}");
+    let err = fetcher.get("not a url").await.expect_err("garbage");
+    assert!(matches!(err, FetchError::InvalidUrl { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn caps_bodies_and_decompression_bombs() {
+    let fx = fixture(None).await;
+    let fetcher = Fetcher::builder()
+        .policy(
+            FetchPolicy::public_only()
+                .allow("127.0.0.1")
+                .expect("allow"),
+        )
+        .limits(FetchLimits {
+            max_body_bytes: 1024 * 1024,
+            ..FetchLimits::default()
+        })
+        .build()
+        .expect("fetcher");
+    let err = fetcher.get(&fx.url("/big")).await.expect_err("too big");
+    assert!(
+        matches!(err, FetchError::TooLarge { limit: 1048576, .. }),
+        "{err:?}"
+    );
+    // 64 MiB of zeros in ~64 KiB of gzip: stopped by the decoded count.
+    let err = fetcher.get(&fx.url("/bomb")).await.expect_err("bomb");
+    assert!(matches!(err, FetchError::TooLarge { .. }), "{err:?}");
+    assert!(err.to_string().contains("after decompression"), "{err}");
+    // A per-request cap below the fetcher's.
+    let err = fetcher
+        .fetch(FetchRequest::get(fx.url("/ok")).max_body_bytes(3))
+        .await
+        .expect_err("per-request cap");
+    assert!(
+        matches!(err, FetchError::TooLarge { limit: 3, .. }),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn stops_redirect_loops_and_stalled_reads() {
+    let fx = fixture(None).await;
+    let fetcher = Fetcher::builder()
+        .policy(
+            FetchPolicy::public_only()
+                .allow("127.0.0.1")
+                .expect("allow"),
+        )
+        .limits(FetchLimits {
+            max_redirects: 3,
+            read_timeout: Duration::from_millis(300),
+            ..FetchLimits::default()
+        })
+        .build()
+        .expect("fetcher");
+    let err = fetcher.get(&fx.url("/loop")).await.expect_err("loop");
+    assert!(
+        matches!(err, FetchError::TooManyRedirects { limit: 3, .. }),
+        "{err:?}"
+    );
+    assert_eq!(fx.paths().len(), 4, "first request plus three hops");
+    let started = std::time::Instant::now();
+    let err = fetcher.get(&fx.url("/slow")).await.expect_err("stalled");
+    assert!(matches!(err, FetchError::Timeout { .. }), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[tokio::test]
+async fn obeys_robots_txt_when_asked() {
+    let fx = fixture(None).await;
+    let fetcher = loopback_allowed();
+    let err = fetcher
+        .fetch(FetchRequest::get(fx.url("/private/page")).respect_robots(true))
+        .await
+        .expect_err("disallowed");
+    assert!(
+        matches!(err, FetchError::RobotsDisallowed { .. }),
+        "{err:?}"
+    );
+    fetcher
+        .fetch(FetchRequest::get(fx.url("/ok")).respect_robots(true))
+        .await
+        .expect("allowed");
+    // Without the flag robots.txt is not consulted; with it, it was read once.
+    fetcher
+        .get(&fx.url("/private/page"))
+        .await
+        .expect("404 is a response, not an error");
+    let robots_reads = fx.paths().iter().filter(|p| *p == "/robots.txt").count();
+    assert_eq!(robots_reads, 1, "paths: {:?}", fx.paths());
+}
+
+#[tokio::test]
+async fn spaces_requests_to_one_host() {
+    let fx = fixture(None).await;
+    let fetcher = Fetcher::builder()
+        .policy(
+            FetchPolicy::public_only()
+                .allow("127.0.0.1")
+                .expect("allow"),
+        )
+        .limits(FetchLimits {
+            per_host_concurrency: 1,
+            per_host_interval: Duration::from_millis(150),
+            ..FetchLimits::default()
+        })
+        .build()
+        .expect("fetcher");
+    let started = std::time::Instant::now();
+    let url = fx.url("/ok");
+    let (a, b, c) = tokio::join!(fetcher.get(&url), fetcher.get(&url), fetcher.get(&url));
+    for r in [a, b, c] {
+        r.expect("fetch");
+    }
+    // Three starts 150 ms apart take at least 300 ms (a lower bound only).
+    assert!(started.elapsed() >= Duration::from_millis(300));
+}
