@@ -1,7 +1,7 @@
 //! Command-line interface. Server subcommands are generated from the
 //! registry table, so adding a server never touches this file.
 
-use std::{io::Write, net::SocketAddr, path::PathBuf};
+use std::{io::Write, net::SocketAddr, path::PathBuf, process::ExitCode};
 
 use anyhow::{Context, bail};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -40,6 +40,17 @@ enum Fixed {
     /// Print client configuration.
     #[command(subcommand)]
     Config(ConfigTarget),
+    /// Report risky entries in an MCP client config (Claude Desktop by default).
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Args)]
+struct AuditArgs {
+    /// The config file; default: Claude Desktop's claude_desktop_config.json for this OS.
+    config: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -114,6 +125,10 @@ pub enum Command {
     ConfigClaude {
         servers: Vec<String>,
     },
+    Audit {
+        config: Option<PathBuf>,
+        json: bool,
+    },
 }
 
 impl Command {
@@ -157,6 +172,7 @@ pub fn parse(servers: &Servers) -> Result<Command, clap::Error> {
         },
         Fixed::List => Command::List,
         Fixed::Config(ConfigTarget::Claude { servers }) => Command::ConfigClaude { servers },
+        Fixed::Audit(AuditArgs { config, json }) => Command::Audit { config, json },
     })
 }
 
@@ -187,8 +203,9 @@ fn http_options(bind: SocketAddr, args: HttpArgs) -> anyhow::Result<HttpOptions>
     Ok(options)
 }
 
-/// Runs a parsed command to completion.
-pub async fn run(command: Command, servers: &Servers) -> anyhow::Result<()> {
+/// Runs a parsed command to completion; the exit code is success unless the
+/// command reports otherwise (`audit` exits 2 on high-severity findings).
+pub async fn run(command: Command, servers: &Servers) -> anyhow::Result<ExitCode> {
     match command {
         Command::Stdio { server, options } => {
             let spec = servers.get(&server).context("unknown server")?;
@@ -230,8 +247,15 @@ pub async fn run(command: Command, servers: &Servers) -> anyhow::Result<()> {
         Command::ConfigClaude { servers: names } => {
             write_stdout(&claude_config(servers, &names)?)?;
         }
+        Command::Audit { config, json } => {
+            // Reads a file and stats directories: keep it off the async threads.
+            let outcome =
+                tokio::task::spawn_blocking(move || crate::audit::run(config, json)).await??;
+            write_stdout(&outcome.output)?;
+            return Ok(ExitCode::from(outcome.exit_code));
+        }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The startup banner of `ffmcp serve`: endpoints and a Claude Desktop block.
@@ -301,7 +325,7 @@ fn announce(text: &str) {
     let _ = err.write_all(b"\n");
 }
 
-/// Output of the informational commands (`list`, `config`).
+/// Output of the informational commands (`list`, `config`, `audit`).
 fn write_stdout(text: &str) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;

@@ -3,6 +3,7 @@
 //! `ffmcp <server>` serves one server on stdio, `ffmcp <server> --http ADDR`
 //! on streamable HTTP at `/mcp`, `ffmcp serve` every server on one port.
 
+mod audit;
 mod cli;
 
 use std::{io::Write, process::ExitCode};
@@ -28,7 +29,7 @@ fn main() -> ExitCode {
         Err(err) => return fail(&format!("could not start the async runtime: {err}")),
     };
     match runtime.block_on(cli::run(command, &servers)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => fail(&format!("{err:#}")),
     }
 }

@@ -1,4 +1,6 @@
+mod audit;
 mod cli;
+mod exec;
 mod http;
 mod stdio_raw;
 mod stdio_rmcp;
