@@ -9,6 +9,9 @@ mod cli;
 use std::{io::Write, process::ExitCode};
 
 fn main() -> ExitCode {
+    // `ffmcp __sandbox-exec …`: confine this process and exec the target;
+    // never returns in that case. Must run before anything starts a thread.
+    ffmcp_core::exec::run_if_requested();
     ffmcp_core::logging::init();
     let servers = ffmcp_core::Servers::new(vec![ffmcp_transform::spec()]);
     let command = match cli::parse(&servers) {

@@ -6,6 +6,7 @@
 //! logging. Deliberately absent: anything about one server's domain, and
 //! anything about MCP beyond the edge (domain code never sees rmcp types).
 
+pub mod exec;
 pub mod fetch;
 pub mod limits;
 pub mod logging;

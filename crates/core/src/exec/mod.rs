@@ -1,0 +1,992 @@
+//! `core::exec`: the only way ffmcp code starts a process.
+//!
+//! - **Allowlisted programs.** A [`ProgramSpec`] names a program and the
+//!   exact flags, value-taking options and fixed tokens it may receive;
+//!   [`Programs::discover`] resolves the names to absolute paths once.
+//! - **Typed argument slots.** An [`Invocation`] accepts only: an allowed
+//!   flag, an allowed option with a typed value (an integer or a word that
+//!   cannot start with `-`), an input path that passed [`crate::roots`]
+//!   (absolute, so never option-like), an output file in the per-call
+//!   directory, or a free literal, which always goes after `--`. Nothing is
+//!   split, nothing passes through a shell.
+//! - **Clean environment.** Cleared except `PATH`, `LANG`, `TMPDIR`, `HOME`
+//!   and names a spec lists; loader and interpreter hooks (`LD_PRELOAD`,
+//!   `PYTHONPATH`, `NODE_OPTIONS`…) can never be listed.
+//! - **Limits and confinement.** The child runs under the sandbox helper
+//!   ([`helper`]): rlimits, Landlock, seccomp, its own process group (killed
+//!   whole on timeout, overflow or cancellation), and a per-call temp dir
+//!   that is its only writable place and is removed afterwards.
+
+pub mod catalog;
+pub mod confine;
+pub mod helper;
+
+use std::{
+    collections::HashMap,
+    fmt,
+    os::unix::fs::PermissionsExt,
+    path::{Path, PathBuf},
+    process::Stdio,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use tokio::{
+    io::{AsyncRead, AsyncReadExt, AsyncWriteExt},
+    sync::OnceCell,
+};
+
+pub use confine::{Applied, ResourceLimits};
+pub use helper::{HELPER_ARG, ProbeReport, run_if_requested};
+
+use crate::roots::AllowedPath;
+use confine::Confinement;
+use helper::{EXIT_NOT_RUN, EXIT_REFUSED, HelperRequest, MESSAGE_PREFIX};
+
+/// Longest single argument.
+pub const MAX_ARG_BYTES: usize = 32 * 1024;
+/// Longest whole command line.
+pub const MAX_ARGV_BYTES: usize = 256 * 1024;
+/// Most arguments in one invocation.
+pub const MAX_ARGS: usize = 1024;
+/// Longest option value word.
+const MAX_WORD_BYTES: usize = 1024;
+/// `PATH` inside the sandbox.
+const CHILD_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+
+/// Environment variables that change how a program loads or interprets
+/// code; no spec or policy can pass them.
+pub fn is_dangerous_env(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    upper.starts_with("LD_")
+        || upper.starts_with("DYLD_")
+        || upper.starts_with("MALLOC_")
+        || matches!(
+            upper.as_str(),
+            "GCONV_PATH"
+                | "GLIBC_TUNABLES"
+                | "LOCPATH"
+                | "NLSPATH"
+                | "HOSTALIASES"
+                | "RESOLV_HOST_CONF"
+                | "BASH_ENV"
+                | "ENV"
+                | "SHELLOPTS"
+                | "BASHOPTS"
+                | "PS4"
+                | "IFS"
+                | "CDPATH"
+                | "PYTHONPATH"
+                | "PYTHONHOME"
+                | "PYTHONSTARTUP"
+                | "PYTHONINSPECT"
+                | "PERL5LIB"
+                | "PERL5OPT"
+                | "PERLLIB"
+                | "RUBYOPT"
+                | "RUBYLIB"
+                | "NODE_OPTIONS"
+                | "NODE_PATH"
+                | "JAVA_TOOL_OPTIONS"
+                | "_JAVA_OPTIONS"
+                | "JDK_JAVA_OPTIONS"
+                | "GIT_SSH_COMMAND"
+                | "GIT_EXEC_PATH"
+                | "EDITOR"
+                | "VISUAL"
+                | "PAGER"
+                | "PATH"
+        )
+}
+
+/// Limits of one run of a program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExecLimits {
+    /// Wall-clock limit; the process group is killed when it passes.
+    pub wall: Duration,
+    pub resources: ResourceLimits,
+    /// Stdout kept; past it the group is killed and the output marked truncated.
+    pub max_stdout_bytes: usize,
+    /// Stderr kept; the rest is drained and dropped.
+    pub max_stderr_bytes: usize,
+    /// Total bytes of output files read back from the temp dir.
+    pub max_output_files_bytes: usize,
+}
+
+impl Default for ExecLimits {
+    fn default() -> Self {
+        Self {
+            wall: Duration::from_secs(60),
+            resources: ResourceLimits {
+                cpu_secs: 60,
+                address_space_bytes: 2 << 30,
+                file_size_bytes: 256 << 20,
+                open_files: 256,
+                processes: 64,
+            },
+            max_stdout_bytes: 32 << 20,
+            max_stderr_bytes: 64 << 10,
+            max_output_files_bytes: 256 << 20,
+        }
+    }
+}
+
+/// A program ffmcp may run and the arguments it may receive.
+#[derive(Debug, Clone)]
+pub struct ProgramSpec {
+    /// Looked up on `PATH` once; an absolute path is taken as is.
+    pub name: String,
+    /// Flags that take no value.
+    pub flags: Vec<String>,
+    /// Options that take exactly one value, as the next argument.
+    pub options: Vec<String>,
+    /// Fixed positional tokens (e.g. `-` for "write to stdout").
+    pub tokens: Vec<String>,
+    /// Extra environment variables passed through from ffmcp's own.
+    pub env: Vec<String>,
+    /// Extra read-only paths (data files the program needs).
+    pub read_paths: Vec<PathBuf>,
+    /// May start other processes (threads are always allowed).
+    pub subprocesses: bool,
+    pub limits: ExecLimits,
+}
+
+impl ProgramSpec {
+    /// A spec with no flags, no options and default limits.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            flags: Vec::new(),
+            options: Vec::new(),
+            tokens: Vec::new(),
+            env: Vec::new(),
+            read_paths: Vec::new(),
+            subprocesses: false,
+            limits: ExecLimits::default(),
+        }
+    }
+
+    fn strings<I: IntoIterator<Item = S>, S: Into<String>>(items: I) -> Vec<String> {
+        items.into_iter().map(Into::into).collect()
+    }
+
+    /// Flags that take no value.
+    pub fn flags<I: IntoIterator<Item = S>, S: Into<String>>(mut self, flags: I) -> Self {
+        self.flags = Self::strings(flags);
+        self
+    }
+
+    /// Options that take one value.
+    pub fn options<I: IntoIterator<Item = S>, S: Into<String>>(mut self, options: I) -> Self {
+        self.options = Self::strings(options);
+        self
+    }
+
+    /// Fixed positional tokens.
+    pub fn tokens<I: IntoIterator<Item = S>, S: Into<String>>(mut self, tokens: I) -> Self {
+        self.tokens = Self::strings(tokens);
+        self
+    }
+
+    /// Environment variables passed through.
+    pub fn env<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
+        self.env = Self::strings(names);
+        self
+    }
+
+    /// Extra read-only paths.
+    pub fn read_paths<I: IntoIterator<Item = P>, P: Into<PathBuf>>(mut self, paths: I) -> Self {
+        self.read_paths = paths.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Allows starting processes.
+    pub fn subprocesses(mut self, yes: bool) -> Self {
+        self.subprocesses = yes;
+        self
+    }
+
+    /// Replaces the limits.
+    pub fn limits(mut self, limits: ExecLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    fn validate(&self) -> Result<(), ExecError> {
+        if let Some(name) = self.env.iter().find(|n| is_dangerous_env(n)) {
+            return Err(ExecError::InvalidSpec {
+                program: self.name.clone(),
+                reason: format!("environment variable {name} can never be passed to a program"),
+            });
+        }
+        if let Some(bad) = self
+            .flags
+            .iter()
+            .chain(&self.options)
+            .find(|f| !f.starts_with('-') || f.len() < 2 || f.contains(['\0', '=', ' ']))
+        {
+            return Err(ExecError::InvalidSpec {
+                program: self.name.clone(),
+                reason: format!("'{bad}' is not a flag"),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A program found on this machine.
+#[derive(Debug, Clone)]
+pub struct Program {
+    spec: Arc<ProgramSpec>,
+    path: PathBuf,
+}
+
+impl Program {
+    /// The allowlisted name.
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    /// The absolute path that will be executed.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Starts building a call.
+    pub fn invoke(&self) -> Invocation<'_> {
+        Invocation {
+            program: self,
+            args: Vec::new(),
+            after_dashdash: false,
+            inputs: Vec::new(),
+            stdin: None,
+            bytes: 0,
+        }
+    }
+}
+
+/// The allowlist, resolved once at start.
+#[derive(Debug, Clone, Default)]
+pub struct Programs {
+    found: HashMap<String, Program>,
+    missing: Vec<(String, String)>,
+}
+
+impl Programs {
+    /// Resolves each spec's name on `PATH` (absolute, non-world-writable
+    /// directories only).
+    pub fn discover(specs: impl IntoIterator<Item = ProgramSpec>) -> Self {
+        let path_var = std::env::var_os("PATH").unwrap_or_default();
+        let dirs: Vec<PathBuf> = std::env::split_paths(&path_var)
+            .filter(|d| d.is_absolute() && !world_writable(d))
+            .collect();
+        let mut programs = Self::default();
+        for spec in specs {
+            let name = spec.name.clone();
+            if let Err(e) = spec.validate() {
+                programs.missing.push((name, e.to_string()));
+                continue;
+            }
+            match resolve(&name, &dirs) {
+                Some(path) => {
+                    programs.found.insert(
+                        name,
+                        Program {
+                            spec: Arc::new(spec),
+                            path,
+                        },
+                    );
+                }
+                None => programs
+                    .missing
+                    .push((name, "not installed (not on PATH)".to_owned())),
+            }
+        }
+        programs
+    }
+
+    /// The program named `name`, if it is allowlisted and installed.
+    pub fn get(&self, name: &str) -> Result<&Program, ExecError> {
+        self.found.get(name).ok_or_else(|| ExecError::NotAvailable {
+            program: name.to_owned(),
+            reason: self
+                .missing
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or("not in the allowlist".to_owned(), |(_, why)| why.clone()),
+        })
+    }
+
+    /// Installed programs, sorted by name.
+    pub fn found(&self) -> Vec<&Program> {
+        let mut found: Vec<_> = self.found.values().collect();
+        found.sort_by(|a, b| a.name().cmp(b.name()));
+        found
+    }
+
+    /// Allowlisted programs that are unavailable, and why.
+    pub fn missing(&self) -> &[(String, String)] {
+        &self.missing
+    }
+}
+
+fn world_writable(dir: &Path) -> bool {
+    std::fs::metadata(dir).is_ok_and(|m| m.permissions().mode() & 0o002 != 0)
+}
+
+fn resolve(name: &str, dirs: &[PathBuf]) -> Option<PathBuf> {
+    let executable = |p: &Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    let candidate = if name.starts_with('/') {
+        Some(PathBuf::from(name)).filter(|p| executable(p))
+    } else if name.is_empty() || name.contains('/') || name.contains('\0') {
+        None
+    } else {
+        dirs.iter().map(|d| d.join(name)).find(|p| executable(p))
+    }?;
+    candidate.canonicalize().ok()
+}
+
+/// A value for an option slot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OptValue {
+    Int(i64),
+    /// A word that may not start with `-` (so it can never be an option).
+    Word(String),
+}
+
+impl From<i64> for OptValue {
+    fn from(v: i64) -> Self {
+        Self::Int(v)
+    }
+}
+
+impl From<u32> for OptValue {
+    fn from(v: u32) -> Self {
+        Self::Int(i64::from(v))
+    }
+}
+
+impl From<&str> for OptValue {
+    fn from(v: &str) -> Self {
+        Self::Word(v.to_owned())
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Slot {
+    Text(String),
+    /// A file in the per-call directory, by name.
+    Output(String),
+}
+
+/// One call being built; every method validates its slot.
+#[derive(Debug)]
+pub struct Invocation<'p> {
+    program: &'p Program,
+    args: Vec<Slot>,
+    after_dashdash: bool,
+    inputs: Vec<PathBuf>,
+    stdin: Option<Vec<u8>>,
+    bytes: usize,
+}
+
+impl Invocation<'_> {
+    fn invalid(&self, reason: String) -> ExecError {
+        ExecError::InvalidArgument {
+            program: self.program.name().to_owned(),
+            reason,
+        }
+    }
+
+    fn push(&mut self, slot: Slot) -> Result<(), ExecError> {
+        let text = match &slot {
+            Slot::Text(t) | Slot::Output(t) => t,
+        };
+        if text.contains('\0') {
+            return Err(self.invalid("an argument contains a NUL byte".to_owned()));
+        }
+        if text.len() > MAX_ARG_BYTES {
+            return Err(self.invalid(format!(
+                "an argument is {} bytes; the limit is {MAX_ARG_BYTES}",
+                text.len()
+            )));
+        }
+        self.bytes += text.len() + 1;
+        if self.bytes > MAX_ARGV_BYTES || self.args.len() >= MAX_ARGS {
+            return Err(self.invalid(format!(
+                "the command line exceeds {MAX_ARGV_BYTES} bytes or {MAX_ARGS} arguments"
+            )));
+        }
+        self.args.push(slot);
+        Ok(())
+    }
+
+    fn before_literals(&self, what: &str) -> Result<(), ExecError> {
+        if self.after_dashdash {
+            Err(self.invalid(format!("{what} cannot follow a literal argument")))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// An allowlisted flag.
+    pub fn flag(mut self, flag: &str) -> Result<Self, ExecError> {
+        if !self.program.spec.flags.iter().any(|f| f == flag) {
+            return Err(ExecError::UnknownFlag {
+                program: self.program.name().to_owned(),
+                flag: flag.chars().take(64).collect(),
+            });
+        }
+        self.before_literals("a flag")?;
+        self.push(Slot::Text(flag.to_owned()))?;
+        Ok(self)
+    }
+
+    /// An allowlisted option and its value, as two arguments.
+    pub fn option(mut self, option: &str, value: impl Into<OptValue>) -> Result<Self, ExecError> {
+        if !self.program.spec.options.iter().any(|f| f == option) {
+            return Err(ExecError::UnknownFlag {
+                program: self.program.name().to_owned(),
+                flag: option.chars().take(64).collect(),
+            });
+        }
+        self.before_literals("an option")?;
+        let value = match value.into() {
+            OptValue::Int(n) => n.to_string(),
+            OptValue::Word(w) => {
+                if w.starts_with('-') {
+                    return Err(ExecError::OptionLike {
+                        program: self.program.name().to_owned(),
+                        value: w.chars().take(64).collect(),
+                    });
+                }
+                if w.is_empty() || w.len() > MAX_WORD_BYTES || w.chars().any(char::is_control) {
+                    return Err(self.invalid(format!(
+                        "the value of {option} must be 1 to {MAX_WORD_BYTES} bytes without control characters"
+                    )));
+                }
+                w
+            }
+        };
+        self.push(Slot::Text(option.to_owned()))?;
+        self.push(Slot::Text(value))?;
+        Ok(self)
+    }
+
+    /// A fixed token the spec allows (e.g. `-` for stdout).
+    pub fn token(mut self, token: &str) -> Result<Self, ExecError> {
+        if !self.program.spec.tokens.iter().any(|t| t == token) {
+            return Err(ExecError::UnknownFlag {
+                program: self.program.name().to_owned(),
+                flag: token.chars().take(64).collect(),
+            });
+        }
+        self.push(Slot::Text(token.to_owned()))?;
+        Ok(self)
+    }
+
+    /// A file under the allowed roots, readable (only) by the program.
+    pub fn input(mut self, path: &AllowedPath) -> Result<Self, ExecError> {
+        let text = path
+            .as_path()
+            .to_str()
+            .ok_or_else(|| self.invalid("input paths must be valid UTF-8".to_owned()))?
+            .to_owned();
+        // Canonical and absolute: it starts with '/', never with '-'.
+        debug_assert!(text.starts_with('/'));
+        self.inputs.push(path.as_path().to_path_buf());
+        self.push(Slot::Text(text))?;
+        Ok(self)
+    }
+
+    /// A file the program writes in the per-call directory; read back into
+    /// [`Output::files`].
+    pub fn output(mut self, name: &str) -> Result<Self, ExecError> {
+        let ok = !name.is_empty()
+            && name.len() <= 128
+            && !name.starts_with(['-', '.'])
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if !ok {
+            return Err(self.invalid(format!(
+                "output name '{}' must be a plain file name ([A-Za-z0-9._-], not starting with - or .)",
+                name.chars().take(64).collect::<String>()
+            )));
+        }
+        self.push(Slot::Output(name.to_owned()))?;
+        Ok(self)
+    }
+
+    /// Free text, passed verbatim as one argument after `--`.
+    pub fn literal(mut self, value: &str) -> Result<Self, ExecError> {
+        if !self.after_dashdash {
+            self.push(Slot::Text("--".to_owned()))?;
+            self.after_dashdash = true;
+        }
+        self.push(Slot::Text(value.to_owned()))?;
+        Ok(self)
+    }
+
+    /// Bytes written to the program's stdin (closed afterwards).
+    pub fn stdin(mut self, bytes: Vec<u8>) -> Self {
+        self.stdin = Some(bytes);
+        self
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitInfo {
+    Code(i32),
+    Signal(i32),
+}
+
+impl fmt::Display for ExitInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Code(c) => write!(f, "exit status {c}"),
+            Self::Signal(s) => write!(f, "killed by signal {s}"),
+        }
+    }
+}
+
+/// The result of a run that completed (successfully or not).
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub program: String,
+    pub status: ExitInfo,
+    pub stdout: Vec<u8>,
+    /// Stdout hit its cap; the program was stopped there.
+    pub stdout_truncated: bool,
+    /// Stderr, lossily decoded, with a marker when it was cut.
+    pub stderr: String,
+    /// Files named with [`Invocation::output`] that the program wrote.
+    pub files: Vec<(String, Vec<u8>)>,
+    pub elapsed: Duration,
+}
+
+impl Output {
+    /// Exit status 0 and output complete.
+    pub fn success(&self) -> bool {
+        self.status == ExitInfo::Code(0) && !self.stdout_truncated
+    }
+
+    /// Stdout as text, ending with a clear marker when it was truncated.
+    pub fn stdout_text(&self) -> String {
+        let mut text = String::from_utf8_lossy(&self.stdout).into_owned();
+        if self.stdout_truncated {
+            text.push_str(&format!(
+                "\n[output truncated at {} bytes]",
+                self.stdout.len()
+            ));
+        }
+        text
+    }
+}
+
+/// Why a program did not run, or did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    #[error("{program} is not available: {reason}")]
+    NotAvailable { program: String, reason: String },
+    #[error("invalid program spec for {program}: {reason}")]
+    InvalidSpec { program: String, reason: String },
+    #[error("'{flag}' is not an allowed argument of {program}")]
+    UnknownFlag { program: String, flag: String },
+    #[error(
+        "the value '{value}' for {program} starts with '-' and would be read as an option; refused"
+    )]
+    OptionLike { program: String, value: String },
+    #[error("invalid argument for {program}: {reason}")]
+    InvalidArgument { program: String, reason: String },
+    #[error("{program} ran longer than {limit:?} and was stopped")]
+    Timeout { program: String, limit: Duration },
+    #[error("{program} used more than {limit} CPU seconds and was stopped")]
+    CpuLimit { program: String, limit: u64 },
+    #[error("the sandbox refused to run {program}: {reason}")]
+    Refused { program: String, reason: String },
+    #[error("could not run {program}: {reason}")]
+    Io { program: String, reason: String },
+}
+
+/// Runs [`Invocation`]s under the sandbox helper.
+#[derive(Debug)]
+pub struct Sandbox {
+    helper: PathBuf,
+    strict: bool,
+    probed: OnceCell<Result<ProbeReport, String>>,
+}
+
+impl Sandbox {
+    /// A sandbox whose helper is `helper` (an ffmcp binary).
+    pub fn new(helper: impl Into<PathBuf>) -> Self {
+        Self {
+            helper: helper.into(),
+            strict: false,
+            probed: OnceCell::new(),
+        }
+    }
+
+    /// A sandbox whose helper is this very binary (which must call
+    /// [`run_if_requested`] at the top of `main`).
+    pub fn from_current_exe() -> std::io::Result<Self> {
+        Ok(Self::new(std::env::current_exe()?))
+    }
+
+    /// Refuse to run anything when a protection is unavailable.
+    pub fn strict(mut self, yes: bool) -> Self {
+        self.strict = yes;
+        self
+    }
+
+    /// Whether strict mode is on.
+    pub fn is_strict(&self) -> bool {
+        self.strict
+    }
+
+    /// Applies the standard confinement in a throwaway helper, tests that it
+    /// holds, and reports. Cached after the first call.
+    pub async fn probe(&self) -> Result<ProbeReport, ExecError> {
+        let result = self
+            .probed
+            .get_or_init(|| async {
+                let report = self.run_probe().await;
+                match &report {
+                    Ok(report) => {
+                        for missing in report.applied.missing() {
+                            tracing::warn!(
+                                "sandbox protection unavailable on this machine: {missing}"
+                            );
+                        }
+                    }
+                    Err(e) => tracing::warn!("sandbox probe failed: {e}"),
+                }
+                report
+            })
+            .await;
+        result.clone().map_err(|reason| ExecError::Refused {
+            program: "the sandbox probe".to_owned(),
+            reason,
+        })
+    }
+
+    async fn run_probe(&self) -> Result<ProbeReport, String> {
+        let dir = tempfile::Builder::new()
+            .prefix("ffmcp-probe-")
+            .tempdir()
+            .map_err(|e| format!("creating a temp dir: {e}"))?;
+        let request = HelperRequest {
+            program: PathBuf::new(),
+            args: Vec::new(),
+            cwd: dir.path().to_path_buf(),
+            confinement: Confinement {
+                read: Vec::new(),
+                write: vec![dir.path().to_path_buf()],
+                network: false,
+                subprocesses: false,
+                limits: ExecLimits::default().resources,
+                strict: false,
+            },
+            probe: true,
+        };
+        let json = serde_json::to_string(&request).map_err(|e| e.to_string())?;
+        let out = tokio::process::Command::new(&self.helper)
+            .arg(HELPER_ARG)
+            .arg(json)
+            .env_clear()
+            .env("PATH", CHILD_PATH)
+            .stdin(Stdio::null())
+            .kill_on_drop(true)
+            .output();
+        let out = tokio::time::timeout(Duration::from_secs(20), out)
+            .await
+            .map_err(|_| "the probe did not finish in 20 s".to_owned())?
+            .map_err(|e| format!("starting {}: {e}", self.helper.display()))?;
+        if !out.status.success() {
+            return Err(format!(
+                "{} ({})",
+                String::from_utf8_lossy(&out.stderr).trim(),
+                out.status
+            ));
+        }
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("unreadable probe report: {e}"))
+    }
+
+    /// Runs `invocation` to completion within its limits.
+    pub async fn run(&self, invocation: Invocation<'_>) -> Result<Output, ExecError> {
+        // Probe once, so a missing protection is logged once.
+        let _ = self.probe().await;
+        let program = invocation.program;
+        let spec = &program.spec;
+        let name = program.name().to_owned();
+        let io_err = |what: &str, e: std::io::Error| ExecError::Io {
+            program: name.clone(),
+            reason: format!("{what}: {e}"),
+        };
+        let dir = tempfile::Builder::new()
+            .prefix("ffmcp-exec-")
+            .tempdir()
+            .map_err(|e| io_err("creating the per-call directory", e))?;
+        let cwd = dir.path().to_path_buf();
+        let args: Vec<String> = invocation
+            .args
+            .iter()
+            .map(|slot| match slot {
+                Slot::Text(t) => t.clone(),
+                Slot::Output(n) => cwd.join(n).to_string_lossy().into_owned(),
+            })
+            .collect();
+        let mut read = invocation.inputs.clone();
+        read.extend(spec.read_paths.iter().cloned());
+        read.push(program.path.clone());
+        let request = HelperRequest {
+            program: program.path.clone(),
+            args,
+            cwd: cwd.clone(),
+            confinement: Confinement {
+                read,
+                write: vec![cwd.clone()],
+                network: false,
+                subprocesses: spec.subprocesses,
+                limits: spec.limits.resources,
+                strict: self.strict,
+            },
+            probe: false,
+        };
+        let json = serde_json::to_string(&request).map_err(|e| ExecError::Io {
+            program: name.clone(),
+            reason: e.to_string(),
+        })?;
+        let mut command = tokio::process::Command::new(&self.helper);
+        command
+            .arg(HELPER_ARG)
+            .arg(json)
+            .env_clear()
+            .envs(child_env(spec, &cwd))
+            .current_dir(&cwd)
+            .process_group(0)
+            .stdin(if invocation.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let started = Instant::now();
+        let mut child = command
+            .spawn()
+            .map_err(|e| io_err("starting the sandbox helper", e))?;
+        let group = GroupKill(child.id());
+        if let (Some(bytes), Some(mut stdin)) = (invocation.stdin, child.stdin.take()) {
+            tokio::spawn(async move {
+                let _ = stdin.write_all(&bytes).await;
+            });
+        }
+        let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+            return Err(ExecError::Io {
+                program: name,
+                reason: "the child's output pipes are missing".to_owned(),
+            });
+        };
+        let limits = spec.limits;
+        let work = async {
+            let (out, err) = tokio::join!(
+                read_capped(stdout, limits.max_stdout_bytes, Some(&group)),
+                read_capped(stderr, limits.max_stderr_bytes, None),
+            );
+            let status = child.wait().await;
+            (out, err, status)
+        };
+        let Ok(((stdout, stdout_truncated), (stderr, stderr_truncated), status)) =
+            tokio::time::timeout(limits.wall, work).await
+        else {
+            group.kill();
+            return Err(ExecError::Timeout {
+                program: name,
+                limit: limits.wall,
+            });
+        };
+        // Leftovers of a program allowed to fork die with the group.
+        group.kill();
+        let status = status.map_err(|e| io_err("waiting for the program", e))?;
+        let status = exit_info(status);
+        let mut stderr = String::from_utf8_lossy(&stderr).into_owned();
+        if let Some(reason) = stderr.strip_prefix(MESSAGE_PREFIX)
+            && matches!(status, ExitInfo::Code(EXIT_REFUSED | EXIT_NOT_RUN))
+        {
+            return Err(ExecError::Refused {
+                program: name,
+                reason: reason.trim().to_owned(),
+            });
+        }
+        if status == ExitInfo::Signal(libc_sigxcpu()) {
+            return Err(ExecError::CpuLimit {
+                program: name,
+                limit: limits.resources.cpu_secs,
+            });
+        }
+        if stderr_truncated {
+            stderr.push_str(&format!(
+                "\n[stderr truncated at {} bytes]",
+                limits.max_stderr_bytes
+            ));
+        }
+        let files = collect_outputs(&invocation.args, &cwd, limits.max_output_files_bytes);
+        drop(dir);
+        Ok(Output {
+            program: name,
+            status,
+            stdout,
+            stdout_truncated,
+            stderr,
+            files,
+            elapsed: started.elapsed(),
+        })
+    }
+}
+
+/// SIGXCPU's number (24 on Linux x86 and ARM; 30 on some other systems).
+fn libc_sigxcpu() -> i32 {
+    rustix::process::Signal::XCPU.as_raw()
+}
+
+fn exit_info(status: std::process::ExitStatus) -> ExitInfo {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => ExitInfo::Code(code),
+        (None, Some(sig)) => ExitInfo::Signal(sig),
+        (None, None) => ExitInfo::Code(-1),
+    }
+}
+
+/// The child's whole environment.
+fn child_env(spec: &ProgramSpec, tmp: &Path) -> Vec<(String, String)> {
+    let lang = std::env::var("LANG")
+        .ok()
+        .filter(|l| {
+            l.len() <= 32
+                && l.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '@'))
+        })
+        .unwrap_or_else(|| "C.UTF-8".to_owned());
+    let tmp = tmp.to_string_lossy().into_owned();
+    let mut env = vec![
+        ("PATH".to_owned(), CHILD_PATH.to_owned()),
+        ("LANG".to_owned(), lang),
+        ("TMPDIR".to_owned(), tmp.clone()),
+        ("HOME".to_owned(), tmp),
+    ];
+    for name in &spec.env {
+        if is_dangerous_env(name) {
+            continue;
+        }
+        if let Ok(value) = std::env::var(name) {
+            env.push((name.clone(), value));
+        }
+    }
+    env
+}
+
+/// Kills a whole process group (the helper's pid is its group id).
+struct GroupKill(Option<u32>);
+
+impl GroupKill {
+    fn kill(&self) {
+        let Some(pid) = self.0.and_then(|p| i32::try_from(p).ok()) else {
+            return;
+        };
+        if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+        }
+    }
+}
+
+impl Drop for GroupKill {
+    fn drop(&mut self) {
+        // Cancellation or error: nothing of this run outlives it.
+        self.kill();
+    }
+}
+
+/// Reads to EOF keeping at most `cap` bytes. With `stop`, overflowing
+/// kills the group (a flood ends now); without, the rest is drained.
+async fn read_capped(
+    mut reader: impl AsyncRead + Unpin,
+    cap: usize,
+    stop: Option<&GroupKill>,
+) -> (Vec<u8>, bool) {
+    let mut kept = Vec::new();
+    let mut truncated = false;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match reader.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let room = cap.saturating_sub(kept.len());
+        if n > room {
+            kept.extend_from_slice(&buf[..room]);
+            truncated = true;
+            if let Some(group) = stop {
+                group.kill();
+                break;
+            }
+        } else {
+            kept.extend_from_slice(&buf[..n]);
+        }
+    }
+    (kept, truncated)
+}
+
+/// Output files the program wrote, up to `cap` bytes in all.
+fn collect_outputs(args: &[Slot], dir: &Path, cap: usize) -> Vec<(String, Vec<u8>)> {
+    let mut left = cap;
+    let mut files = Vec::new();
+    for slot in args {
+        let Slot::Output(name) = slot else { continue };
+        let path = dir.join(name);
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if !meta.is_file() || meta.len() as usize > left {
+            continue;
+        }
+        if let Ok(bytes) = std::fs::read(&path) {
+            left -= bytes.len().min(left);
+            files.push((name.clone(), bytes));
+        }
+    }
+    files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dangerous_environment_names() {
+        for name in [
+            "LD_PRELOAD",
+            "ld_library_path",
+            "DYLD_INSERT_LIBRARIES",
+            "PYTHONPATH",
+            "NODE_OPTIONS",
+            "BASH_ENV",
+            "GLIBC_TUNABLES",
+        ] {
+            assert!(is_dangerous_env(name), "{name}");
+        }
+        for name in ["TESSDATA_PREFIX", "OMP_THREAD_LIMIT", "LANG"] {
+            assert!(!is_dangerous_env(name), "{name}");
+        }
+        let spec = ProgramSpec::new("cat").env(["LD_PRELOAD"]);
+        assert!(matches!(
+            spec.validate(),
+            Err(ExecError::InvalidSpec { .. })
+        ));
+    }
+}
