@@ -42,6 +42,38 @@ enum Fixed {
     Config(ConfigTarget),
     /// Report risky entries in an MCP client config (Claude Desktop by default).
     Audit(AuditArgs),
+    /// Run a third-party stdio MCP server confined by a policy, relaying its stdio.
+    Guard(GuardArgs),
+    /// Show which security protections are active on this machine.
+    Doctor(DoctorArgs),
+}
+
+#[derive(Debug, Args)]
+struct GuardArgs {
+    /// The policy (TOML): programs, argument patterns, readable/writable paths, network, env.
+    #[arg(long, value_name = "FILE")]
+    policy: PathBuf,
+    /// Refuse to start when a protection (Landlock, seccomp, rlimits) is unavailable.
+    #[arg(long)]
+    strict: bool,
+    /// The server program, then its arguments (after --).
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "PROGRAM"
+    )]
+    command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct DoctorArgs {
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Exit with status 1 when any protection is unavailable.
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Debug, Args)]
@@ -67,6 +99,9 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, value_name = "ADDR", default_value = DEFAULT_SERVE_ADDR)]
     http: SocketAddr,
+    /// Refuse to run subprocesses when a protection is unavailable (also FF_STRICT=1).
+    #[arg(long)]
+    strict: bool,
     #[command(flatten)]
     http_opts: HttpArgs,
 }
@@ -80,6 +115,9 @@ struct ServerArgs {
     /// Largest accepted stdio frame (one JSON-RPC line), in bytes.
     #[arg(long, env = "FF_MAX_FRAME_BYTES", default_value_t = DEFAULT_MAX_FRAME_BYTES)]
     max_frame_bytes: usize,
+    /// Refuse to run subprocesses when a protection is unavailable (also FF_STRICT=1).
+    #[arg(long)]
+    strict: bool,
     #[command(flatten)]
     http_opts: HttpArgs,
 }
@@ -129,6 +167,15 @@ pub enum Command {
         config: Option<PathBuf>,
         json: bool,
     },
+    Guard {
+        policy: PathBuf,
+        program: String,
+        args: Vec<String>,
+    },
+    Doctor {
+        json: bool,
+        strict: bool,
+    },
 }
 
 impl Command {
@@ -152,6 +199,9 @@ pub fn parse(servers: &Servers) -> Result<Command, clap::Error> {
         && servers.get(name).is_some()
     {
         let args = ServerArgs::from_arg_matches(sub)?;
+        if args.strict {
+            ffmcp_core::exec::set_strict(true);
+        }
         let server = name.to_owned();
         return Ok(match args.http {
             Some(addr) => Command::Http {
@@ -167,12 +217,33 @@ pub fn parse(servers: &Servers) -> Result<Command, clap::Error> {
         });
     }
     Ok(match Cli::from_arg_matches(&matches)?.command {
-        Fixed::Serve(args) => Command::ServeAll {
-            options: http_options(args.http, args.http_opts).map_err(to_clap)?,
-        },
+        Fixed::Serve(args) => {
+            if args.strict {
+                ffmcp_core::exec::set_strict(true);
+            }
+            Command::ServeAll {
+                options: http_options(args.http, args.http_opts).map_err(to_clap)?,
+            }
+        }
         Fixed::List => Command::List,
         Fixed::Config(ConfigTarget::Claude { servers }) => Command::ConfigClaude { servers },
         Fixed::Audit(AuditArgs { config, json }) => Command::Audit { config, json },
+        Fixed::Guard(GuardArgs {
+            policy,
+            strict,
+            mut command,
+        }) => {
+            if strict {
+                ffmcp_core::exec::set_strict(true);
+            }
+            let program = command.remove(0);
+            Command::Guard {
+                policy,
+                program,
+                args: command,
+            }
+        }
+        Fixed::Doctor(DoctorArgs { json, strict }) => Command::Doctor { json, strict },
     })
 }
 
@@ -253,6 +324,31 @@ pub async fn run(command: Command, servers: &Servers) -> anyhow::Result<ExitCode
                 tokio::task::spawn_blocking(move || crate::audit::run(config, json)).await??;
             write_stdout(&outcome.output)?;
             return Ok(ExitCode::from(outcome.exit_code));
+        }
+        Command::Guard {
+            policy,
+            program,
+            args,
+        } => {
+            let policy = ffmcp_core::exec::guard::GuardPolicy::load(&policy)?;
+            let sandbox = ffmcp_core::exec::Sandbox::from_env()
+                .context("finding this ffmcp binary (the sandbox helper)")?;
+            let code = ffmcp_core::exec::guard::run(&sandbox, &policy, &program, &args).await?;
+            return Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)));
+        }
+        Command::Doctor { json, strict } => {
+            let report = crate::doctor::report().await?;
+            write_stdout(&if json {
+                report.to_json()
+            } else {
+                report.to_text()
+            })?;
+            let failing = strict && !report.all_active();
+            return Ok(if failing {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            });
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -5,6 +5,7 @@
 
 mod audit;
 mod cli;
+mod doctor;
 
 use std::{io::Write, process::ExitCode};
 

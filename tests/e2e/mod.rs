@@ -1,6 +1,7 @@
 mod audit;
 mod cli;
 mod exec;
+mod guard;
 mod http;
 mod stdio_raw;
 mod stdio_rmcp;

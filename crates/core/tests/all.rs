@@ -1,6 +1,9 @@
 //! Integration tests of ffmcp-core's transport and tool conventions, with a
 //! real rmcp client on the other end of an in-process socket.
 
+// Tests and tools start processes directly; shipped code goes through ffmcp_core::exec.
+#![allow(clippy::disallowed_methods)]
+
 mod fetch;
 mod panic_guard;
 mod roots;

@@ -8,6 +8,9 @@
 //! Any binary that uses [`super::Sandbox`] must call
 //! [`run_if_requested`] first thing in `main`.
 
+// The one home of process creation (see clippy.toml).
+#![allow(clippy::disallowed_methods)]
+
 use std::{
     ffi::OsStr,
     io::Write,

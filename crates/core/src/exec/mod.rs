@@ -17,8 +17,12 @@
 //!   whole on timeout, overflow or cancellation), and a per-call temp dir
 //!   that is its only writable place and is removed afterwards.
 
+// The one home of process creation (see clippy.toml).
+#![allow(clippy::disallowed_methods)]
+
 pub mod catalog;
 pub mod confine;
+pub mod guard;
 pub mod helper;
 
 use std::{
@@ -42,6 +46,22 @@ pub use helper::{HELPER_ARG, ProbeReport, run_if_requested};
 use crate::roots::AllowedPath;
 use confine::Confinement;
 use helper::{EXIT_NOT_RUN, EXIT_REFUSED, HelperRequest, MESSAGE_PREFIX};
+
+/// Environment variable: `1` turns on strict mode (as `--strict` does).
+pub const STRICT_ENV: &str = "FF_STRICT";
+
+static STRICT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Turns strict mode on for this process (`--strict`).
+pub fn set_strict(yes: bool) {
+    STRICT.store(yes, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Strict mode: refuse to run a program when a protection is unavailable.
+pub fn strict_mode() -> bool {
+    STRICT.load(std::sync::atomic::Ordering::Relaxed)
+        || std::env::var(STRICT_ENV).is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+}
 
 /// Longest single argument.
 pub const MAX_ARG_BYTES: usize = 32 * 1024;
@@ -636,6 +656,12 @@ impl Sandbox {
         Ok(Self::new(std::env::current_exe()?))
     }
 
+    /// The helper is this binary; strict mode as configured
+    /// ([`strict_mode`]).
+    pub fn from_env() -> std::io::Result<Self> {
+        Ok(Self::from_current_exe()?.strict(strict_mode()))
+    }
+
     /// Refuse to run anything when a protection is unavailable.
     pub fn strict(mut self, yes: bool) -> Self {
         self.strict = yes;
@@ -715,6 +741,26 @@ impl Sandbox {
         serde_json::from_slice(&out.stdout).map_err(|e| format!("unreadable probe report: {e}"))
     }
 
+    /// The helper command for `request`: cleared environment plus `env`,
+    /// its own process group, killed when dropped. Stdio is the caller's.
+    pub(crate) fn helper_command(
+        &self,
+        request: &HelperRequest,
+        env: Vec<(String, String)>,
+    ) -> Result<tokio::process::Command, String> {
+        let json = serde_json::to_string(request).map_err(|e| e.to_string())?;
+        let mut command = tokio::process::Command::new(&self.helper);
+        command
+            .arg(HELPER_ARG)
+            .arg(json)
+            .env_clear()
+            .envs(env)
+            .current_dir(&request.cwd)
+            .process_group(0)
+            .kill_on_drop(true);
+        Ok(command)
+    }
+
     /// Runs `invocation` to completion within its limits.
     pub async fn run(&self, invocation: Invocation<'_>) -> Result<Output, ExecError> {
         // Probe once, so a missing protection is logged once.
@@ -756,18 +802,13 @@ impl Sandbox {
             },
             probe: false,
         };
-        let json = serde_json::to_string(&request).map_err(|e| ExecError::Io {
-            program: name.clone(),
-            reason: e.to_string(),
-        })?;
-        let mut command = tokio::process::Command::new(&self.helper);
+        let mut command = self
+            .helper_command(&request, child_env(&spec.env, &cwd))
+            .map_err(|reason| ExecError::Io {
+                program: name.clone(),
+                reason,
+            })?;
         command
-            .arg(HELPER_ARG)
-            .arg(json)
-            .env_clear()
-            .envs(child_env(spec, &cwd))
-            .current_dir(&cwd)
-            .process_group(0)
             .stdin(if invocation.stdin.is_some() {
                 Stdio::piped()
             } else {
@@ -863,8 +904,9 @@ fn exit_info(status: std::process::ExitStatus) -> ExitInfo {
     }
 }
 
-/// The child's whole environment.
-fn child_env(spec: &ProgramSpec, tmp: &Path) -> Vec<(String, String)> {
+/// The child's whole environment: the base four plus the `passthrough`
+/// names that are set here and not dangerous.
+pub(crate) fn child_env(passthrough: &[String], tmp: &Path) -> Vec<(String, String)> {
     let lang = std::env::var("LANG")
         .ok()
         .filter(|l| {
@@ -880,11 +922,13 @@ fn child_env(spec: &ProgramSpec, tmp: &Path) -> Vec<(String, String)> {
         ("TMPDIR".to_owned(), tmp.clone()),
         ("HOME".to_owned(), tmp),
     ];
-    for name in &spec.env {
+    for name in passthrough {
         if is_dangerous_env(name) {
             continue;
         }
         if let Ok(value) = std::env::var(name) {
+            // A listed HOME, LANG or TMPDIR replaces the default.
+            env.retain(|(n, _)| n != name);
             env.push((name.clone(), value));
         }
     }

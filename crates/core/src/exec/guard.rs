@@ -1,0 +1,392 @@
+//! `ffmcp guard`: run a third-party stdio MCP server under the same
+//! confinement as ffmcp's own subprocesses, and relay its stdio.
+//!
+//! The policy (TOML) says which programs may start, which arguments they
+//! may receive (glob patterns, every argument must match one), what they
+//! may read and write, whether they may use the network or start
+//! processes, and which environment variables pass. Everything else is
+//! refused before anything runs. While it runs, the server's stdout is
+//! relayed line by line and only lines that are JSON reach the client: a
+//! server that prints banners or debug output cannot corrupt the protocol.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Stdio,
+};
+
+use serde::Deserialize;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+
+use super::{
+    ExitInfo, GroupKill, Sandbox, child_env,
+    confine::{Confinement, ResourceLimits},
+    exit_info,
+    helper::{EXIT_NOT_RUN, EXIT_REFUSED, HelperRequest},
+    is_dangerous_env, world_writable,
+};
+
+/// Largest relayed line (one JSON-RPC message) from the server.
+pub const MAX_LINE_BYTES: usize = 64 << 20;
+
+/// A guard policy file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuardPolicy {
+    /// Programs that may start: names looked up on PATH, or absolute paths.
+    pub programs: Vec<String>,
+    /// Glob patterns (`*`, `?`); every argument must match one. Empty: no
+    /// arguments at all.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Paths the server may read (besides system libraries). `~` is $HOME.
+    #[serde(default)]
+    pub read: Vec<String>,
+    /// Paths the server may write (besides its own temp dir).
+    #[serde(default)]
+    pub write: Vec<String>,
+    /// Network access (off by default).
+    #[serde(default)]
+    pub network: bool,
+    /// May start processes (npx and uvx launchers need this).
+    #[serde(default)]
+    pub subprocesses: bool,
+    /// Environment variables passed through (besides PATH, LANG, TMPDIR, HOME).
+    #[serde(default)]
+    pub env: Vec<String>,
+    #[serde(default)]
+    pub limits: GuardLimits,
+    /// Drop (and report on stderr) stdout lines that are not JSON.
+    #[serde(default = "yes")]
+    pub strict_framing: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Resource limits of a guarded server (0 = unlimited).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GuardLimits {
+    pub memory_mb: u64,
+    pub cpu_secs: u64,
+    pub open_files: u64,
+    pub processes: u64,
+    pub file_size_mb: u64,
+}
+
+impl Default for GuardLimits {
+    fn default() -> Self {
+        Self {
+            memory_mb: 8192,
+            cpu_secs: 0,
+            open_files: 1024,
+            processes: 256,
+            file_size_mb: 1024,
+        }
+    }
+}
+
+/// Why the guard refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GuardError {
+    #[error("reading the policy {path}: {reason}")]
+    Policy { path: String, reason: String },
+    #[error("policy refuses to run '{program}': {reason}")]
+    ProgramRefused { program: String, reason: String },
+    #[error(
+        "policy refuses argument {index} ('{arg}') of {program}: it matches no pattern in `args`"
+    )]
+    ArgumentRefused {
+        program: String,
+        index: usize,
+        arg: String,
+    },
+    #[error("{0}")]
+    Io(String),
+}
+
+impl GuardPolicy {
+    /// Reads and checks a policy file.
+    pub fn load(path: &Path) -> Result<Self, GuardError> {
+        let err = |reason: String| GuardError::Policy {
+            path: path.display().to_string(),
+            reason,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        let policy: Self = toml::from_str(&text).map_err(|e| err(e.to_string()))?;
+        policy.validate().map_err(err)?;
+        Ok(policy)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.programs.is_empty() {
+            return Err("`programs` must list at least one program".to_owned());
+        }
+        if let Some(name) = self.env.iter().find(|n| is_dangerous_env(n)) {
+            return Err(format!(
+                "environment variable {name} changes how programs load code and can never be passed"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The absolute path to run, when `program` and `args` are allowed.
+    pub fn check(&self, program: &str, args: &[String]) -> Result<PathBuf, GuardError> {
+        let refused = |reason: &str| GuardError::ProgramRefused {
+            program: program.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let resolved = resolve_program(program)
+            .ok_or_else(|| refused("not found (or found only in a world-writable directory)"))?;
+        let allowed = self.programs.iter().any(|entry| {
+            if entry.contains('/') {
+                Path::new(&expand_home(entry))
+                    .canonicalize()
+                    .is_ok_and(|p| p == resolved)
+            } else {
+                !program.contains('/')
+                    && entry == program
+                    && resolve_program(entry).is_some_and(|p| p == resolved)
+            }
+        });
+        if !allowed {
+            return Err(refused(&format!(
+                "it is not in the policy's `programs` ({})",
+                self.programs.join(", ")
+            )));
+        }
+        for (index, arg) in args.iter().enumerate() {
+            if !self.args.iter().any(|pattern| glob_match(pattern, arg)) {
+                return Err(GuardError::ArgumentRefused {
+                    program: program.to_owned(),
+                    index: index + 1,
+                    arg: arg.chars().take(120).collect(),
+                });
+            }
+        }
+        Ok(resolved)
+    }
+
+    fn resources(&self) -> ResourceLimits {
+        ResourceLimits {
+            cpu_secs: self.limits.cpu_secs,
+            address_space_bytes: self.limits.memory_mb << 20,
+            file_size_bytes: self.limits.file_size_mb << 20,
+            open_files: self.limits.open_files,
+            processes: self.limits.processes,
+        }
+    }
+}
+
+/// `*` matches any run of characters (including none), `?` one character.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+fn expand_home(path: &str) -> String {
+    match (path.strip_prefix("~/"), std::env::var("HOME")) {
+        (Some(rest), Ok(home)) => format!("{home}/{rest}"),
+        _ if path == "~" => std::env::var("HOME").unwrap_or_else(|_| path.to_owned()),
+        _ => path.to_owned(),
+    }
+}
+
+fn resolve_program(program: &str) -> Option<PathBuf> {
+    if program.contains('/') {
+        let path = Path::new(program).canonicalize().ok()?;
+        let dir_ok = path.parent().is_some_and(|d| !world_writable(d));
+        return (dir_ok && path.is_file()).then_some(path);
+    }
+    let path_var = std::env::var_os("PATH").unwrap_or_default();
+    let dirs: Vec<PathBuf> = std::env::split_paths(&path_var)
+        .filter(|d| d.is_absolute() && !world_writable(d))
+        .collect();
+    super::resolve(program, &dirs)
+}
+
+/// Runs `program` under `policy`, relaying stdin and (framed) stdout until
+/// it exits. Returns the exit code to exit with.
+pub async fn run(
+    sandbox: &Sandbox,
+    policy: &GuardPolicy,
+    program: &str,
+    args: &[String],
+) -> Result<i32, GuardError> {
+    let resolved = policy.check(program, args)?;
+    let dir = tempfile::Builder::new()
+        .prefix("ffmcp-guard-")
+        .tempdir()
+        .map_err(|e| GuardError::Io(format!("creating the server's temp dir: {e}")))?;
+    let existing = |paths: &[String]| -> Vec<PathBuf> {
+        paths
+            .iter()
+            .map(|p| PathBuf::from(expand_home(p)))
+            .filter(|p| {
+                let ok = p.exists();
+                if !ok {
+                    tracing::warn!(path = %p.display(), "guard policy path does not exist; skipped");
+                }
+                ok
+            })
+            .collect()
+    };
+    let mut read = existing(&policy.read);
+    read.push(resolved.clone());
+    let mut write = existing(&policy.write);
+    write.push(dir.path().to_path_buf());
+    let request = HelperRequest {
+        program: resolved,
+        args: args.to_vec(),
+        cwd: dir.path().to_path_buf(),
+        confinement: Confinement {
+            read,
+            write,
+            network: policy.network,
+            subprocesses: policy.subprocesses,
+            limits: policy.resources(),
+            strict: sandbox.is_strict(),
+        },
+        probe: false,
+    };
+    let mut command = sandbox
+        .helper_command(&request, child_env(&policy.env, dir.path()))
+        .map_err(GuardError::Io)?;
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut child = command
+        .spawn()
+        .map_err(|e| GuardError::Io(format!("starting the sandbox helper: {e}")))?;
+    let group = GroupKill(child.id());
+    let (Some(mut child_in), Some(child_out)) = (child.stdin.take(), child.stdout.take()) else {
+        return Err(GuardError::Io("the server's pipes are missing".to_owned()));
+    };
+    let to_child = tokio::spawn(async move {
+        let mut stdin = tokio::io::stdin();
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match stdin.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if child_in.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                    let _ = child_in.flush().await;
+                }
+            }
+        }
+        // Dropping child_in closes the server's stdin: its cue to exit.
+    });
+    let framing = policy.strict_framing;
+    let from_child = tokio::spawn(relay_stdout(child_out, framing));
+    let status = tokio::select! {
+        status = child.wait() => status,
+        () = crate::transport::shutdown_signal() => {
+            group.kill();
+            child.wait().await
+        }
+    };
+    let _ = from_child.await;
+    to_child.abort();
+    let status = status.map_err(|e| GuardError::Io(format!("waiting for the server: {e}")))?;
+    Ok(match exit_info(status) {
+        ExitInfo::Code(code) => {
+            if code == EXIT_REFUSED || code == EXIT_NOT_RUN {
+                tracing::error!("the sandbox did not start the server (see the message above)");
+            }
+            code
+        }
+        ExitInfo::Signal(sig) => 128 + sig,
+    })
+}
+
+/// Copies the server's stdout to ours, one line at a time; with `framing`,
+/// lines that are not JSON go to the log instead.
+async fn relay_stdout(child_out: tokio::process::ChildStdout, framing: bool) {
+    let mut reader = BufReader::with_capacity(64 * 1024, child_out);
+    let mut stdout = tokio::io::stdout();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let read = (&mut reader)
+            .take(MAX_LINE_BYTES as u64 + 1)
+            .read_until(b'\n', &mut line)
+            .await;
+        match read {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        if line.len() > MAX_LINE_BYTES {
+            tracing::error!(
+                "the server wrote a line over {MAX_LINE_BYTES} bytes; stopping the relay"
+            );
+            break;
+        }
+        let body = line.strip_suffix(b"\n").unwrap_or(&line);
+        let body = body.strip_suffix(b"\r").unwrap_or(body);
+        if body.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if framing && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
+            let preview: String = String::from_utf8_lossy(body).chars().take(200).collect();
+            tracing::warn!("dropped a non-JSON line the server wrote to stdout: {preview}");
+            continue;
+        }
+        if stdout.write_all(body).await.is_err()
+            || stdout.write_all(b"\n").await.is_err()
+            || stdout.flush().await.is_err()
+        {
+            break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("*", "anything"));
+        assert!(glob_match("*", ""));
+        assert!(glob_match("@scope/pkg@1.*", "@scope/pkg@1.2.3"));
+        assert!(!glob_match("@scope/pkg@1.*", "@scope/pkg@2.0.0"));
+        assert!(glob_match("/data/*", "/data/a/b"));
+        assert!(glob_match("-?", "-y"));
+        assert!(!glob_match("-?", "-yy"));
+        assert!(!glob_match("/data/*", "/etc/passwd"));
+        assert!(glob_match("a*b*c", "aXXbYYc"));
+        assert!(!glob_match("a*b*c", "aXXbYY"));
+    }
+
+    #[test]
+    fn policy_refuses_loader_hooks_and_unknown_keys() {
+        let p: GuardPolicy =
+            toml::from_str("programs = [\"node\"]\nenv = [\"LD_PRELOAD\"]\n").expect("parses");
+        assert!(p.validate().expect_err("refused").contains("LD_PRELOAD"));
+        let err = toml::from_str::<GuardPolicy>("programs = [\"node\"]\nnetwrk = true\n")
+            .expect_err("typo");
+        assert!(err.to_string().contains("netwrk"), "{err}");
+    }
+}
