@@ -384,17 +384,28 @@ fn audit_entry(entry: &Value, world_writable: &dyn Fn(&Path) -> bool) -> Vec<Fin
         f.message = scrub.apply(&f.message);
         f.fix = scrub.apply(&f.fix);
     }
+    // Confinement helps with what the command runs, not with a leaked
+    // secret or a plain-HTTP remote: suggest `ffmcp guard` only there.
+    let confinable = |f: &Finding| CONFINABLE_RULES.contains(&f.rule);
     if let Some(command) = command
         && !guarded
-        && findings.iter().any(|f| f.severity == Severity::High)
+        && findings.iter().any(confinable)
     {
         let suggestion = guard_suggestion(command, &args, &scrub);
-        for f in findings.iter_mut().filter(|f| f.severity == Severity::High) {
+        for f in findings.iter_mut().filter(|f| confinable(f)) {
             f.suggestion = Some(suggestion.clone());
         }
     }
     findings
 }
+
+/// Findings about what a stdio entry runs, which `ffmcp guard` can confine.
+const CONFINABLE_RULES: &[&str] = &[
+    "inline-code",
+    "pipe-to-shell",
+    "writable-path",
+    "unpinned-package",
+];
 
 /// `args` as strings; a lone string counts as one argument.
 fn string_list(value: Option<&Value>) -> Vec<String> {
@@ -1921,7 +1932,18 @@ mod tests {
         assert_eq!(f.severity, Severity::Medium);
         assert!(f.message.contains("@scope/pkg@latest"), "{}", f.message);
         assert!(f.fix.contains("@scope/pkg@X.Y.Z"), "{}", f.fix);
-        assert!(f.suggestion.is_none(), "no high finding, no suggestion");
+        // Running whatever the registry serves today is what guard confines.
+        assert!(
+            f.suggestion.is_some(),
+            "unpinned packages get the guarded form"
+        );
+        // A leaked secret is not fixed by confinement.
+        let secret = findings_for(json!({
+            "command": "/usr/bin/server",
+            "env": { "API_TOKEN": "sk-abcdefghijklmnopqrstuvwx" },
+        }));
+        assert_eq!(secret[0].rule, "secret-in-env");
+        assert!(secret[0].suggestion.is_none(), "{secret:?}");
     }
 
     #[test]
