@@ -22,6 +22,9 @@ use crate::tool::ToolError;
 /// Environment variable listing the roots (OS path-list syntax, `:` on Unix).
 pub const ROOTS_ENV: &str = "FF_ROOTS";
 
+/// How long a client gets to answer `roots/list`.
+const CLIENT_ROOTS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The directories tools may touch, canonicalised.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Roots(Vec<PathBuf>);
@@ -108,6 +111,76 @@ impl Roots {
                 Self::new(std::env::split_paths(&list).filter(|p| !p.as_os_str().is_empty()))
             }
             _ => Ok(Self::default()),
+        }
+    }
+
+    /// The roots for one request: `self` (from `FF_ROOTS`) combined with
+    /// the roots the MCP client announces, when it supports `roots/list`.
+    ///
+    /// - No configured roots: the client's roots are used as they are.
+    /// - Configured roots: they are the ceiling. Client roots inside them
+    ///   narrow the set; client roots outside are ignored (logged), and if
+    ///   none is inside, the configured roots apply unchanged.
+    ///
+    /// Only `file://` URIs naming existing directories count.
+    ///
+    /// `roots/list` is deprecated by SEP-2577 but still what desktop clients
+    /// send; when rmcp drops it this falls back to the configured roots.
+    #[allow(deprecated)]
+    pub async fn for_client(&self, peer: &rmcp::Peer<rmcp::RoleServer>) -> Roots {
+        let supports = peer
+            .peer_info()
+            .is_some_and(|info| info.capabilities.roots.is_some());
+        if !supports {
+            return self.clone();
+        }
+        let listed = tokio::time::timeout(CLIENT_ROOTS_TIMEOUT, peer.list_roots()).await;
+        let uris: Vec<String> = match listed {
+            Ok(Ok(result)) => result.roots.into_iter().map(|r| r.uri).collect(),
+            Ok(Err(e)) => {
+                tracing::debug!("roots/list failed: {e}");
+                return self.clone();
+            }
+            Err(_) => {
+                tracing::warn!("the client did not answer roots/list in time");
+                return self.clone();
+            }
+        };
+        self.narrowed_by(&uris)
+    }
+
+    /// The combination rule of [`Roots::for_client`], on `file://` URIs.
+    pub fn narrowed_by(&self, client_uris: &[String]) -> Roots {
+        let client: Vec<PathBuf> = client_uris
+            .iter()
+            .filter_map(|uri| url::Url::parse(uri).ok())
+            .filter(|url| url.scheme() == "file")
+            .filter_map(|url| url.to_file_path().ok())
+            .filter_map(|path| path.canonicalize().ok())
+            .filter(|path| path.is_dir())
+            .collect();
+        if self.is_empty() {
+            let mut roots = Roots::default();
+            for path in client {
+                if !roots.0.contains(&path) {
+                    roots.0.push(path);
+                }
+            }
+            return roots;
+        }
+        let (inside, outside): (Vec<PathBuf>, Vec<PathBuf>) = client
+            .into_iter()
+            .partition(|path| self.0.iter().any(|root| path.starts_with(root)));
+        for path in &outside {
+            tracing::warn!(
+                path = %path.display(),
+                "the client announced a root outside {ROOTS_ENV}; ignored"
+            );
+        }
+        if inside.is_empty() {
+            self.clone()
+        } else {
+            Roots(inside)
         }
     }
 

@@ -124,3 +124,34 @@ fn no_roots_means_no_local_paths() {
     let bad = Roots::new(["/definitely/not/here"]).expect_err("missing root");
     assert!(bad.to_string().contains("/definitely/not/here"));
 }
+
+#[test]
+fn client_roots_apply_alone_and_only_narrow_configured_ones() {
+    let fx = fixture();
+    let docs = fx.root.join("docs");
+    let uri = |p: &std::path::Path| format!("file://{}", p.display());
+    // No FF_ROOTS: the client's roots are the roots.
+    let from_client = Roots::default().narrowed_by(&[uri(&docs), "https://x.example/".into()]);
+    assert_eq!(from_client.iter().collect::<Vec<_>>(), vec![docs.as_path()]);
+    assert!(
+        from_client
+            .check_read(docs.join("a.txt").to_str().expect("utf8"))
+            .is_ok()
+    );
+    // Configured roots are the ceiling: a client root inside narrows…
+    let narrowed = fx.roots.narrowed_by(&[uri(&docs)]);
+    assert_eq!(narrowed.iter().collect::<Vec<_>>(), vec![docs.as_path()]);
+    // …and one outside cannot widen them.
+    let widened = fx.roots.narrowed_by(&[uri(&fx.outside)]);
+    assert_eq!(widened, fx.roots);
+    let err = widened
+        .check_read(fx.outside.join("secret.txt").to_str().expect("utf8"))
+        .expect_err("outside stays outside");
+    assert!(err.to_string().contains("outside"), "{err}");
+    // Junk URIs are ignored.
+    assert!(
+        Roots::default()
+            .narrowed_by(&["file:///no/such/dir".into(), "nonsense".into()])
+            .is_empty()
+    );
+}
