@@ -26,7 +26,7 @@ pub async fn report() -> anyhow::Result<Report> {
     let probe = sandbox.probe().await.map_err(|e| e.to_string());
     let roots = match Roots::from_env() {
         Ok(roots) if roots.is_empty() => {
-            Err("none configured: local file tools refuse every path (set FF_ROOTS)".to_owned())
+            Err("FF_ROOTS unset: file tools use the roots the MCP client announces, and refuse every path without them".to_owned())
         }
         Ok(roots) => Ok(roots.to_string()),
         Err(e) => Err(e.to_string()),

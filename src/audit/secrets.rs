@@ -1,0 +1,369 @@
+//! Rule: secrets stored in the config, and their redaction.
+
+use super::*;
+
+// ---------------------------------------------------------------------------
+// Rule: secrets stored in the config
+
+/// A secret found in a config value: what kind, and the value itself (kept
+/// only to scrub it from output, never printed).
+#[derive(Debug, PartialEq)]
+pub(super) struct SecretHit {
+    pub(super) what: String,
+    pub(super) value: String,
+}
+
+#[derive(Clone, Copy)]
+pub(super) enum MapKind {
+    Env,
+    Headers,
+}
+
+pub(super) fn secrets_in_map(
+    map: &Map<String, Value>,
+    kind: MapKind,
+    findings: &mut Vec<Finding>,
+    secrets: &mut Vec<String>,
+) {
+    for (name, value) in map {
+        let Some(value) = value.as_str() else {
+            continue;
+        };
+        let mut hits = token_shapes(value);
+        let by_name = match kind {
+            MapKind::Env => sensitive_name(name),
+            MapKind::Headers => sensitive_name(name) || name.eq_ignore_ascii_case("authorization"),
+        };
+        if hits.is_empty() && by_name {
+            let value = strip_auth_scheme(value.trim());
+            if is_literal_secret(value) {
+                hits.push(SecretHit {
+                    what: "a literal secret".into(),
+                    value: value.to_owned(),
+                });
+            }
+        }
+        for hit in hits {
+            let (rule, message, fix) = match kind {
+                MapKind::Env => (
+                    "secret-in-env",
+                    format!("env {name} holds {} ({}) in plain text", hit.what, redact(&hit.value)),
+                    format!("Remove the value from the file and rotate it; reference it as `${{{name}}}` if your client expands variables, or start the server through a wrapper that reads it from the OS keychain or a secret manager."),
+                ),
+                MapKind::Headers => (
+                    "secret-in-headers",
+                    format!("header {name} holds {} ({}) in plain text", hit.what, redact(&hit.value)),
+                    "Remove the value from the file and rotate it; reference an environment variable (`Bearer ${TOKEN}`) if your client expands variables.".into(),
+                ),
+            };
+            findings.push(finding(Severity::High, rule, message, fix));
+            secrets.push(hit.value);
+        }
+    }
+}
+
+/// Secrets on the command line (`line[0]` is the command itself).
+pub(super) fn secrets_in_args(
+    line: &[String],
+    findings: &mut Vec<Finding>,
+    secrets: &mut Vec<String>,
+) {
+    let mut i = 0;
+    while let Some(arg) = line.get(i) {
+        let mut hits = token_shapes(arg);
+        let mut consumed_next = false;
+        if arg.contains("://") {
+            hits.extend(secrets_in_url(arg));
+        } else if let Some((key, value)) = arg.split_once('=')
+            && is_option_name(key)
+            && sensitive_name(key)
+        {
+            // `--api-key=VALUE`, `API_KEY=VALUE` (after `env`)
+            if is_literal_secret(value) {
+                hits.push(SecretHit {
+                    what: format!("a literal value for {}", key.trim_start_matches('-')),
+                    value: value.to_owned(),
+                });
+            }
+        } else if let Some((key, value)) = arg.split_once(':')
+            && is_option_name(key)
+            && (sensitive_name(key) || key.eq_ignore_ascii_case("authorization"))
+        {
+            // `X-API-Key: VALUE`, `Authorization: Token VALUE`
+            let value = strip_auth_scheme(value.trim());
+            if is_literal_secret(value) {
+                hits.push(SecretHit {
+                    what: format!("a literal {key} header"),
+                    value: value.to_owned(),
+                });
+            }
+        } else if arg.starts_with('-')
+            && is_option_name(arg)
+            && sensitive_name(arg)
+            && let Some(next) = line.get(i + 1)
+            && !next.starts_with('-')
+        {
+            // `--token VALUE`
+            if is_literal_secret(next) && token_shapes(next).is_empty() {
+                hits.push(SecretHit {
+                    what: format!("a literal value for {arg}"),
+                    value: next.clone(),
+                });
+                consumed_next = true;
+            }
+        }
+        for hit in hits {
+            if secrets.contains(&hit.value) {
+                continue;
+            }
+            let place = if i == 0 {
+                "the command".to_owned()
+            } else {
+                format!("argument {i}")
+            };
+            findings.push(finding(
+                Severity::High,
+                "secret-in-args",
+                format!("{place} holds {} ({})", hit.what, redact(&hit.value)),
+                "Pass it through `env` instead (command lines are visible to every local user in the process list), keep the value itself out of the file, and rotate it.".into(),
+            ));
+            secrets.push(hit.value);
+        }
+        i += if consumed_next { 2 } else { 1 };
+    }
+}
+
+/// Credentials in a URL: `user:password@` or sensitive query parameters.
+pub(super) fn secrets_in_url(url: &str) -> Vec<SecretHit> {
+    let mut hits = token_shapes(url);
+    let Some((_, rest)) = url.split_once("://") else {
+        return hits;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if let Some((userinfo, _)) = authority.rsplit_once('@')
+        && let Some((_, password)) = userinfo.split_once(':')
+        && is_literal_secret(password)
+    {
+        hits.push(SecretHit {
+            what: "a password".into(),
+            value: password.to_owned(),
+        });
+    }
+    if let Some((_, query)) = rest.split_once('?') {
+        let query = query.split('#').next().unwrap_or("");
+        for pair in query.split('&') {
+            if let Some((key, value)) = pair.split_once('=')
+                && sensitive_name(key)
+                && is_literal_secret(value)
+            {
+                hits.push(SecretHit {
+                    what: format!("a literal `{key}` query parameter"),
+                    value: value.to_owned(),
+                });
+            }
+        }
+    }
+    let mut unique: Vec<SecretHit> = Vec::new();
+    for hit in hits {
+        if !unique.iter().any(|h| h.value == hit.value) {
+            unique.push(hit);
+        }
+    }
+    unique
+}
+
+/// An environment variable, option, header or parameter name that usually
+/// holds a credential (`API_KEY`, `--auth-token`, `X-Api-Key`), but not one that
+/// names where a credential is (`TOKEN_FILE`, `KEY_PATH`) or counts tokens.
+pub(super) fn sensitive_name(name: &str) -> bool {
+    const WORDS: &str = "key token secret password passwd credential auth";
+    const NOT_LAST: &str = "file path dir url uri host port id endpoint mode type env var name enabled \
+        region method provider header count limit";
+    let words: Vec<String> = name
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let Some(last) = words.last() else {
+        return false;
+    };
+    if listed(NOT_LAST, last)
+        || words
+            .iter()
+            .any(|w| matches!(w.as_str(), "tokens" | "max" | "min"))
+    {
+        return false;
+    }
+    let joined = words.concat();
+    WORDS.split_whitespace().any(|w| joined.contains(w))
+}
+
+/// A `--flag`, `NAME` or `Header-Name` (no spaces, slashes or quotes).
+pub(super) fn is_option_name(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= 64
+        && key
+            .trim_start_matches('-')
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+pub(super) fn strip_auth_scheme(value: &str) -> &str {
+    for scheme in ["Bearer ", "Basic ", "Token ", "Bot "] {
+        if value.len() > scheme.len() && value[..scheme.len()].eq_ignore_ascii_case(scheme) {
+            return value[scheme.len()..].trim_start();
+        }
+    }
+    value
+}
+
+/// A non-empty literal that is not a reference (`${VAR}`, `$VAR`, `%VAR%`,
+/// `op://...`), a path, a boolean or a small number.
+pub(super) fn is_literal_secret(value: &str) -> bool {
+    let v = value.trim();
+    if v.is_empty() || is_reference(v) {
+        return false;
+    }
+    let lower = v.to_ascii_lowercase();
+    let plain_word = [
+        "true", "false", "yes", "no", "on", "off", "none", "null", "required", "optional",
+    ];
+    if plain_word.contains(&lower.as_str()) {
+        return false;
+    }
+    if v.len() <= 6 && v.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    !(v.starts_with(['/', '~']) || v.starts_with("./") || v.starts_with("../") || is_absolute(v))
+}
+
+pub(super) fn is_reference(v: &str) -> bool {
+    let lower = v.to_ascii_lowercase();
+    v.contains("${")
+        || lower.starts_with("$env:")
+        || lower.starts_with("op://")
+        || (v.len() > 1
+            && v.starts_with('$')
+            && v[1..]
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+        || (v.len() > 2 && v.starts_with('%') && v.ends_with('%'))
+        || (v.starts_with("{{") && v.ends_with("}}"))
+}
+
+/// Well-known credential shapes anywhere in `text`.
+pub(super) fn token_shapes(text: &str) -> Vec<SecretHit> {
+    // (prefix, what, allowed tail bytes, minimum tail, exact tail length?)
+    type Tail = fn(u8) -> bool;
+    let base62: Tail = |b| b.is_ascii_alphanumeric();
+    let key_chars: Tail = |b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+    let pat_chars: Tail = |b| b.is_ascii_alphanumeric() || b == b'_';
+    let slack_chars: Tail = |b| b.is_ascii_alphanumeric() || b == b'-';
+    let aws_chars: Tail = |b| b.is_ascii_uppercase() || b.is_ascii_digit();
+    let shapes: &[(&str, &str, Tail, usize, bool)] = &[
+        ("sk-ant-", "an Anthropic API key", key_chars, 20, false),
+        ("sk-", "an API key (sk-...)", key_chars, 20, false),
+        ("github_pat_", "a GitHub token", pat_chars, 22, false),
+        ("ghp_", "a GitHub token", base62, 30, false),
+        ("gho_", "a GitHub token", base62, 30, false),
+        ("ghu_", "a GitHub token", base62, 30, false),
+        ("ghs_", "a GitHub token", base62, 30, false),
+        ("ghr_", "a GitHub token", base62, 30, false),
+        ("glpat-", "a GitLab token", key_chars, 20, false),
+        ("xoxb-", "a Slack token", slack_chars, 10, false),
+        ("xoxp-", "a Slack token", slack_chars, 10, false),
+        ("xoxa-", "a Slack token", slack_chars, 10, false),
+        ("xoxs-", "a Slack token", slack_chars, 10, false),
+        ("AKIA", "an AWS access key id", aws_chars, 16, true),
+        ("ASIA", "an AWS access key id", aws_chars, 16, true),
+        ("AIza", "a Google API key", key_chars, 30, false),
+    ];
+    let bytes = text.as_bytes();
+    let mut hits: Vec<SecretHit> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let at_boundary = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
+        let mut matched = None;
+        if at_boundary {
+            for (prefix, what, tail, min, exact) in shapes {
+                if !bytes[i..].starts_with(prefix.as_bytes()) {
+                    continue;
+                }
+                let start = i + prefix.len();
+                let len = bytes[start..].iter().take_while(|b| tail(**b)).count();
+                let tail_bytes = &bytes[start..start + len];
+                let ok = if *exact {
+                    len == *min
+                        && bytes
+                            .get(start + len)
+                            .is_none_or(|b| !b.is_ascii_alphanumeric())
+                } else {
+                    // `sk-` also starts ordinary names; real keys contain digits.
+                    len >= *min && (*prefix != "sk-" || tail_bytes.iter().any(u8::is_ascii_digit))
+                };
+                if ok {
+                    matched = Some((what.to_string(), i, start + len));
+                    break;
+                }
+            }
+            if matched.is_none()
+                && bytes.len() >= i + 7
+                && bytes[i..i + 7].eq_ignore_ascii_case(b"bearer ")
+            {
+                let start = i + 7 + bytes[i + 7..].iter().take_while(|b| **b == b' ').count();
+                let len = bytes[start..]
+                    .iter()
+                    .take_while(|b| !b.is_ascii_whitespace() && !matches!(b, b'"' | b'\''))
+                    .count();
+                let token = &text[start..start + len];
+                if len >= 16 && !is_reference(token) && !token.starts_with('<') {
+                    matched = Some(("a bearer token".to_owned(), start, start + len));
+                }
+            }
+        }
+        if let Some((what, start, end)) = matched {
+            let value = text[start..end].to_owned();
+            if !hits.iter().any(|h| h.value == value) {
+                hits.push(SecretHit { what, value });
+            }
+            i = end.max(i + 1);
+        } else {
+            i += 1;
+        }
+    }
+    hits
+}
+
+/// The first four characters and an ellipsis; nothing of a short secret.
+pub(super) fn redact(secret: &str) -> String {
+    if secret.chars().count() >= 8 {
+        let head: String = secret.chars().take(4).collect();
+        format!("{head}…")
+    } else {
+        "…".to_owned()
+    }
+}
+
+/// Replaces every known secret in a text with its redacted form.
+pub(super) struct Scrubber {
+    pub(super) secrets: Vec<String>,
+}
+
+impl Scrubber {
+    pub(super) fn new(mut secrets: Vec<String>) -> Self {
+        secrets.retain(|s| !s.is_empty());
+        secrets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        secrets.dedup();
+        Scrubber { secrets }
+    }
+
+    pub(super) fn apply(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for secret in &self.secrets {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), &redact(secret));
+            }
+        }
+        out
+    }
+}
