@@ -184,3 +184,50 @@ fn refuses_programs_and_arguments_outside_the_policy() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("LD_PRELOAD"));
 }
+
+#[test]
+fn loader_hooks_in_the_callers_environment_never_reach_the_server() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().canonicalize().expect("canonical");
+    let script = root.join("env.py");
+    std::fs::write(
+        &script,
+        "import json, os\nprint(json.dumps(sorted(os.environ)))\n",
+    )
+    .expect("script");
+    let policy = write_policy(
+        &root,
+        &format!(
+            "programs = [{PYTHON:?}]\nargs = [\"-I\", {script:?}]\nread = [{root:?}]\nenv = [\"SAFE_SETTING\"]\n",
+            script = script.display().to_string(),
+            root = root.display().to_string()
+        ),
+    );
+    let out = guard(&policy, &[PYTHON, "-I", script.to_str().expect("utf8")])
+        .env("LD_PRELOAD", "/nonexistent/libevil.so")
+        .env("LD_LIBRARY_PATH", "/tmp/evil")
+        .env("PYTHONPATH", "/tmp/evil")
+        .env("SECRET_TOKEN", "do-not-leak")
+        .env("SAFE_SETTING", "passed")
+        .stdin(Stdio::null())
+        .output()
+        .expect("guard");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let keys: Vec<String> = serde_json::from_slice(&out.stdout).expect("json keys");
+    for banned in [
+        "LD_PRELOAD",
+        "LD_LIBRARY_PATH",
+        "PYTHONPATH",
+        "SECRET_TOKEN",
+    ] {
+        assert!(
+            !keys.iter().any(|k| k == banned),
+            "{banned} leaked: {keys:?}"
+        );
+    }
+    assert!(keys.iter().any(|k| k == "SAFE_SETTING"), "{keys:?}");
+}
