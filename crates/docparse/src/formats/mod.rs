@@ -1,0 +1,25 @@
+//! One module per format; each exposes
+//! `pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError>`.
+
+pub mod text;
+
+use crate::{DocError, Document, Format, ParseOptions};
+
+/// Parses `bytes` as `format`.
+pub fn parse(format: Format, bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError> {
+    match format {
+        Format::Text => text::parse(bytes, options),
+        other => Err(DocError::Unsupported(format!(
+            "{} documents are not supported yet",
+            other.name()
+        ))),
+    }
+}
+
+/// The formats [`parse`] handles.
+pub fn supported() -> Vec<Format> {
+    Format::ALL
+        .into_iter()
+        .filter(|f| matches!(f, Format::Text))
+        .collect()
+}

@@ -1,0 +1,155 @@
+//! ffmcp-docparse: documents to clean Markdown/text, metadata, tables and
+//! chunks.
+//!
+//! Owns: the `docparse` MCP server. Layout: [`detect`] picks a format from
+//! magic bytes first and the file name second; each module under
+//! [`formats`] turns bytes into the shared [`model::Document`]; [`render`]
+//! and [`chunk`] present it; `server` is the only module that knows MCP.
+//! Parsers are synchronous and CPU-bound (the server runs them on the
+//! blocking pool), check [`ParseOptions::checkpoint`] between pages or
+//! sheets for cancellation and progress, and enforce [`Limits`] so hostile
+//! files end in a clear [`DocError`], never a panic, a hang or unbounded
+//! memory.
+
+pub mod chunk;
+pub mod detect;
+pub mod formats;
+pub mod model;
+pub mod render;
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
+};
+
+pub use detect::Format;
+pub use model::Document;
+
+/// Limits every parser enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest input file.
+    pub max_input_bytes: u64,
+    /// Pages (PDF), slides, sheets or chapters processed.
+    pub max_pages: u32,
+    /// Total bytes decompressed from a container (ZIP members, PDF streams).
+    pub max_decompressed_bytes: u64,
+    /// Entries in a ZIP container.
+    pub max_zip_entries: usize,
+    /// Cells read from all sheets of a workbook.
+    pub max_cells: u64,
+    /// Nesting depth of XML/HTML elements.
+    pub max_depth: usize,
+    /// Characters of extracted text.
+    pub max_output_chars: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_input_bytes: 100 << 20,
+            max_pages: 5000,
+            max_decompressed_bytes: 1 << 30,
+            max_zip_entries: 20_000,
+            max_cells: 2_000_000,
+            max_depth: 512,
+            max_output_chars: 50_000_000,
+        }
+    }
+}
+
+/// A 1-based, inclusive page range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRange {
+    pub first: u32,
+    pub last: u32,
+}
+
+impl PageRange {
+    /// Whether 1-based `page` is inside.
+    pub fn contains(&self, page: u32) -> bool {
+        (self.first..=self.last).contains(&page)
+    }
+}
+
+/// Progress callback: (done, total) units (pages, sheets, slides).
+pub type ProgressFn = Arc<dyn Fn(u32, u32) + Send + Sync>;
+
+/// How to parse.
+#[derive(Clone, Default)]
+pub struct ParseOptions {
+    /// Only these pages (PDF) or slides (PPTX); `None` for all.
+    pub pages: Option<PageRange>,
+    pub limits: Limits,
+    /// Set to stop parsing at the next checkpoint.
+    pub cancel: Arc<AtomicBool>,
+    pub progress: Option<ProgressFn>,
+}
+
+impl std::fmt::Debug for ParseOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParseOptions")
+            .field("pages", &self.pages)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ParseOptions {
+    /// Call between units of work: reports progress and returns
+    /// [`DocError::Cancelled`] once cancellation was requested.
+    pub fn checkpoint(&self, done: u32, total: u32) -> Result<(), DocError> {
+        if self.cancel.load(Ordering::Relaxed) {
+            return Err(DocError::Cancelled);
+        }
+        if let Some(progress) = &self.progress {
+            progress(done, total);
+        }
+        Ok(())
+    }
+}
+
+/// Why a document could not be parsed.
+#[derive(Debug, thiserror::Error)]
+pub enum DocError {
+    #[error("unsupported format: {0}")]
+    Unsupported(String),
+    #[error("malformed {format}: {reason}")]
+    Malformed {
+        format: &'static str,
+        reason: String,
+    },
+    #[error("{0}")]
+    Encrypted(String),
+    #[error("limit exceeded: {0}")]
+    Limit(String),
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl DocError {
+    /// A malformed-input error for `format`.
+    pub fn malformed(format: &'static str, reason: impl Into<String>) -> Self {
+        Self::Malformed {
+            format,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Detects the format of `bytes` (named `name`, if known) and parses it.
+pub fn parse(
+    bytes: &[u8],
+    name: Option<&str>,
+    options: &ParseOptions,
+) -> Result<Document, DocError> {
+    if bytes.len() as u64 > options.limits.max_input_bytes {
+        return Err(DocError::Limit(format!(
+            "the document is {} bytes; the limit is {}",
+            bytes.len(),
+            options.limits.max_input_bytes
+        )));
+    }
+    let format = detect::detect(bytes, name);
+    formats::parse(format, bytes, options)
+}
