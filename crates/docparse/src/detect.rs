@@ -111,11 +111,10 @@ pub fn detect(bytes: &[u8], name: Option<&str>) -> Format {
     let by_name = name.and_then(from_name);
     // Zip containers and OLE files were handled above; a name can still
     // tell text formats apart.
-    match by_name {
-        Some(f @ (Format::Markdown | Format::Csv | Format::Tsv | Format::Text | Format::Html)) => {
-            return f;
-        }
-        Some(_) | None => {}
+    if let Some(f @ (Format::Markdown | Format::Csv | Format::Tsv | Format::Text | Format::Html)) =
+        by_name
+    {
+        return f;
     }
     if looks_like_html(bytes) {
         return Format::Html;
