@@ -84,6 +84,8 @@ pub struct ParseOptions {
     /// Set to stop parsing at the next checkpoint.
     pub cancel: Arc<AtomicBool>,
     pub progress: Option<ProgressFn>,
+    /// Where the document came from, to resolve relative links (HTML).
+    pub base_url: Option<url::Url>,
 }
 
 impl std::fmt::Debug for ParseOptions {

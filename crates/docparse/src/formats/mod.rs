@@ -1,6 +1,7 @@
 //! One module per format; each exposes
 //! `pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError>`.
 
+pub mod html;
 pub mod text;
 
 use crate::{DocError, Document, Format, ParseOptions};
@@ -9,6 +10,7 @@ use crate::{DocError, Document, Format, ParseOptions};
 pub fn parse(format: Format, bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError> {
     match format {
         Format::Text => text::parse(bytes, options),
+        Format::Html => html::parse(bytes, options),
         other => Err(DocError::Unsupported(format!(
             "{} documents are not supported yet",
             other.name()
@@ -20,6 +22,6 @@ pub fn parse(format: Format, bytes: &[u8], options: &ParseOptions) -> Result<Doc
 pub fn supported() -> Vec<Format> {
     Format::ALL
         .into_iter()
-        .filter(|f| matches!(f, Format::Text))
+        .filter(|f| matches!(f, Format::Text | Format::Html))
         .collect()
 }
