@@ -10,6 +10,7 @@ pub mod exec;
 pub mod fetch;
 pub mod limits;
 pub mod logging;
+pub mod model;
 pub mod roots;
 pub mod server;
 pub mod tool;

@@ -6,5 +6,6 @@
 
 mod client_roots;
 mod fetch;
+mod model;
 mod panic_guard;
 mod roots;

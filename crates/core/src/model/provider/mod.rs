@@ -1,0 +1,182 @@
+//! Providers: one thin client per wire format behind [`Provider`], and the
+//! failure classification the router acts on.
+
+mod anthropic;
+mod bedrock;
+mod gemini;
+mod http;
+mod openai;
+mod sampling;
+pub mod sigv4;
+
+pub(crate) use sampling::supported as sampling_supported;
+
+use std::{fmt, time::Duration};
+
+use futures::future::BoxFuture;
+use rmcp::{Peer, RoleServer};
+
+use super::{
+    request::{Completion, Request},
+    route::{ProviderKind, Route},
+    settings::ProviderSettings,
+};
+
+/// One wire format. `complete` makes exactly one attempt; retrying,
+/// timeouts and fallback are the router's.
+pub(crate) trait Provider: Send + Sync {
+    fn complete<'a>(
+        &'a self,
+        model: &'a str,
+        request: &'a Request,
+        peer: Option<&'a Peer<RoleServer>>,
+    ) -> BoxFuture<'a, Result<Completion, ProviderError>>;
+}
+
+/// What went wrong with one attempt, classified for the router.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The provider answered with this HTTP status.
+    Status(u16),
+    /// No answer within the attempt timeout.
+    Timeout,
+    /// Could not connect, or the connection broke before a full answer.
+    Connect,
+    /// An answer that is not the provider's documented shape (bad JSON, truncated).
+    Malformed,
+    /// The route cannot be used here and now (no credentials, no sampling client).
+    Unavailable,
+    /// The MCP client declined or failed a sampling request.
+    Declined,
+}
+
+/// How the router proceeds after a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Disposition {
+    /// Transient: try the same route again after a backoff, then the next route.
+    Retry,
+    /// This route will not work for this call: go to the next one at once.
+    NextRoute,
+    /// The request itself is wrong: stop, no retry and no fallback.
+    Stop,
+}
+
+/// One failed attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderError {
+    pub failure: Failure,
+    /// The provider's own message (or ours), one line.
+    pub message: String,
+    /// `retry-after` / `retry-after-ms` as sent with the failure.
+    pub retry_after: Option<Duration>,
+}
+
+impl ProviderError {
+    pub(crate) fn new(failure: Failure, message: impl Into<String>) -> Self {
+        Self {
+            failure,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    pub(crate) fn disposition(&self) -> Disposition {
+        match self.failure {
+            Failure::Status(408 | 429 | 500..=599) => Disposition::Retry,
+            Failure::Status(_) => Disposition::Stop,
+            Failure::Timeout | Failure::Connect | Failure::Malformed => Disposition::Retry,
+            Failure::Unavailable | Failure::Declined => Disposition::NextRoute,
+        }
+    }
+}
+
+impl fmt::Display for ProviderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.failure {
+            Failure::Status(status) => write!(f, "HTTP {status}: {}", self.message),
+            Failure::Timeout => write!(f, "timed out: {}", self.message),
+            Failure::Connect => write!(f, "connection failed: {}", self.message),
+            Failure::Malformed => write!(f, "malformed response: {}", self.message),
+            Failure::Unavailable => write!(f, "unavailable: {}", self.message),
+            Failure::Declined => write!(f, "sampling failed: {}", self.message),
+        }
+    }
+}
+
+/// Every provider, ready to call; the direct (unrouted) way to reach one.
+pub struct Providers {
+    anthropic: anthropic::Anthropic,
+    openai: openai::OpenAi,
+    gemini: gemini::Gemini,
+    bedrock: bedrock::Bedrock,
+    compat_api_key: Option<String>,
+    http: reqwest::Client,
+    sampling: sampling::Sampling,
+}
+
+impl fmt::Debug for Providers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Providers").finish_non_exhaustive()
+    }
+}
+
+impl Providers {
+    pub fn new(settings: ProviderSettings) -> Self {
+        let http = http::client();
+        Self {
+            anthropic: anthropic::Anthropic::new(http.clone(), settings.anthropic),
+            openai: openai::OpenAi::new(http.clone(), settings.openai, openai::Dialect::OpenAi),
+            gemini: gemini::Gemini::new(http.clone(), settings.gemini),
+            bedrock: bedrock::Bedrock::new(http.clone(), settings.bedrock),
+            compat_api_key: settings.compat_api_key,
+            http,
+            sampling: sampling::Sampling,
+        }
+    }
+
+    /// One attempt on `route`, without retries, timeout or fallback.
+    /// `peer` is the calling MCP client, needed only by `sampling`.
+    pub async fn complete(
+        &self,
+        route: &Route,
+        request: &Request,
+        peer: Option<&Peer<RoleServer>>,
+    ) -> Result<Completion, ProviderError> {
+        match &route.provider {
+            ProviderKind::Anthropic => self.anthropic.complete(&route.model, request, peer).await,
+            ProviderKind::OpenAi => self.openai.complete(&route.model, request, peer).await,
+            ProviderKind::Gemini => self.gemini.complete(&route.model, request, peer).await,
+            ProviderKind::Bedrock => self.bedrock.complete(&route.model, request, peer).await,
+            ProviderKind::OpenAiCompat(base) => {
+                let endpoint = super::settings::Endpoint::new(
+                    base.as_str().to_owned(),
+                    self.compat_api_key.clone(),
+                );
+                openai::OpenAi::new(self.http.clone(), endpoint, openai::Dialect::Compatible)
+                    .complete(&route.model, request, peer)
+                    .await
+            }
+            ProviderKind::Sampling => self.sampling.complete(&route.model, request, peer).await,
+        }
+    }
+
+    /// Why `route` cannot be used at all (missing credentials), if so.
+    pub fn missing_setup(&self, route: &Route) -> Option<String> {
+        match route.provider {
+            ProviderKind::Anthropic => self
+                .anthropic
+                .key_missing()
+                .then(|| "ANTHROPIC_API_KEY is not set".to_owned()),
+            ProviderKind::OpenAi => self
+                .openai
+                .key_missing()
+                .then(|| "OPENAI_API_KEY is not set".to_owned()),
+            ProviderKind::Gemini => self
+                .gemini
+                .key_missing()
+                .then(|| "GEMINI_API_KEY (or GOOGLE_API_KEY) is not set".to_owned()),
+            ProviderKind::Bedrock => self.bedrock.missing_setup(),
+            ProviderKind::OpenAiCompat(_) | ProviderKind::Sampling => None,
+        }
+    }
+}

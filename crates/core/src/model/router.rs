@@ -1,0 +1,812 @@
+//! The router: one `complete` call walks the routes in order, retrying
+//! transient failures with exponential backoff and full jitter (honouring
+//! `retry-after` up to a cap), moving on when a route keeps failing, and
+//! skipping routes whose circuit breaker is open, so later calls do not pay
+//! a dead provider's timeouts.
+//!
+//! Failure policy (see [`ProviderError`]'s classification):
+//! * 408, 429, 5xx (529 and 503 included), timeouts, connection errors and
+//!   malformed replies are transient: up to `max_attempts` per route, then
+//!   the next route. A timeout moves to the next route at once when there is
+//!   one (a slow provider tends to stay slow), and so does a `retry-after`
+//!   longer than `retry_after_cap`.
+//! * Other 4xx (400, 401, 403, 404, 422, ...) stop the call: no retry, no
+//!   fallback; the error names the provider, status and message.
+//! * A route that cannot be used here (no key, no sampling client) is
+//!   passed over without counting against it.
+//!
+//! Breaker: after `breaker_threshold` consecutive abandoned calls a route is
+//! skipped for `cooldown`; then one call probes it (half-open) while the
+//! others keep skipping; a success closes it, a failure re-opens it. When
+//! every route is cooling down, each gets one attempt anyway rather than the
+//! call failing untried.
+
+use std::{
+    collections::HashMap,
+    fmt,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+use rmcp::{Peer, RoleServer};
+use serde::Serialize;
+
+use super::{
+    accounting::{CallRecord, PriceTable, Stats, StatsSnapshot},
+    provider::{Disposition, Failure, ProviderError, Providers},
+    request::{Completion, Request, Usage},
+    route::{ProviderKind, Route, parse_routes},
+    settings::ProviderSettings,
+};
+
+/// How the router behaves; every window is configurable so tests can run
+/// outages in milliseconds.
+#[derive(Debug, Clone)]
+pub struct RouterConfig {
+    /// Primary first, then fallbacks.
+    pub routes: Vec<Route>,
+    /// One attempt's time limit (`FF_LLM_TIMEOUT_MS`, default 60 s).
+    pub attempt_timeout: Duration,
+    /// Attempts per route (`FF_LLM_MAX_ATTEMPTS`, default 3).
+    pub max_attempts: u32,
+    /// First backoff ceiling; doubles per retry (`FF_LLM_BACKOFF_MS`, default 100 ms).
+    pub backoff_base: Duration,
+    /// Largest backoff ceiling (`FF_LLM_BACKOFF_MAX_MS`, default 2 s).
+    pub backoff_max: Duration,
+    /// Longest `retry-after` honoured (`FF_LLM_RETRY_AFTER_CAP_MS`, default 5 s).
+    pub retry_after_cap: Duration,
+    /// Consecutive abandoned calls that open a route's breaker
+    /// (`FF_LLM_BREAKER_FAILURES`, default 3).
+    pub breaker_threshold: u32,
+    /// How long an open breaker skips its route (`FF_LLM_COOLDOWN_MS`, default 30 s).
+    pub cooldown: Duration,
+    /// Model prices (`FF_LLM_PRICES` adds or overrides entries).
+    pub prices: PriceTable,
+    pub providers: ProviderSettings,
+}
+
+impl RouterConfig {
+    /// Defaults for everything but the routes and providers.
+    pub fn new(routes: Vec<Route>, providers: ProviderSettings) -> Self {
+        Self {
+            routes,
+            attempt_timeout: Duration::from_secs(60),
+            max_attempts: 3,
+            backoff_base: Duration::from_millis(100),
+            backoff_max: Duration::from_secs(2),
+            retry_after_cap: Duration::from_secs(5),
+            breaker_threshold: 3,
+            cooldown: Duration::from_secs(30),
+            prices: PriceTable::default(),
+            providers,
+        }
+    }
+
+    /// Reads `FF_LLM_*` and the provider variables through `lookup`.
+    /// Returns the usable configuration and what was wrong with the rest
+    /// (a bad route is dropped, a bad number keeps its default).
+    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> (Self, Vec<String>) {
+        let mut problems = Vec::new();
+        let mut routes = Vec::new();
+        for var in ["FF_LLM_PRIMARY", "FF_LLM_FALLBACKS"] {
+            let Some(value) = lookup(var) else { continue };
+            for spec in value.split(',').filter(|s| !s.trim().is_empty()) {
+                match spec.parse::<Route>() {
+                    Ok(route) if routes.contains(&route) => {}
+                    Ok(route) => routes.push(route),
+                    Err(e) => problems.push(format!("{var}: {e}")),
+                }
+            }
+        }
+        let mut config = Self::new(routes, ProviderSettings::from_lookup(lookup));
+        let mut millis = |var: &str, slot: &mut Duration| {
+            if let Some(raw) = lookup(var) {
+                match raw.trim().parse::<u64>() {
+                    Ok(ms) => *slot = Duration::from_millis(ms),
+                    Err(_) => problems.push(format!(
+                        "{var}={raw:?} is not a number of milliseconds; using {} ms",
+                        slot.as_millis()
+                    )),
+                }
+            }
+        };
+        millis("FF_LLM_TIMEOUT_MS", &mut config.attempt_timeout);
+        millis("FF_LLM_BACKOFF_MS", &mut config.backoff_base);
+        millis("FF_LLM_BACKOFF_MAX_MS", &mut config.backoff_max);
+        millis("FF_LLM_RETRY_AFTER_CAP_MS", &mut config.retry_after_cap);
+        millis("FF_LLM_COOLDOWN_MS", &mut config.cooldown);
+        let mut count = |var: &str, slot: &mut u32| {
+            if let Some(raw) = lookup(var) {
+                match raw.trim().parse::<u32>() {
+                    Ok(n) if n >= 1 => *slot = n,
+                    _ => problems.push(format!(
+                        "{var}={raw:?} is not a whole number >= 1; using {slot}"
+                    )),
+                }
+            }
+        };
+        count("FF_LLM_MAX_ATTEMPTS", &mut config.max_attempts);
+        count("FF_LLM_BREAKER_FAILURES", &mut config.breaker_threshold);
+        if let Some(spec) = lookup("FF_LLM_PRICES") {
+            match config.prices.clone().with_overrides(&spec) {
+                Ok(prices) => config.prices = prices,
+                Err(e) => problems.push(format!("FF_LLM_PRICES: {e}")),
+            }
+        }
+        (config, problems)
+    }
+
+    /// [`Self::from_lookup`] on the process environment.
+    pub fn from_env() -> (Self, Vec<String>) {
+        Self::from_lookup(&|name| std::env::var(name).ok())
+    }
+}
+
+/// Who is calling: the tool (for accounting), an optional per-call route
+/// list replacing the configured one, and the MCP client (for `sampling`).
+#[derive(Clone, Default)]
+pub struct Call {
+    pub tool: String,
+    pub routes: Option<Vec<Route>>,
+    pub peer: Option<Peer<RoleServer>>,
+}
+
+impl fmt::Debug for Call {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Call")
+            .field("tool", &self.tool)
+            .field("routes", &self.routes)
+            .field("peer", &self.peer.is_some())
+            .finish()
+    }
+}
+
+impl Call {
+    pub fn new(tool: impl Into<String>) -> Self {
+        Self {
+            tool: tool.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Replaces the configured routes for this call (a tool's `model` argument).
+    pub fn with_routes(mut self, routes: Vec<Route>) -> Self {
+        self.routes = Some(routes);
+        self
+    }
+
+    /// The calling MCP client, which `sampling` routes ask.
+    pub fn with_peer(mut self, peer: Peer<RoleServer>) -> Self {
+        self.peer = Some(peer);
+        self
+    }
+
+    /// Parses a tool's `model` argument (`provider:model`, comma-separated).
+    pub fn with_model_arg(self, model: Option<&str>) -> Result<Self, ModelError> {
+        match model.map(str::trim).filter(|m| !m.is_empty()) {
+            None => Ok(self),
+            Some(spec) => {
+                let routes =
+                    parse_routes(spec).map_err(|e| ModelError::InvalidRoute(e.to_string()))?;
+                Ok(self.with_routes(routes))
+            }
+        }
+    }
+}
+
+/// A completed call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    pub text: String,
+    /// The route that answered.
+    pub route: Route,
+    /// The model as the provider named it.
+    pub model: String,
+    pub usage: Usage,
+    /// `None` when the model's price is unknown.
+    pub cost_usd: Option<f64>,
+    /// Provider attempts made, across routes.
+    pub attempts: u32,
+    /// Routes passed over before the one that answered.
+    pub fallbacks: u32,
+    pub latency: Duration,
+    pub stop_reason: Option<String>,
+}
+
+/// Why one route did not answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RouteFailure {
+    pub route: Route,
+    pub attempts: u32,
+    pub reason: String,
+}
+
+/// A failed call, worded for the agent that made it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ModelError {
+    /// No route is configured and the client cannot sample.
+    #[error("{}", not_configured_message(.problems))]
+    NotConfigured { problems: Vec<String> },
+    /// A per-call route list could not be parsed.
+    #[error("argument 'model': {0}")]
+    InvalidRoute(String),
+    /// The provider refused the request itself (4xx): retrying or falling
+    /// back would not help.
+    #[error(
+        "{route} rejected the request with {error}; not retried and no fallback tried, \
+         since the request or credentials must change"
+    )]
+    Rejected {
+        route: String,
+        error: Box<ProviderError>,
+    },
+    /// Every route failed.
+    #[error("every model route failed: {}", list_failures(.failures))]
+    AllFailed { failures: Vec<RouteFailure> },
+    /// The caller's JSON schema is not a valid schema.
+    #[error("the JSON schema is not valid: {0}")]
+    InvalidSchema(String),
+    /// The reply did not match the schema, even after one repair attempt.
+    #[error(
+        "{route} replied with JSON that does not match the schema, also after one repair attempt: {problem}"
+    )]
+    InvalidOutput { route: String, problem: String },
+}
+
+fn not_configured_message(problems: &[String]) -> String {
+    let mut text = String::from(
+        "no model is configured: set FF_LLM_PRIMARY to a route such as \
+         anthropic:claude-sonnet-4-5 (with ANTHROPIC_API_KEY), openai:gpt-4o (OPENAI_API_KEY), \
+         gemini:gemini-2.5-pro (GEMINI_API_KEY), bedrock:<model id> (AWS_ACCESS_KEY_ID, \
+         AWS_SECRET_ACCESS_KEY, AWS_REGION) or openai-compat:http://127.0.0.1:11434/v1#llama3 \
+         (a local Ollama), optionally FF_LLM_FALLBACKS with more routes; or connect from an \
+         MCP client that supports sampling",
+    );
+    if !problems.is_empty() {
+        text.push_str(". Configuration problems: ");
+        text.push_str(&problems.join("; "));
+    }
+    text
+}
+
+fn list_failures(failures: &[RouteFailure]) -> String {
+    failures
+        .iter()
+        .map(|f| match f.attempts {
+            0 => format!("{}: {}", f.route, f.reason),
+            1 => format!("{}: {} (1 attempt)", f.route, f.reason),
+            n => format!("{}: {} ({n} attempts)", f.route, f.reason),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A route's state as the `models` tool reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RouteHealth {
+    /// Answering (or not used yet).
+    Healthy,
+    /// Recent calls failed; not yet skipped.
+    Failing,
+    /// Skipped until the cooldown ends.
+    CoolingDown,
+    /// Cooldown over: the next call probes it.
+    Probing,
+    /// Cannot be used: credentials or setup missing.
+    Unconfigured,
+}
+
+/// One configured route and its health.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RouteStatus {
+    /// `provider:model`.
+    pub route: String,
+    pub provider: &'static str,
+    /// The model id (a hint for `sampling`).
+    pub model: String,
+    /// 0 for the primary.
+    pub position: usize,
+    pub health: RouteHealth,
+    pub consecutive_failures: u32,
+    /// Time left before the breaker lets a call probe the route again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cooldown_remaining_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// What is missing before this route can work.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub setup_missing: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct Health {
+    consecutive_failures: u32,
+    open_until: Option<Instant>,
+    probe_since: Option<Instant>,
+    last_error: Option<String>,
+}
+
+/// The model client every server uses; see the module docs.
+pub struct Router {
+    config: RouterConfig,
+    providers: Providers,
+    health: Mutex<HashMap<Route, Health>>,
+    stats: Stats,
+    problems: Vec<String>,
+}
+
+impl fmt::Debug for Router {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Router")
+            .field("routes", &self.config.routes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How one route's turn ended without an answer.
+enum RouteEnd {
+    /// Stop the whole call.
+    Stop(ProviderError),
+    /// Go to the next route; `counts` says whether the breaker should count it.
+    Abandon {
+        error: ProviderError,
+        attempts: u32,
+        counts: bool,
+    },
+}
+
+/// How the call goes on after a route's turn.
+enum Settled {
+    Answer(Completion),
+    Next(RouteFailure),
+    Stop(ModelError),
+}
+
+impl Router {
+    pub fn new(config: RouterConfig) -> Self {
+        Self::with_problems(config, Vec::new())
+    }
+
+    /// A router that reports `problems` (from reading its configuration)
+    /// in its not-configured error and in [`Router::problems`].
+    pub fn with_problems(config: RouterConfig, problems: Vec<String>) -> Self {
+        Self {
+            providers: Providers::new(config.providers.clone()),
+            config,
+            health: Mutex::new(HashMap::new()),
+            stats: Stats::default(),
+            problems,
+        }
+    }
+
+    /// From the environment; configuration problems are logged and kept.
+    pub fn from_env() -> Self {
+        let (config, problems) = RouterConfig::from_env();
+        for problem in &problems {
+            tracing::warn!(%problem, "model configuration");
+        }
+        Self::with_problems(config, problems)
+    }
+
+    pub fn config(&self) -> &RouterConfig {
+        &self.config
+    }
+
+    pub fn problems(&self) -> &[String] {
+        &self.problems
+    }
+
+    /// The providers, for direct calls that bypass routing.
+    pub fn providers(&self) -> &Providers {
+        &self.providers
+    }
+
+    pub fn stats(&self) -> StatsSnapshot {
+        self.stats.snapshot()
+    }
+
+    /// The configured routes and their health.
+    pub fn status(&self) -> Vec<RouteStatus> {
+        let now = Instant::now();
+        let health = self.lock_health();
+        self.config
+            .routes
+            .iter()
+            .enumerate()
+            .map(|(position, route)| {
+                let h = health.get(route);
+                let setup_missing = self.providers.missing_setup(route);
+                let remaining = h
+                    .and_then(|h| h.open_until)
+                    .and_then(|until| until.checked_duration_since(now));
+                let state = match h {
+                    _ if setup_missing.is_some() => RouteHealth::Unconfigured,
+                    Some(h) if h.open_until.is_some() && remaining.is_some() => {
+                        RouteHealth::CoolingDown
+                    }
+                    Some(h) if h.open_until.is_some() => RouteHealth::Probing,
+                    Some(h) if h.consecutive_failures > 0 => RouteHealth::Failing,
+                    _ => RouteHealth::Healthy,
+                };
+                RouteStatus {
+                    route: route.to_string(),
+                    provider: route.provider.name(),
+                    model: route.model.clone(),
+                    position,
+                    health: state,
+                    consecutive_failures: h.map_or(0, |h| h.consecutive_failures),
+                    cooldown_remaining_ms: remaining.map(|d| d.as_millis() as u64),
+                    last_error: h.and_then(|h| h.last_error.clone()),
+                    setup_missing,
+                }
+            })
+            .collect()
+    }
+
+    /// One completion, routed; see the module docs for the policy.
+    pub async fn complete(&self, request: &Request, call: &Call) -> Result<Response, ModelError> {
+        let started = Instant::now();
+        let tool = if call.tool.is_empty() {
+            "(direct)"
+        } else {
+            call.tool.as_str()
+        };
+        let routes = self.plan(call)?;
+        let mut attempts = 0;
+        let result = self
+            .run(request, call, &routes, &mut attempts, started)
+            .await;
+        let latency = started.elapsed();
+        match &result {
+            Ok(response) => {
+                self.stats.call(
+                    tool,
+                    CallRecord {
+                        ok: true,
+                        attempts,
+                        fallbacks: response.fallbacks,
+                        usage: response.usage,
+                        cost_usd: response.cost_usd,
+                        latency,
+                    },
+                );
+                tracing::info!(
+                    tool,
+                    route = %response.route,
+                    attempts,
+                    fallbacks = response.fallbacks,
+                    input_tokens = response.usage.input_tokens,
+                    output_tokens = response.usage.output_tokens,
+                    cost_usd = response.cost_usd.unwrap_or(0.0),
+                    latency_ms = latency.as_millis() as u64,
+                    "model call"
+                );
+            }
+            Err(error) => {
+                self.stats.call(
+                    tool,
+                    CallRecord {
+                        ok: false,
+                        attempts,
+                        fallbacks: 0,
+                        usage: Usage::default(),
+                        cost_usd: None,
+                        latency,
+                    },
+                );
+                tracing::warn!(tool, attempts, latency_ms = latency.as_millis() as u64, %error, "model call failed");
+            }
+        }
+        result
+    }
+
+    fn plan(&self, call: &Call) -> Result<Vec<Route>, ModelError> {
+        if let Some(routes) = call.routes.as_ref().filter(|r| !r.is_empty()) {
+            return Ok(routes.clone());
+        }
+        if !self.config.routes.is_empty() {
+            return Ok(self.config.routes.clone());
+        }
+        if call
+            .peer
+            .as_ref()
+            .is_some_and(super::provider::sampling_supported)
+        {
+            return Ok(vec![Route {
+                provider: ProviderKind::Sampling,
+                model: String::new(),
+            }]);
+        }
+        Err(ModelError::NotConfigured {
+            problems: self.problems.clone(),
+        })
+    }
+
+    async fn run(
+        &self,
+        request: &Request,
+        call: &Call,
+        routes: &[Route],
+        attempts: &mut u32,
+        started: Instant,
+    ) -> Result<Response, ModelError> {
+        let mut failures: Vec<RouteFailure> = Vec::new();
+        let mut cooling: Vec<usize> = Vec::new();
+        let mut tried_any = false;
+        for (index, route) in routes.iter().enumerate() {
+            if !self.admit(route) {
+                self.stats.skipped(&route.to_string());
+                failures.push(RouteFailure {
+                    route: route.clone(),
+                    attempts: 0,
+                    reason: self.cooling_reason(route),
+                });
+                cooling.push(failures.len() - 1);
+                continue;
+            }
+            tried_any = true;
+            let more = index + 1 < routes.len();
+            let turn = self
+                .try_route(
+                    route,
+                    request,
+                    call,
+                    more,
+                    self.config.max_attempts,
+                    attempts,
+                )
+                .await;
+            match self.settle(route, turn) {
+                Settled::Answer(completion) => {
+                    return Ok(self.response(route, completion, *attempts, index, started));
+                }
+                Settled::Next(failure) => failures.push(failure),
+                Settled::Stop(error) => return Err(error),
+            }
+        }
+        if !tried_any && !cooling.is_empty() {
+            // Every route is cooling down: one attempt each rather than
+            // failing a call without trying anything.
+            for (n, slot) in cooling.iter().enumerate() {
+                let route = failures[*slot].route.clone();
+                let more = n + 1 < cooling.len();
+                let turn = self
+                    .try_route(&route, request, call, more, 1, attempts)
+                    .await;
+                match self.settle(&route, turn) {
+                    Settled::Answer(completion) => {
+                        return Ok(self.response(&route, completion, *attempts, *slot, started));
+                    }
+                    Settled::Next(failure) => failures[*slot] = failure,
+                    Settled::Stop(error) => return Err(error),
+                }
+            }
+        }
+        Err(ModelError::AllFailed { failures })
+    }
+
+    /// Updates the breaker after a route's turn and says how the call goes on.
+    fn settle(&self, route: &Route, turn: Result<Completion, RouteEnd>) -> Settled {
+        match turn {
+            Ok(completion) => {
+                self.record_success(route);
+                Settled::Answer(completion)
+            }
+            Err(RouteEnd::Stop(error)) => {
+                self.release_probe(route);
+                Settled::Stop(ModelError::Rejected {
+                    route: route.to_string(),
+                    error: Box::new(error),
+                })
+            }
+            Err(RouteEnd::Abandon {
+                error,
+                attempts,
+                counts,
+            }) => {
+                if counts {
+                    self.record_failure(route, &error);
+                } else {
+                    self.release_probe(route);
+                }
+                Settled::Next(RouteFailure {
+                    route: route.clone(),
+                    attempts,
+                    reason: error.to_string(),
+                })
+            }
+        }
+    }
+
+    async fn try_route(
+        &self,
+        route: &Route,
+        request: &Request,
+        call: &Call,
+        more_routes: bool,
+        max_attempts: u32,
+        attempts: &mut u32,
+    ) -> Result<Completion, RouteEnd> {
+        let label = route.to_string();
+        let mut n = 0;
+        loop {
+            n += 1;
+            *attempts += 1;
+            let started = Instant::now();
+            let attempt = self.providers.complete(route, request, call.peer.as_ref());
+            let result = match tokio::time::timeout(self.config.attempt_timeout, attempt).await {
+                Ok(result) => result,
+                Err(_) => Err(ProviderError::new(
+                    Failure::Timeout,
+                    format!(
+                        "no answer within {} ms",
+                        self.config.attempt_timeout.as_millis()
+                    ),
+                )),
+            };
+            let error = match result {
+                Ok(completion) => {
+                    let cost = self.cost(route, &completion);
+                    self.stats
+                        .attempt(&label, started.elapsed(), Some((completion.usage, cost)));
+                    return Ok(completion);
+                }
+                Err(error) => error,
+            };
+            self.stats.attempt(&label, started.elapsed(), None);
+            tracing::warn!(route = %label, attempt = n, %error, "model attempt failed");
+            match error.disposition() {
+                Disposition::Stop => return Err(RouteEnd::Stop(error)),
+                Disposition::NextRoute => {
+                    return Err(RouteEnd::Abandon {
+                        error,
+                        attempts: n,
+                        counts: false,
+                    });
+                }
+                Disposition::Retry => {}
+            }
+            let wait = match error.retry_after {
+                Some(asked) if asked > self.config.retry_after_cap && more_routes => None,
+                Some(asked) => Some(asked.min(self.config.retry_after_cap)),
+                None => Some(self.backoff(n)),
+            };
+            let timed_out = error.failure == Failure::Timeout && more_routes;
+            match wait {
+                Some(wait) if n < max_attempts && !timed_out => tokio::time::sleep(wait).await,
+                _ => {
+                    return Err(RouteEnd::Abandon {
+                        error,
+                        attempts: n,
+                        counts: true,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Full jitter: uniform in [0, min(max, base * 2^(n-1))].
+    fn backoff(&self, attempt: u32) -> Duration {
+        let ceiling = self
+            .config
+            .backoff_base
+            .saturating_mul(1 << attempt.saturating_sub(1).min(20))
+            .min(self.config.backoff_max);
+        let micros = u64::try_from(ceiling.as_micros()).unwrap_or(u64::MAX);
+        Duration::from_micros(fastrand::u64(0..=micros))
+    }
+
+    fn cost(&self, route: &Route, completion: &Completion) -> Option<f64> {
+        self.config
+            .prices
+            .cost(&route.model, completion.usage)
+            .or_else(|| self.config.prices.cost(&completion.model, completion.usage))
+    }
+
+    fn response(
+        &self,
+        route: &Route,
+        completion: Completion,
+        attempts: u32,
+        index: usize,
+        started: Instant,
+    ) -> Response {
+        Response {
+            cost_usd: self.cost(route, &completion),
+            text: completion.text,
+            route: route.clone(),
+            model: completion.model,
+            usage: completion.usage,
+            attempts,
+            fallbacks: index as u32,
+            latency: started.elapsed(),
+            stop_reason: completion.stop_reason,
+        }
+    }
+
+    // ---- breaker -----------------------------------------------------------
+
+    /// Whether a call may use `route` now (taking the probe when half-open).
+    fn admit(&self, route: &Route) -> bool {
+        let now = Instant::now();
+        let probe_budget = self.probe_budget();
+        let mut health = self.lock_health();
+        let h = health.entry(route.clone()).or_default();
+        match h.open_until {
+            None => true,
+            Some(until) if now < until => false,
+            Some(_) => {
+                if h.probe_since
+                    .is_some_and(|since| now.duration_since(since) < probe_budget)
+                {
+                    false
+                } else {
+                    h.probe_since = Some(now);
+                    true
+                }
+            }
+        }
+    }
+
+    /// A probe that never reports back (its caller went away) stops
+    /// blocking others after this long.
+    fn probe_budget(&self) -> Duration {
+        (self.config.attempt_timeout + self.config.backoff_max)
+            .saturating_mul(self.config.max_attempts)
+    }
+
+    fn cooling_reason(&self, route: &Route) -> String {
+        let health = self.lock_health();
+        let Some(h) = health.get(route) else {
+            return "skipped".to_owned();
+        };
+        let left = h
+            .open_until
+            .and_then(|u| u.checked_duration_since(Instant::now()))
+            .map_or(0, |d| d.as_millis());
+        format!(
+            "skipped for {left} ms more after {} failed calls (last: {})",
+            h.consecutive_failures,
+            h.last_error
+                .as_deref()
+                .unwrap_or("another call is probing it")
+        )
+    }
+
+    fn record_success(&self, route: &Route) {
+        let mut health = self.lock_health();
+        let h = health.entry(route.clone()).or_default();
+        if h.open_until.is_some() {
+            tracing::info!(route = %route, "route answered again; breaker closed");
+        }
+        *h = Health::default();
+    }
+
+    fn record_failure(&self, route: &Route, error: &ProviderError) {
+        let mut health = self.lock_health();
+        let h = health.entry(route.clone()).or_default();
+        h.consecutive_failures += 1;
+        h.last_error = Some(error.to_string());
+        h.probe_since = None;
+        if h.consecutive_failures >= self.config.breaker_threshold {
+            h.open_until = Some(Instant::now() + self.config.cooldown);
+            tracing::warn!(
+                route = %route,
+                failures = h.consecutive_failures,
+                cooldown_ms = self.config.cooldown.as_millis() as u64,
+                "breaker open: skipping route"
+            );
+        }
+    }
+
+    fn release_probe(&self, route: &Route) {
+        if let Some(h) = self.lock_health().get_mut(route) {
+            h.probe_since = None;
+        }
+    }
+
+    fn lock_health(&self) -> std::sync::MutexGuard<'_, HashMap<Route, Health>> {
+        self.health.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
