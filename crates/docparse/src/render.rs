@@ -272,16 +272,37 @@ pub fn inline_markdown(spans: &[Span]) -> String {
     out
 }
 
-/// Escapes characters that would start inline markup.
+/// Escapes characters that would start inline markup. Footnote
+/// references (`[^id]`) are the one piece of markup parsers put in text on
+/// purpose; they pass through.
 pub fn escape_inline(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if let Some(len) = footnote_ref_len(rest) {
+            out.push_str(&rest[..len]);
+            rest = &rest[len..];
+            continue;
+        }
         if matches!(c, '\\' | '*' | '_' | '`' | '[' | ']' | '<') {
             out.push('\\');
         }
         out.push(c);
+        rest = &rest[c.len_utf8()..];
     }
     out
+}
+
+/// Length of a `[^id]` footnote reference at the start of `text`.
+fn footnote_ref_len(text: &str) -> Option<usize> {
+    let id = text.strip_prefix("[^")?;
+    let end = id.find(']')?;
+    let ok = end > 0
+        && end <= 32
+        && id[..end]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    ok.then_some(end + 3)
 }
 
 /// Escapes a paragraph whose lines would otherwise start a heading, list,

@@ -1,7 +1,9 @@
 //! One module per format; each exposes
 //! `pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError>`.
 
+pub mod csv;
 pub mod html;
+pub mod markdown;
 pub mod text;
 
 use crate::{DocError, Document, Format, ParseOptions};
@@ -11,6 +13,9 @@ pub fn parse(format: Format, bytes: &[u8], options: &ParseOptions) -> Result<Doc
     match format {
         Format::Text => text::parse(bytes, options),
         Format::Html => html::parse(bytes, options),
+        Format::Markdown => markdown::parse(bytes, options),
+        Format::Csv => csv::parse(bytes, options, false),
+        Format::Tsv => csv::parse(bytes, options, true),
         other => Err(DocError::Unsupported(format!(
             "{} documents are not supported yet",
             other.name()
@@ -22,6 +27,11 @@ pub fn parse(format: Format, bytes: &[u8], options: &ParseOptions) -> Result<Doc
 pub fn supported() -> Vec<Format> {
     Format::ALL
         .into_iter()
-        .filter(|f| matches!(f, Format::Text | Format::Html))
+        .filter(|f| {
+            matches!(
+                f,
+                Format::Text | Format::Html | Format::Markdown | Format::Csv | Format::Tsv
+            )
+        })
         .collect()
 }
