@@ -2,9 +2,14 @@
 //! `pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError>`.
 
 pub mod csv;
+pub mod docx;
+pub mod docx_styles;
 pub mod html;
 pub mod markdown;
+pub mod ooxml;
 pub mod text;
+pub mod xml;
+pub mod zipsafe;
 
 use crate::{DocError, Document, Format, ParseOptions};
 
@@ -12,6 +17,7 @@ use crate::{DocError, Document, Format, ParseOptions};
 pub fn parse(format: Format, bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError> {
     match format {
         Format::Text => text::parse(bytes, options),
+        Format::Docx => docx::parse(bytes, options),
         Format::Html => html::parse(bytes, options),
         Format::Markdown => markdown::parse(bytes, options),
         Format::Csv => csv::parse(bytes, options, false),
@@ -30,7 +36,12 @@ pub fn supported() -> Vec<Format> {
         .filter(|f| {
             matches!(
                 f,
-                Format::Text | Format::Html | Format::Markdown | Format::Csv | Format::Tsv
+                Format::Text
+                    | Format::Html
+                    | Format::Markdown
+                    | Format::Csv
+                    | Format::Tsv
+                    | Format::Docx
             )
         })
         .collect()

@@ -1,0 +1,116 @@
+//! Office and OpenDocument formats: DOCX, XLSX/XLS/ODS, PPTX built here
+//! from hand-written XML, rendered to Markdown and compared; hostile
+//! containers; a bounded mutation smoke.
+
+#![allow(clippy::unwrap_used)]
+
+mod office_support;
+
+use ffmcp_docparse::{
+    Format, ParseOptions, formats,
+    render::{OutputFormat, render},
+};
+use office_support::*;
+
+fn markdown(format: Format, bytes: &[u8]) -> String {
+    let doc = formats::parse(format, bytes, &ParseOptions::default()).unwrap();
+    render(&doc, OutputFormat::Markdown)
+}
+
+#[test]
+fn docx_headings_lists_tables_links_footnotes() {
+    let bytes = sample_docx();
+    let doc = formats::parse(Format::Docx, &bytes, &ParseOptions::default()).unwrap();
+    let md = render(&doc, OutputFormat::Markdown);
+    let expected = "\
+# Report Title
+
+## Introduction
+
+Plain text with **bold**, *italic* and `code()` runs, a [link](https://example.com/page) and a note.[^1]
+
+### Custom chapter style
+
+#### Outline level heading
+
+- bullet one
+  - nested bullet
+- bullet two
+
+1. first step
+2. second step
+
+| Name | Value |
+| --- | --- |
+| merged across |  |
+| a | nested x \\| nested y |
+| b<br>second line | tall |
+|  | below |
+
+Line one
+Line two
+
+<!-- page 2 -->
+
+After the page break, see endnote.[^2]
+
+```
+let x = 1;
+let y = 2;
+```
+
+[^1]: The footnote text.
+
+[^2]: An endnote.
+";
+    assert_eq!(md, expected);
+    let m = &doc.metadata;
+    assert_eq!(m.title.as_deref(), Some("Sample Document"));
+    assert_eq!(m.author.as_deref(), Some("Ada Lovelace"));
+    assert_eq!(m.subject.as_deref(), Some("Testing"));
+    assert_eq!(m.keywords.as_deref(), Some("docx, test"));
+    assert_eq!(m.created.as_deref(), Some("2024-01-02T03:04:05Z"));
+    assert_eq!(m.modified.as_deref(), Some("2024-02-03T04:05:06Z"));
+    assert_eq!(
+        m.extra.get("lastModifiedBy").map(String::as_str),
+        Some("Charles Babbage")
+    );
+    assert_eq!(m.pages, Some(2));
+    assert_eq!(m.producer.as_deref(), Some("Microsoft Office Word 16.0000"));
+    let outline: Vec<_> = doc
+        .outline
+        .iter()
+        .map(|o| (o.level, o.title.as_str()))
+        .collect();
+    assert_eq!(
+        outline,
+        [
+            (1, "Report Title"),
+            (2, "Introduction"),
+            (3, "Custom chapter style"),
+            (4, "Outline level heading")
+        ]
+    );
+}
+
+#[test]
+fn docx_tracked_changes_fields_and_hidden_text() {
+    let body = r#"
+<w:p><w:r><w:t xml:space="preserve">kept </w:t></w:r><w:del><w:r><w:delText>deleted</w:delText></w:r></w:del><w:ins><w:r><w:t>inserted</w:t></w:r></w:ins></w:p>
+<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> HYPERLINK "https://field.example/" </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>field link</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>
+<w:p><w:r><w:rPr><w:vanish/></w:rPr><w:t>hidden</w:t></w:r><w:r><w:t>visible</w:t></w:r></w:p>
+<w:p><w:r><w:t>text &lt;with&gt; &amp; entities &#233;</w:t></w:r></w:p>
+<w:p><w:r><w:t>before box</w:t></w:r><w:r><w:drawing><wp:inline><wp:docPr id="1" name="Pic" descr="A chart of sales"/></wp:inline></w:drawing></w:r></w:p>"#;
+    let md = markdown(Format::Docx, &docx_with_body(body));
+    assert_eq!(
+        md,
+        "kept inserted\n\n[field link](https://field.example/)\n\nvisible\n\ntext \\<with> & entities é\n\nbefore box\n\n![A chart of sales]()\n"
+    );
+}
+
+#[test]
+fn docx_without_optional_parts_and_detected_by_magic() {
+    let bytes = docx_with_body("<w:p><w:r><w:t>only text</w:t></w:r></w:p>");
+    let doc = ffmcp_docparse::parse(&bytes, Some("upload.bin"), &ParseOptions::default()).unwrap();
+    assert_eq!(render(&doc, OutputFormat::Markdown), "only text\n");
+}
