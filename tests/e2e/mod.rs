@@ -7,3 +7,4 @@ mod stdio_raw;
 mod stdio_rmcp;
 mod support;
 mod transform;
+mod transform_models;

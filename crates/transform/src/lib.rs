@@ -1,21 +1,29 @@
 //! ffmcp-transform: text and data transforms.
 //!
-//! Owns: the `transform` MCP server and its offline tools. Domain modules
-//! (`convert`, `html`, `markdown`, `stats`) take and return plain Rust types; only `server` knows MCP.
+//! Owns: the `transform` MCP server, its offline tools and its model-backed
+//! tools (summarize, translate, rewrite, extract, classify, models) with the
+//! `ffmcp://stats` resource. Domain modules (`convert`, `html`, `markdown`,
+//! `stats`, `llm`) take and return plain Rust types; only `server` knows MCP.
+//! Model calls go through `ffmcp_core::model` and nowhere else.
 
 pub mod convert;
 pub mod html;
+pub mod llm;
 pub mod markdown;
 mod server;
 pub mod stats;
 
-pub use server::Transform;
+pub use server::{Models, STATS_URI, Transform};
 
-/// The registry entry for the binary.
+/// The registry entry for the binary. Every session (stdio, or each HTTP
+/// session) shares one model router, so breaker state and statistics are
+/// per process.
 pub fn spec() -> ffmcp_core::ServerSpec {
+    let models = Models::from_env();
     ffmcp_core::ServerSpec::new(
         "transform",
-        "Text and data transforms: JSON/YAML/TOML/CSV conversion, HTML<->Markdown, text statistics",
-        Transform::new,
+        "Text and data transforms: JSON/YAML/TOML/CSV conversion, HTML<->Markdown, text statistics; \
+         with a model: summarize, translate, rewrite, extract, classify",
+        move || Transform::with_models(models.clone()),
     )
 }
