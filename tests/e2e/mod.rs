@@ -1,5 +1,6 @@
 mod audit;
 mod cli;
+mod docparse;
 mod exec;
 mod guard;
 mod http;

@@ -240,3 +240,18 @@ impl HttpProc {
             .expect("port in base url")
     }
 }
+
+/// An rmcp client talking to `ffmcp <server>` over stdio, with extra
+/// environment variables.
+pub async fn stdio_client_env(server: &str, env: &[(&str, &str)]) -> Client {
+    let mut cmd = tokio::process::Command::new(bin());
+    cmd.arg(server).env("FF_LOG", "warn");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let transport = TokioChildProcess::new(cmd).expect("spawn ffmcp");
+    tokio::time::timeout(TIMEOUT, ().serve(transport))
+        .await
+        .expect("handshake in time")
+        .expect("handshake succeeds")
+}

@@ -14,8 +14,10 @@
 pub mod chunk;
 pub mod detect;
 pub mod formats;
+pub mod input;
 pub mod model;
 pub mod render;
+mod server;
 
 use std::sync::{
     Arc,
@@ -24,6 +26,16 @@ use std::sync::{
 
 pub use detect::Format;
 pub use model::Document;
+pub use server::DocParse;
+
+/// The registry entry for the binary.
+pub fn spec() -> ffmcp_core::ServerSpec {
+    ffmcp_core::ServerSpec::new(
+        "docparse",
+        "Documents (PDF, DOCX, XLSX, PPTX, EPUB, HTML, Markdown, CSV, text) to clean Markdown, metadata, tables and chunks",
+        DocParse::new,
+    )
+}
 
 /// Limits every parser enforces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,759 @@
+//! The MCP edge of docparse: argument and result types (their doc comments
+//! are the schemas an agent reads), the tools, progress and cancellation.
+
+use std::sync::{
+    Arc, OnceLock,
+    atomic::{AtomicBool, Ordering},
+};
+
+use ffmcp_core::{
+    Json, Render, ToolError,
+    exec::{Programs, catalog},
+    fetch::Fetcher,
+    roots::Roots,
+};
+use rmcp::{
+    ErrorData, RoleServer, ServerHandler,
+    handler::server::{router::tool::ToolRouter, wrapper::Parameters},
+    model::{
+        CallToolRequestParams, CallToolResponse, Implementation, ProgressNotificationParam,
+        ServerCapabilities, ServerConfig,
+    },
+    service::RequestContext,
+    tool, tool_handler, tool_router,
+};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    DocError, Document, Format, Limits, PageRange, ParseOptions, ProgressFn,
+    chunk::{self, Chunk, ChunkOptions},
+    formats,
+    input::{Loaded, Source},
+    model::{Metadata, OutlineEntry, Table},
+    render::{self, OutputFormat},
+};
+
+/// Environment variable: largest document accepted, in bytes.
+pub const MAX_BYTES_ENV: &str = "FF_DOCPARSE_MAX_BYTES";
+/// Default `max_chars` of `parse`.
+const DEFAULT_MAX_CHARS: usize = 100_000;
+
+/// What every session shares: roots, the fetcher, the helper programs.
+struct Shared {
+    roots: Result<Roots, String>,
+    fetcher: Result<Fetcher, String>,
+    programs: Programs,
+    limits: Limits,
+}
+
+fn shared() -> &'static Shared {
+    static SHARED: OnceLock<Shared> = OnceLock::new();
+    SHARED.get_or_init(|| {
+        let mut limits = Limits::default();
+        if let Some(max) = std::env::var(MAX_BYTES_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+        {
+            limits.max_input_bytes = max;
+        }
+        Shared {
+            roots: Roots::from_env().map_err(|e| e.to_string()),
+            fetcher: Fetcher::from_env().map_err(|e| e.to_string()),
+            programs: Programs::discover(catalog::all()),
+            limits,
+        }
+    })
+}
+
+/// The docparse server.
+#[derive(Clone)]
+pub struct DocParse {
+    tool_router: ToolRouter<Self>,
+}
+
+impl Default for DocParse {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Defines an argument struct with the source fields every tool takes.
+macro_rules! with_source {
+    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Deserialize, JsonSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            /// A local file: absolute, or relative to the first root. Only
+            /// paths under the allowed roots (FF_ROOTS, or the roots your
+            /// client announces) are read.
+            #[serde(default)]
+            pub path: Option<String>,
+            /// An http(s) URL. Private and loopback addresses are refused
+            /// unless allowed by FF_ALLOW_HOSTS / FF_ALLOW_PRIVATE_NETWORK.
+            #[serde(default)]
+            pub url: Option<String>,
+            /// The document itself, base64-encoded; give `filename` too.
+            #[serde(default)]
+            pub content_base64: Option<String>,
+            /// File name for `content_base64` (its extension helps detection).
+            #[serde(default)]
+            pub filename: Option<String>,
+            $($(#[$fmeta])* pub $field: $ty,)*
+        }
+
+        impl $name {
+            fn source(&self) -> Source<'_> {
+                Source {
+                    path: self.path.as_deref(),
+                    url: self.url.as_deref(),
+                    content_base64: self.content_base64.as_deref(),
+                    filename: self.filename.as_deref(),
+                }
+            }
+        }
+    };
+}
+
+with_source!(
+    /// Arguments of `parse`.
+    ParseArgs {
+        /// `markdown` (default) or `text`.
+        #[serde(default)]
+        output: Option<OutputFormat>,
+        /// Pages to read, e.g. `3` or `2-10` (PDF pages, PPTX slides).
+        #[serde(default)]
+        pages: Option<String>,
+        /// Return at most this many characters (default 100000, max 2000000).
+        #[serde(default)]
+        max_chars: Option<usize>,
+        /// Skip this many characters first (use `next_offset` of the previous call).
+        #[serde(default)]
+        offset: Option<usize>,
+    }
+);
+
+with_source!(
+    /// Arguments of `metadata`.
+    MetadataArgs {}
+);
+
+with_source!(
+    /// Arguments of `extract_tables`.
+    TablesArgs {
+        /// Pages to read, e.g. `3` or `2-10`.
+        #[serde(default)]
+        pages: Option<String>,
+        /// Return at most this many tables (default 100).
+        #[serde(default)]
+        max_tables: Option<usize>,
+    }
+);
+
+with_source!(
+    /// Arguments of `chunk`.
+    ChunkArgs {
+        /// Largest chunk, in estimated tokens (default 512, 64..=8192).
+        #[serde(default)]
+        max_tokens: Option<usize>,
+        /// Tokens repeated from the previous chunk (default 64; at most half of max_tokens).
+        #[serde(default)]
+        overlap_tokens: Option<usize>,
+        /// Headings at this level or above always start a new chunk (default 2).
+        #[serde(default)]
+        split_level: Option<u8>,
+        /// Pages to read, e.g. `3` or `2-10`.
+        #[serde(default)]
+        pages: Option<String>,
+    }
+);
+
+/// Result of `parse`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Parsed {
+    /// The path, URL or file name read.
+    pub source: String,
+    pub format: Format,
+    /// The document (or the requested slice of it).
+    pub content: String,
+    pub metadata: Metadata,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub outline: Vec<OutlineEntry>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// Characters in the whole rendering.
+    pub total_chars: usize,
+    /// More text follows: call again with `offset` = `next_offset`.
+    pub truncated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_offset: Option<usize>,
+}
+
+impl Render for Parsed {
+    fn render(&self) -> String {
+        let mut text = self.content.clone();
+        if let Some(next) = self.next_offset {
+            text.push_str(&format!(
+                "\n\n[truncated: {} of {} characters shown; call again with offset={next}]",
+                self.content.chars().count(),
+                self.total_chars
+            ));
+        }
+        for warning in &self.warnings {
+            text.push_str(&format!("\n[warning] {warning}"));
+        }
+        text
+    }
+}
+
+/// Result of `metadata`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct MetadataResult {
+    pub source: String,
+    pub format: Format,
+    pub bytes: usize,
+    pub metadata: Metadata,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub outline: Vec<OutlineEntry>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl Render for MetadataResult {
+    fn render(&self) -> String {
+        let m = &self.metadata;
+        let mut lines = vec![format!(
+            "{} ({}, {} bytes)",
+            self.source,
+            self.format.name(),
+            self.bytes
+        )];
+        for (k, v) in [
+            ("title", &m.title),
+            ("author", &m.author),
+            ("subject", &m.subject),
+            ("created", &m.created),
+            ("modified", &m.modified),
+            ("producer", &m.producer),
+        ] {
+            if let Some(v) = v {
+                lines.push(format!("{k}: {v}"));
+            }
+        }
+        if let Some(pages) = m.pages {
+            lines.push(format!("pages: {pages}"));
+        }
+        if !self.outline.is_empty() {
+            lines.push(format!("outline: {} entries", self.outline.len()));
+        }
+        lines.join("\n")
+    }
+}
+
+/// One table found.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FoundTable {
+    #[serde(flatten)]
+    pub table: Table,
+    /// The table as Markdown.
+    pub markdown: String,
+}
+
+/// Result of `extract_tables`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Tables {
+    pub source: String,
+    pub format: Format,
+    pub tables: Vec<FoundTable>,
+    /// More tables exist than were returned.
+    pub truncated: bool,
+}
+
+impl Render for Tables {
+    fn render(&self) -> String {
+        if self.tables.is_empty() {
+            return format!("no tables found in {}", self.source);
+        }
+        self.tables
+            .iter()
+            .map(|t| t.markdown.clone())
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    }
+}
+
+/// Result of `chunk`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Chunks {
+    pub source: String,
+    pub format: Format,
+    pub chunks: Vec<Chunk>,
+    pub total_tokens: usize,
+}
+
+impl Render for Chunks {
+    fn render(&self) -> String {
+        format!(
+            "{} chunks, {} tokens in all, from {}",
+            self.chunks.len(),
+            self.total_tokens,
+            self.source
+        )
+    }
+}
+
+/// A helper program and whether it can be used.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Backend {
+    pub name: String,
+    pub available: bool,
+    /// Where it is, or why it is unavailable.
+    pub detail: String,
+}
+
+/// Result of `formats`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FormatsResult {
+    /// Formats `parse` reads.
+    pub formats: Vec<FormatInfo>,
+    /// Optional helper programs (run sandboxed through core::exec).
+    pub backends: Vec<Backend>,
+    /// Largest document accepted, in bytes.
+    pub max_input_bytes: u64,
+    pub max_pages: u32,
+}
+
+/// One supported format.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FormatInfo {
+    pub format: Format,
+    pub extensions: Vec<String>,
+}
+
+impl Render for FormatsResult {
+    fn render(&self) -> String {
+        let formats: Vec<&str> = self.formats.iter().map(|f| f.format.name()).collect();
+        let backends: Vec<String> = self
+            .backends
+            .iter()
+            .map(|b| {
+                format!(
+                    "{}: {}",
+                    b.name,
+                    if b.available {
+                        "available"
+                    } else {
+                        "not installed"
+                    }
+                )
+            })
+            .collect();
+        format!(
+            "formats: {}\nbackends: {}\nlimit: {} bytes, {} pages",
+            formats.join(", "),
+            backends.join(", "),
+            self.max_input_bytes,
+            self.max_pages
+        )
+    }
+}
+
+/// Parses `2-10`, `3` or `4-` (to the end).
+fn page_range(spec: Option<&str>) -> Result<Option<PageRange>, ToolError> {
+    let Some(spec) = spec.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let bad = || {
+        ToolError::invalid(format!(
+            "'pages' must look like 3, 2-10 or 4- (1-based); got '{spec}'"
+        ))
+    };
+    let num = |s: &str| s.trim().parse::<u32>().ok().filter(|n| *n >= 1);
+    let (first, last) = match spec.split_once('-') {
+        Some((a, b)) if b.trim().is_empty() => (num(a).ok_or_else(bad)?, u32::MAX),
+        Some((a, b)) => (num(a).ok_or_else(bad)?, num(b).ok_or_else(bad)?),
+        None => {
+            let n = num(spec).ok_or_else(bad)?;
+            (n, n)
+        }
+    };
+    if first > last {
+        return Err(bad());
+    }
+    Ok(Some(PageRange { first, last }))
+}
+
+fn doc_error(err: DocError) -> ToolError {
+    match err {
+        DocError::Cancelled => ToolError::invalid("cancelled by the client"),
+        other => ToolError::invalid(other.to_string()),
+    }
+}
+
+impl DocParse {
+    async fn load(
+        &self,
+        source: Source<'_>,
+        ctx: &RequestContext<RoleServer>,
+    ) -> Result<Loaded, ToolError> {
+        let shared = shared();
+        let configured = shared
+            .roots
+            .as_ref()
+            .map_err(|e| ToolError::invalid(format!("FF_ROOTS is invalid: {e}")));
+        let fetcher = shared
+            .fetcher
+            .as_ref()
+            .map_err(|e| ToolError::invalid(format!("the fetch policy is invalid: {e}")))?;
+        let roots = match (source.path, configured) {
+            (Some(_), Err(e)) => return Err(e),
+            (Some(_), Ok(roots)) => roots.for_client(&ctx.peer).await,
+            (None, _) => Roots::default(),
+        };
+        source
+            .load(&roots, fetcher, shared.limits.max_input_bytes)
+            .await
+    }
+
+    /// Parses on the blocking pool, forwarding progress and cancellation.
+    async fn parse_loaded(
+        &self,
+        loaded: Loaded,
+        pages: Option<PageRange>,
+        ctx: &RequestContext<RoleServer>,
+    ) -> Result<(Format, Document), ToolError> {
+        let format = loaded.format();
+        if format == Format::Unknown {
+            return Err(ToolError::invalid(format!(
+                "cannot tell what kind of document {} is; supported: {}",
+                loaded.label,
+                formats::supported()
+                    .iter()
+                    .map(|f| f.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        let cancel = Arc::new(AtomicBool::new(false));
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(u32, u32)>();
+        let progress: Option<ProgressFn> = ctx.meta.get_progress_token().map(|_| {
+            Arc::new(move |done: u32, total: u32| {
+                let _ = tx.send((done, total));
+            }) as ProgressFn
+        });
+        let forward = ctx.meta.get_progress_token().map(|token| {
+            let peer = ctx.peer.clone();
+            tokio::spawn(async move {
+                while let Some((done, total)) = rx.recv().await {
+                    let note = ProgressNotificationParam::new(token.clone(), f64::from(done))
+                        .with_total(f64::from(total));
+                    let _ = peer.notify_progress(note).await;
+                }
+            })
+        });
+        let watcher = {
+            let ct = ctx.ct.clone();
+            let flag = Arc::clone(&cancel);
+            tokio::spawn(async move {
+                ct.cancelled().await;
+                flag.store(true, Ordering::Relaxed);
+            })
+        };
+        let options = ParseOptions {
+            pages,
+            limits: shared().limits,
+            cancel,
+            progress,
+            base_url: loaded.url.clone(),
+        };
+        let result =
+            tokio::task::spawn_blocking(move || formats::parse(format, &loaded.bytes, &options))
+                .await;
+        watcher.abort();
+        if let Some(forward) = forward {
+            let _ = forward.await;
+        }
+        let doc = result
+            .map_err(|e| ToolError::internal(format!("the parser stopped unexpectedly: {e}")))?
+            .map_err(doc_error)?;
+        Ok((format, doc))
+    }
+}
+
+#[tool_router]
+impl DocParse {
+    /// A server with every tool.
+    pub fn new() -> Self {
+        Self {
+            tool_router: Self::tool_router(),
+        }
+    }
+
+    /// Read a document (PDF, DOCX, XLSX/XLS/ODS, PPTX, EPUB, HTML, Markdown,
+    /// CSV/TSV, text) from a path, URL or base64 and return clean Markdown
+    /// (or text) with metadata, outline and warnings. Long documents come
+    /// back in slices: follow `next_offset`.
+    #[tool]
+    async fn parse(
+        &self,
+        Parameters(args): Parameters<ParseArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<Json<Parsed>, ToolError> {
+        let pages = page_range(args.pages.as_deref())?;
+        let max_chars = args.max_chars.unwrap_or(DEFAULT_MAX_CHARS);
+        if !(1..=2_000_000).contains(&max_chars) {
+            return Err(ToolError::invalid(
+                "'max_chars' must be between 1 and 2000000",
+            ));
+        }
+        let loaded = self.load(args.source(), &ctx).await?;
+        let source = loaded.label.clone();
+        let (format, doc) = self.parse_loaded(loaded, pages, &ctx).await?;
+        let output = args.output.unwrap_or(OutputFormat::Markdown);
+        let rendered = render::render(&doc, output);
+        let total_chars = rendered.chars().count();
+        let offset = args.offset.unwrap_or(0);
+        if offset > total_chars {
+            return Err(ToolError::invalid(format!(
+                "'offset' {offset} is past the end ({total_chars} characters)"
+            )));
+        }
+        let content: String = rendered.chars().skip(offset).take(max_chars).collect();
+        let end = offset + content.chars().count();
+        let truncated = end < total_chars;
+        Ok(Json(Parsed {
+            source,
+            format,
+            content,
+            metadata: doc.metadata,
+            outline: doc.outline,
+            warnings: doc.warnings,
+            total_chars,
+            truncated,
+            next_offset: truncated.then_some(end),
+        }))
+    }
+
+    /// Document properties (title, author, dates, pages, producer, …), the
+    /// outline, and the detected format, without returning the text.
+    #[tool]
+    async fn metadata(
+        &self,
+        Parameters(args): Parameters<MetadataArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<Json<MetadataResult>, ToolError> {
+        let loaded = self.load(args.source(), &ctx).await?;
+        let source = loaded.label.clone();
+        let bytes = loaded.bytes.len();
+        let (format, doc) = self.parse_loaded(loaded, None, &ctx).await?;
+        Ok(Json(MetadataResult {
+            source,
+            format,
+            bytes,
+            metadata: doc.metadata,
+            outline: doc.outline,
+            warnings: doc.warnings,
+        }))
+    }
+
+    /// Every table in a document as rows of cells plus Markdown: sheets of
+    /// spreadsheets, tables of DOCX/HTML/Markdown/PPTX, CSV files.
+    #[tool]
+    async fn extract_tables(
+        &self,
+        Parameters(args): Parameters<TablesArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<Json<Tables>, ToolError> {
+        let pages = page_range(args.pages.as_deref())?;
+        let max = args.max_tables.unwrap_or(100);
+        if !(1..=10_000).contains(&max) {
+            return Err(ToolError::invalid(
+                "'max_tables' must be between 1 and 10000",
+            ));
+        }
+        let loaded = self.load(args.source(), &ctx).await?;
+        let source = loaded.label.clone();
+        let (format, doc) = self.parse_loaded(loaded, pages, &ctx).await?;
+        let mut all = Vec::new();
+        collect_tables(&doc.blocks, None, &mut all);
+        let truncated = all.len() > max;
+        all.truncate(max);
+        let tables = all
+            .into_iter()
+            .map(|table| FoundTable {
+                markdown: render::table_markdown(&table),
+                table,
+            })
+            .collect();
+        Ok(Json(Tables {
+            source,
+            format,
+            tables,
+            truncated,
+        }))
+    }
+
+    /// Split a document into heading-aware chunks for retrieval (RAG), each
+    /// with its heading path, pages and a token estimate; neighbours overlap.
+    #[tool]
+    async fn chunk(
+        &self,
+        Parameters(args): Parameters<ChunkArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<Json<Chunks>, ToolError> {
+        let pages = page_range(args.pages.as_deref())?;
+        let max_tokens = args.max_tokens.unwrap_or(512);
+        if !(64..=8192).contains(&max_tokens) {
+            return Err(ToolError::invalid(
+                "'max_tokens' must be between 64 and 8192",
+            ));
+        }
+        let overlap = args.overlap_tokens.unwrap_or(64);
+        if overlap > max_tokens / 2 {
+            return Err(ToolError::invalid(format!(
+                "'overlap_tokens' must be at most half of max_tokens ({})",
+                max_tokens / 2
+            )));
+        }
+        let split_level = args.split_level.unwrap_or(2);
+        if !(1..=6).contains(&split_level) {
+            return Err(ToolError::invalid("'split_level' must be between 1 and 6"));
+        }
+        let loaded = self.load(args.source(), &ctx).await?;
+        let source = loaded.label.clone();
+        let (format, doc) = self.parse_loaded(loaded, pages, &ctx).await?;
+        let chunks = chunk::chunk(
+            &doc,
+            ChunkOptions {
+                max_tokens,
+                overlap_tokens: overlap,
+                split_level,
+            },
+        );
+        let total_tokens = chunks.iter().map(|c| c.tokens).sum();
+        Ok(Json(Chunks {
+            source,
+            format,
+            chunks,
+            total_tokens,
+        }))
+    }
+
+    /// The formats this server reads, its limits, and which optional helper
+    /// programs (pdftotext, tesseract) are installed.
+    #[tool]
+    async fn formats(&self) -> Result<Json<FormatsResult>, ToolError> {
+        let shared = shared();
+        let formats = formats::supported()
+            .into_iter()
+            .map(|format| FormatInfo {
+                format,
+                extensions: format
+                    .extensions()
+                    .iter()
+                    .map(|e| (*e).to_owned())
+                    .collect(),
+            })
+            .collect();
+        let mut backends: Vec<Backend> = shared
+            .programs
+            .found()
+            .into_iter()
+            .map(|p| Backend {
+                name: p.name().to_owned(),
+                available: true,
+                detail: p.path().display().to_string(),
+            })
+            .collect();
+        backends.extend(shared.programs.missing().iter().map(|(name, why)| Backend {
+            name: name.clone(),
+            available: false,
+            detail: why.clone(),
+        }));
+        backends.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(Json(FormatsResult {
+            formats,
+            backends,
+            max_input_bytes: shared.limits.max_input_bytes,
+            max_pages: shared.limits.max_pages,
+        }))
+    }
+}
+
+/// Tables in document order, with the page they are on.
+fn collect_tables(blocks: &[crate::model::Block], page: Option<u32>, out: &mut Vec<Table>) {
+    use crate::model::Block;
+    let mut page = page;
+    for block in blocks {
+        match block {
+            Block::PageBreak { number } => page = Some(*number),
+            Block::Table(table) => {
+                let mut table = table.clone();
+                table.page = table.page.or(page);
+                out.push(table);
+            }
+            Block::Quote(inner) => collect_tables(inner, page, out),
+            Block::List { items, .. } => {
+                for item in items {
+                    collect_tables(&item.children, page, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for DocParse {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new(
+                "ffmcp-docparse",
+                env!("CARGO_PKG_VERSION"),
+            ))
+            .with_instructions(
+                "Documents to clean Markdown or text: `parse` (content, metadata, outline), \
+                 `metadata`, `extract_tables`, `chunk` (for retrieval), `formats`. Sources: \
+                 `path` (under the allowed roots), `url` (public http/https), or \
+                 `content_base64` with `filename`. Long results are sliced: follow `next_offset`.",
+            )
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        ffmcp_core::tool::call_tool(&self.tool_router, self, request, context).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_ranges() {
+        assert_eq!(page_range(None).expect("none"), None);
+        assert_eq!(
+            page_range(Some("3")).expect("one"),
+            Some(PageRange { first: 3, last: 3 })
+        );
+        assert_eq!(
+            page_range(Some(" 2 - 10 ")).expect("range"),
+            Some(PageRange { first: 2, last: 10 })
+        );
+        assert_eq!(
+            page_range(Some("4-")).expect("open"),
+            Some(PageRange {
+                first: 4,
+                last: u32::MAX
+            })
+        );
+        for bad in ["0", "5-2", "x", "-3", "1-2-3"] {
+            let err = page_range(Some(bad)).expect_err(bad);
+            assert!(err.to_string().contains("'pages'"), "{err}");
+        }
+    }
+}

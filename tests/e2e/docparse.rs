@@ -1,0 +1,263 @@
+//! docparse end to end: real MCP clients over stdio and HTTP, local files
+//! under roots, URLs through the SSRF-safe fetcher, base64, slicing, errors.
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicUsize, Ordering},
+};
+
+use serde_json::{Value, json};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpListener,
+};
+
+use super::support::{HttpProc, call, http_client, stdio_client_env, text_of};
+
+const PAGE: &str = r#"<!doctype html><html lang="en"><head><title>Fixture page</title>
+<meta name="author" content="Ada"></head><body>
+<nav><a href="/">Home</a> | <a href="/about">About</a></nav>
+<main><h1>Quarterly report</h1><p>Revenue grew <strong>12%</strong> in Q3.</p>
+<table><tr><th>Quarter</th><th>Revenue</th></tr><tr><td>Q2</td><td>100</td></tr><tr><td>Q3</td><td>112</td></tr></table>
+</main><footer>Copyright 2026</footer></body></html>"#;
+
+/// Serves PAGE on every path; counts connections.
+async fn fixture() -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let hits = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&hits);
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let _ = socket.read(&mut buf).await;
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    PAGE.len()
+                );
+                let _ = socket.write_all(head.as_bytes()).await;
+                let _ = socket.write_all(PAGE.as_bytes()).await;
+            });
+        }
+    });
+    (port, hits)
+}
+
+fn structured(result: &rmcp::model::CallToolResult) -> Value {
+    assert_ne!(
+        result.is_error,
+        Some(true),
+        "tool error: {}",
+        text_of(result)
+    );
+    result
+        .structured_content
+        .clone()
+        .expect("structured content")
+}
+
+fn error_text(result: &rmcp::model::CallToolResult) -> String {
+    assert_eq!(result.is_error, Some(true), "expected an error: {result:?}");
+    text_of(result)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn local_files_under_roots_over_stdio() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().canonicalize().expect("canonical");
+    let outside = tempfile::tempdir().expect("tempdir");
+    std::fs::write(root.join("report.html"), PAGE).expect("write");
+    std::fs::write(
+        root.join("notes.md"),
+        "# Guide\n\nIntro text.\n\n## Install\n\nRun the installer.\n\n## Use\n\nOpen the app.\n",
+    )
+    .expect("write");
+    std::fs::write(root.join("data.csv"), "name;score\nada;3\nbob;4\n").expect("write");
+    // A Markdown file with a misleading extension is still read as text.
+    std::fs::write(root.join("misnamed.pdf"), "just some words").expect("write");
+    std::fs::write(outside.path().join("secret.md"), "# secret").expect("write");
+    let client = stdio_client_env("docparse", &[("FF_ROOTS", root.to_str().expect("utf8"))]).await;
+
+    let parsed = structured(&call(&client, "parse", json!({ "path": "report.html" })).await);
+    assert_eq!(parsed["format"], "html");
+    assert_eq!(parsed["metadata"]["title"], "Fixture page");
+    assert_eq!(parsed["metadata"]["author"], "Ada");
+    let content = parsed["content"].as_str().expect("content");
+    assert!(
+        content.starts_with("# Quarterly report\n\nRevenue grew **12%** in Q3."),
+        "{content}"
+    );
+    assert!(content.contains("| Q3 | 112 |"), "{content}");
+    assert!(
+        !content.contains("Home") && !content.contains("Copyright"),
+        "chrome kept: {content}"
+    );
+
+    let text = structured(
+        &call(
+            &client,
+            "parse",
+            json!({ "path": "report.html", "output": "text" }),
+        )
+        .await,
+    );
+    assert!(
+        text["content"]
+            .as_str()
+            .expect("text")
+            .starts_with("Quarterly report\n\nRevenue grew 12% in Q3.")
+    );
+
+    let tables = structured(&call(&client, "extract_tables", json!({ "path": "data.csv" })).await);
+    assert_eq!(
+        tables["tables"][0]["rows"],
+        json!([["name", "score"], ["ada", "3"], ["bob", "4"]])
+    );
+    assert_eq!(tables["tables"][0]["header"], true);
+
+    let chunks = structured(
+        &call(
+            &client,
+            "chunk",
+            json!({ "path": "notes.md", "max_tokens": 64, "overlap_tokens": 8 }),
+        )
+        .await,
+    );
+    let chunks = chunks["chunks"].as_array().expect("chunks");
+    assert_eq!(chunks.len(), 3, "{chunks:?}");
+    assert_eq!(chunks[1]["headings"], json!(["Guide", "Install"]));
+
+    let misnamed = structured(&call(&client, "parse", json!({ "path": "misnamed.pdf" })).await);
+    assert_eq!(misnamed["format"], "text");
+
+    let secret = outside.path().join("secret.md");
+    let refused = call(
+        &client,
+        "parse",
+        json!({ "path": secret.to_str().expect("utf8") }),
+    )
+    .await;
+    let message = error_text(&refused);
+    assert!(message.contains("outside"), "{message}");
+    assert!(!message.contains("# secret"));
+
+    let formats = structured(&call(&client, "formats", json!({})).await);
+    let names: Vec<&str> = formats["formats"]
+        .as_array()
+        .expect("formats")
+        .iter()
+        .filter_map(|f| f["format"].as_str())
+        .collect();
+    for expected in ["html", "markdown", "csv", "text"] {
+        assert!(names.contains(&expected), "{names:?}");
+    }
+    client.cancel().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn urls_are_fetched_only_when_allowed_over_http() {
+    let (port, hits) = fixture().await;
+    let url = format!("http://127.0.0.1:{port}/reports/q3.html");
+
+    let closed = HttpProc::spawn(&["docparse", "--http", "127.0.0.1:0"], &[]);
+    let client = http_client(&format!("{}/mcp", closed.base), None).await;
+    let refused = call(&client, "parse", json!({ "url": url })).await;
+    let message = error_text(&refused);
+    assert!(
+        message.contains("loopback") && message.contains("FF_ALLOW_HOSTS"),
+        "{message}"
+    );
+    assert_eq!(hits.load(Ordering::SeqCst), 0, "the fixture was contacted");
+    for bad in [
+        "file:///etc/passwd",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::ffff:127.0.0.1]/",
+    ] {
+        let result = call(&client, "parse", json!({ "url": bad })).await;
+        assert_eq!(result.is_error, Some(true), "{bad}");
+    }
+    client.cancel().await.expect("close");
+
+    let open = HttpProc::spawn(
+        &["docparse", "--http", "127.0.0.1:0"],
+        &[("FF_ALLOW_HOSTS", "127.0.0.1")],
+    );
+    let client = http_client(&format!("{}/mcp", open.base), None).await;
+    let parsed = structured(&call(&client, "parse", json!({ "url": url })).await);
+    assert_eq!(parsed["format"], "html");
+    assert_eq!(parsed["source"], url);
+    assert!(
+        parsed["content"]
+            .as_str()
+            .expect("content")
+            .contains("Revenue grew")
+    );
+    assert!(hits.load(Ordering::SeqCst) >= 1);
+    client.cancel().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn base64_input_long_results_slice_and_bad_arguments_are_named() {
+    use base64::Engine;
+    let client = stdio_client_env("docparse", &[]).await;
+    let body: String = (0..400)
+        .map(|i| format!("Paragraph number {i} of the long document.\n\n"))
+        .collect();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(body.as_bytes());
+
+    let first = structured(
+        &call(
+            &client,
+            "parse",
+            json!({ "content_base64": encoded, "filename": "long.md", "max_chars": 5000 }),
+        )
+        .await,
+    );
+    assert_eq!(first["format"], "markdown");
+    assert_eq!(first["truncated"], true);
+    let total = first["total_chars"].as_u64().expect("total") as usize;
+    let mut content = first["content"].as_str().expect("content").to_owned();
+    let mut next = first["next_offset"].as_u64();
+    while let Some(offset) = next {
+        let page = structured(
+            &call(&client, "parse", json!({ "content_base64": encoded, "filename": "long.md", "max_chars": 5000, "offset": offset })).await,
+        );
+        content.push_str(page["content"].as_str().expect("content"));
+        next = page["next_offset"].as_u64();
+    }
+    assert_eq!(content.chars().count(), total);
+    assert!(content.ends_with("Paragraph number 399 of the long document.\n"));
+
+    let cases = [
+        (json!({}), "exactly one of 'path'"),
+        (
+            json!({ "path": "a", "url": "http://example.com/" }),
+            "exactly one of 'path'",
+        ),
+        (
+            json!({ "content_base64": "!!!not base64", "filename": "x.txt" }),
+            "not valid base64",
+        ),
+        (json!({ "content_base64": "aGk=", "pages": "0" }), "'pages'"),
+        (
+            json!({ "content_base64": "aGk=", "max_chars": 0 }),
+            "'max_chars'",
+        ),
+        (
+            json!({ "content_base64": "aGk=", "colour": "red" }),
+            "colour",
+        ),
+        (json!({ "path": "notes.md" }), "FF_ROOTS"),
+    ];
+    for (args, expected) in cases {
+        let result = call(&client, "parse", args.clone()).await;
+        let message = error_text(&result);
+        assert!(message.contains(expected), "{args}: {message}");
+    }
+    let binary = base64::engine::general_purpose::STANDARD.encode([0u8, 1, 2, 3, 0, 0, 7, 8]);
+    let unknown = call(&client, "parse", json!({ "content_base64": binary })).await;
+    assert!(error_text(&unknown).contains("cannot tell what kind of document"));
+    client.cancel().await.expect("close");
+}
