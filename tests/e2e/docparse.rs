@@ -261,3 +261,86 @@ async fn base64_input_long_results_slice_and_bad_arguments_are_named() {
     assert!(error_text(&unknown).contains("cannot tell what kind of document"));
     client.cancel().await.expect("close");
 }
+
+/// `ffmcp docparse` over stdio with the model variables of this process
+/// removed and `env` set.
+async fn model_client(env: &[(&str, String)]) -> super::support::Client {
+    use rmcp::{ServiceExt, transport::TokioChildProcess};
+    let mut cmd = tokio::process::Command::new(super::support::bin());
+    cmd.arg("docparse").env("FF_LOG", "warn");
+    for (key, _) in std::env::vars() {
+        if key.starts_with("FF_LLM_")
+            || key.ends_with("_API_KEY")
+            || key.ends_with("_BASE_URL")
+            || key.starts_with("AWS_")
+        {
+            cmd.env_remove(key);
+        }
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let transport = TokioChildProcess::new(cmd).expect("spawn ffmcp");
+    ().serve(transport).await.expect("handshake")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn extract_fills_a_schema_through_the_model_layer_and_never_invents_without_one() {
+    use base64::Engine;
+    use ffmcp_core::model::imitation::{Fault, Imitation};
+    let html = base64::engine::general_purpose::STANDARD.encode(PAGE.as_bytes());
+    let schema = json!({
+        "type": "object",
+        "properties": { "q3_revenue": { "type": "number" }, "author": { "type": "string" } },
+        "required": ["q3_revenue", "author"]
+    });
+
+    // No model: a clear error naming the variables, no data.
+    let client = model_client(&[]).await;
+    let result = call(
+        &client,
+        "extract",
+        json!({ "content_base64": html, "filename": "r.html", "schema": schema }),
+    )
+    .await;
+    let message = error_text(&result);
+    assert!(message.contains("FF_LLM_PRIMARY"), "{message}");
+    assert!(result.structured_content.is_none());
+    client.cancel().await.expect("close");
+
+    // The primary fails with 529; the fallback answers; the document reached it.
+    let imitation = Imitation::start().await.expect("imitation");
+    imitation.fault_times("claude-sonnet-4-5", Fault::Status(529), 100);
+    imitation.respond("gpt-4o", |prompt| {
+        assert!(prompt.last_user().contains("Revenue grew **12%** in Q3"));
+        r#"{"q3_revenue": 112, "author": "Ada"}"#.to_owned()
+    });
+    let mut env = imitation.env();
+    env.extend([
+        ("FF_LLM_PRIMARY", "anthropic:claude-sonnet-4-5".to_owned()),
+        ("FF_LLM_FALLBACKS", "openai:gpt-4o".to_owned()),
+        ("FF_LLM_BACKOFF_MS", "5".to_owned()),
+        ("FF_LLM_BACKOFF_MAX_MS", "20".to_owned()),
+    ]);
+    let client = model_client(&env).await;
+    let out = structured(
+        &call(
+            &client,
+            "extract",
+            json!({ "content_base64": html, "filename": "r.html", "schema": schema,
+                    "instructions": "Take Q3 revenue from the table." }),
+        )
+        .await,
+    );
+    assert_eq!(out["data"], json!({ "q3_revenue": 112, "author": "Ada" }));
+    assert_eq!(out["route"], "openai:gpt-4o");
+    assert_eq!(out["format"], "html");
+    let bad = call(
+        &client,
+        "extract",
+        json!({ "content_base64": html, "schema": "not a schema" }),
+    )
+    .await;
+    assert!(error_text(&bad).contains("'schema'"));
+    client.cancel().await.expect("close");
+}

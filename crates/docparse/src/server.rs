@@ -10,6 +10,7 @@ use ffmcp_core::{
     Json, Render, ToolError,
     exec::{Programs, catalog},
     fetch::Fetcher,
+    model::{Call, ModelError, Request, Router},
     roots::Roots,
 };
 use rmcp::{
@@ -24,6 +25,7 @@ use rmcp::{
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::{
     DocError, Document, Format, Limits, PageRange, ParseOptions, ProgressFn,
@@ -38,6 +40,14 @@ use crate::{
 pub const MAX_BYTES_ENV: &str = "FF_DOCPARSE_MAX_BYTES";
 /// Default `max_chars` of `parse`.
 const DEFAULT_MAX_CHARS: usize = 100_000;
+/// Document text sent to a model by `extract`: long enough for reports and
+/// contracts, short enough to bound cost and context.
+pub const MAX_MODEL_INPUT_CHARS: usize = 200_000;
+/// How `extract` instructs the model.
+const EXTRACT_SYSTEM: &str = "You extract structured data from documents. Reply with only one JSON \
+value that matches the given JSON Schema: no prose, no code fences. Use only facts stated in the \
+document; when the document does not give a value, use null (or omit the field if the schema \
+allows). Never invent values.";
 
 /// What every session shares: roots, the fetcher, the helper programs.
 struct Shared {
@@ -45,6 +55,8 @@ struct Shared {
     fetcher: Result<Fetcher, String>,
     programs: Programs,
     limits: Limits,
+    /// The model router, built on first use of `extract`.
+    router: OnceLock<Router>,
 }
 
 fn shared() -> &'static Shared {
@@ -62,6 +74,7 @@ fn shared() -> &'static Shared {
             fetcher: Fetcher::from_env().map_err(|e| e.to_string()),
             programs: Programs::discover(catalog::all()),
             limits,
+            router: OnceLock::new(),
         }
     })
 }
@@ -168,6 +181,51 @@ with_source!(
         pages: Option<String>,
     }
 );
+
+with_source!(
+    /// Arguments of `extract`.
+    ExtractArgs {
+        /// JSON Schema of the data to extract (an object schema, e.g. with
+        /// `properties` and `required`). The reply is validated against it.
+        schema: Value,
+        /// What to extract and how, in plain words (optional).
+        #[serde(default)]
+        instructions: Option<String>,
+        /// Routes for this call, `provider:model[,provider:model…]`
+        /// (default: FF_LLM_PRIMARY and FF_LLM_FALLBACKS, or the client's
+        /// own model through MCP sampling).
+        #[serde(default)]
+        model: Option<String>,
+        /// Pages to read, e.g. `3` or `2-10`.
+        #[serde(default)]
+        pages: Option<String>,
+    }
+);
+
+/// Result of `extract`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Extracted {
+    pub source: String,
+    pub format: Format,
+    /// The extracted data; it matches the given schema.
+    pub data: Value,
+    /// The route that answered (`provider:model`).
+    pub route: String,
+    /// The first reply did not match the schema and was repaired once.
+    pub repaired: bool,
+    /// Only the first `MAX_MODEL_INPUT_CHARS` characters were sent.
+    pub input_truncated: bool,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+}
+
+impl Render for Extracted {
+    fn render(&self) -> String {
+        serde_json::to_string_pretty(&self.data).unwrap_or_default()
+    }
+}
 
 /// Result of `parse`.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -637,6 +695,77 @@ impl DocParse {
             format,
             chunks,
             total_tokens,
+        }))
+    }
+
+    /// Extract data matching a caller-given JSON Schema from a document,
+    /// with the configured model (FF_LLM_PRIMARY and fallbacks) or the
+    /// client's own model via MCP sampling. The reply is validated against
+    /// the schema (one repair round); nothing is invented when no model is
+    /// configured — the call fails and says how to configure one.
+    #[tool]
+    async fn extract(
+        &self,
+        Parameters(args): Parameters<ExtractArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<Json<Extracted>, ToolError> {
+        if !args.schema.is_object() {
+            return Err(ToolError::invalid(
+                "'schema' must be a JSON Schema object, e.g. {\"type\":\"object\",\"properties\":{…}}",
+            ));
+        }
+        if let Some(i) = &args.instructions
+            && i.len() > 16 * 1024
+        {
+            return Err(ToolError::invalid("'instructions' must be at most 16 KiB"));
+        }
+        let pages = page_range(args.pages.as_deref())?;
+        let call = Call::new("extract")
+            .with_peer(ctx.peer.clone())
+            .with_model_arg(args.model.as_deref())
+            .map_err(|e| ToolError::invalid(e.to_string()))?;
+        let loaded = self.load(args.source(), &ctx).await?;
+        let source = loaded.label.clone();
+        let (format, doc) = self.parse_loaded(loaded, pages, &ctx).await?;
+        let markdown = render::render(&doc, OutputFormat::Markdown);
+        let input_truncated = markdown.chars().count() > MAX_MODEL_INPUT_CHARS;
+        let document: String = markdown.chars().take(MAX_MODEL_INPUT_CHARS).collect();
+        let mut prompt = String::new();
+        if let Some(instructions) = args
+            .instructions
+            .as_deref()
+            .filter(|i| !i.trim().is_empty())
+        {
+            prompt.push_str(instructions.trim());
+            prompt.push_str("\n\n");
+        }
+        prompt.push_str("<document>\n");
+        prompt.push_str(&document);
+        prompt.push_str("\n</document>");
+        let mut request = Request::new(prompt).with_system(EXTRACT_SYSTEM);
+        request.max_tokens = 4096;
+        request.temperature = Some(0.0);
+        let router = shared().router.get_or_init(Router::from_env);
+        let reply = router
+            .complete_json(&request, &args.schema, &call)
+            .await
+            .map_err(|e| match e {
+                ModelError::InvalidRoute(m) => ToolError::invalid(m),
+                e @ ModelError::InvalidSchema(_) => {
+                    ToolError::invalid(format!("argument 'schema': {e}"))
+                }
+                other => ToolError::upstream(other.to_string()),
+            })?;
+        Ok(Json(Extracted {
+            source,
+            format,
+            data: reply.value,
+            route: reply.response.route.to_string(),
+            repaired: reply.repaired,
+            input_truncated,
+            input_tokens: reply.response.usage.input_tokens,
+            output_tokens: reply.response.usage.output_tokens,
+            cost_usd: reply.response.cost_usd,
         }))
     }
 
