@@ -114,3 +114,32 @@ fn docx_without_optional_parts_and_detected_by_magic() {
     let doc = ffmcp_docparse::parse(&bytes, Some("upload.bin"), &ParseOptions::default()).unwrap();
     assert_eq!(render(&doc, OutputFormat::Markdown), "only text\n");
 }
+
+#[test]
+fn xlsx_sheets_to_tables() {
+    let bytes = sample_xlsx();
+    let doc = formats::parse(Format::Xlsx, &bytes, &ParseOptions::default()).unwrap();
+    let md = render(&doc, OutputFormat::Markdown);
+    assert_eq!(
+        md,
+        "## Data\n\n**Data**\n\n| Name | Amount | Date |\n| --- | --- | --- |\n| Widget | 3.5 | 2024-01-15 |\n| Gadget | 0.3 | 2024-01-15T12:00:00 |\n| Total | 3.8 |  |\n| merged |  |  |\n\n## Numbers\n\n**Numbers**\n\n|  |  |\n| --- | --- |\n| 1 | 2 |\n| TRUE | #DIV/0! |\n"
+    );
+    assert_eq!(doc.metadata.pages, Some(2));
+    assert_eq!(doc.metadata.title.as_deref(), Some("Sample Document"));
+    assert!(doc.warnings.is_empty(), "{:?}", doc.warnings);
+}
+
+#[test]
+fn ods_sheets_to_tables() {
+    let bytes = sample_ods("");
+    let doc = ffmcp_docparse::parse(&bytes, Some("stock.ods"), &ParseOptions::default()).unwrap();
+    let md = render(&doc, OutputFormat::Markdown);
+    assert_eq!(
+        md,
+        "## Inventory\n\n**Inventory**\n\n| Item | Count |\n| --- | --- |\n| Apples | 12.25 |\n| 2024-03-01 |  |\n"
+    );
+    assert_eq!(doc.metadata.pages, Some(1));
+    assert_eq!(doc.metadata.title.as_deref(), Some("Stock"));
+    assert_eq!(doc.metadata.author.as_deref(), Some("Grace Hopper"));
+    assert_eq!(doc.metadata.producer.as_deref(), Some("LibreOffice/7.4"));
+}

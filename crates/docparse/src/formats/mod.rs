@@ -7,6 +7,7 @@ pub mod docx_styles;
 pub mod html;
 pub mod markdown;
 pub mod ooxml;
+pub mod sheets;
 pub mod text;
 pub mod xml;
 pub mod zipsafe;
@@ -18,6 +19,7 @@ pub fn parse(format: Format, bytes: &[u8], options: &ParseOptions) -> Result<Doc
     match format {
         Format::Text => text::parse(bytes, options),
         Format::Docx => docx::parse(bytes, options),
+        Format::Xlsx | Format::Xls | Format::Ods => sheets::parse(bytes, options),
         Format::Html => html::parse(bytes, options),
         Format::Markdown => markdown::parse(bytes, options),
         Format::Csv => csv::parse(bytes, options, false),
@@ -42,6 +44,9 @@ pub fn supported() -> Vec<Format> {
                     | Format::Csv
                     | Format::Tsv
                     | Format::Docx
+                    | Format::Xlsx
+                    | Format::Xls
+                    | Format::Ods
             )
         })
         .collect()
