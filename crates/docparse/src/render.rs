@@ -36,10 +36,11 @@ pub fn render_blocks(blocks: &[Block], format: OutputFormat) -> String {
             while out.ends_with('\n') {
                 out.pop();
             }
+            // No form feed before the first text (e.g. a page range from 5).
             if !out.is_empty() {
                 out.push('\n');
+                out.push_str(&piece);
             }
-            out.push_str(&piece);
             continue;
         }
         if !out.is_empty() && !out.ends_with('\u{c}') {

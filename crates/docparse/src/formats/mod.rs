@@ -4,6 +4,7 @@
 pub mod csv;
 pub mod docx;
 pub mod docx_styles;
+pub mod epub;
 pub mod html;
 pub mod markdown;
 pub mod ooxml;
@@ -21,6 +22,7 @@ pub fn parse(format: Format, bytes: &[u8], options: &ParseOptions) -> Result<Doc
         Format::Docx => docx::parse(bytes, options),
         Format::Xlsx | Format::Xls | Format::Ods => sheets::parse(bytes, options),
         Format::Html => html::parse(bytes, options),
+        Format::Epub => epub::parse(bytes, options),
         Format::Markdown => markdown::parse(bytes, options),
         Format::Csv => csv::parse(bytes, options, false),
         Format::Tsv => csv::parse(bytes, options, true),
@@ -39,6 +41,7 @@ pub fn supported() -> Vec<Format> {
             matches!(
                 f,
                 Format::Text
+                    | Format::Epub
                     | Format::Html
                     | Format::Markdown
                     | Format::Csv
