@@ -7,7 +7,7 @@
 mod office_support;
 
 use ffmcp_docparse::{
-    Format, ParseOptions, formats,
+    Format, PageRange, ParseOptions, formats,
     render::{OutputFormat, render},
 };
 use office_support::*;
@@ -142,4 +142,42 @@ fn ods_sheets_to_tables() {
     assert_eq!(doc.metadata.title.as_deref(), Some("Stock"));
     assert_eq!(doc.metadata.author.as_deref(), Some("Grace Hopper"));
     assert_eq!(doc.metadata.producer.as_deref(), Some("LibreOffice/7.4"));
+}
+
+#[test]
+fn pptx_slides_notes_tables() {
+    let bytes = sample_pptx();
+    let doc = formats::parse(Format::Pptx, &bytes, &ParseOptions::default()).unwrap();
+    let md = render(&doc, OutputFormat::Markdown);
+    let slide2 = "<!-- page 2 -->\n\n# Results\n\n- Revenue up\n  - mostly services\n- Costs flat\n- **Bold** and [a link](https://example.org/q3)\n\nA free text box\n\n1. Plan\n2. Do\n\n![Revenue chart]()\n\nNotes:\n\n> Mention the pilot.\n>\n> Then take questions.\n";
+    let expected = format!(
+        "<!-- page 1 -->\n\n# Quarterly Review\n\nTeam Rocket\n\n{slide2}\n<!-- page 3 -->\n\n# Details\n\n| Region | Sales |\n| --- | --- |\n| North |  |\n"
+    );
+    assert_eq!(md, expected);
+    assert_eq!(doc.metadata.pages, Some(3));
+    assert_eq!(doc.metadata.author.as_deref(), Some("Ada Lovelace"));
+    assert_eq!(
+        doc.metadata.producer.as_deref(),
+        Some("Microsoft Office PowerPoint")
+    );
+    let outline: Vec<_> = doc
+        .outline
+        .iter()
+        .map(|o| (o.title.as_str(), o.page))
+        .collect();
+    assert_eq!(
+        outline,
+        [
+            ("Quarterly Review", Some(1)),
+            ("Results", Some(2)),
+            ("Details", Some(3))
+        ]
+    );
+
+    let only_two = ParseOptions {
+        pages: Some(PageRange { first: 2, last: 2 }),
+        ..ParseOptions::default()
+    };
+    let doc = formats::parse(Format::Pptx, &bytes, &only_two).unwrap();
+    assert_eq!(render(&doc, OutputFormat::Markdown), slide2);
 }

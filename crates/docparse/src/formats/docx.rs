@@ -10,13 +10,13 @@ use std::collections::HashMap;
 
 use super::{
     docx_styles::{Numbering, Styles, is_monospace},
-    ooxml::{self, Rel},
+    ooxml::{self, Rel, build_list, merge_spans},
     xml::{XmlEvent, XmlReader, attr, local, on_off},
     zipsafe::ZipSafe,
 };
 use crate::{
     DocError, Document, ParseOptions,
-    model::{Block, Inline, ListItem, OutlineEntry, Span, Table, inline_text},
+    model::{Block, Inline, OutlineEntry, Span, Table, inline_text},
 };
 
 const FORMAT: &str = "docx";
@@ -538,7 +538,9 @@ impl<'c> Walker<'c> {
             self.page_break();
         }
         let images = para.images;
-        let mut segments = split_pages(merge(para.spans)).into_iter().peekable();
+        let mut segments = split_pages(merge_spans(para.spans, PAGE_MARK))
+            .into_iter()
+            .peekable();
         while let Some(spans) = segments.next() {
             let text = inline_text(&spans);
             if !text.trim().is_empty() {
@@ -680,58 +682,6 @@ impl<'c> Walker<'c> {
         self.flush_pending();
         self.out
     }
-}
-
-/// Nested lists from flat (level, ordered, content) items, starting at
-/// `items[*i]`, whose level is `level`.
-fn build_list(items: &[(u8, bool, Inline)], i: &mut usize, level: u8) -> Block {
-    let ordered = items.get(*i).is_some_and(|item| item.1);
-    let mut out: Vec<ListItem> = Vec::new();
-    while let Some((lvl, ord, content)) = items.get(*i) {
-        if *lvl < level || (*lvl == level && *ord != ordered && !out.is_empty()) {
-            break;
-        }
-        if *lvl == level {
-            out.push(ListItem {
-                content: content.clone(),
-                children: Vec::new(),
-            });
-            *i += 1;
-        } else {
-            let child = build_list(items, i, *lvl);
-            match out.last_mut() {
-                Some(last) => last.children.push(child),
-                None => out.push(ListItem {
-                    content: Vec::new(),
-                    children: vec![child],
-                }),
-            }
-        }
-    }
-    Block::List {
-        ordered,
-        items: out,
-    }
-}
-
-/// Adjacent spans with the same formatting joined.
-fn merge(spans: Vec<Span>) -> Vec<Span> {
-    let mut out: Vec<Span> = Vec::with_capacity(spans.len());
-    for span in spans {
-        if let Some(last) = out.last_mut()
-            && last.bold == span.bold
-            && last.italic == span.italic
-            && last.code == span.code
-            && last.link == span.link
-            && span.text != PAGE_MARK
-            && last.text != PAGE_MARK
-        {
-            last.text.push_str(&span.text);
-            continue;
-        }
-        out.push(span);
-    }
-    out
 }
 
 /// Spans split at page-break marks.

@@ -4,10 +4,10 @@
 pub mod csv;
 pub mod docx;
 pub mod docx_styles;
-pub mod epub;
 pub mod html;
 pub mod markdown;
 pub mod ooxml;
+pub mod pptx;
 pub mod sheets;
 pub mod text;
 pub mod xml;
@@ -21,8 +21,8 @@ pub fn parse(format: Format, bytes: &[u8], options: &ParseOptions) -> Result<Doc
         Format::Text => text::parse(bytes, options),
         Format::Docx => docx::parse(bytes, options),
         Format::Xlsx | Format::Xls | Format::Ods => sheets::parse(bytes, options),
+        Format::Pptx => pptx::parse(bytes, options),
         Format::Html => html::parse(bytes, options),
-        Format::Epub => epub::parse(bytes, options),
         Format::Markdown => markdown::parse(bytes, options),
         Format::Csv => csv::parse(bytes, options, false),
         Format::Tsv => csv::parse(bytes, options, true),
@@ -41,7 +41,6 @@ pub fn supported() -> Vec<Format> {
             matches!(
                 f,
                 Format::Text
-                    | Format::Epub
                     | Format::Html
                     | Format::Markdown
                     | Format::Csv
@@ -50,6 +49,7 @@ pub fn supported() -> Vec<Format> {
                     | Format::Xlsx
                     | Format::Xls
                     | Format::Ods
+                    | Format::Pptx
             )
         })
         .collect()

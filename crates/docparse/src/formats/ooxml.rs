@@ -7,7 +7,10 @@ use super::{
     xml::{XmlEvent, XmlReader, attr, local},
     zipsafe::{ZipSafe, parent, resolve},
 };
-use crate::{DocError, ParseOptions, model::Metadata};
+use crate::{
+    DocError, ParseOptions,
+    model::{Block, Inline, ListItem, Metadata, Span},
+};
 
 /// One relationship of a part.
 #[derive(Debug, Clone, PartialEq)]
@@ -165,4 +168,57 @@ fn leaf_texts(
             _ => {}
         }
     }
+}
+
+/// Nested lists from flat (level, ordered, content) items, starting at
+/// `items[*i]`, whose level is `level`.
+pub fn build_list(items: &[(u8, bool, Inline)], i: &mut usize, level: u8) -> Block {
+    let ordered = items.get(*i).is_some_and(|item| item.1);
+    let mut out: Vec<ListItem> = Vec::new();
+    while let Some((lvl, ord, content)) = items.get(*i) {
+        if *lvl < level || (*lvl == level && *ord != ordered && !out.is_empty()) {
+            break;
+        }
+        if *lvl == level {
+            out.push(ListItem {
+                content: content.clone(),
+                children: Vec::new(),
+            });
+            *i += 1;
+        } else {
+            let child = build_list(items, i, *lvl);
+            match out.last_mut() {
+                Some(last) => last.children.push(child),
+                None => out.push(ListItem {
+                    content: Vec::new(),
+                    children: vec![child],
+                }),
+            }
+        }
+    }
+    Block::List {
+        ordered,
+        items: out,
+    }
+}
+
+/// Adjacent spans with the same formatting joined; spans whose text is
+/// `barrier` stay on their own.
+pub fn merge_spans(spans: Vec<Span>, barrier: &str) -> Vec<Span> {
+    let mut out: Vec<Span> = Vec::with_capacity(spans.len());
+    for span in spans {
+        if let Some(last) = out.last_mut()
+            && last.bold == span.bold
+            && last.italic == span.italic
+            && last.code == span.code
+            && last.link == span.link
+            && span.text != barrier
+            && last.text != barrier
+        {
+            last.text.push_str(&span.text);
+            continue;
+        }
+        out.push(span);
+    }
+    out
 }

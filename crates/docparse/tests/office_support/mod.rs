@@ -264,3 +264,95 @@ pub fn sample_ods(extra_row: &str) -> Vec<u8> {
         ("meta.xml", meta.as_bytes()),
     ])
 }
+
+const P_NS: &str = r#"xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main""#;
+
+fn shape(ph: &str, paragraphs: &str) -> String {
+    format!(
+        r#"<p:sp><p:nvSpPr><p:cNvPr id="2" name="S"/><p:cNvSpPr/><p:nvPr>{ph}</p:nvPr></p:nvSpPr><p:spPr/><p:txBody><a:bodyPr/><a:lstStyle><a:lvl1pPr><a:buChar char="x"/></a:lvl1pPr></a:lstStyle>{paragraphs}</p:txBody></p:sp>"#
+    )
+}
+
+fn a_p(props: &str, text: &str) -> String {
+    format!(r#"<a:p>{props}<a:r><a:rPr lang="en-US"/><a:t>{text}</a:t></a:r></a:p>"#)
+}
+
+fn slide(shapes: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><p:sld {P_NS}><p:cSld><p:spTree><p:nvGrpSpPr><p:cNvPr id="1" name=""/><p:cNvGrpSpPr/><p:nvPr/></p:nvGrpSpPr><p:grpSpPr/>{shapes}</p:spTree></p:cSld></p:sld>"#
+    )
+}
+
+/// A three-slide PPTX (the slide parts deliberately named out of order)
+/// with titles, bullets, numbering, a text box, a table, a link, a picture
+/// and speaker notes.
+pub fn sample_pptx() -> Vec<u8> {
+    let s1 = slide(&format!(
+        "{}{}",
+        shape(r#"<p:ph type="ctrTitle"/>"#, &a_p("", "Quarterly Review")),
+        shape(
+            r#"<p:ph type="subTitle" idx="1"/>"#,
+            &a_p("", "Team Rocket")
+        )
+    ));
+    let body = [
+        a_p("", "Revenue up"),
+        a_p(r#"<a:pPr lvl="1"/>"#, "mostly services"),
+        a_p("", "Costs flat"),
+        r#"<a:p><a:r><a:rPr b="1"/><a:t>Bold</a:t></a:r><a:r><a:t xml:space="preserve"> and </a:t></a:r><a:r><a:rPr><a:hlinkClick r:id="rId5"/></a:rPr><a:t>a link</a:t></a:r></a:p>"#.to_owned(),
+    ]
+    .concat();
+    let numbered = [
+        a_p(
+            r#"<a:pPr><a:buAutoNum type="arabicPeriod"/></a:pPr>"#,
+            "Plan",
+        ),
+        a_p(r#"<a:pPr><a:buAutoNum type="arabicPeriod"/></a:pPr>"#, "Do"),
+    ]
+    .concat();
+    let s2 = slide(&format!(
+        r#"{}{}{}{}<p:pic><p:nvPicPr><p:cNvPr id="9" name="Picture 1" descr="Revenue chart"/><p:cNvPicPr/><p:nvPr/></p:nvPicPr></p:pic>"#,
+        shape(r#"<p:ph type="body" idx="1"/>"#, &body),
+        shape(r#"<p:ph type="title"/>"#, &a_p("", "Results")),
+        shape("", &format!("{}{}", a_p("", "A free text box"), numbered)),
+        shape(r#"<p:ph type="sldNum" idx="12"/>"#, &a_p("", "2")),
+    ));
+    let table = r#"<p:graphicFrame><p:nvGraphicFramePr><p:cNvPr id="4" name="Table"/><p:cNvGraphicFramePr/><p:nvPr/></p:nvGraphicFramePr><p:xfrm/><a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/table"><a:tbl><a:tblGrid/><a:tr h="1"><a:tc><a:txBody><a:p><a:r><a:t>Region</a:t></a:r></a:p></a:txBody></a:tc><a:tc><a:txBody><a:p><a:r><a:t>Sales</a:t></a:r></a:p></a:txBody></a:tc></a:tr><a:tr h="1"><a:tc gridSpan="2"><a:txBody><a:p><a:r><a:t>North</a:t></a:r></a:p></a:txBody></a:tc><a:tc hMerge="1"><a:txBody><a:p><a:r><a:t>hidden</a:t></a:r></a:p></a:txBody></a:tc></a:tr></a:tbl></a:graphicData></a:graphic></p:graphicFrame>"#;
+    let s3 = slide(&format!(
+        "{}{}",
+        shape(r#"<p:ph type="title"/>"#, &a_p("", "Details")),
+        table
+    ));
+    let notes = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><p:notes {P_NS}><p:cSld><p:spTree>{}{}{}</p:spTree></p:cSld></p:notes>"#,
+        shape(r#"<p:ph type="sldImg"/>"#, ""),
+        shape(
+            r#"<p:ph type="body" idx="1"/>"#,
+            &format!(
+                "{}{}",
+                a_p("", "Mention the pilot."),
+                a_p("", "Then take questions.")
+            )
+        ),
+        shape(r#"<p:ph type="sldNum" idx="5"/>"#, &a_p("", "2")),
+    );
+    let presentation = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><p:presentation {P_NS}><p:sldMasterIdLst/><p:sldIdLst><p:sldId id="256" r:id="rId7"/><p:sldId id="257" r:id="rId8"/><p:sldId id="258" r:id="rId9"/></p:sldIdLst></p:presentation>"#
+    );
+    let pres_rels = r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/slide" Target="slides/slide1.xml"/><Relationship Id="rId7" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/slide" Target="slides/slide3.xml"/><Relationship Id="rId8" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/slide" Target="/ppt/slides/slide2.xml"/></Relationships>"#;
+    let s2_rels = r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/notesSlide" Target="../notesSlides/notesSlide1.xml"/><Relationship Id="rId5" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink" Target="https://example.org/q3" TargetMode="External"/></Relationships>"#;
+    let app = r#"<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"><Application>Microsoft Office PowerPoint</Application><Slides>3</Slides></Properties>"#;
+    zip_of(&[
+        ("[Content_Types].xml", CONTENT_TYPES.as_bytes()),
+        ("_rels/.rels", root_rels("ppt/presentation.xml").as_bytes()),
+        ("ppt/presentation.xml", presentation.as_bytes()),
+        ("ppt/_rels/presentation.xml.rels", pres_rels.as_bytes()),
+        ("ppt/slides/slide3.xml", s1.as_bytes()),
+        ("ppt/slides/slide2.xml", s2.as_bytes()),
+        ("ppt/slides/_rels/slide2.xml.rels", s2_rels.as_bytes()),
+        ("ppt/slides/slide1.xml", s3.as_bytes()),
+        ("ppt/notesSlides/notesSlide1.xml", notes.as_bytes()),
+        ("docProps/core.xml", CORE.as_bytes()),
+        ("docProps/app.xml", app.as_bytes()),
+    ])
+}
