@@ -9,6 +9,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::disallowed_methods)]
 
 mod bench;
+mod fidelity;
 mod peer;
 
 use anyhow::{Context, bail};
@@ -22,8 +23,11 @@ fn main() -> anyhow::Result<()> {
         .as_slice()
     {
         ["bench", "protocol", rest @ ..] => bench::protocol(parse_options(rest)?),
+        ["fidelity", "pdf", dir] => fidelity::pdf(std::path::Path::new(dir)),
+        ["fidelity", "rss", file] => fidelity::rss(std::path::Path::new(file)),
         _ => bail!(
             "usage: cargo xtask bench protocol [--iterations N] [--warmup N]\n\
+                    cargo xtask fidelity pdf DIR   (docparse PDF text vs pdftotext)\n\
              measures tools/call round-trips of ffmcp vs Python FastMCP over stdio and HTTP"
         ),
     }

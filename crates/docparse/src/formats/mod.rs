@@ -7,6 +7,7 @@ pub mod docx_styles;
 pub mod html;
 pub mod markdown;
 pub mod ooxml;
+pub mod pdf;
 pub mod pptx;
 pub mod sheets;
 pub mod text;
@@ -18,6 +19,7 @@ use crate::{DocError, Document, Format, ParseOptions};
 /// Parses `bytes` as `format`.
 pub fn parse(format: Format, bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError> {
     match format {
+        Format::Pdf => pdf::parse(bytes, options),
         Format::Text => text::parse(bytes, options),
         Format::Docx => docx::parse(bytes, options),
         Format::Xlsx | Format::Xls | Format::Ods => sheets::parse(bytes, options),
@@ -40,7 +42,7 @@ pub fn supported() -> Vec<Format> {
         .filter(|f| {
             matches!(
                 f,
-                Format::Text
+                Format::Pdf | Format::Text
                     | Format::Html
                     | Format::Markdown
                     | Format::Csv

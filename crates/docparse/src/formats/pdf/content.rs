@@ -1,0 +1,428 @@
+//! The content-stream interpreter: runs a page's operators (graphics state,
+//! text state and positioning, shown strings, form XObjects) and records
+//! every glyph with its position on the page, for [`super::layout`] to put
+//! in reading order. Images are counted so scanned pages can be reported.
+
+use std::{collections::HashMap, rc::Rc};
+
+use lopdf::{Dictionary, Document, Object, ObjectId};
+
+use super::{
+    encoding::normalize_into,
+    font::Font,
+    lexer::{Lexer, Operand},
+    objects::{self, Budget, StreamError},
+};
+
+/// A glyph placed on the page, in a frame rotated so its baseline runs
+/// left to right (`x` along the baseline, `y` up).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Char {
+    pub x0: f32,
+    pub x1: f32,
+    pub y: f32,
+    pub size: f32,
+    /// Quarter turns of the baseline (0 = upright).
+    pub rot: u8,
+    /// A space glyph (or word-spacing code) came before it.
+    pub space_before: bool,
+    /// Byte range of its text in [`PageContent::text`].
+    pub start: u32,
+    pub end: u32,
+}
+
+/// What a page shows.
+#[derive(Debug, Default)]
+pub(super) struct PageContent {
+    pub chars: Vec<Char>,
+    pub text: String,
+    pub images: usize,
+    /// Glyphs whose code maps to no text (a font without a usable
+    /// encoding or ToUnicode map).
+    pub unmapped: usize,
+    /// Problems worth a warning (unreadable streams, limits hit).
+    pub problems: Vec<String>,
+}
+
+impl PageContent {
+    pub(super) fn char_text(&self, c: &Char) -> &str {
+        self.text
+            .get(c.start as usize..c.end as usize)
+            .unwrap_or("")
+    }
+}
+
+/// Fonts loaded so far, shared across pages.
+#[derive(Default)]
+pub(super) struct FontCache {
+    fonts: HashMap<FontKey, Rc<Font>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum FontKey {
+    Object(ObjectId),
+    /// A font dictionary written directly in a resource dictionary,
+    /// keyed by its address (the document is immutable while parsing).
+    Inline(usize),
+}
+
+/// Depth of nested form XObjects.
+const MAX_FORM_DEPTH: usize = 12;
+/// Operators run for one page, forms included, against quadratic blow-ups.
+const MAX_OPERATIONS: u64 = 20_000_000;
+/// Depth of the q/Q stack.
+const MAX_SAVE_DEPTH: usize = 256;
+/// Glyphs recorded for one page.
+const MAX_CHARS: usize = 2_000_000;
+
+type Matrix = [f32; 6];
+const IDENTITY: Matrix = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
+
+fn mul(m: &Matrix, n: &Matrix) -> Matrix {
+    [
+        m[0] * n[0] + m[1] * n[2],
+        m[0] * n[1] + m[1] * n[3],
+        m[2] * n[0] + m[3] * n[2],
+        m[2] * n[1] + m[3] * n[3],
+        m[4] * n[0] + m[5] * n[2] + n[4],
+        m[4] * n[1] + m[5] * n[3] + n[5],
+    ]
+}
+
+#[derive(Clone)]
+struct GraphicsState {
+    ctm: Matrix,
+    font: Option<Rc<Font>>,
+    size: f32,
+    char_space: f32,
+    word_space: f32,
+    scale: f32,
+    leading: f32,
+    rise: f32,
+}
+
+impl Default for GraphicsState {
+    fn default() -> Self {
+        Self {
+            ctm: IDENTITY,
+            font: None,
+            size: 0.0,
+            char_space: 0.0,
+            word_space: 0.0,
+            scale: 1.0,
+            leading: 0.0,
+            rise: 0.0,
+        }
+    }
+}
+
+/// Interprets one page.
+pub(super) struct Interpreter<'a> {
+    doc: &'a Document,
+    budget: &'a Budget,
+    fonts: &'a mut FontCache,
+    out: PageContent,
+    state: GraphicsState,
+    stack: Vec<GraphicsState>,
+    tm: Matrix,
+    tlm: Matrix,
+    pending_space: bool,
+    operations: u64,
+    forms: Vec<ObjectId>,
+    form_cache: HashMap<ObjectId, Rc<Vec<u8>>>,
+}
+
+impl<'a> Interpreter<'a> {
+    pub(super) fn new(doc: &'a Document, budget: &'a Budget, fonts: &'a mut FontCache) -> Self {
+        Self {
+            doc,
+            budget,
+            fonts,
+            out: PageContent::default(),
+            state: GraphicsState::default(),
+            stack: Vec::new(),
+            tm: IDENTITY,
+            tlm: IDENTITY,
+            pending_space: false,
+            operations: 0,
+            forms: Vec::new(),
+            form_cache: HashMap::new(),
+        }
+    }
+
+    /// Runs `content` with `resources` and returns what the page shows.
+    /// Errors are only budget exhaustion; broken streams become problems.
+    pub(super) fn run_page(
+        mut self,
+        content: &[u8],
+        resources: Option<&'a Dictionary>,
+    ) -> Result<PageContent, StreamError> {
+        self.run(content, resources)?;
+        Ok(self.out)
+    }
+
+    fn run(
+        &mut self,
+        content: &[u8],
+        resources: Option<&'a Dictionary>,
+    ) -> Result<(), StreamError> {
+        let mut lexer = Lexer::new(content);
+        let base_depth = self.stack.len();
+        while let Some((op, operands)) = lexer.next_op() {
+            self.operations += 1;
+            if self.operations > MAX_OPERATIONS {
+                self.out.problems.push(format!(
+                    "stopped after {MAX_OPERATIONS} content operators; the rest of the page is skipped"
+                ));
+                return Ok(());
+            }
+            let n = |i: usize| operands.get(i).and_then(Operand::number).unwrap_or(0.0);
+            match op {
+                b"q" if self.stack.len() < MAX_SAVE_DEPTH => {
+                    self.stack.push(self.state.clone());
+                }
+                b"Q" => {
+                    if self.stack.len() > base_depth
+                        && let Some(state) = self.stack.pop()
+                    {
+                        self.state = state;
+                    }
+                }
+                b"cm" if operands.len() >= 6 => {
+                    let m = [n(0), n(1), n(2), n(3), n(4), n(5)];
+                    self.state.ctm = mul(&m, &self.state.ctm);
+                }
+                b"BT" => {
+                    self.tm = IDENTITY;
+                    self.tlm = IDENTITY;
+                }
+                b"Tf" => {
+                    self.state.size = n(1);
+                    self.state.font = match operands.first() {
+                        Some(Operand::Name(name)) => self.font(resources, name),
+                        _ => None,
+                    };
+                }
+                b"Tc" => self.state.char_space = n(0),
+                b"Tw" => self.state.word_space = n(0),
+                b"Tz" => self.state.scale = n(0) / 100.0,
+                b"TL" => self.state.leading = n(0),
+                b"Ts" => self.state.rise = n(0),
+                b"Td" => self.next_line(n(0), n(1)),
+                b"TD" => {
+                    self.state.leading = -n(1);
+                    self.next_line(n(0), n(1));
+                }
+                b"Tm" if operands.len() >= 6 => {
+                    self.tm = [n(0), n(1), n(2), n(3), n(4), n(5)];
+                    self.tlm = self.tm;
+                }
+                b"T*" => self.next_line(0.0, -self.state.leading),
+                b"Tj" => {
+                    if let Some(Operand::Str(s)) = operands.first() {
+                        self.show(s);
+                    }
+                }
+                b"'" => {
+                    self.next_line(0.0, -self.state.leading);
+                    if let Some(Operand::Str(s)) = operands.first() {
+                        self.show(s);
+                    }
+                }
+                b"\"" => {
+                    self.state.word_space = n(0);
+                    self.state.char_space = n(1);
+                    self.next_line(0.0, -self.state.leading);
+                    if let Some(Operand::Str(s)) = operands.get(2) {
+                        self.show(s);
+                    }
+                }
+                b"TJ" => {
+                    if let Some(Operand::Array(items)) = operands.first() {
+                        for item in items {
+                            match item {
+                                Operand::Str(s) => self.show(s),
+                                Operand::Number(adjust) => {
+                                    let tx = -adjust / 1000.0 * self.state.size * self.state.scale;
+                                    self.tm = mul(&[1.0, 0.0, 0.0, 1.0, tx, 0.0], &self.tm);
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+                b"Do" => {
+                    if let Some(Operand::Name(name)) = operands.first() {
+                        self.draw_xobject(resources, name)?;
+                    }
+                }
+                b"EI" => self.out.images += 1,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn next_line(&mut self, tx: f32, ty: f32) {
+        self.tlm = mul(&[1.0, 0.0, 0.0, 1.0, tx, ty], &self.tlm);
+        self.tm = self.tlm;
+    }
+
+    fn font(&mut self, resources: Option<&'a Dictionary>, name: &[u8]) -> Option<Rc<Font>> {
+        let doc = self.doc;
+        let fonts = objects::dict(doc, resources?, b"Font")?;
+        let entry = fonts.get(name).ok()?;
+        let (key, dict) = match entry {
+            Object::Reference(id) => match objects::object(doc, *id)? {
+                Object::Dictionary(d) => (FontKey::Object(*id), d),
+                _ => return None,
+            },
+            Object::Dictionary(d) => (FontKey::Inline(std::ptr::from_ref(d) as usize), d),
+            _ => return None,
+        };
+        if let Some(font) = self.fonts.fonts.get(&key) {
+            return Some(font.clone());
+        }
+        let font = Rc::new(Font::load(doc, dict, self.budget));
+        self.fonts.fonts.insert(key, font.clone());
+        Some(font)
+    }
+
+    fn show(&mut self, bytes: &[u8]) {
+        let Some(font) = self.state.font.clone() else {
+            return;
+        };
+        let st = &self.state;
+        let size = st.size;
+        let h = st.scale;
+        let (tc, tw, rise, ctm) = (st.char_space, st.word_space, st.rise, st.ctm);
+        let size_factor = font.size_factor();
+        let mut tm = self.tm;
+        let mut pending = self.pending_space;
+        let out = &mut self.out;
+        font.decode(bytes, |glyph| {
+            let trm = mul(&mul(&[size * h, 0.0, 0.0, size, 0.0, rise], &tm), &ctm);
+            let mut advance = glyph.width * size + tc;
+            if glyph.word_space {
+                advance += tw;
+            }
+            advance *= h;
+            let text = glyph.text.as_ref();
+            if text.trim().is_empty() {
+                if !text.is_empty() || glyph.word_space {
+                    pending = true;
+                } else {
+                    out.unmapped += 1;
+                }
+            } else if out.chars.len() < MAX_CHARS {
+                let rot = rotation(trm[0], trm[1]);
+                let (x, y) = rotate(rot, trm[4], trm[5]);
+                let end_m = mul(&[1.0, 0.0, 0.0, 1.0, advance, 0.0], &mul(&tm, &ctm));
+                let (x_end, _) = rotate(rot, end_m[4], end_m[5] + 0.0);
+                let em = (trm[2] * trm[2] + trm[3] * trm[3]).sqrt() * size_factor;
+                let start = out.text.len() as u32;
+                normalize_into(text, &mut out.text);
+                let mut x1 = x_end.max(x);
+                if x1 - x < 0.05 * em {
+                    x1 = x + 0.5 * em * text.chars().count() as f32;
+                }
+                out.chars.push(Char {
+                    x0: x,
+                    x1,
+                    y,
+                    size: em.max(0.1),
+                    rot,
+                    space_before: pending,
+                    start,
+                    end: out.text.len() as u32,
+                });
+                pending = false;
+            }
+            tm = mul(&[1.0, 0.0, 0.0, 1.0, advance, 0.0], &tm);
+        });
+        self.tm = tm;
+        self.pending_space = pending;
+    }
+
+    fn draw_xobject(
+        &mut self,
+        resources: Option<&'a Dictionary>,
+        name: &[u8],
+    ) -> Result<(), StreamError> {
+        let doc = self.doc;
+        let Some(xobjects) = resources.and_then(|r| objects::dict(doc, r, b"XObject")) else {
+            return Ok(());
+        };
+        let Ok(Object::Reference(id)) = xobjects.get(name) else {
+            return Ok(());
+        };
+        let Some(Object::Stream(stream)) = objects::object(doc, *id) else {
+            return Ok(());
+        };
+        match objects::name(doc, &stream.dict, b"Subtype") {
+            Some(b"Image") => self.out.images += 1,
+            Some(b"Form") => {
+                if self.forms.len() >= MAX_FORM_DEPTH || self.forms.contains(id) {
+                    return Ok(());
+                }
+                let content = match self.form_cache.get(id) {
+                    Some(c) => c.clone(),
+                    None => match self.budget.decode(stream) {
+                        Ok(data) => {
+                            let data = Rc::new(data);
+                            self.form_cache.insert(*id, data.clone());
+                            data
+                        }
+                        Err(StreamError::Broken(reason)) => {
+                            self.out
+                                .problems
+                                .push(format!("a form XObject could not be decoded: {reason}"));
+                            return Ok(());
+                        }
+                        Err(e) => return Err(e),
+                    },
+                };
+                let form_resources = objects::dict(doc, &stream.dict, b"Resources").or(resources);
+                let matrix = objects::array(doc, &stream.dict, b"Matrix")
+                    .filter(|m| m.len() == 6)
+                    .map(|m| {
+                        let v = |i: usize| objects::number(doc, &m[i]).unwrap_or(0.0);
+                        [v(0), v(1), v(2), v(3), v(4), v(5)]
+                    })
+                    .unwrap_or(IDENTITY);
+                let saved = (self.state.clone(), self.tm, self.tlm);
+                self.state.ctm = mul(&matrix, &self.state.ctm);
+                self.forms.push(*id);
+                let depth = self.stack.len();
+                let result = self.run(&content, form_resources);
+                self.stack.truncate(depth);
+                self.forms.pop();
+                (self.state, self.tm, self.tlm) = saved;
+                result?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Quarter turns of a baseline direction.
+fn rotation(a: f32, b: f32) -> u8 {
+    if a.abs() >= b.abs() {
+        if a >= 0.0 { 0 } else { 2 }
+    } else if b > 0.0 {
+        1
+    } else {
+        3
+    }
+}
+
+/// Page coordinates in the frame of a baseline turned `rot` quarter turns.
+fn rotate(rot: u8, x: f32, y: f32) -> (f32, f32) {
+    match rot {
+        1 => (y, -x),
+        2 => (-x, -y),
+        3 => (-y, x),
+        _ => (x, y),
+    }
+}

@@ -1,0 +1,280 @@
+//! Reading order: glyphs become line fragments (same baseline, advancing
+//! left to right), fragments on one baseline are joined, a recursive XY-cut
+//! (a column gutter splits left from right, the widest horizontal gap splits
+//! top from bottom) orders the regions, and vertical gaps and size changes
+//! split each region into paragraphs. Spaces come from explicit space
+//! glyphs and from horizontal gaps wider than a tenth of the font size, as
+//! in pdftotext.
+
+use super::content::{Char, PageContent};
+
+/// A paragraph in reading order.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Paragraph {
+    pub lines: Vec<String>,
+    /// Average glyph size, for heading detection.
+    pub size: f32,
+}
+
+/// A gap wider than this fraction of the font size is a word break.
+const WORD_GAP: f32 = 0.1;
+/// A gap wider than this (in font sizes) ends a fragment.
+const MAX_FRAGMENT_GAP: f32 = 2.5;
+/// Recursion depth of the XY-cut.
+const MAX_CUT_DEPTH: usize = 48;
+
+#[derive(Debug, Clone)]
+struct Line {
+    x0: f32,
+    x1: f32,
+    y: f32,
+    size: f32,
+    text: String,
+    chars: usize,
+}
+
+impl Line {
+    fn top(&self) -> f32 {
+        self.y + 0.75 * self.size
+    }
+    fn bottom(&self) -> f32 {
+        self.y - 0.25 * self.size
+    }
+}
+
+/// Paragraphs of a page in reading order.
+pub(super) fn paragraphs(page: &PageContent) -> Vec<Paragraph> {
+    let mut out = Vec::new();
+    for rot in [0u8, 1, 3, 2] {
+        let chars: Vec<&Char> = page.chars.iter().filter(|c| c.rot == rot).collect();
+        if chars.is_empty() {
+            continue;
+        }
+        let lines = join_same_baseline(fragments(page, &chars));
+        let mut leaves = Vec::new();
+        let all: Vec<usize> = (0..lines.len()).collect();
+        cut(&lines, all, 0, &mut leaves);
+        for leaf in leaves {
+            split_paragraphs(&lines, leaf, &mut out);
+        }
+    }
+    out
+}
+
+/// Groups glyphs, in content-stream order, into fragments of one line.
+fn fragments(page: &PageContent, chars: &[&Char]) -> Vec<Line> {
+    let mut lines: Vec<Line> = Vec::new();
+    let mut last: Option<&Char> = None;
+    for &c in chars {
+        let text = page.char_text(c);
+        if let (Some(prev), Some(line)) = (last, lines.last_mut()) {
+            let size = prev.size.min(c.size).max(0.1);
+            let same_line = (c.y - prev.y).abs() < 0.5 * size;
+            let gap = c.x0 - prev.x1;
+            if same_line && gap > -0.6 * size && gap < MAX_FRAGMENT_GAP * size.max(c.size) {
+                if c.space_before || gap > WORD_GAP * size {
+                    line.text.push(' ');
+                }
+                line.text.push_str(text);
+                line.x1 = line.x1.max(c.x1);
+                line.size += c.size;
+                line.chars += 1;
+                last = Some(c);
+                continue;
+            }
+        }
+        lines.push(Line {
+            x0: c.x0,
+            x1: c.x1,
+            y: c.y,
+            size: c.size,
+            text: text.to_owned(),
+            chars: 1,
+        });
+        last = Some(c);
+    }
+    for line in &mut lines {
+        line.size /= line.chars.max(1) as f32;
+    }
+    lines
+}
+
+/// Joins fragments that continue each other on one baseline (text drawn
+/// out of order, a word set in another font later).
+fn join_same_baseline(mut lines: Vec<Line>) -> Vec<Line> {
+    lines.sort_by(|a, b| b.y.total_cmp(&a.y).then(a.x0.total_cmp(&b.x0)));
+    let mut out: Vec<Line> = Vec::with_capacity(lines.len());
+    let mut band_start = 0;
+    for line in lines {
+        // Candidates: lines already placed on the same baseline.
+        while band_start < out.len() && out[band_start].y - line.y > 0.5 * line.size {
+            band_start += 1;
+        }
+        let target = out[band_start..].iter_mut().find(|o| {
+            let size = o.size.min(line.size);
+            (o.y - line.y).abs() < 0.3 * size && {
+                let gap = line.x0 - o.x1;
+                gap > -0.3 * size && gap < 1.0 * size
+            }
+        });
+        match target {
+            Some(o) => {
+                if line.x0 - o.x1 > WORD_GAP * o.size.min(line.size) {
+                    o.text.push(' ');
+                }
+                o.text.push_str(&line.text);
+                o.size = (o.size * o.chars as f32 + line.size * line.chars as f32)
+                    / (o.chars + line.chars) as f32;
+                o.chars += line.chars;
+                o.x1 = o.x1.max(line.x1);
+            }
+            None => out.push(line),
+        }
+    }
+    out
+}
+
+/// Recursive XY-cut: pushes groups of line indices in reading order.
+fn cut(lines: &[Line], mut set: Vec<usize>, depth: usize, leaves: &mut Vec<Vec<usize>>) {
+    if set.len() <= 1 || depth >= MAX_CUT_DEPTH {
+        leaves.push(set);
+        return;
+    }
+    let mut sizes: Vec<f32> = set.iter().map(|&i| lines[i].size).collect();
+    sizes.sort_by(f32::total_cmp);
+    let size = sizes[sizes.len() / 2].max(1.0);
+
+    // Vertical cut: a gutter no line crosses, with real text on both sides.
+    set.sort_by(|&a, &b| lines[a].x0.total_cmp(&lines[b].x0));
+    let (min_x, max_x1) = (
+        lines[set[0]].x0,
+        set.iter().map(|&i| lines[i].x1).fold(f32::MIN, f32::max),
+    );
+    let mut best: Option<(f32, usize)> = None;
+    let mut reach = f32::MIN;
+    for (k, &i) in set.iter().enumerate() {
+        if k > 0 {
+            let gap = lines[i].x0 - reach;
+            let left_width = reach - min_x;
+            let right_width = max_x1 - lines[i].x0;
+            if gap > 0.9 * size
+                && left_width > 6.0 * size
+                && right_width > 6.0 * size
+                && best.is_none_or(|(g, _)| gap > g)
+            {
+                best = Some((gap, k));
+            }
+        }
+        reach = reach.max(lines[i].x1);
+    }
+    if let Some((_, k)) = best {
+        let right = set.split_off(k);
+        cut(lines, set, depth + 1, leaves);
+        cut(lines, right, depth + 1, leaves);
+        return;
+    }
+
+    // Horizontal cuts at the widest gaps between lines.
+    set.sort_by(|&a, &b| lines[b].top().total_cmp(&lines[a].top()));
+    let mut gaps: Vec<(usize, f32)> = Vec::new();
+    let mut floor = f32::MAX;
+    for (k, &i) in set.iter().enumerate() {
+        if k > 0 && lines[i].top() < floor {
+            gaps.push((k, floor - lines[i].top()));
+        }
+        floor = floor.min(lines[i].bottom());
+    }
+    let widest = gaps.iter().map(|g| g.1).fold(0.0, f32::max);
+    if gaps.is_empty() || widest <= 0.0 {
+        leaves.push(set);
+        return;
+    }
+    let mut start = 0;
+    let mut parts = Vec::new();
+    for &(k, g) in &gaps {
+        if g >= 0.9 * widest {
+            parts.push(set[start..k].to_vec());
+            start = k;
+        }
+    }
+    parts.push(set[start..].to_vec());
+    if parts.len() == 1 {
+        leaves.push(set);
+        return;
+    }
+    for part in parts {
+        cut(lines, part, depth + 1, leaves);
+    }
+}
+
+/// Splits a region's lines (top to bottom) into paragraphs at wide
+/// vertical gaps and font-size changes.
+fn split_paragraphs(lines: &[Line], mut set: Vec<usize>, out: &mut Vec<Paragraph>) {
+    set.sort_by(|&a, &b| {
+        let (la, lb) = (&lines[a], &lines[b]);
+        if (la.y - lb.y).abs() < 0.3 * la.size.min(lb.size) {
+            la.x0.total_cmp(&lb.x0)
+        } else {
+            lb.y.total_cmp(&la.y)
+        }
+    });
+    // Merge lines sharing a baseline (side by side) into one output line.
+    let mut rows: Vec<Line> = Vec::new();
+    for &i in &set {
+        let line = &lines[i];
+        match rows.last_mut() {
+            Some(row) if (row.y - line.y).abs() < 0.3 * row.size.min(line.size) => {
+                row.text.push(' ');
+                row.text.push_str(&line.text);
+                row.x1 = row.x1.max(line.x1);
+                row.chars += line.chars;
+            }
+            _ => rows.push(line.clone()),
+        }
+    }
+    let mut spacings: Vec<f32> = rows
+        .windows(2)
+        .map(|w| w[0].y - w[1].y)
+        .filter(|d| *d > 0.0)
+        .collect();
+    spacings.sort_by(f32::total_cmp);
+    let typical = spacings.get(spacings.len() / 2).copied();
+    let mut current: Option<(Paragraph, f32, usize)> = None;
+    let mut prev: Option<&Line> = None;
+    for row in &rows {
+        let new_paragraph = match prev {
+            None => true,
+            Some(p) => {
+                let d = p.y - row.y;
+                let size = p.size.max(row.size);
+                let normal = typical.unwrap_or(1.2 * size).clamp(0.9 * size, 2.5 * size);
+                d > normal * 1.35 || d < 0.0 || (p.size - row.size).abs() > 0.15 * size
+            }
+        };
+        if new_paragraph && let Some((p, weight, n)) = current.take() {
+            out.push(finish(p, weight, n));
+        }
+        let (para, weight, n) = current.get_or_insert_with(|| {
+            (
+                Paragraph {
+                    lines: Vec::new(),
+                    size: 0.0,
+                },
+                0.0,
+                0,
+            )
+        });
+        para.lines.push(row.text.clone());
+        *weight += row.size * row.chars as f32;
+        *n += row.chars;
+        prev = Some(row);
+    }
+    if let Some((p, weight, n)) = current {
+        out.push(finish(p, weight, n));
+    }
+}
+
+fn finish(mut p: Paragraph, weight: f32, n: usize) -> Paragraph {
+    p.size = weight / n.max(1) as f32;
+    p
+}

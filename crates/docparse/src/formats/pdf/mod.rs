@@ -1,0 +1,316 @@
+//! PDF: text in reading order, page breaks, metadata (Info and XMP), the
+//! outline, and headings, on top of `lopdf` for the file structure
+//! (xref, object streams, filters, decryption).
+//!
+//! Layout: [`content`] interprets content streams into positioned glyphs
+//! (using [`font`], [`cmap`], [`encoding`] to turn codes into text),
+//! [`layout`] puts them in reading order and paragraphs, [`meta`] reads the
+//! document information and outline; this module walks the pages, applies
+//! page ranges and limits, and builds the [`Document`].
+//!
+//! Why not `pdf-extract`: it was evaluated first (it also builds on lopdf).
+//! Its maintainer panics on unexpected input by policy (dozens of
+//! `unwrap`/`panic!` paths reported on real files), it pins an older lopdf
+//! (a second copy in the build), emits text in content-stream order without
+//! a reading-order pass, and has no per-page hook for progress or
+//! cancellation. A hostile-input parser cannot be built on that, so the text
+//! layer is our own; lopdf still does the object parsing.
+//!
+//! Safety: lopdf is called inside `catch_unwind` as a last resort (it has
+//! had panics on malformed files); everything we add is panic-free by
+//! construction and bounded (reference hops, form depth, operator counts,
+//! decompressed bytes, output characters).
+
+mod cmap;
+mod content;
+mod encoding;
+mod font;
+mod layout;
+mod lexer;
+mod meta;
+mod objects;
+mod tables;
+
+use std::{
+    collections::HashMap,
+    panic::{AssertUnwindSafe, catch_unwind},
+};
+
+use lopdf::{Dictionary, Object, ObjectId};
+
+use crate::{
+    DocError, Document, ParseOptions,
+    model::{Block, OutlineEntry, Span},
+};
+use content::{FontCache, Interpreter};
+use layout::Paragraph;
+use objects::{Budget, StreamError};
+
+/// Per-stream decompression bound handed to lopdf for the streams it
+/// decodes while loading (object and xref streams).
+const LOAD_STREAM_LIMIT: u64 = 256 << 20;
+/// Levels of /Parent followed when inheriting page resources.
+const MAX_PARENT_HOPS: usize = 32;
+
+/// Parses a PDF.
+pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError> {
+    let limits = &options.limits;
+    let load_options = lopdf::LoadOptions {
+        max_decompressed_size: Some(
+            usize::try_from(limits.max_decompressed_bytes.min(LOAD_STREAM_LIMIT))
+                .unwrap_or(usize::MAX),
+        ),
+        ..lopdf::LoadOptions::default()
+    };
+    // Last resort: lopdf is third-party code that has panicked on malformed
+    // files in the past; a panic there must become an error, not a crash.
+    let loaded = catch_unwind(AssertUnwindSafe(|| {
+        lopdf::Document::load_mem_with_options(bytes, load_options)
+    }))
+    .map_err(|_| {
+        DocError::malformed(
+            "PDF",
+            "the file structure could not be read (the PDF reader failed)",
+        )
+    })?;
+    let pdf = loaded.map_err(load_error)?;
+    if pdf.is_encrypted() && !pdf.was_encrypted() {
+        return Err(DocError::Encrypted(
+            "the PDF is encrypted with a password; decrypt it first (e.g. `qpdf --decrypt --password=... in.pdf out.pdf`) and parse the copy".into(),
+        ));
+    }
+    let result = catch_unwind(AssertUnwindSafe(|| extract(&pdf, options)));
+    result.unwrap_or_else(|_| {
+        Err(DocError::malformed(
+            "PDF",
+            "the document could not be read (internal failure)",
+        ))
+    })
+}
+
+fn load_error(error: lopdf::Error) -> DocError {
+    match error {
+        lopdf::Error::InvalidPassword => DocError::Encrypted(
+            "the PDF is encrypted with a password; decrypt it first and parse the copy".into(),
+        ),
+        lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { limit }) => {
+            DocError::Limit(format!(
+                "a PDF stream decompresses to more than {limit} bytes (possible decompression bomb)"
+            ))
+        }
+        other => DocError::malformed("PDF", format!("not a readable PDF: {other}")),
+    }
+}
+
+fn extract(pdf: &lopdf::Document, options: &ParseOptions) -> Result<Document, DocError> {
+    let limits = &options.limits;
+    let pages = pdf.get_pages();
+    let total = u32::try_from(pages.len()).unwrap_or(u32::MAX);
+    if total == 0 {
+        return Err(DocError::malformed("PDF", "the document has no pages"));
+    }
+    let (first, last) = match options.pages {
+        Some(range) => {
+            if range.first > total || range.first == 0 || range.last < range.first {
+                return Err(DocError::Limit(format!(
+                    "page range {}-{} is outside the document, which has {total} pages",
+                    range.first, range.last
+                )));
+            }
+            (range.first, range.last.min(total))
+        }
+        None => (1, total),
+    };
+    let selected = last - first + 1;
+    if selected > limits.max_pages {
+        return Err(DocError::Limit(format!(
+            "{selected} pages would be parsed; the limit is {}; ask for a page range",
+            limits.max_pages
+        )));
+    }
+
+    let budget = Budget::new(limits.max_decompressed_bytes);
+    let mut doc = Document::default();
+    doc.metadata.pages = Some(total);
+    meta::metadata(pdf, &budget, &mut doc.metadata);
+    if pdf.was_encrypted() {
+        doc.metadata
+            .extra
+            .insert("encrypted".into(), "yes (empty user password)".into());
+    }
+    let page_numbers: HashMap<ObjectId, u32> = pages.iter().map(|(n, id)| (*id, *n)).collect();
+    doc.outline = meta::outline(pdf, &page_numbers);
+
+    let mut fonts = FontCache::default();
+    let mut chars_out = 0usize;
+    let mut page_paragraphs: Vec<(u32, Vec<Paragraph>)> = Vec::new();
+    for (done, (&number, &page_id)) in pages.range(first..=last).enumerate() {
+        options.checkpoint(done as u32, selected)?;
+        let page = read_page(pdf, page_id, &budget, &mut fonts).map_err(|e| match e {
+            StreamError::Budget(limit) => DocError::Limit(format!(
+                "page {number}: the PDF's streams decompress to more than {limit} bytes"
+            )),
+            StreamError::Broken(reason) => {
+                DocError::malformed("PDF", format!("page {number}: {reason}"))
+            }
+        })?;
+        for problem in &page.problems {
+            doc.warnings.push(format!("page {number}: {problem}"));
+        }
+        if page.chars.is_empty() && page.images > 0 {
+            doc.warnings.push(format!(
+                "page {number} has images but no text layer: it is probably scanned; enable OCR (tesseract)"
+            ));
+        }
+        if page.unmapped > 0 && page.unmapped * 10 > page.chars.len() {
+            doc.warnings.push(format!(
+                "page {number}: {} glyphs have no Unicode mapping (a font without ToUnicode); their text is missing",
+                page.unmapped
+            ));
+        }
+        let paragraphs = layout::paragraphs(&page);
+        chars_out += paragraphs
+            .iter()
+            .flat_map(|p| &p.lines)
+            .map(|l| l.chars().count() + 1)
+            .sum::<usize>();
+        if chars_out > limits.max_output_chars {
+            return Err(DocError::Limit(format!(
+                "the text has more than {} characters (reached on page {number}); ask for a page range",
+                limits.max_output_chars
+            )));
+        }
+        page_paragraphs.push((number, paragraphs));
+    }
+    options.checkpoint(selected, selected)?;
+    doc.blocks = blocks(page_paragraphs, &doc.outline);
+    Ok(doc)
+}
+
+/// Runs a page's content streams.
+fn read_page(
+    pdf: &lopdf::Document,
+    page_id: ObjectId,
+    budget: &Budget,
+    fonts: &mut FontCache,
+) -> Result<content::PageContent, StreamError> {
+    let Some(Object::Dictionary(page)) = objects::object(pdf, page_id) else {
+        return Ok(content::PageContent::default());
+    };
+    let mut data = Vec::new();
+    let mut problems = Vec::new();
+    let streams: Vec<&Object> = match page.get(b"Contents") {
+        Ok(Object::Array(items)) => items.iter().collect(),
+        Ok(other) => match objects::resolve(pdf, other) {
+            Some(Object::Array(items)) => items.iter().collect(),
+            Some(_) => vec![other],
+            None => Vec::new(),
+        },
+        Err(_) => Vec::new(),
+    };
+    for stream in streams {
+        if let Some(Object::Stream(stream)) = objects::resolve(pdf, stream) {
+            match budget.decode(stream) {
+                Ok(bytes) => {
+                    data.extend_from_slice(&bytes);
+                    data.push(b'\n');
+                }
+                Err(StreamError::Broken(reason)) => {
+                    problems.push(format!("a content stream could not be decoded: {reason}"))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    let resources = inherited(pdf, page, b"Resources");
+    let mut content = Interpreter::new(pdf, budget, fonts).run_page(&data, resources)?;
+    content.problems.extend(problems);
+    Ok(content)
+}
+
+/// A page attribute, inherited from the page tree when absent.
+fn inherited<'a>(
+    pdf: &'a lopdf::Document,
+    page: &'a Dictionary,
+    key: &[u8],
+) -> Option<&'a Dictionary> {
+    let mut node = page;
+    for _ in 0..MAX_PARENT_HOPS {
+        if let Some(d) = objects::dict(pdf, node, key) {
+            return Some(d);
+        }
+        node = objects::dict(pdf, node, b"Parent")?;
+    }
+    None
+}
+
+/// Blocks for all pages: page breaks, headings (outline titles found on
+/// their page, or lines set clearly larger than the body text) and
+/// paragraphs.
+fn blocks(pages: Vec<(u32, Vec<Paragraph>)>, outline: &[OutlineEntry]) -> Vec<Block> {
+    let body = body_size(&pages);
+    let mut heading_sizes: Vec<f32> = pages
+        .iter()
+        .flat_map(|(_, ps)| ps)
+        .filter(|p| is_size_heading(p, body))
+        .map(|p| (p.size * 2.0).round() / 2.0)
+        .collect();
+    heading_sizes.sort_by(|a, b| b.total_cmp(a));
+    heading_sizes.dedup();
+    let mut titles: HashMap<(u32, String), u8> = HashMap::new();
+    for entry in outline {
+        if let Some(page) = entry.page {
+            titles
+                .entry((page, squash(&entry.title)))
+                .or_insert(entry.level);
+        }
+    }
+    let mut out = Vec::new();
+    for (number, paragraphs) in pages {
+        out.push(Block::PageBreak { number });
+        for p in paragraphs {
+            let text = p.lines.join("\n");
+            if let Some(&level) = titles.get(&(number, squash(&text))) {
+                out.push(Block::heading(level, p.lines.join(" ")));
+            } else if is_size_heading(&p, body) {
+                let rounded = (p.size * 2.0).round() / 2.0;
+                let rank = heading_sizes
+                    .iter()
+                    .position(|s| *s == rounded)
+                    .unwrap_or(0);
+                out.push(Block::heading((rank + 1).min(6) as u8, p.lines.join(" ")));
+            } else {
+                out.push(Block::Paragraph(vec![Span::plain(text)]));
+            }
+        }
+    }
+    out
+}
+
+fn squash(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The most common text size, weighted by characters.
+fn body_size(pages: &[(u32, Vec<Paragraph>)]) -> f32 {
+    let mut weights: HashMap<u32, usize> = HashMap::new();
+    for p in pages.iter().flat_map(|(_, ps)| ps) {
+        let chars: usize = p.lines.iter().map(String::len).sum();
+        *weights.entry((p.size * 2.0).round() as u32).or_default() += chars;
+    }
+    weights
+        .into_iter()
+        .max_by_key(|&(size, w)| (w, size))
+        .map_or(10.0, |(s, _)| s as f32 / 2.0)
+}
+
+fn is_size_heading(p: &Paragraph, body: f32) -> bool {
+    let chars: usize = p.lines.iter().map(|l| l.chars().count()).sum();
+    p.size >= body * 1.2
+        && p.lines.len() <= 3
+        && (2..=150).contains(&chars)
+        && p.lines.iter().any(|l| l.chars().any(char::is_alphabetic))
+}

@@ -1,0 +1,316 @@
+//! `cargo xtask fidelity pdf DIR`: text fidelity and speed of the docparse
+//! PDF engine against poppler's `pdftotext` (default mode, no `-layout`)
+//! on every `*.pdf` in DIR.
+//!
+//! Similarity is character-level: both texts are split into pages at form
+//! feeds, ligatures are expanded and every whitespace run becomes one
+//! space; per page the Levenshtein distance is computed (Myers/Hyyrö
+//! bit-parallel, so whole books stay fast), and a file's similarity is
+//! `1 - Σ distance / Σ max(len)`. Throughput is pages per second of wall
+//! time: pdftotext as a process per file, docparse in-process (parse and
+//! render), both single-threaded.
+
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    process::Command,
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+use ffmcp_docparse::{
+    ParseOptions,
+    render::{OutputFormat, render},
+};
+
+struct Row {
+    name: String,
+    pages: u32,
+    similarity: f64,
+    ours: Duration,
+    theirs: Duration,
+    error: Option<String>,
+}
+
+pub fn pdf(dir: &Path) -> anyhow::Result<()> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("pdf")))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        bail!("no *.pdf files in {}", dir.display());
+    }
+    let mut rows = Vec::new();
+    for path in &files {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let bytes = std::fs::read(path)?;
+        let started = Instant::now();
+        let output = Command::new("pdftotext")
+            .args(["-enc", "UTF-8"])
+            .arg(path)
+            .arg("-")
+            .output()
+            .context("running pdftotext (apt-get install poppler-utils)")?;
+        let theirs = started.elapsed();
+        let reference = String::from_utf8_lossy(&output.stdout).into_owned();
+        let started = Instant::now();
+        let parsed = ffmcp_docparse::formats::pdf::parse(&bytes, &ParseOptions::default());
+        let (ours_text, pages, error) = match parsed {
+            Ok(doc) => (
+                render(&doc, OutputFormat::Text),
+                doc.metadata.pages.unwrap_or(0),
+                None,
+            ),
+            Err(e) => (String::new(), 0, Some(e.to_string())),
+        };
+        let ours = started.elapsed();
+        let similarity = similarity(&ours_text, &reference);
+        println!(
+            "{name:<40} {pages:>5} pages  similarity {similarity:.4}  ours {:>8.1} ms  pdftotext {:>8.1} ms{}",
+            ours.as_secs_f64() * 1000.0,
+            theirs.as_secs_f64() * 1000.0,
+            error
+                .as_deref()
+                .map(|e| format!("  ERROR {e}"))
+                .unwrap_or_default()
+        );
+        rows.push(Row {
+            name,
+            pages,
+            similarity,
+            ours,
+            theirs,
+            error,
+        });
+    }
+    let mut sims: Vec<f64> = rows.iter().map(|r| r.similarity).collect();
+    sims.sort_by(f64::total_cmp);
+    let median = if sims.len() % 2 == 1 {
+        sims[sims.len() / 2]
+    } else {
+        (sims[sims.len() / 2 - 1] + sims[sims.len() / 2]) / 2.0
+    };
+    let worst = rows
+        .iter()
+        .min_by(|a, b| a.similarity.total_cmp(&b.similarity))
+        .context("no rows")?;
+    let pages: u32 = rows.iter().map(|r| r.pages).sum();
+    let ours: f64 = rows.iter().map(|r| r.ours.as_secs_f64()).sum();
+    let theirs: f64 = rows.iter().map(|r| r.theirs.as_secs_f64()).sum();
+    println!();
+    println!(
+        "files {}  errors {}",
+        rows.len(),
+        rows.iter().filter(|r| r.error.is_some()).count()
+    );
+    println!(
+        "similarity median {median:.4}  worst {:.4} ({})",
+        worst.similarity, worst.name
+    );
+    println!(
+        "throughput: docparse {:.0} pages/s, pdftotext {:.0} pages/s ({pages} pages; ratio {:.2}x)",
+        f64::from(pages) / ours.max(1e-9),
+        f64::from(pages) / theirs.max(1e-9),
+        theirs / ours.max(1e-9)
+    );
+    if let Some(biggest) = files
+        .iter()
+        .max_by_key(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+    {
+        let exe = std::env::current_exe()?;
+        let out = Command::new(exe)
+            .args(["fidelity", "rss"])
+            .arg(biggest)
+            .output()?;
+        print!("{}", String::from_utf8_lossy(&out.stdout));
+    }
+    Ok(())
+}
+
+/// Parses one file and prints the peak resident set size of this process.
+pub fn rss(path: &Path) -> anyhow::Result<()> {
+    let bytes = std::fs::read(path)?;
+    let doc = ffmcp_docparse::formats::pdf::parse(&bytes, &ParseOptions::default())?;
+    let text = render(&doc, OutputFormat::Text);
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let peak = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM"))
+        .map(|l| l.trim_start_matches("VmHWM:").trim().to_owned())
+        .unwrap_or_else(|| "unknown".into());
+    println!(
+        "peak RSS parsing {} ({} pages, {} chars of text, input {} bytes): {peak}",
+        path.display(),
+        doc.metadata.pages.unwrap_or(0),
+        text.chars().count(),
+        bytes.len()
+    );
+    Ok(())
+}
+
+/// Normalised page texts: ligatures expanded, whitespace runs as one space.
+fn pages(text: &str) -> Vec<Vec<char>> {
+    let mut pages: Vec<Vec<char>> = text
+        .split('\u{c}')
+        .map(|page| {
+            let mut out = Vec::new();
+            for word in page.split_whitespace() {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                for c in word.chars() {
+                    match c {
+                        '\u{FB00}' => out.extend("ff".chars()),
+                        '\u{FB01}' => out.extend("fi".chars()),
+                        '\u{FB02}' => out.extend("fl".chars()),
+                        '\u{FB03}' => out.extend("ffi".chars()),
+                        '\u{FB04}' => out.extend("ffl".chars()),
+                        c => out.push(c),
+                    }
+                }
+            }
+            out
+        })
+        .collect();
+    while pages.last().is_some_and(Vec::is_empty) {
+        pages.pop();
+    }
+    pages
+}
+
+/// `1 - distance / max(len)` over pages.
+fn similarity(ours: &str, reference: &str) -> f64 {
+    let (a, b) = (pages(ours), pages(reference));
+    let (mut distance, mut total) = (0usize, 0usize);
+    if a.len() == b.len() {
+        for (x, y) in a.iter().zip(&b) {
+            distance += levenshtein(x, y);
+            total += x.len().max(y.len());
+        }
+    } else {
+        let x: Vec<char> = a.join(&' ');
+        let y: Vec<char> = b.join(&' ');
+        distance = levenshtein(&x, &y);
+        total = x.len().max(y.len());
+    }
+    if total == 0 {
+        1.0
+    } else {
+        1.0 - distance as f64 / total as f64
+    }
+}
+
+/// Levenshtein distance, Myers' bit-vector algorithm in Hyyrö's blocked
+/// form: O(len(a) · len(b) / 64).
+fn levenshtein(a: &[char], b: &[char]) -> usize {
+    if a.is_empty() {
+        return b.len();
+    }
+    if b.is_empty() {
+        return a.len();
+    }
+    let m = a.len();
+    let blocks = m.div_ceil(64);
+    let mut alphabet: HashMap<char, usize> = HashMap::new();
+    for &c in a {
+        let next = alphabet.len();
+        alphabet.entry(c).or_insert(next);
+    }
+    let mut peq = vec![0u64; alphabet.len() * blocks];
+    for (i, c) in a.iter().enumerate() {
+        peq[alphabet[c] * blocks + i / 64] |= 1 << (i % 64);
+    }
+    let mut pv = vec![u64::MAX; blocks];
+    let mut mv = vec![0u64; blocks];
+    let last_bit = 1u64 << ((m - 1) % 64);
+    let mut score = m;
+    for c in b {
+        let row = alphabet.get(c).map(|&i| &peq[i * blocks..(i + 1) * blocks]);
+        let mut hin: i32 = 1;
+        for k in 0..blocks {
+            let eq0 = row.map_or(0, |r| r[k]);
+            let (p, mm) = (pv[k], mv[k]);
+            let xv = eq0 | mm;
+            let eq = eq0 | u64::from(hin < 0);
+            let xh = ((eq & p).wrapping_add(p) ^ p) | eq;
+            let mut ph = mm | !(xh | p);
+            let mut mh = p & xh;
+            let top = if k == blocks - 1 { last_bit } else { 1 << 63 };
+            let hout = if ph & top != 0 {
+                1
+            } else if mh & top != 0 {
+                -1
+            } else {
+                0
+            };
+            ph <<= 1;
+            mh <<= 1;
+            if hin < 0 {
+                mh |= 1;
+            } else if hin > 0 {
+                ph |= 1;
+            }
+            pv[k] = mh | !(xv | ph);
+            mv[k] = ph & xv;
+            hin = hout;
+        }
+        score = (score as i64 + i64::from(hin)) as usize;
+    }
+    score
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(a: &[char], b: &[char]) -> usize {
+        let mut prev: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.iter().enumerate() {
+            let mut cur = vec![i + 1];
+            for (j, cb) in b.iter().enumerate() {
+                cur.push(
+                    (prev[j] + usize::from(ca != cb))
+                        .min(prev[j + 1] + 1)
+                        .min(cur[j] + 1),
+                );
+            }
+            prev = cur;
+        }
+        prev[b.len()]
+    }
+
+    #[test]
+    fn bit_parallel_matches_naive() {
+        let mut seed = 7u64;
+        let mut rand = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..200 {
+            let la = (rand() % 200) as usize;
+            let lb = (rand() % 200) as usize;
+            let a: Vec<char> = (0..la)
+                .map(|_| (b'a' + (rand() % 4) as u8) as char)
+                .collect();
+            let b: Vec<char> = (0..lb)
+                .map(|_| (b'a' + (rand() % 4) as u8) as char)
+                .collect();
+            assert_eq!(levenshtein(&a, &b), naive(&a, &b), "{a:?} {b:?}");
+        }
+    }
+
+    #[test]
+    fn similarity_ignores_whitespace_and_ligatures() {
+        assert_eq!(
+            similarity("a  \u{FB01}ne\n day\n\u{c}", "a fine day\u{c}"),
+            1.0
+        );
+    }
+}
