@@ -7,10 +7,11 @@
 mod office_support;
 
 use ffmcp_docparse::{
-    Format, PageRange, ParseOptions, formats,
+    DocError, Format, Limits, PageRange, ParseOptions, formats,
     render::{OutputFormat, render},
 };
 use office_support::*;
+use std::time::{Duration, Instant};
 
 fn markdown(format: Format, bytes: &[u8]) -> String {
     let doc = formats::parse(format, bytes, &ParseOptions::default()).unwrap();
@@ -180,4 +181,264 @@ fn pptx_slides_notes_tables() {
     };
     let doc = formats::parse(Format::Pptx, &bytes, &only_two).unwrap();
     assert_eq!(render(&doc, OutputFormat::Markdown), slide2);
+}
+
+fn limited(limits: Limits) -> ParseOptions {
+    ParseOptions {
+        limits,
+        ..ParseOptions::default()
+    }
+}
+
+/// Parses within a time bound; returns the error message, if any.
+fn parse_timed(format: Format, bytes: &[u8], options: &ParseOptions) -> Result<String, DocError> {
+    let started = Instant::now();
+    let result = formats::parse(format, bytes, options);
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < Duration::from_secs(10),
+        "{format:?} took {elapsed:?}"
+    );
+    result.map(|doc| render(&doc, OutputFormat::Markdown))
+}
+
+#[test]
+fn xlsx_cell_budget_truncates_with_a_warning() {
+    let bytes = big_xlsx(100, 5);
+    let options = limited(Limits {
+        max_cells: 120,
+        ..Limits::default()
+    });
+    let doc = formats::parse(Format::Xlsx, &bytes, &options).unwrap();
+    assert_eq!(
+        doc.warnings,
+        [
+            "sheet 'Big' truncated at 120 cells",
+            "sheet 'After' and later ones skipped: the workbook reached 120 cells"
+        ]
+    );
+    let Some(ffmcp_docparse::model::Block::Table(table)) = doc.blocks.get(1) else {
+        panic!("expected a table: {:?}", doc.blocks);
+    };
+    assert_eq!(table.rows.len(), 24);
+    assert_eq!(table.rows[0], ["10", "11", "12", "13", "14"]);
+    assert!(!table.header);
+}
+
+#[test]
+fn ods_repeat_bomb_is_refused() {
+    let bomb = r#"<table:table-row table:number-rows-repeated="1000000"><table:table-cell office:value-type="float" office:value="1" table:number-columns-repeated="16384"><text:p>1</text:p></table:table-cell></table:table-row>"#;
+    let err = parse_timed(Format::Ods, &sample_ods(bomb), &ParseOptions::default()).unwrap_err();
+    assert!(
+        matches!(&err, DocError::Limit(m) if m.contains("cells; the limit is 2000000")),
+        "{err}"
+    );
+}
+
+#[test]
+fn zip_bombs_are_refused() {
+    // A member that inflates past the total budget.
+    let zeros = vec![b' '; 3 << 20];
+    let mut members = unzip(&docx_with_body("<w:p/>"));
+    members.push(("word/media/blob.bin".into(), zeros.clone()));
+    let bytes = rezip(&members);
+    let options = limited(Limits {
+        max_decompressed_bytes: 1 << 20,
+        ..Limits::default()
+    });
+    // DOCX reads only the parts it needs; a workbook is verified whole
+    // because calamine opens the container itself.
+    assert!(parse_timed(Format::Docx, &bytes, &options).is_ok());
+    let err = parse_timed(Format::Xlsx, &bytes, &options).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "limit exceeded: the ZIP container inflates past 1048576 bytes in total (member 'word/media/blob.bin')"
+    );
+
+    // The main part itself: declared as 100 bytes, really 3 MiB.
+    let mut members = unzip(&docx_with_body("<w:p/>"));
+    for (name, data) in &mut members {
+        if name == "word/document.xml" {
+            data.extend_from_slice(&zeros);
+        }
+    }
+    let mut bytes = rezip(&members);
+    lie_about_sizes(&mut bytes, 100);
+    let err = parse_timed(Format::Docx, &bytes, &options).unwrap_err();
+    assert!(
+        matches!(err, DocError::Limit(_) | DocError::Malformed { .. }),
+        "{err}"
+    );
+
+    // A ratio bomb: 8 MiB of one byte, refused from its header alone.
+    let mut members = unzip(&docx_with_body("<w:p/>"));
+    members.push(("word/bomb.xml".into(), vec![b'a'; 8 << 20]));
+    let err = parse_timed(Format::Docx, &rezip(&members), &ParseOptions::default()).unwrap_err();
+    assert!(
+        matches!(&err, DocError::Limit(m) if m.contains("likely zip bomb")),
+        "{err}"
+    );
+}
+
+#[test]
+fn hostile_containers_fail_clearly() {
+    let docx = sample_docx();
+    let few = limited(Limits {
+        max_zip_entries: 5,
+        ..Limits::default()
+    });
+    let err = parse_timed(Format::Docx, &docx, &few).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "limit exceeded: the ZIP container has 10 entries; the limit is 5"
+    );
+
+    let err = parse_timed(
+        Format::Docx,
+        &docx[..docx.len() / 2],
+        &ParseOptions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("unreadable ZIP container"),
+        "{err}"
+    );
+
+    let mut encrypted = docx.clone();
+    mark_encrypted(&mut encrypted);
+    let err = parse_timed(Format::Docx, &encrypted, &ParseOptions::default()).unwrap_err();
+    assert!(
+        matches!(&err, DocError::Encrypted(m) if m.contains("is encrypted")),
+        "{err}"
+    );
+
+    let mut rng = Rng(0x5eed);
+    let garbage: Vec<u8> = (0..4096).map(|_| rng.next() as u8).collect();
+    for format in [
+        Format::Docx,
+        Format::Xlsx,
+        Format::Xls,
+        Format::Ods,
+        Format::Pptx,
+    ] {
+        assert!(parse_timed(format, &garbage, &ParseOptions::default()).is_err());
+        assert!(parse_timed(format, b"", &ParseOptions::default()).is_err());
+        let mut ole = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+        ole.extend_from_slice(&garbage);
+        assert!(parse_timed(format, &ole, &ParseOptions::default()).is_err());
+    }
+
+    // A ZIP without the expected main part.
+    let err = parse_timed(Format::Docx, &sample_pptx(), &ParseOptions::default()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "malformed docx: main part 'ppt/presentation.xml' is a <presentation>, not a <document>"
+    );
+    let err = parse_timed(Format::Pptx, &docx, &ParseOptions::default()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("is a <document>, not a <presentation>"),
+        "{err}"
+    );
+    let err = parse_timed(Format::Docx, &sample_xlsx(), &ParseOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("not a <document>"), "{err}");
+}
+
+#[test]
+fn hostile_xml_fails_clearly() {
+    let mut laughs =
+        String::from(r#"<?xml version="1.0"?><!DOCTYPE w:document [<!ENTITY lol "lol">"#);
+    for i in 1..10 {
+        let prev = if i == 1 {
+            "lol".to_owned()
+        } else {
+            format!("lol{}", i - 1)
+        };
+        laughs += &format!("<!ENTITY lol{i} \"{}\">", format!("&{prev};").repeat(10));
+    }
+    laughs += &format!(
+        "]><w:document {W_NS}><w:body><w:p><w:r><w:t>a &lol9; b</w:t></w:r></w:p></w:body></w:document>"
+    );
+    let mut members = unzip(&docx_with_body(""));
+    for (name, data) in &mut members {
+        if name == "word/document.xml" {
+            *data = laughs.clone().into_bytes();
+        }
+    }
+    let doc = formats::parse(Format::Docx, &rezip(&members), &ParseOptions::default()).unwrap();
+    assert_eq!(render(&doc, OutputFormat::Markdown), "a  b\n");
+    assert_eq!(
+        doc.warnings,
+        ["1 references to DTD-declared entities were not expanded"]
+    );
+
+    let deep = format!(
+        "<w:p>{}{}</w:p>",
+        "<w:r>".repeat(100_000),
+        "</w:r>".repeat(100_000)
+    );
+    let err = parse_timed(
+        Format::Docx,
+        &docx_with_body(&deep),
+        &ParseOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "limit exceeded: XML part 'word/document.xml' nests elements deeper than 512"
+    );
+
+    let err = parse_timed(
+        Format::Docx,
+        &docx_with_body("<w:p><w:r></w:p>"),
+        &ParseOptions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("malformed docx: XML part 'word/document.xml'"),
+        "{err}"
+    );
+}
+
+/// Deterministic mutation smoke: byte-level damage to each generated file
+/// and XML-level damage to its members; every parse ends in Ok or Err
+/// within the time bound, never a panic.
+#[test]
+fn mutation_smoke() {
+    let samples = [
+        (Format::Docx, sample_docx()),
+        (Format::Xlsx, sample_xlsx()),
+        (Format::Pptx, sample_pptx()),
+        (Format::Ods, sample_ods("")),
+    ];
+    let rounds: usize = std::env::var("FFMCP_FUZZ_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(150);
+    let mut rng = Rng(0x0ff1_ce5e_ed00_0001);
+    let started = Instant::now();
+    let mut outcomes = [0usize; 2];
+    for (format, bytes) in &samples {
+        let members = unzip(bytes);
+        for _ in 0..rounds {
+            let damaged = mutate(bytes, &mut rng);
+            outcomes
+                [usize::from(parse_timed(*format, &damaged, &ParseOptions::default()).is_ok())] +=
+                1;
+            let mut members = members.clone();
+            let pick = rng.below(members.len());
+            members[pick].1 = mutate(&members[pick].1, &mut rng);
+            let damaged = rezip(&members);
+            outcomes
+                [usize::from(parse_timed(*format, &damaged, &ParseOptions::default()).is_ok())] +=
+                1;
+        }
+    }
+    assert_eq!(outcomes.iter().sum::<usize>(), rounds * 2 * samples.len());
+    assert!(
+        started.elapsed() < Duration::from_secs(120),
+        "{:?}",
+        started.elapsed()
+    );
 }

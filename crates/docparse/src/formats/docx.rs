@@ -33,6 +33,7 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError>
             format!("the package has no main document part ('{main}')"),
         ));
     };
+    ooxml::expect_root(&xml, &main, b"document", FORMAT, options)?;
     let rels = ooxml::rels(&mut zip, &main, FORMAT, options)?;
     let part_of = |kind: &str, fallback: &str| {
         rels.values()

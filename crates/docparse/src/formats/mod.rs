@@ -7,7 +7,6 @@ pub mod docx_styles;
 pub mod html;
 pub mod markdown;
 pub mod ooxml;
-pub mod pdf;
 pub mod pptx;
 pub mod sheets;
 pub mod text;
@@ -19,7 +18,6 @@ use crate::{DocError, Document, Format, ParseOptions};
 /// Parses `bytes` as `format`.
 pub fn parse(format: Format, bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError> {
     match format {
-        Format::Pdf => pdf::parse(bytes, options),
         Format::Text => text::parse(bytes, options),
         Format::Docx => docx::parse(bytes, options),
         Format::Xlsx | Format::Xls | Format::Ods => sheets::parse(bytes, options),
@@ -42,7 +40,7 @@ pub fn supported() -> Vec<Format> {
         .filter(|f| {
             matches!(
                 f,
-                Format::Pdf | Format::Text
+                Format::Text
                     | Format::Html
                     | Format::Markdown
                     | Format::Csv

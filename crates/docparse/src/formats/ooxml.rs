@@ -95,6 +95,42 @@ pub fn main_part(
         .unwrap_or_else(|| fallback.to_owned()))
 }
 
+/// Refuses a main part whose root element is not `expected` (a PPTX
+/// handed to the DOCX parser, say).
+pub fn expect_root(
+    bytes: &[u8],
+    part: &str,
+    expected: &[u8],
+    format: &'static str,
+    options: &ParseOptions,
+) -> Result<(), DocError> {
+    let mut reader = XmlReader::new(bytes, format, part, options);
+    loop {
+        match reader.event()? {
+            XmlEvent::Start(e) | XmlEvent::Empty(e) => {
+                if local(&e) == expected {
+                    return Ok(());
+                }
+                return Err(DocError::malformed(
+                    format,
+                    format!(
+                        "main part '{part}' is a <{}>, not a <{}>",
+                        String::from_utf8_lossy(local(&e)),
+                        String::from_utf8_lossy(expected)
+                    ),
+                ));
+            }
+            XmlEvent::Eof => {
+                return Err(DocError::malformed(
+                    format,
+                    format!("main part '{part}' is empty"),
+                ));
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Fills `metadata` from `docProps/core.xml` and `docProps/app.xml`.
 pub fn properties(
     zip: &mut ZipSafe<'_>,

@@ -31,6 +31,7 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError>
             format!("the package has no presentation part ('{main}')"),
         ));
     };
+    ooxml::expect_root(&presentation, &main, b"presentation", FORMAT, options)?;
     let rels = ooxml::rels(&mut zip, &main, FORMAT, options)?;
     let slides = slide_order(&presentation, &main, &rels, options)?;
     let mut doc = Document::default();

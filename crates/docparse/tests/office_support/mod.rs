@@ -356,3 +356,110 @@ pub fn sample_pptx() -> Vec<u8> {
         ("docProps/app.xml", app.as_bytes()),
     ])
 }
+
+/// The members of a ZIP, in order.
+pub fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+    (0..archive.len())
+        .map(|i| {
+            let mut file = archive.by_index(i).unwrap();
+            let mut data = Vec::new();
+            file.read_to_end(&mut data).unwrap();
+            (file.name().unwrap().into_owned(), data)
+        })
+        .collect()
+}
+
+/// Re-zips members.
+pub fn rezip(members: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let borrowed: Vec<(&str, &[u8])> = members
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect();
+    zip_of(&borrowed)
+}
+
+/// Rewrites every header's declared uncompressed size (local and central)
+/// to `size`, as a lying zip bomb would.
+pub fn lie_about_sizes(bytes: &mut [u8], size: u32) {
+    patch_headers(bytes, |header, central| {
+        let at = if central { 24 } else { 22 };
+        header[at..at + 4].copy_from_slice(&size.to_le_bytes());
+    });
+}
+
+/// Sets the "encrypted" flag on every entry.
+pub fn mark_encrypted(bytes: &mut [u8]) {
+    patch_headers(bytes, |header, central| {
+        let at = if central { 8 } else { 6 };
+        header[at] |= 1;
+    });
+}
+
+fn patch_headers(bytes: &mut [u8], mut patch: impl FnMut(&mut [u8], bool)) {
+    let mut i = 0;
+    while i + 46 <= bytes.len() {
+        if bytes[i..].starts_with(b"PK\x03\x04") {
+            patch(&mut bytes[i..i + 30], false);
+        } else if bytes[i..].starts_with(b"PK\x01\x02") {
+            patch(&mut bytes[i..i + 46], true);
+        }
+        i += 1;
+    }
+}
+
+/// A deterministic xorshift generator for the mutation smoke.
+#[derive(Debug)]
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// `bytes` with a few random byte flips, an insertion, a deletion or a
+/// truncation.
+pub fn mutate(bytes: &[u8], rng: &mut Rng) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    if out.is_empty() {
+        return out;
+    }
+    match rng.below(5) {
+        0 => out.truncate(rng.below(bytes.len())),
+        1 => {
+            let at = rng.below(out.len());
+            let len = rng.below(64).min(out.len() - at);
+            out.drain(at..at + len);
+        }
+        2 => {
+            let at = rng.below(out.len());
+            let chunk = [
+                b"<".as_slice(),
+                b"</",
+                b">",
+                b"&",
+                b"\"",
+                b"<w:p>",
+                b"<a:tbl>",
+                b"]]>",
+            ][rng.below(8)];
+            out.splice(at..at, chunk.iter().copied());
+        }
+        _ => {
+            for _ in 0..=rng.below(8) {
+                let at = rng.below(out.len());
+                out[at] ^= 1 << rng.below(8);
+            }
+        }
+    }
+    out
+}
