@@ -4,9 +4,11 @@
 pub mod csv;
 pub mod docx;
 pub mod docx_styles;
+pub mod epub;
 pub mod html;
 pub mod markdown;
 pub mod ooxml;
+pub mod pdf;
 pub mod pptx;
 pub mod sheets;
 pub mod text;
@@ -18,11 +20,13 @@ use crate::{DocError, Document, Format, ParseOptions};
 /// Parses `bytes` as `format`.
 pub fn parse(format: Format, bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError> {
     match format {
+        Format::Pdf => pdf::parse(bytes, options),
         Format::Text => text::parse(bytes, options),
         Format::Docx => docx::parse(bytes, options),
         Format::Xlsx | Format::Xls | Format::Ods => sheets::parse(bytes, options),
         Format::Pptx => pptx::parse(bytes, options),
         Format::Html => html::parse(bytes, options),
+        Format::Epub => epub::parse(bytes, options),
         Format::Markdown => markdown::parse(bytes, options),
         Format::Csv => csv::parse(bytes, options, false),
         Format::Tsv => csv::parse(bytes, options, true),
@@ -40,7 +44,9 @@ pub fn supported() -> Vec<Format> {
         .filter(|f| {
             matches!(
                 f,
-                Format::Text
+                Format::Pdf
+                    | Format::Text
+                    | Format::Epub
                     | Format::Html
                     | Format::Markdown
                     | Format::Csv
