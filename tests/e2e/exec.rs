@@ -497,3 +497,35 @@ async fn output_files_come_back_and_the_call_directory_is_removed() {
         "per-call directory left behind"
     );
 }
+
+#[tokio::test]
+async fn in_memory_inputs_are_written_into_the_call_directory() {
+    let fx = Fixture::new();
+    let programs = python(quick());
+    let py = programs.get(PYTHON).expect("python");
+    let script = fx.script(
+        "upper.py",
+        "import sys\ndata = open(sys.argv[1], 'rb').read()\nopen('out.txt', 'wb').write(data.upper())\n",
+    );
+    let out = fx
+        .sandbox
+        .run(
+            py.invoke()
+                .flag("-I")
+                .expect("valid argument")
+                .input(&script)
+                .expect("valid argument")
+                .input_data("in.txt", b"hello".to_vec())
+                .expect("valid argument"),
+        )
+        .await
+        .expect("runs");
+    assert!(out.success(), "stderr: {}", out.stderr);
+    // The program's new file comes back; the input does not.
+    assert_eq!(out.files, vec![("out.txt".to_owned(), b"HELLO".to_vec())]);
+    let err = py
+        .invoke()
+        .input_data("../x", Vec::new())
+        .expect_err("bad name");
+    assert!(err.to_string().contains("plain file name"), "{err}");
+}

@@ -11,6 +11,7 @@
 //! files end in a clear [`DocError`], never a panic, a hang or unbounded
 //! memory.
 
+pub mod backends;
 pub mod chunk;
 pub mod detect;
 pub mod formats;

@@ -8,7 +8,7 @@ use std::sync::{
 
 use ffmcp_core::{
     Json, Render, ToolError,
-    exec::{Programs, catalog},
+    exec::{Programs, Sandbox, catalog},
     fetch::Fetcher,
     model::{Call, ModelError, Request, Router},
     roots::Roots,
@@ -29,6 +29,7 @@ use serde_json::Value;
 
 use crate::{
     DocError, Document, Format, Limits, PageRange, ParseOptions, ProgressFn,
+    backends::{self, Engine},
     chunk::{self, Chunk, ChunkOptions},
     formats,
     input::{Loaded, Source},
@@ -54,6 +55,7 @@ struct Shared {
     roots: Result<Roots, String>,
     fetcher: Result<Fetcher, String>,
     programs: Programs,
+    sandbox: Result<Sandbox, String>,
     limits: Limits,
     /// The model router, built on first use of `extract`.
     router: OnceLock<Router>,
@@ -73,6 +75,7 @@ fn shared() -> &'static Shared {
             roots: Roots::from_env().map_err(|e| e.to_string()),
             fetcher: Fetcher::from_env().map_err(|e| e.to_string()),
             programs: Programs::discover(catalog::all()),
+            sandbox: Sandbox::from_env().map_err(|e| e.to_string()),
             limits,
             router: OnceLock::new(),
         }
@@ -144,6 +147,16 @@ with_source!(
         /// Skip this many characters first (use `next_offset` of the previous call).
         #[serde(default)]
         offset: Option<usize>,
+        /// PDF text engine: `builtin` (default) or `pdftotext` (when installed).
+        #[serde(default)]
+        engine: Option<Engine>,
+        /// OCR PDF pages that have no text layer (scans) with tesseract,
+        /// when pdftoppm and tesseract are installed (default false).
+        #[serde(default)]
+        ocr: Option<bool>,
+        /// Tesseract languages for `ocr`, e.g. `eng` (default) or `eng+deu`.
+        #[serde(default)]
+        ocr_language: Option<String>,
     }
 );
 
@@ -442,6 +455,14 @@ fn page_range(spec: Option<&str>) -> Result<Option<PageRange>, ToolError> {
     Ok(Some(PageRange { first, last }))
 }
 
+/// How a PDF's text is obtained.
+#[derive(Debug, Clone, Copy)]
+struct PdfChoice<'a> {
+    engine: Engine,
+    ocr: bool,
+    language: &'a str,
+}
+
 fn doc_error(err: DocError) -> ToolError {
     match err {
         DocError::Cancelled => ToolError::invalid("cancelled by the client"),
@@ -480,7 +501,7 @@ impl DocParse {
         loaded: Loaded,
         pages: Option<PageRange>,
         ctx: &RequestContext<RoleServer>,
-    ) -> Result<(Format, Document), ToolError> {
+    ) -> Result<(Format, Document, Arc<Vec<u8>>), ToolError> {
         let format = loaded.format();
         if format == Format::Unknown {
             return Err(ToolError::invalid(format!(
@@ -525,9 +546,10 @@ impl DocParse {
             progress,
             base_url: loaded.url.clone(),
         };
+        let bytes = Arc::new(loaded.bytes);
+        let input = Arc::clone(&bytes);
         let result =
-            tokio::task::spawn_blocking(move || formats::parse(format, &loaded.bytes, &options))
-                .await;
+            tokio::task::spawn_blocking(move || formats::parse(format, &input, &options)).await;
         watcher.abort();
         if let Some(forward) = forward {
             let _ = forward.await;
@@ -535,7 +557,53 @@ impl DocParse {
         let doc = result
             .map_err(|e| ToolError::internal(format!("the parser stopped unexpectedly: {e}")))?
             .map_err(doc_error)?;
-        Ok((format, doc))
+        Ok((format, doc, bytes))
+    }
+
+    /// Applies `engine` and `ocr` to a parsed PDF.
+    async fn pdf_backends(
+        &self,
+        doc: &mut Document,
+        pdf: Arc<Vec<u8>>,
+        pages: Option<PageRange>,
+        choice: &PdfChoice<'_>,
+        ctx: &RequestContext<RoleServer>,
+    ) -> Result<(), ToolError> {
+        let PdfChoice {
+            engine,
+            ocr,
+            language,
+        } = *choice;
+        let shared = shared();
+        let sandbox = shared
+            .sandbox
+            .as_ref()
+            .map_err(|e| ToolError::internal(format!("the sandbox helper is unavailable: {e}")))?;
+        if engine == Engine::Pdftotext {
+            doc.blocks =
+                backends::pdftotext(sandbox, &shared.programs, Arc::clone(&pdf), pages).await?;
+        }
+        if ocr {
+            let mut empty = backends::pages_without_text(doc);
+            if empty.len() > backends::MAX_OCR_PAGES {
+                doc.warnings.push(format!(
+                    "{} pages have no text layer; OCR read the first {} (ask for a page range for the rest)",
+                    empty.len(),
+                    backends::MAX_OCR_PAGES
+                ));
+                empty.truncate(backends::MAX_OCR_PAGES);
+            }
+            for page in empty {
+                if ctx.ct.is_cancelled() {
+                    return Err(ToolError::invalid("cancelled by the client"));
+                }
+                let text =
+                    backends::ocr_page(sandbox, &shared.programs, Arc::clone(&pdf), page, language)
+                        .await?;
+                backends::insert_page_text(doc, page, &text);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -567,7 +635,25 @@ impl DocParse {
         }
         let loaded = self.load(args.source(), &ctx).await?;
         let source = loaded.label.clone();
-        let (format, doc) = self.parse_loaded(loaded, pages, &ctx).await?;
+        let (format, mut doc, bytes) = self.parse_loaded(loaded, pages, &ctx).await?;
+        let engine = args.engine.unwrap_or_default();
+        let ocr = args.ocr.unwrap_or(false);
+        let language = args.ocr_language.as_deref().unwrap_or("eng");
+        backends::check_language(language)?;
+        if format == Format::Pdf && (engine != Engine::Builtin || ocr) {
+            let choice = PdfChoice {
+                engine,
+                ocr,
+                language,
+            };
+            self.pdf_backends(&mut doc, bytes, pages, &choice, &ctx)
+                .await?;
+        } else if engine != Engine::Builtin || ocr {
+            doc.warnings.push(format!(
+                "'engine' and 'ocr' apply to PDFs only; this document is {}",
+                format.name()
+            ));
+        }
         let output = args.output.unwrap_or(OutputFormat::Markdown);
         let rendered = render::render(&doc, output);
         let total_chars = rendered.chars().count();
@@ -604,7 +690,7 @@ impl DocParse {
         let loaded = self.load(args.source(), &ctx).await?;
         let source = loaded.label.clone();
         let bytes = loaded.bytes.len();
-        let (format, doc) = self.parse_loaded(loaded, None, &ctx).await?;
+        let (format, doc, _) = self.parse_loaded(loaded, None, &ctx).await?;
         Ok(Json(MetadataResult {
             source,
             format,
@@ -632,7 +718,7 @@ impl DocParse {
         }
         let loaded = self.load(args.source(), &ctx).await?;
         let source = loaded.label.clone();
-        let (format, doc) = self.parse_loaded(loaded, pages, &ctx).await?;
+        let (format, doc, _) = self.parse_loaded(loaded, pages, &ctx).await?;
         let mut all = Vec::new();
         collect_tables(&doc.blocks, None, &mut all);
         let truncated = all.len() > max;
@@ -680,7 +766,7 @@ impl DocParse {
         }
         let loaded = self.load(args.source(), &ctx).await?;
         let source = loaded.label.clone();
-        let (format, doc) = self.parse_loaded(loaded, pages, &ctx).await?;
+        let (format, doc, _) = self.parse_loaded(loaded, pages, &ctx).await?;
         let chunks = chunk::chunk(
             &doc,
             ChunkOptions {
@@ -726,7 +812,7 @@ impl DocParse {
             .map_err(|e| ToolError::invalid(e.to_string()))?;
         let loaded = self.load(args.source(), &ctx).await?;
         let source = loaded.label.clone();
-        let (format, doc) = self.parse_loaded(loaded, pages, &ctx).await?;
+        let (format, doc, _) = self.parse_loaded(loaded, pages, &ctx).await?;
         let markdown = render::render(&doc, OutputFormat::Markdown);
         let input_truncated = markdown.chars().count() > MAX_MODEL_INPUT_CHARS;
         let document: String = markdown.chars().take(MAX_MODEL_INPUT_CHARS).collect();

@@ -53,7 +53,26 @@ pub fn tesseract() -> ProgramSpec {
         })
 }
 
+/// poppler's `pdftoppm`, to render one page for OCR:
+/// `pdftoppm -png -singlefile -r DPI -f N -l N INPUT.pdf OUTPUT-PREFIX`.
+pub fn pdftoppm() -> ProgramSpec {
+    ProgramSpec::new("pdftoppm")
+        .flags(["-png", "-singlefile", "-gray", "-q"])
+        .options(["-r", "-f", "-l", "-scale-to", "-upw", "-opw"])
+        .limits(ExecLimits {
+            wall: Duration::from_secs(60),
+            resources: ResourceLimits {
+                cpu_secs: 60,
+                address_space_bytes: 2 << 30,
+                file_size_bytes: 256 << 20,
+                open_files: 64,
+                processes: 16,
+            },
+            ..ExecLimits::default()
+        })
+}
+
 /// Every program any ffmcp server may run.
 pub fn all() -> Vec<ProgramSpec> {
-    vec![pdftotext(), tesseract()]
+    vec![pdftotext(), pdftoppm(), tesseract()]
 }

@@ -280,6 +280,7 @@ impl Program {
             after_dashdash: false,
             inputs: Vec::new(),
             stdin: None,
+            data: Vec::new(),
             bytes: 0,
         }
     }
@@ -401,6 +402,16 @@ enum Slot {
     Output(String),
 }
 
+/// Whether `name` is a plain file name for the per-call directory.
+fn plain_file_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && !name.starts_with(['-', '.'])
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
 /// One call being built; every method validates its slot.
 #[derive(Debug)]
 pub struct Invocation<'p> {
@@ -409,6 +420,8 @@ pub struct Invocation<'p> {
     after_dashdash: bool,
     inputs: Vec<PathBuf>,
     stdin: Option<Vec<u8>>,
+    /// Input files written into the per-call directory before the run.
+    data: Vec<(String, Vec<u8>)>,
     bytes: usize,
 }
 
@@ -524,20 +537,33 @@ impl Invocation<'_> {
     /// A file the program writes in the per-call directory; read back into
     /// [`Output::files`].
     pub fn output(mut self, name: &str) -> Result<Self, ExecError> {
-        let ok = !name.is_empty()
-            && name.len() <= 128
-            && !name.starts_with(['-', '.'])
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-        if !ok {
-            return Err(self.invalid(format!(
-                "output name '{}' must be a plain file name ([A-Za-z0-9._-], not starting with - or .)",
-                name.chars().take(64).collect::<String>()
-            )));
-        }
+        self.check_file_name(name)?;
         self.push(Slot::Output(name.to_owned()))?;
         Ok(self)
+    }
+
+    /// A file with `bytes`, written into the per-call directory before the
+    /// program starts and passed as its absolute path (for in-memory input:
+    /// a downloaded PDF, a rendered page image).
+    pub fn input_data(mut self, name: &str, bytes: Vec<u8>) -> Result<Self, ExecError> {
+        self.check_file_name(name)?;
+        if self.data.iter().any(|(n, _)| n == name) {
+            return Err(self.invalid(format!("input file '{name}' given twice")));
+        }
+        self.push(Slot::Output(name.to_owned()))?;
+        self.data.push((name.to_owned(), bytes));
+        Ok(self)
+    }
+
+    fn check_file_name(&self, name: &str) -> Result<(), ExecError> {
+        if plain_file_name(name) {
+            Ok(())
+        } else {
+            Err(self.invalid(format!(
+                "file name '{}' must be a plain file name ([A-Za-z0-9._-], not starting with - or .)",
+                name.chars().take(64).collect::<String>()
+            )))
+        }
     }
 
     /// Free text, passed verbatim as one argument after `--`.
@@ -583,7 +609,8 @@ pub struct Output {
     pub stdout_truncated: bool,
     /// Stderr, lossily decoded, with a marker when it was cut.
     pub stderr: String,
-    /// Files named with [`Invocation::output`] that the program wrote.
+    /// Files the program wrote in its per-call directory (e.g. those named
+    /// with [`Invocation::output`]), inputs excluded.
     pub files: Vec<(String, Vec<u8>)>,
     pub elapsed: Duration,
 }
@@ -777,6 +804,10 @@ impl Sandbox {
             .tempdir()
             .map_err(|e| io_err("creating the per-call directory", e))?;
         let cwd = dir.path().to_path_buf();
+        for (name, bytes) in &invocation.data {
+            std::fs::write(cwd.join(name), bytes)
+                .map_err(|e| io_err(&format!("writing input file {name}"), e))?;
+        }
         let args: Vec<String> = invocation
             .args
             .iter()
@@ -876,7 +907,7 @@ impl Sandbox {
                 limits.max_stderr_bytes
             ));
         }
-        let files = collect_outputs(&invocation.args, &cwd, limits.max_output_files_bytes);
+        let files = collect_outputs(&cwd, &invocation.data, limits.max_output_files_bytes);
         drop(dir);
         Ok(Output {
             program: name,
@@ -986,22 +1017,32 @@ async fn read_capped(
     (kept, truncated)
 }
 
-/// Output files the program wrote, up to `cap` bytes in all.
-fn collect_outputs(args: &[Slot], dir: &Path, cap: usize) -> Vec<(String, Vec<u8>)> {
+/// Regular files the program left in the per-call directory (inputs
+/// excluded), by name, up to `cap` bytes in all.
+fn collect_outputs(dir: &Path, inputs: &[(String, Vec<u8>)], cap: usize) -> Vec<(String, Vec<u8>)> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| !inputs.iter().any(|(input, _)| input == n))
+        .collect();
+    names.sort();
     let mut left = cap;
     let mut files = Vec::new();
-    for slot in args {
-        let Slot::Output(name) = slot else { continue };
-        let path = dir.join(name);
+    for name in names {
+        let path = dir.join(&name);
         let Ok(meta) = std::fs::symlink_metadata(&path) else {
             continue;
         };
-        if !meta.is_file() || meta.len() as usize > left {
+        if meta.len() as usize > left {
             continue;
         }
         if let Ok(bytes) = std::fs::read(&path) {
             left -= bytes.len().min(left);
-            files.push((name.clone(), bytes));
+            files.push((name, bytes));
         }
     }
     files
