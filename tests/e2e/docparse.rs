@@ -344,3 +344,90 @@ async fn extract_fills_a_schema_through_the_model_layer_and_never_invents_withou
     assert!(error_text(&bad).contains("'schema'"));
     client.cancel().await.expect("close");
 }
+
+/// Copies the PDF fixtures into a fresh root.
+fn pdf_root() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/docparse");
+    for name in ["scanned.pdf", "text.pdf"] {
+        std::fs::copy(fixtures.join(name), dir.path().join(name)).expect("copy fixture");
+    }
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sandboxed_pdftotext_and_ocr_backends() {
+    for program in [
+        "/usr/bin/pdftotext",
+        "/usr/bin/pdftoppm",
+        "/usr/bin/tesseract",
+    ] {
+        assert!(
+            std::path::Path::new(program).exists(),
+            "{program} is missing: apt-get install poppler-utils tesseract-ocr (.ci/run does)"
+        );
+    }
+    let dir = pdf_root();
+    let root = dir.path().canonicalize().expect("canonical");
+    let client = stdio_client_env("docparse", &[("FF_ROOTS", root.to_str().expect("utf8"))]).await;
+
+    let formats = structured(&call(&client, "formats", json!({})).await);
+    let available: Vec<&str> = formats["backends"]
+        .as_array()
+        .expect("backends")
+        .iter()
+        .filter(|b| b["available"] == true)
+        .filter_map(|b| b["name"].as_str())
+        .collect();
+    assert_eq!(available, ["pdftoppm", "pdftotext", "tesseract"]);
+
+    // The same text from the built-in engine and from pdftotext.
+    let builtin = structured(
+        &call(
+            &client,
+            "parse",
+            json!({ "path": "text.pdf", "output": "text" }),
+        )
+        .await,
+    );
+    let poppler = structured(
+        &call(
+            &client,
+            "parse",
+            json!({ "path": "text.pdf", "output": "text", "engine": "pdftotext" }),
+        )
+        .await,
+    );
+    for parsed in [&builtin, &poppler] {
+        let text = parsed["content"].as_str().expect("text");
+        assert!(
+            text.contains("Scanned Invoice") && text.contains("Total amount due: 1234 EUR"),
+            "{text}"
+        );
+    }
+
+    // A scan: no text without OCR; the text with it.
+    let plain = structured(&call(&client, "parse", json!({ "path": "scanned.pdf" })).await);
+    assert!(!plain["content"].as_str().expect("content").contains("1234"));
+    let ocr = structured(
+        &call(
+            &client,
+            "parse",
+            json!({ "path": "scanned.pdf", "ocr": true }),
+        )
+        .await,
+    );
+    let text = ocr["content"].as_str().expect("content");
+    assert!(text.contains("Total amount due: 1234 EUR"), "{text}");
+    let warnings = ocr["warnings"].to_string();
+    assert!(warnings.contains("OCR"), "{warnings}");
+
+    let bad = call(
+        &client,
+        "parse",
+        json!({ "path": "scanned.pdf", "ocr": true, "ocr_language": "-l eng" }),
+    )
+    .await;
+    assert!(error_text(&bad).contains("'ocr_language'"));
+    client.cancel().await.expect("close");
+}
