@@ -317,8 +317,11 @@ impl<'a> Interpreter<'a> {
             } else if out.chars.len() < MAX_CHARS {
                 let rot = rotation(trm[0], trm[1]);
                 let (x, y) = rotate(rot, trm[4], trm[5]);
-                let end_m = mul(&[1.0, 0.0, 0.0, 1.0, advance, 0.0], &mul(&tm, &ctm));
-                let (x_end, _) = rotate(rot, end_m[4], end_m[5] + 0.0);
+                // The glyph's box ends at its width; character and word
+                // spacing are gaps after it (as poppler counts them).
+                let width = glyph.width * size * h;
+                let end_m = mul(&[1.0, 0.0, 0.0, 1.0, width, 0.0], &mul(&tm, &ctm));
+                let (x_end, _) = rotate(rot, end_m[4], end_m[5]);
                 let em = (trm[2] * trm[2] + trm[3] * trm[3]).sqrt() * size_factor;
                 let start = out.text.len() as u32;
                 normalize_into(text, &mut out.text);

@@ -20,6 +20,8 @@ pub(super) struct Paragraph {
 const WORD_GAP: f32 = 0.1;
 /// A gap wider than this (in font sizes) ends a fragment.
 const MAX_FRAGMENT_GAP: f32 = 2.5;
+/// A horizontal gap narrower than this (in font sizes) is not a cut.
+const MIN_CUT_GAP: f32 = 0.6;
 /// Recursion depth of the XY-cut.
 const MAX_CUT_DEPTH: usize = 48;
 
@@ -158,8 +160,8 @@ fn cut(lines: &[Line], mut set: Vec<usize>, depth: usize, leaves: &mut Vec<Vec<u
             let left_width = reach - min_x;
             let right_width = max_x1 - lines[i].x0;
             if gap > 0.9 * size
-                && left_width > 6.0 * size
-                && right_width > 6.0 * size
+                && left_width > 3.0 * size
+                && right_width > 3.0 * size
                 && best.is_none_or(|(g, _)| gap > g)
             {
                 best = Some((gap, k));
@@ -185,7 +187,9 @@ fn cut(lines: &[Line], mut set: Vec<usize>, depth: usize, leaves: &mut Vec<Vec<u
         floor = floor.min(lines[i].bottom());
     }
     let widest = gaps.iter().map(|g| g.1).fold(0.0, f32::max);
-    if gaps.is_empty() || widest <= 0.0 {
+    // Gaps between the lines of one paragraph are not cuts; paragraphs are
+    // split later, inside a region.
+    if gaps.is_empty() || widest < MIN_CUT_GAP * size {
         leaves.push(set);
         return;
     }
