@@ -103,6 +103,8 @@ impl fmt::Display for ProviderError {
     }
 }
 
+impl std::error::Error for ProviderError {}
+
 /// Every provider, ready to call; the direct (unrouted) way to reach one.
 pub struct Providers {
     anthropic: anthropic::Anthropic,
