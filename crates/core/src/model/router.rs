@@ -30,6 +30,7 @@ use std::{
 
 use rmcp::{Peer, RoleServer};
 use serde::Serialize;
+use tracing::Instrument;
 
 use super::{
     accounting::{CallRecord, PriceTable, Stats, StatsSnapshot},
@@ -453,11 +454,14 @@ impl Router {
             call.tool.as_str()
         };
         let routes = self.plan(call)?;
+        let span = tracing::info_span!("model_call", tool, routes = routes.len());
         let mut attempts = 0;
         let result = self
             .run(request, call, &routes, &mut attempts, started)
+            .instrument(span.clone())
             .await;
         let latency = started.elapsed();
+        let _in_span = span.enter();
         match &result {
             Ok(response) => {
                 self.stats.call(
