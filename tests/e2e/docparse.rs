@@ -431,3 +431,156 @@ async fn sandboxed_pdftotext_and_ocr_backends() {
     assert!(error_text(&bad).contains("'ocr_language'"));
     client.cancel().await.expect("close");
 }
+
+/// A client that records the progress notifications it receives.
+#[derive(Clone, Default)]
+struct ProgressLog(Arc<std::sync::Mutex<Vec<(f64, Option<f64>)>>>);
+
+impl rmcp::ClientHandler for ProgressLog {
+    async fn on_progress(
+        &self,
+        params: rmcp::model::ProgressNotificationParam,
+        _context: rmcp::service::NotificationContext<rmcp::RoleClient>,
+    ) {
+        self.0
+            .lock()
+            .expect("lock")
+            .push((params.progress, params.total));
+    }
+}
+
+/// OCR processes (tesseract, pdftoppm) started by a docparse server whose
+/// FF_ROOTS is `root`; other tests' processes do not count.
+fn live_ocr(root: &std::path::Path) -> usize {
+    let marker = format!("FF_ROOTS={}", root.display());
+    let parent_is_ours = |pid: &str| {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let ppid = status
+            .lines()
+            .find_map(|l| l.strip_prefix("PPid:"))
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_owned();
+        let environ = std::fs::read(format!("/proc/{ppid}/environ")).unwrap_or_default();
+        environ
+            .split(|b| *b == 0)
+            .any(|var| var == marker.as_bytes())
+    };
+    std::fs::read_dir("/proc")
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| {
+                    let comm = std::fs::read(e.path().join("comm")).unwrap_or_default();
+                    comm.starts_with(b"tesseract") || comm.starts_with(b"pdftoppm")
+                })
+                .filter(|e| parent_is_ours(&e.file_name().to_string_lossy()))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn long_parses_report_progress_and_stop_when_cancelled() {
+    use rmcp::{
+        ServiceExt,
+        model::{CallToolRequestParams, ClientRequest, Request},
+        service::PeerRequestOptions,
+        transport::TokioChildProcess,
+    };
+    let dir = pdf_root();
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/docparse");
+    std::fs::copy(
+        fixtures.join("scanned10.pdf"),
+        dir.path().join("scanned10.pdf"),
+    )
+    .expect("copy");
+    let root = dir.path().canonicalize().expect("canonical");
+    let mut cmd = tokio::process::Command::new(super::support::bin());
+    cmd.arg("docparse")
+        .env("FF_LOG", "warn")
+        .env("FF_ROOTS", root.to_str().expect("utf8"));
+    let log = ProgressLog::default();
+    let client = log
+        .clone()
+        .serve(TokioChildProcess::new(cmd).expect("spawn"))
+        .await
+        .expect("handshake");
+    let request = |args: Value| {
+        let Value::Object(args) = args else {
+            unreachable!()
+        };
+        ClientRequest::CallToolRequest(Request::new(
+            CallToolRequestParams::new("parse").with_arguments(args),
+        ))
+    };
+
+    // Ten pages: a notification per page, ending at 10 of 10.
+    let handle = client
+        .peer()
+        .send_cancellable_request(
+            request(json!({ "path": "scanned10.pdf" })),
+            PeerRequestOptions::no_options(),
+        )
+        .await
+        .expect("sent");
+    handle.await_response().await.expect("parsed");
+    // Notifications are handled concurrently with the response: wait for them.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let seen = loop {
+        let seen = log.0.lock().expect("lock").clone();
+        if seen.len() >= 11 || std::time::Instant::now() > deadline {
+            break seen;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert!(seen.len() >= 10, "progress: {seen:?}");
+    assert!(seen.contains(&(10.0, Some(10.0))), "{seen:?}");
+    assert!(
+        seen.iter().all(|(_, total)| *total == Some(10.0)),
+        "{seen:?}"
+    );
+
+    // OCR of ten pages takes seconds; cancel it in the middle.
+    let handle = client
+        .peer()
+        .send_cancellable_request(
+            request(json!({ "path": "scanned10.pdf", "ocr": true })),
+            PeerRequestOptions::no_options(),
+        )
+        .await
+        .expect("sent");
+    // Wait until the OCR is really running.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while live_ocr(&root) == 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(live_ocr(&root) > 0, "OCR never started");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    handle
+        .cancel(Some("test".into()))
+        .await
+        .expect("cancel sent");
+    // The server stops: the next call is answered promptly, and no OCR
+    // process of the cancelled call is left running.
+    let formats = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        client.call_tool(CallToolRequestParams::new("formats")),
+    )
+    .await
+    .expect("answered in time")
+    .expect("answered");
+    assert_ne!(formats.is_error, Some(true));
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // Uncancelled, the OCR would go on for seconds, page after page.
+    for _ in 0..10 {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert_eq!(
+            live_ocr(&root),
+            0,
+            "OCR went on after the call was cancelled"
+        );
+    }
+    client.cancel().await.expect("close");
+}

@@ -593,13 +593,26 @@ impl DocParse {
                 ));
                 empty.truncate(backends::MAX_OCR_PAGES);
             }
-            for page in empty {
+            let total = u32::try_from(empty.len()).unwrap_or(u32::MAX);
+            let token = ctx.meta.get_progress_token();
+            for (done, page) in empty.into_iter().enumerate() {
                 if ctx.ct.is_cancelled() {
                     return Err(ToolError::invalid("cancelled by the client"));
                 }
-                let text =
-                    backends::ocr_page(sandbox, &shared.programs, Arc::clone(&pdf), page, language)
-                        .await?;
+                if let Some(token) = &token {
+                    let done = u32::try_from(done).unwrap_or(u32::MAX);
+                    let note = ProgressNotificationParam::new(token.clone(), f64::from(done))
+                        .with_total(f64::from(total))
+                        .with_message(format!("OCR of page {page}"));
+                    let _ = ctx.peer.notify_progress(note).await;
+                }
+                let ocr =
+                    backends::ocr_page(sandbox, &shared.programs, Arc::clone(&pdf), page, language);
+                // Dropping the OCR future kills its process group.
+                let text = tokio::select! {
+                    text = ocr => text?,
+                    () = ctx.ct.cancelled() => return Err(ToolError::invalid("cancelled by the client")),
+                };
                 backends::insert_page_text(doc, page, &text);
             }
         }
