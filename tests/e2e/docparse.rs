@@ -432,9 +432,12 @@ async fn sandboxed_pdftotext_and_ocr_backends() {
     client.cancel().await.expect("close");
 }
 
+/// (progress, total) of one notification.
+type Progress = (f64, Option<f64>);
+
 /// A client that records the progress notifications it receives.
 #[derive(Clone, Default)]
-struct ProgressLog(Arc<std::sync::Mutex<Vec<(f64, Option<f64>)>>>);
+struct ProgressLog(Arc<std::sync::Mutex<Vec<Progress>>>);
 
 impl rmcp::ClientHandler for ProgressLog {
     async fn on_progress(
