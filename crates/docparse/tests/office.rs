@@ -37,6 +37,7 @@ Plain text with **bold**, *italic* and `code()` runs, a [link](https://example.c
 - bullet one
   - nested bullet
 - bullet two
+  - styled nested bullet
 
 1. first step
 2. second step
@@ -54,6 +55,8 @@ Line two
 <!-- page 2 -->
 
 After the page break, see endnote.[^2]
+
+> Quoted words.
 
 ```
 let x = 1;
@@ -441,4 +444,48 @@ fn mutation_smoke() {
         "{:?}",
         started.elapsed()
     );
+}
+
+/// With `FFMCP_OFFICE_SAMPLES=<dir>`, writes the generated samples there
+/// and renders every office file in it (and in its subfolders) to
+/// `<file>.ours.md`, for comparing with other converters by hand; without
+/// it, does nothing.
+#[test]
+fn write_samples_when_asked() {
+    let Ok(dir) = std::env::var("FFMCP_OFFICE_SAMPLES") else {
+        return;
+    };
+    let dir = std::path::Path::new(&dir);
+    std::fs::create_dir_all(dir).unwrap();
+    for (name, bytes) in [
+        ("sample.docx", sample_docx()),
+        ("sample.xlsx", sample_xlsx()),
+        ("sample.pptx", sample_pptx()),
+        ("sample.ods", sample_ods("")),
+    ] {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let name = path.to_string_lossy().into_owned();
+            if !["docx", "xlsx", "xls", "ods", "pptx"]
+                .iter()
+                .any(|e| name.ends_with(&format!(".{e}")))
+            {
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            let out = match ffmcp_docparse::parse(&bytes, Some(&name), &ParseOptions::default()) {
+                Ok(doc) => render(&doc, OutputFormat::Markdown),
+                Err(e) => format!("ERROR: {e}\n"),
+            };
+            std::fs::write(format!("{name}.ours.md"), out).unwrap();
+        }
+    }
 }

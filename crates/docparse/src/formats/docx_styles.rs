@@ -161,6 +161,29 @@ impl Styles {
         })
     }
 
+    /// The nesting depth a list style's name implies ("List Bullet 2" -> 1).
+    pub fn list_level_hint(&self, id: &str) -> Option<u8> {
+        self.chain(id).find_map(|s| {
+            let name = s.name.to_lowercase();
+            ["list bullet ", "list number ", "list continue ", "list "]
+                .iter()
+                .find_map(|prefix| name.strip_prefix(prefix))
+                .and_then(|n| n.trim().parse::<u8>().ok())
+                .filter(|n| (2..=9).contains(n))
+                .map(|n| n - 1)
+        })
+    }
+
+    /// Whether a paragraph style is a quotation.
+    pub fn is_quote(&self, id: &str) -> bool {
+        self.chain(id).any(|s| {
+            matches!(
+                s.name.to_lowercase().as_str(),
+                "quote" | "intense quote" | "block text"
+            )
+        })
+    }
+
     /// (bold, italic, code) given by a character style.
     pub fn run_flags(&self, id: &str) -> (bool, bool, bool) {
         let mut bold = None;

@@ -3,6 +3,8 @@
 
 pub mod csv;
 pub mod docx;
+pub mod docx_body;
+pub mod docx_props;
 pub mod docx_styles;
 pub mod epub;
 pub mod html;

@@ -24,8 +24,48 @@ pub fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
 
 pub const W_NS: &str = r#"xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing""#;
 
-const CONTENT_TYPES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/></Types>"#;
+/// An OOXML package: `[Content_Types].xml` is generated from the names.
+pub fn package(members: &[(&str, &[u8])]) -> Vec<u8> {
+    const OD: &str = "application/vnd.openxmlformats-officedocument";
+    let kind = |name: &str| -> Option<String> {
+        let file = name.rsplit('/').next().unwrap_or(name);
+        let stem = file
+            .trim_end_matches(".xml")
+            .trim_end_matches(char::is_numeric);
+        Some(match (name.split('/').next()?, stem) {
+            ("word", "document") => format!("{OD}.wordprocessingml.document.main+xml"),
+            ("word", "styles") => format!("{OD}.wordprocessingml.styles+xml"),
+            ("word", "numbering") => format!("{OD}.wordprocessingml.numbering+xml"),
+            ("word", "footnotes") => format!("{OD}.wordprocessingml.footnotes+xml"),
+            ("word", "endnotes") => format!("{OD}.wordprocessingml.endnotes+xml"),
+            ("xl", "workbook") => format!("{OD}.spreadsheetml.sheet.main+xml"),
+            ("xl", "sheet") => format!("{OD}.spreadsheetml.worksheet+xml"),
+            ("xl", "sharedStrings") => format!("{OD}.spreadsheetml.sharedStrings+xml"),
+            ("xl", "styles") => format!("{OD}.spreadsheetml.styles+xml"),
+            ("ppt", "presentation") => format!("{OD}.presentationml.presentation.main+xml"),
+            ("ppt", "slide") => format!("{OD}.presentationml.slide+xml"),
+            ("ppt", "notesSlide") => format!("{OD}.presentationml.notesSlide+xml"),
+            ("docProps", "core") => {
+                "application/vnd.openxmlformats-package.core-properties+xml".into()
+            }
+            ("docProps", "app") => format!("{OD}.extended-properties+xml"),
+            _ => return None,
+        })
+    };
+    let mut types = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>"#,
+    );
+    for (name, _) in members {
+        if let Some(kind) = kind(name) {
+            types += &format!(r#"<Override PartName="/{name}" ContentType="{kind}"/>"#);
+        }
+    }
+    types += "</Types>";
+    let mut all: Vec<(&str, &[u8])> = vec![("[Content_Types].xml", types.as_bytes())];
+    all.extend_from_slice(members);
+    zip_of(&all)
+}
 
 fn root_rels(main: &str) -> String {
     format!(
@@ -39,8 +79,7 @@ pub fn docx_with_body(body: &str) -> Vec<u8> {
     let document = format!(
         r#"<?xml version="1.0" encoding="UTF-8"?><w:document {W_NS}><w:body>{body}<w:sectPr/></w:body></w:document>"#
     );
-    zip_of(&[
-        ("[Content_Types].xml", CONTENT_TYPES.as_bytes()),
+    package(&[
         ("_rels/.rels", root_rels("word/document.xml").as_bytes()),
         ("word/document.xml", document.as_bytes()),
     ])
@@ -55,6 +94,8 @@ const STYLES: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <w:style w:type="paragraph" w:styleId="ChapterX"><w:name w:val="Chapter Fancy"/><w:basedOn w:val="Heading3Alias"/></w:style>
 <w:style w:type="paragraph" w:styleId="Heading3Alias"><w:name w:val="heading 3"/></w:style>
 <w:style w:type="paragraph" w:styleId="ListBullet"><w:name w:val="List Bullet"/><w:pPr><w:numPr><w:numId w:val="1"/></w:numPr></w:pPr></w:style>
+<w:style w:type="paragraph" w:styleId="ListBullet2"><w:name w:val="List Bullet 2"/><w:pPr><w:numPr><w:numId w:val="1"/></w:numPr></w:pPr></w:style>
+<w:style w:type="paragraph" w:styleId="IntenseQuote"><w:name w:val="Intense Quote"/></w:style>
 <w:style w:type="paragraph" w:styleId="CodeBlock"><w:name w:val="Code Block"/><w:rPr><w:rFonts w:ascii="Consolas" w:hAnsi="Consolas"/></w:rPr></w:style>
 <w:style w:type="character" w:styleId="Strong"><w:name w:val="Strong"/></w:style>
 <w:style w:type="character" w:styleId="InlineCode"><w:name w:val="Inline Code"/></w:style>
@@ -124,16 +165,18 @@ pub fn sample_docx() -> Vec<u8> {
     body += &list_para(1, 0, "bullet one");
     body += &list_para(1, 1, "nested bullet");
     body += &para("ListBullet", "bullet two");
+    body += &para("ListBullet2", "styled nested bullet");
     body += &list_para(2, 0, "first step");
     body += &list_para(2, 0, "second step");
-    body += "<w:tbl><w:tblPr/><w:tblGrid/>";
+    body +=
+        r#"<w:tbl><w:tblPr/><w:tblGrid><w:gridCol w:w="4000"/><w:gridCol w:w="4000"/></w:tblGrid>"#;
     body += &format!("<w:tr>{}{}</w:tr>", cell("Name", ""), cell("Value", ""));
     body += &format!(
         "<w:tr>{}</w:tr>",
         cell("merged across", r#"<w:gridSpan w:val="2"/>"#)
     );
     body += &format!(
-        "<w:tr>{}<w:tc><w:tbl><w:tr>{}{}</w:tr></w:tbl></w:tc></w:tr>",
+        r#"<w:tr>{}<w:tc><w:tbl><w:tblGrid><w:gridCol w:w="2000"/><w:gridCol w:w="2000"/></w:tblGrid><w:tr>{}{}</w:tr></w:tbl><w:p/></w:tc></w:tr>"#,
         cell("a", ""),
         cell("nested x", ""),
         cell("nested y", "")
@@ -149,13 +192,13 @@ pub fn sample_docx() -> Vec<u8> {
     );
     body += "</w:tbl>";
     body += r#"<w:p><w:r><w:t>Line one</w:t><w:br/><w:t>Line two</w:t></w:r><w:r><w:br w:type="page"/></w:r><w:r><w:t>After the page break, see endnote.</w:t><w:endnoteReference w:id="1"/></w:r></w:p>"#;
+    body += &para("IntenseQuote", "Quoted words.");
     body += &para("CodeBlock", "let x = 1;");
     body += &para("CodeBlock", "let y = 2;");
     let document = format!(
         r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document {W_NS}><w:body>{body}<w:sectPr/></w:body></w:document>"#
     );
-    zip_of(&[
-        ("[Content_Types].xml", CONTENT_TYPES.as_bytes()),
+    package(&[
         ("_rels/.rels", root_rels("word/document.xml").as_bytes()),
         ("word/document.xml", document.as_bytes()),
         ("word/_rels/document.xml.rels", DOC_RELS.as_bytes()),
@@ -195,8 +238,7 @@ pub fn sample_xlsx() -> Vec<u8> {
 <row r="2"><c r="B2"><v>1</v></c><c r="C2"><v>2</v></c></row>
 <row r="3"><c r="B3" t="b"><v>1</v></c><c r="C3" t="e"><v>#DIV/0!</v></c></row>
 </sheetData></worksheet>"#;
-    zip_of(&[
-        ("[Content_Types].xml", CONTENT_TYPES.as_bytes()),
+    package(&[
         ("_rels/.rels", root_rels("xl/workbook.xml").as_bytes()),
         ("xl/workbook.xml", workbook.as_bytes()),
         ("xl/_rels/workbook.xml.rels", rels.as_bytes()),
@@ -227,8 +269,7 @@ pub fn big_xlsx(rows: usize, cols: usize) -> Vec<u8> {
     );
     let workbook = r#"<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Big" sheetId="1" r:id="rId1"/><sheet name="After" sheetId="2" r:id="rId2"/></sheets></workbook>"#;
     let rels = r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#;
-    zip_of(&[
-        ("[Content_Types].xml", CONTENT_TYPES.as_bytes()),
+    package(&[
         ("_rels/.rels", root_rels("xl/workbook.xml").as_bytes()),
         ("xl/workbook.xml", workbook.as_bytes()),
         ("xl/_rels/workbook.xml.rels", rels.as_bytes()),
@@ -342,8 +383,7 @@ pub fn sample_pptx() -> Vec<u8> {
     let pres_rels = r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/slide" Target="slides/slide1.xml"/><Relationship Id="rId7" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/slide" Target="slides/slide3.xml"/><Relationship Id="rId8" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/slide" Target="/ppt/slides/slide2.xml"/></Relationships>"#;
     let s2_rels = r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/notesSlide" Target="../notesSlides/notesSlide1.xml"/><Relationship Id="rId5" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink" Target="https://example.org/q3" TargetMode="External"/></Relationships>"#;
     let app = r#"<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"><Application>Microsoft Office PowerPoint</Application><Slides>3</Slides></Properties>"#;
-    zip_of(&[
-        ("[Content_Types].xml", CONTENT_TYPES.as_bytes()),
+    package(&[
         ("_rels/.rels", root_rels("ppt/presentation.xml").as_bytes()),
         ("ppt/presentation.xml", presentation.as_bytes()),
         ("ppt/_rels/presentation.xml.rels", pres_rels.as_bytes()),
