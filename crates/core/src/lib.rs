@@ -13,6 +13,7 @@ pub mod logging;
 pub mod model;
 pub mod roots;
 pub mod server;
+pub mod store;
 pub mod tool;
 pub mod transport;
 
