@@ -3,7 +3,7 @@
 
 use std::{io::Write, net::SocketAddr, path::PathBuf, process::ExitCode};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use ffmcp_core::{
     Servers,
@@ -89,8 +89,18 @@ struct AuditArgs {
 enum ConfigTarget {
     /// A claude_desktop_config.json fragment for the given servers (all by default).
     Claude {
-        /// Servers to include.
+        /// Servers to include (all by default).
         servers: Vec<String>,
+        /// Launch through `npx -y ffmcp@VERSION` instead of this binary's path.
+        #[arg(long)]
+        npx: bool,
+        /// Add FF_LLM_PRIMARY and an API-key placeholder to servers with model tools.
+        #[arg(long)]
+        model_env: bool,
+        /// Merge into Claude Desktop's config (this OS's default path, or PATH),
+        /// keeping every other entry and a timestamped backup.
+        #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = "")]
+        write: Option<PathBuf>,
     },
 }
 
@@ -161,7 +171,8 @@ pub enum Command {
     },
     List,
     ConfigClaude {
-        servers: Vec<String>,
+        options: crate::client_config::ClaudeOptions,
+        write: Option<PathBuf>,
     },
     Audit {
         config: Option<PathBuf>,
@@ -226,7 +237,19 @@ pub fn parse(servers: &Servers) -> Result<Command, clap::Error> {
             }
         }
         Fixed::List => Command::List,
-        Fixed::Config(ConfigTarget::Claude { servers }) => Command::ConfigClaude { servers },
+        Fixed::Config(ConfigTarget::Claude {
+            servers,
+            npx,
+            model_env,
+            write,
+        }) => Command::ConfigClaude {
+            options: crate::client_config::ClaudeOptions {
+                servers,
+                npx,
+                model_env,
+            },
+            write,
+        },
         Fixed::Audit(AuditArgs { config, json }) => Command::Audit { config, json },
         Fixed::Guard(GuardArgs {
             policy,
@@ -315,8 +338,20 @@ pub async fn run(command: Command, servers: &Servers) -> anyhow::Result<ExitCode
             }
             write_stdout(&out)?;
         }
-        Command::ConfigClaude { servers: names } => {
-            write_stdout(&claude_config(servers, &names)?)?;
+        Command::ConfigClaude { options, write } => {
+            let entries = crate::client_config::entries(servers, &options)?;
+            match write {
+                None => write_stdout(&crate::client_config::fragment(entries)?)?,
+                Some(path) => {
+                    let path = if path.as_os_str().is_empty() {
+                        crate::audit::default_config_path(|k| std::env::var_os(k))?
+                    } else {
+                        path
+                    };
+                    let merged = crate::client_config::merge_into(&path, entries)?;
+                    write_stdout(&merged.describe())?;
+                }
+            }
         }
         Command::Audit { config, json } => {
             // Reads a file and stats directories: keep it off the async threads.
@@ -337,7 +372,7 @@ pub async fn run(command: Command, servers: &Servers) -> anyhow::Result<ExitCode
             return Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)));
         }
         Command::Doctor { json, strict } => {
-            let report = crate::doctor::report().await?;
+            let report = crate::doctor::report(servers).await?;
             write_stdout(&if json {
                 report.to_json()
             } else {
@@ -383,35 +418,6 @@ fn serve_banner(servers: &Servers, addr: SocketAddr, token: bool) -> String {
     text.push_str(&serde_json::to_string_pretty(&block).unwrap_or_default());
     text.push('\n');
     text
-}
-
-/// A `claude_desktop_config.json` fragment running this very binary on stdio.
-fn claude_config(servers: &Servers, names: &[String]) -> anyhow::Result<String> {
-    let exe = std::env::current_exe().context("finding the path of this ffmcp binary")?;
-    let exe = exe.canonicalize().unwrap_or(exe);
-    let selected: Vec<&str> = if names.is_empty() {
-        servers.names()
-    } else {
-        for name in names {
-            if servers.get(name).is_none() {
-                bail!(
-                    "unknown server '{name}'; available: {}",
-                    servers.names().join(", ")
-                );
-            }
-        }
-        names.iter().map(String::as_str).collect()
-    };
-    let mut entries = serde_json::Map::new();
-    for name in selected {
-        entries.insert(
-            name.to_owned(),
-            serde_json::json!({ "command": exe.to_string_lossy(), "args": [name] }),
-        );
-    }
-    let mut text = serde_json::to_string_pretty(&serde_json::json!({ "mcpServers": entries }))?;
-    text.push('\n');
-    Ok(text)
 }
 
 /// Status lines for HTTP modes go to stderr (stdout may be a pipe).

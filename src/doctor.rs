@@ -3,6 +3,7 @@
 //! configuration that decides what tools may touch.
 
 use ffmcp_core::{
+    Servers,
     exec::{self, ProbeReport, Programs, Sandbox},
     fetch::{FetchPolicy, policy::ALLOW_HOSTS_ENV, policy::ALLOW_PRIVATE_ENV},
     roots::Roots,
@@ -18,10 +19,27 @@ pub struct Report {
     fetch: Result<String, String>,
     programs: Vec<(String, Result<String, String>)>,
     kernel: String,
+    servers: Vec<String>,
+    client_config: String,
+    routes: Vec<String>,
+    model_problems: Vec<String>,
+    keys: Vec<(&'static str, bool)>,
+    database: String,
 }
 
+/// Provider credentials doctor reports as set or unset (never their values).
+const KEY_VARS: &[&str] = &[
+    "ANTHROPIC_API_KEY",
+    "OPENAI_API_KEY",
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_REGION",
+];
+
 /// Runs the probe and reads the configuration.
-pub async fn report() -> anyhow::Result<Report> {
+pub async fn report(servers: &Servers) -> anyhow::Result<Report> {
     let sandbox = Sandbox::from_env()?;
     let probe = sandbox.probe().await.map_err(|e| e.to_string());
     let roots = match Roots::from_env() {
@@ -58,7 +76,40 @@ pub async fn report() -> anyhow::Result<Report> {
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .map(|r| format!("{} {}", std::env::consts::OS, r.trim()))
         .unwrap_or_else(|_| std::env::consts::OS.to_owned());
+    let client_config = match crate::audit::default_config_path(|k| std::env::var_os(k)) {
+        Ok(path) if path.is_file() => {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let ours = text.matches("ffmcp").count();
+            format!(
+                "{} (mentions ffmcp {ours} times; `ffmcp audit` checks it)",
+                path.display()
+            )
+        }
+        Ok(path) => format!(
+            "none at {} (`ffmcp config claude` prints an entry)",
+            path.display()
+        ),
+        Err(e) => format!("unknown: {e}"),
+    };
+    let router = ffmcp_core::model::Router::from_env();
+    let routes = router.status().into_iter().map(|r| r.route).collect();
+    let model_problems = router.problems().to_vec();
+    let keys = KEY_VARS
+        .iter()
+        .map(|k| (*k, std::env::var_os(k).is_some_and(|v| !v.is_empty())))
+        .collect();
+    let db = ffmcp_core::store::default_path();
+    let database = match std::fs::metadata(&db) {
+        Ok(meta) => format!("{} ({} KiB)", db.display(), meta.len() / 1024),
+        Err(_) => format!("{} (created on first use)", db.display()),
+    };
     Ok(Report {
+        servers: servers.names().iter().map(|s| (*s).to_owned()).collect(),
+        client_config,
+        routes,
+        model_problems,
+        keys,
+        database,
         probe,
         strict: sandbox.is_strict(),
         roots,
@@ -66,6 +117,11 @@ pub async fn report() -> anyhow::Result<Report> {
         programs,
         kernel,
     })
+}
+
+/// One `key  value` row of the text report.
+fn line(out: &mut String, key: &str, value: &str) {
+    out.push_str(&format!("  {key:<16}{value}\n"));
 }
 
 fn yes_no(b: bool) -> &'static str {
@@ -86,15 +142,37 @@ impl Report {
 
     /// The human-readable report.
     pub fn to_text(&self) -> String {
-        let mut out = String::from("ffmcp doctor: security protections on this machine\n\n");
-        let mut line = |k: &str, v: &str| out.push_str(&format!("  {k:<16}{v}\n"));
+        let mut out = format!("ffmcp {} doctor\n\n", env!("CARGO_PKG_VERSION"));
+        line(&mut out, "servers", &self.servers.join(", "));
+        line(&mut out, "client config", &self.client_config);
+        line(&mut out, "database", &self.database);
+        if self.routes.is_empty() {
+            line(
+                &mut out,
+                "model routes",
+                "none (model tools fail with instructions; MCP sampling works if the client offers it)",
+            );
+        } else {
+            line(&mut out, "model routes", &self.routes.join(" -> "));
+        }
+        for problem in &self.model_problems {
+            line(&mut out, "model config", &format!("PROBLEM: {problem}"));
+        }
+        let keys: Vec<String> = self
+            .keys
+            .iter()
+            .map(|(k, set)| format!("{k} {}", if *set { "set" } else { "unset" }))
+            .collect();
+        line(&mut out, "credentials", &keys.join(", "));
+        out.push_str("\nsecurity protections on this machine\n\n");
         match &self.probe {
             Ok(p) => {
-                line("Landlock", &p.applied.landlock);
-                line("seccomp", &p.applied.seccomp);
-                line("no_new_privs", yes_no(p.applied.no_new_privs));
-                line("rlimits", &p.applied.rlimits);
+                line(&mut out, "Landlock", &p.applied.landlock);
+                line(&mut out, "seccomp", &p.applied.seccomp);
+                line(&mut out, "no_new_privs", yes_no(p.applied.no_new_privs));
+                line(&mut out, "rlimits", &p.applied.rlimits);
                 line(
+                    &mut out,
                     "verified",
                     &format!(
                         "network blocked: {}, process creation blocked: {}, read outside allowed paths blocked: {}, write outside the call directory blocked: {}",
@@ -105,9 +183,10 @@ impl Report {
                     ),
                 );
             }
-            Err(e) => line("sandbox", &format!("probe FAILED: {e}")),
+            Err(e) => line(&mut out, "sandbox", &format!("probe FAILED: {e}")),
         }
         line(
+            &mut out,
             "strict mode",
             if self.strict {
                 "on: programs are refused when a protection is missing"
@@ -116,29 +195,31 @@ impl Report {
             },
         );
         line(
+            &mut out,
             "process groups",
             "every subprocess runs in its own group, killed whole on timeout or cancel",
         );
         line(
+            &mut out,
             "environment",
             "cleared for subprocesses except PATH, LANG, TMPDIR, HOME and per-program names; LD_*/DYLD_* never pass",
         );
         match &self.roots {
-            Ok(r) => line("roots", r),
-            Err(e) => line("roots", e),
+            Ok(r) => line(&mut out, "roots", r),
+            Err(e) => line(&mut out, "roots", e),
         }
         match &self.fetch {
-            Ok(f) => line("fetch", f),
-            Err(e) => line("fetch", &format!("INVALID: {e}")),
+            Ok(f) => line(&mut out, "fetch", f),
+            Err(e) => line(&mut out, "fetch", &format!("INVALID: {e}")),
         }
         for (name, state) in &self.programs {
             let value = match state {
                 Ok(path) => format!("{name}: {path}"),
                 Err(why) => format!("{name}: {why}"),
             };
-            line("program", &value);
+            line(&mut out, "program", &value);
         }
-        line("system", &self.kernel);
+        line(&mut out, "system", &self.kernel);
         out.push('\n');
         out.push_str(if self.all_active() {
             "All protections are active.\n"
@@ -151,6 +232,13 @@ impl Report {
     /// The report as JSON.
     pub fn to_json(&self) -> String {
         let value = json!({
+            "version": env!("CARGO_PKG_VERSION"),
+            "servers": self.servers,
+            "client_config": self.client_config,
+            "database": self.database,
+            "model_routes": self.routes,
+            "model_problems": self.model_problems,
+            "credentials": self.keys.iter().map(|(k, set)| (k.to_string(), json!(set))).collect::<serde_json::Map<_, _>>(),
             "all_active": self.all_active(),
             "sandbox": match &self.probe {
                 Ok(p) => serde_json::to_value(p).unwrap_or(Value::Null),

@@ -5,6 +5,7 @@
 
 mod audit;
 mod cli;
+mod client_config;
 mod doctor;
 
 use std::{io::Write, process::ExitCode};
