@@ -20,7 +20,8 @@ use std::{
 use anyhow::{Context, bail};
 use ffmcp_docparse::{
     ParseOptions,
-    render::{OutputFormat, render},
+    model::Block,
+    render::{OutputFormat, render, render_blocks},
 };
 
 struct Row {
@@ -128,6 +129,40 @@ pub fn pdf(dir: &Path) -> anyhow::Result<()> {
             .arg(biggest)
             .output()?;
         print!("{}", String::from_utf8_lossy(&out.stdout));
+    }
+    Ok(())
+}
+
+/// The document's plain text with one form feed per page, blank pages
+/// included (the renderer drops leading empty pages, which would shift the
+/// page alignment with pdftotext).
+fn paged_text(doc: &ffmcp_docparse::Document) -> String {
+    let mut out = String::new();
+    let mut page: Vec<Block> = Vec::new();
+    let mut flush = |page: &mut Vec<Block>, out: &mut String| {
+        if !page.is_empty() {
+            out.push_str(&render_blocks(page, OutputFormat::Text));
+            out.push('\u{c}');
+            page.clear();
+        }
+    };
+    for block in &doc.blocks {
+        if matches!(block, Block::PageBreak { .. }) {
+            flush(&mut page, &mut out);
+        }
+        page.push(block.clone());
+    }
+    flush(&mut page, &mut out);
+    out
+}
+
+/// Prints docparse's plain text of one file (to diff against pdftotext).
+pub fn text(path: &Path) -> anyhow::Result<()> {
+    let bytes = std::fs::read(path)?;
+    let doc = ffmcp_docparse::formats::pdf::parse(&bytes, &ParseOptions::default())?;
+    print!("{}", render(&doc, OutputFormat::Text));
+    for warning in &doc.warnings {
+        eprintln!("warning: {warning}");
     }
     Ok(())
 }

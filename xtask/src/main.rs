@@ -30,9 +30,11 @@ fn main() -> anyhow::Result<()> {
         ["dist", rest @ ..] => dist::run(rest),
         ["fidelity", "pdf", dir] => fidelity::pdf(std::path::Path::new(dir)),
         ["fidelity", "rss", file] => fidelity::rss(std::path::Path::new(file)),
+        ["fidelity", "text", file] => fidelity::text(std::path::Path::new(file)),
         _ => bail!(
             "usage: cargo xtask bench protocol [--iterations N] [--warmup N]\n\
                     cargo xtask fidelity pdf DIR   (docparse PDF text vs pdftotext)\n\
+                    cargo xtask fidelity text FILE (docparse PDF text of one file)\n\
                     cargo xtask dist [--skip-build] [--pack]   (release binary + npm packages)\n\
              measures tools/call round-trips of ffmcp vs Python FastMCP over stdio and HTTP"
         ),

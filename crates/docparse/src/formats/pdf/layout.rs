@@ -268,7 +268,14 @@ fn split_paragraphs(lines: &[Line], mut set: Vec<usize>, out: &mut Vec<Paragraph
                 0,
             )
         });
-        para.lines.push(row.text.clone());
+        match para.lines.last_mut() {
+            // A word hyphenated across lines is joined, as pdftotext does.
+            Some(last) if hyphenated(last) && row.text.starts_with(char::is_alphabetic) => {
+                last.pop();
+                last.push_str(&row.text);
+            }
+            _ => para.lines.push(row.text.clone()),
+        }
         *weight += row.size * row.chars as f32;
         *n += row.chars;
         prev = Some(row);
@@ -276,6 +283,13 @@ fn split_paragraphs(lines: &[Line], mut set: Vec<usize>, out: &mut Vec<Paragraph
     if let Some((p, weight, n)) = current {
         out.push(finish(p, weight, n));
     }
+}
+
+/// Whether a line ends in a hyphen that follows a letter.
+fn hyphenated(line: &str) -> bool {
+    let mut chars = line.chars().rev();
+    matches!(chars.next(), Some('-' | '\u{2010}' | '\u{AD}'))
+        && chars.next().is_some_and(char::is_alphabetic)
 }
 
 fn finish(mut p: Paragraph, weight: f32, n: usize) -> Paragraph {
