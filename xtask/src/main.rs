@@ -4,15 +4,15 @@
 //! latency of a trivial tools/call over stdio and HTTP, cold start and idle
 //! memory, for ffmcp and for the Python SDK's FastMCP server side by side.
 //!
-//! `cargo xtask dist [--skip-build] [--pack]`: release build and the npm
-//! packages for `npx ffmcp` (see `dist.rs`).
+//! `cargo xtask bench model [--calls N]`: the model router's overhead over a
+//! direct provider call and its fallback time, against the provider imitation.
 //!
 //! xtask is, with `ffmcp_core::exec`, the only code that starts processes
 //! (cargo, python, the servers under test); it prints to stdout by design.
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::disallowed_methods)]
 
 mod bench;
-mod dist;
+mod bench_model;
 mod fidelity;
 mod peer;
 
@@ -27,15 +27,13 @@ fn main() -> anyhow::Result<()> {
         .as_slice()
     {
         ["bench", "protocol", rest @ ..] => bench::protocol(parse_options(rest)?),
-        ["dist", rest @ ..] => dist::run(rest),
+        ["bench", "model", rest @ ..] => bench_model::run(rest),
         ["fidelity", "pdf", dir] => fidelity::pdf(std::path::Path::new(dir)),
         ["fidelity", "rss", file] => fidelity::rss(std::path::Path::new(file)),
-        ["fidelity", "text", file] => fidelity::text(std::path::Path::new(file)),
         _ => bail!(
             "usage: cargo xtask bench protocol [--iterations N] [--warmup N]\n\
+                    cargo xtask bench model [--calls N]   (model router overhead and fallback time)\n\
                     cargo xtask fidelity pdf DIR   (docparse PDF text vs pdftotext)\n\
-                    cargo xtask fidelity text FILE (docparse PDF text of one file)\n\
-                    cargo xtask dist [--skip-build] [--pack]   (release binary + npm packages)\n\
              measures tools/call round-trips of ffmcp vs Python FastMCP over stdio and HTTP"
         ),
     }

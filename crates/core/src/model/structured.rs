@@ -48,7 +48,8 @@ impl Router {
             }
             Err(problem) => problem,
         };
-        tracing::info!(route = %first.route, %problem, "model reply failed validation; asking once for a repair");
+        // The problem quotes the reply, so it stays out of the log.
+        tracing::info!(route = %first.route, "model reply failed validation; asking once for a repair");
         let mut repair = request.clone();
         repair.messages.push(Message::assistant(first.text.clone()));
         repair.messages.push(Message::user(format!(

@@ -1,0 +1,41 @@
+//! `cargo xtask bench model [--calls N]`: what the model router adds over a
+//! direct provider call, and how long a fallback takes, measured against the
+//! in-process provider imitation (loopback; no network, no API key). Runs
+//! ffmcp-core's `model_bench` example in release mode.
+
+use std::{path::Path, process::Command};
+
+use anyhow::{Context, bail, ensure};
+
+pub fn run(rest: &[&str]) -> anyhow::Result<()> {
+    let calls: usize = match rest {
+        [] => 3000,
+        ["--calls", n] => n
+            .parse()
+            .with_context(|| format!("--calls takes a number, got {n}"))?,
+        _ => bail!("usage: cargo xtask bench model [--calls N]"),
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .context("xtask lives in the workspace root")?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = Command::new(cargo)
+        .current_dir(root)
+        .args([
+            "run",
+            "--release",
+            "--quiet",
+            "-p",
+            "ffmcp-core",
+            "--features",
+            "imitation",
+            "--example",
+            "model_bench",
+            "--",
+        ])
+        .arg(calls.max(100).to_string())
+        .status()
+        .context("running cargo")?;
+    ensure!(status.success(), "model_bench failed: {status}");
+    Ok(())
+}
