@@ -14,6 +14,7 @@ pub mod pdf;
 pub mod pptx;
 pub mod sheets;
 pub mod text;
+pub mod xls_scan;
 pub mod xml;
 pub mod zipsafe;
 

@@ -14,7 +14,7 @@ use std::{
 use calamine::{Data, DataRef, ExcelDateTime, Ods, Reader, SheetType, Xls, Xlsx};
 
 use super::{
-    ooxml,
+    ooxml, xls_scan,
     xml::{XmlEvent, XmlReader, attr, local},
     zipsafe::ZipSafe,
 };
@@ -95,6 +95,7 @@ fn parse_ods(
 
 fn parse_xls(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError> {
     const FORMAT: &str = "xls";
+    xls_scan::check(bytes, options.limits.max_cells)?;
     let mut doc = Document::default();
     let mut book: Xls<_> = guarded(FORMAT, || Xls::new(Cursor::new(bytes)))?
         .map_err(|e| open_error(FORMAT, e.to_string()))?;

@@ -2,8 +2,10 @@
 //! EPUB). It enforces [`Limits`]: the number of entries, a per-member cap,
 //! a total across members and a compression-ratio ceiling. Members are read
 //! through a counting `take()`, so a member whose header declares a small
-//! size but inflates to gigabytes stops at the cap; declared sizes are only
-//! used to refuse obvious bombs early. Encrypted members are refused.
+//! size but inflates to gigabytes stops at the cap (and, since inflating
+//! past the declared size is itself a lie, as soon as it passes that);
+//! declared sizes are never used to size buffers, only to refuse obvious
+//! bombs early. Encrypted members are refused.
 //! Nothing is ever written to disk, so names are only looked up, never
 //! used as paths.
 
@@ -156,6 +158,7 @@ impl<'a> ZipSafe<'a> {
             .by_index(index)
             .map_err(|e| DocError::malformed("zip", format!("cannot open member '{name}': {e}")))?;
         let compressed = file.compressed_size();
+        let declared = file.size();
         // One byte past the cap tells "exactly at the cap" from "beyond it".
         let mut limited = (&mut file).take(cap.saturating_add(1));
         let mut total: u64 = 0;
@@ -179,6 +182,13 @@ impl<'a> ZipSafe<'a> {
                         "ZIP member '{name}' inflates past {MEMBER_CAP} bytes"
                     ))
                 });
+            }
+            if total > declared {
+                // The central directory's size is exact in a valid file; a
+                // member that inflates past it is lying.
+                return Err(DocError::Limit(format!(
+                    "ZIP member '{name}' inflates past its declared {declared} bytes; refusing a likely zip bomb"
+                )));
             }
             check_ratio(&name, total, compressed)?;
             out.write_all(&buf[..n])

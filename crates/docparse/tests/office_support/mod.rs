@@ -411,6 +411,17 @@ pub fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
+/// Re-zips members without compression (fast, for the mutation smoke).
+pub fn rezip_stored(members: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
+    let options = SimpleFileOptions::default().compression_method(CompressionMethod::Stored);
+    for (name, content) in members {
+        writer.start_file(name.as_str(), options).unwrap();
+        writer.write_all(content).unwrap();
+    }
+    writer.finish().unwrap().into_inner()
+}
+
 /// Re-zips members.
 pub fn rezip(members: &[(String, Vec<u8>)]) -> Vec<u8> {
     let borrowed: Vec<(&str, &[u8])> = members
