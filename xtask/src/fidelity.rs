@@ -62,11 +62,7 @@ pub fn pdf(dir: &Path) -> anyhow::Result<()> {
         let started = Instant::now();
         let parsed = ffmcp_docparse::formats::pdf::parse(&bytes, &ParseOptions::default());
         let (ours_text, pages, error) = match parsed {
-            Ok(doc) => (
-                render(&doc, OutputFormat::Text),
-                doc.metadata.pages.unwrap_or(0),
-                None,
-            ),
+            Ok(doc) => (paged_text(&doc), doc.metadata.pages.unwrap_or(0), None),
             Err(e) => (String::new(), 0, Some(e.to_string())),
         };
         let ours = started.elapsed();
@@ -139,7 +135,7 @@ pub fn pdf(dir: &Path) -> anyhow::Result<()> {
 fn paged_text(doc: &ffmcp_docparse::Document) -> String {
     let mut out = String::new();
     let mut page: Vec<Block> = Vec::new();
-    let mut flush = |page: &mut Vec<Block>, out: &mut String| {
+    let flush = |page: &mut Vec<Block>, out: &mut String| {
         if !page.is_empty() {
             out.push_str(&render_blocks(page, OutputFormat::Text));
             out.push('\u{c}');

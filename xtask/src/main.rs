@@ -30,10 +30,12 @@ fn main() -> anyhow::Result<()> {
         ["bench", "model", rest @ ..] => bench_model::run(rest),
         ["fidelity", "pdf", dir] => fidelity::pdf(std::path::Path::new(dir)),
         ["fidelity", "rss", file] => fidelity::rss(std::path::Path::new(file)),
+        ["fidelity", "text", file] => fidelity::text(std::path::Path::new(file)),
         _ => bail!(
             "usage: cargo xtask bench protocol [--iterations N] [--warmup N]\n\
                     cargo xtask bench model [--calls N]   (model router overhead and fallback time)\n\
                     cargo xtask fidelity pdf DIR   (docparse PDF text vs pdftotext)\n\
+                    cargo xtask fidelity text FILE (docparse PDF text of one file)\n\
              measures tools/call round-trips of ffmcp vs Python FastMCP over stdio and HTTP"
         ),
     }

@@ -80,7 +80,8 @@ fn build(objects: &[Obj], trailer_extra: &str) -> Vec<u8> {
 }
 
 /// A document whose pages show the given content streams with font /F1
-/// (Helvetica, WinAnsi) and /F2 (`font2`), plus extra objects from 7 on.
+/// (Helvetica, WinAnsi), /F2 (`font2`) and /F3 (object 5, the first extra
+/// object when it is a font), plus extra objects from 5 on.
 fn document(pages: &[&[u8]], font2: &str, extra: Vec<Obj>) -> Vec<u8> {
     // 1 catalog, 2 pages, 3 F1, 4 F2, 5..: page + content pairs after extras.
     let n_extra = extra.len();
@@ -106,7 +107,7 @@ fn document(pages: &[&[u8]], font2: &str, extra: Vec<Obj>) -> Vec<u8> {
     for (i, content) in pages.iter().enumerate() {
         objects.push(obj(&format!(
             "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {} 0 R \
-             /Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> >>",
+             /Resources << /Font << /F1 3 0 R /F2 4 0 R /F3 5 0 R >> >> >>",
             first_page + 2 * i + 1
         )));
         objects.push(stream("<< >>", content));
@@ -180,6 +181,44 @@ endcmap end end";
         extra,
     );
     assert_eq!(words(&text(&bytes)), "日本 flAé");
+}
+
+#[test]
+fn overprinted_text_is_kept_once() {
+    let bytes = simple(
+        b"BT /F1 12 Tf 72 700 Td (Bold words) Tj ET BT /F1 12 Tf 72.4 700 Td (Bold words) Tj ET
+          BT /F1 12 Tf 72 680 Td (plain) Tj ET",
+    );
+    assert_eq!(words(&text(&bytes)), "Bold words plain");
+}
+
+#[test]
+fn type3_and_builtin_type1_encodings() {
+    let font2 = "<< /Type /Font /Subtype /Type3 /FontMatrix [0.01 0 0 0.01 0 0] /FontBBox [0 0 100 100] \
+                 /FirstChar 65 /LastChar 66 /Widths [60 60] /CharProcs << >> /Resources << >> \
+                 /Encoding << /Type /Encoding /Differences [65 /T /h] >> >>";
+    let type1_program: &[u8] =
+        b"%!PS-AdobeFont-1.0: Test\n/Encoding 256 array\n0 1 255 {1 index exch /.notdef put} for\n\
+dup 97 /eacute put\ndup 98 /germandbls put\nreadonly def\ncurrentfile eexec\n";
+    let extra = vec![
+        obj(
+            "<< /Type /Font /Subtype /Type1 /BaseFont /ABCDEF+Custom /FirstChar 97 /LastChar 98 /Widths [500 500] /FontDescriptor 6 0 R >>",
+        ),
+        obj("<< /Type /FontDescriptor /FontName /ABCDEF+Custom /Flags 4 /FontFile 7 0 R >>"),
+        stream(
+            &format!(
+                "<< /Length1 {} /Length2 0 /Length3 0 >>",
+                type1_program.len()
+            ),
+            type1_program,
+        ),
+    ];
+    let bytes = document(
+        &[b"BT /F2 10 Tf 72 700 Td (AB) Tj ET BT /F3 10 Tf 72 680 Td (ab) Tj ET"],
+        font2,
+        extra,
+    );
+    assert_eq!(words(&text(&bytes)), "Th éß");
 }
 
 #[test]

@@ -112,6 +112,17 @@ fn join_same_baseline(mut lines: Vec<Line>) -> Vec<Line> {
         while band_start < out.len() && out[band_start].y - line.y > 0.5 * line.size {
             band_start += 1;
         }
+        // Text drawn twice at (almost) the same place, as fake bold or a
+        // shadow: keep one copy, as pdftotext does.
+        let duplicate = out[band_start..].iter().any(|o| {
+            let size = o.size.min(line.size);
+            (o.y - line.y).abs() < 0.2 * size
+                && (o.x0 - line.x0).abs() < 0.2 * size
+                && o.text == line.text
+        });
+        if duplicate {
+            continue;
+        }
         let target = out[band_start..].iter_mut().find(|o| {
             let size = o.size.min(line.size);
             (o.y - line.y).abs() < 0.3 * size && {
