@@ -1,0 +1,409 @@
+//! The MCP edge of seo: argument and result types (their doc comments are
+//! the schemas an agent reads), the tools, progress and cancellation.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, OnceLock},
+    time::{Duration, Instant},
+};
+
+use ffmcp_core::{
+    Json, Render, ToolError,
+    fetch::{FetchError, FetchLimits, FetchPolicy, FetchRequest, Fetcher},
+    limits::{DEFAULT_MAX_INPUT_BYTES, check_size},
+    model::Router,
+    roots::Roots,
+};
+use rmcp::{
+    ErrorData, RoleServer, ServerHandler,
+    handler::server::{router::tool::ToolRouter, wrapper::Parameters},
+    model::{
+        CallToolRequestParams, CallToolResponse, Implementation, ProgressNotificationParam,
+        ServerCapabilities, ServerConfig,
+    },
+    service::RequestContext,
+    tool, tool_handler, tool_router,
+};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::{
+    audit::{PageReport, Response},
+    crawl::{self, Crawl, Stop},
+    finding::{Finding, Severity},
+    report, robots, site, sitemap,
+    structured::Item,
+};
+
+mod site_audit;
+mod tools;
+mod types;
+
+pub use types::SiteReport;
+
+/// Environment variable: fetches in flight per host (default 8).
+pub const CONCURRENCY_ENV: &str = "FF_SEO_MAX_CONCURRENCY";
+/// Crawls kept in memory for `resume`.
+const MAX_KEPT_CRAWLS: usize = 16;
+
+/// What every session shares.
+struct Shared {
+    fetcher: Result<Fetcher, String>,
+    roots: Result<Roots, String>,
+    router: OnceLock<Router>,
+    crawls: std::sync::Mutex<Vec<(String, Arc<tokio::sync::Mutex<Crawl>>)>>,
+    max_concurrency: usize,
+}
+
+fn shared() -> &'static Shared {
+    static SHARED: OnceLock<Shared> = OnceLock::new();
+    SHARED.get_or_init(|| {
+        let max_concurrency = std::env::var(CONCURRENCY_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|n| (1..=64).contains(n))
+            .unwrap_or(8);
+        let fetcher = FetchPolicy::from_env().and_then(|policy| {
+            Fetcher::builder()
+                .policy(policy)
+                .limits(FetchLimits {
+                    per_host_concurrency: max_concurrency,
+                    ..FetchLimits::default()
+                })
+                .build()
+                .map_err(|e| e.to_string())
+        });
+        Shared {
+            fetcher,
+            roots: Roots::from_env().map_err(|e| e.to_string()),
+            router: OnceLock::new(),
+            crawls: std::sync::Mutex::new(Vec::new()),
+            max_concurrency,
+        }
+    })
+}
+
+fn fetcher() -> Result<&'static Fetcher, ToolError> {
+    shared()
+        .fetcher
+        .as_ref()
+        .map_err(|e| ToolError::invalid(format!("the fetch policy is invalid: {e}")))
+}
+
+/// A page given by URL, or as HTML with the URL it belongs to.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PageSource {
+    /// The page's http(s) URL. Private and loopback addresses are refused
+    /// unless allowed by FF_ALLOW_HOSTS / FF_ALLOW_PRIVATE_NETWORK.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// The page's HTML, instead of fetching `url` (no HTTP checks then).
+    #[serde(default)]
+    pub html: Option<String>,
+    /// The URL `html` is served at, to resolve links (default https://example.invalid/).
+    #[serde(default)]
+    pub base_url: Option<String>,
+}
+
+/// A loaded page.
+struct Loaded {
+    html: String,
+    url: Url,
+    response: Response,
+}
+
+fn parse_url(arg: &str, value: &str) -> Result<Url, ToolError> {
+    let url = Url::parse(value.trim()).map_err(|e| {
+        ToolError::invalid(format!(
+            "'{arg}' must be an absolute http(s) URL such as https://example.com/; got '{value}' ({e})"
+        ))
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ToolError::invalid(format!(
+            "'{arg}' must be http or https; got '{value}'"
+        )));
+    }
+    Ok(url)
+}
+
+fn fetch_error(e: FetchError) -> ToolError {
+    if e.is_refusal() {
+        ToolError::invalid(e.to_string())
+    } else {
+        ToolError::upstream(e.to_string())
+    }
+}
+
+impl PageSource {
+    async fn load(&self) -> Result<Loaded, ToolError> {
+        match (&self.url, &self.html) {
+            (Some(_), Some(_)) => Err(ToolError::invalid(
+                "give either 'url' or 'html' (with 'base_url'), not both",
+            )),
+            (None, None) => Err(ToolError::invalid(
+                "give 'url' (to fetch the page) or 'html' (with 'base_url')",
+            )),
+            (Some(url), None) => {
+                let url = parse_url("url", url)?;
+                let (html, response, final_url) = crawl::fetch_page(fetcher()?, &url)
+                    .await
+                    .map_err(fetch_error)?;
+                Ok(Loaded {
+                    html,
+                    url: final_url,
+                    response,
+                })
+            }
+            (None, Some(html)) => {
+                check_size("html", html, DEFAULT_MAX_INPUT_BYTES)?;
+                let base = self
+                    .base_url
+                    .as_deref()
+                    .unwrap_or("https://example.invalid/");
+                Ok(Loaded {
+                    html: html.clone(),
+                    url: parse_url("base_url", base)?,
+                    response: Response::default(),
+                })
+            }
+        }
+    }
+
+    async fn audit(&self) -> Result<(PageReport, Loaded), ToolError> {
+        let loaded = self.load().await?;
+        let report = crawl::audit_fetched(
+            loaded.html.clone(),
+            loaded.url.clone(),
+            loaded.response.clone(),
+        )
+        .await
+        .map_err(ToolError::invalid)?;
+        Ok((report, loaded))
+    }
+}
+
+/// Images at most this large pass `img-oversized`.
+const MAX_IMAGE_BYTES: u64 = 200 * 1024;
+/// Images fetched per page for the size check.
+const MAX_IMAGES_CHECKED: usize = 20;
+
+/// Fetches up to 20 same-host images with a 200 KiB cap: over the cap is
+/// `img-oversized`.
+async fn oversized_images(report: &PageReport) -> Vec<Finding> {
+    let Ok(fetcher) = fetcher() else {
+        return Vec::new();
+    };
+    let host = Url::parse(&report.url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned));
+    let checks = report
+        .site
+        .images
+        .iter()
+        .filter(|(u, _)| u.host_str().map(str::to_owned) == host)
+        .take(MAX_IMAGES_CHECKED)
+        .map(|(url, tag)| async move {
+            let got = fetcher
+                .fetch(
+                    FetchRequest::get(url.as_str())
+                        .accept("image/*")
+                        .max_body_bytes(MAX_IMAGE_BYTES),
+                )
+                .await;
+            matches!(got, Err(FetchError::TooLarge { .. })).then(|| {
+                Finding::new(
+                    "img-oversized",
+                    format!("image {url} is over {} KiB", MAX_IMAGE_BYTES / 1024),
+                    "Compress the image (WebP/AVIF), size it to its display size, and use srcset.",
+                )
+                .evidence(tag)
+                .at(report.url.clone())
+            })
+        });
+    futures::future::join_all(checks)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// `blocked-by-robots` when the site's robots.txt disallows `url` for
+/// Googlebot (the crawler that matters for search; ffmcp's own fetch of the
+/// page does not consult robots.txt, so blocked pages can still be audited).
+async fn robots_block(url: &str) -> Option<Finding> {
+    let url = Url::parse(url).ok()?;
+    let robots_url = format!("{}/robots.txt", url.origin().ascii_serialization());
+    let got = fetcher()
+        .ok()?
+        .fetch(
+            FetchRequest::get(&robots_url)
+                .accept("text/plain")
+                .max_body_bytes(512 * 1024),
+        )
+        .await
+        .ok()
+        .filter(|r| r.is_success())?;
+    let txt = String::from_utf8_lossy(&got.body);
+    let verdict = robots::decide(&txt, "Googlebot", url.as_str());
+    if verdict.allowed {
+        return None;
+    }
+    Some(
+        Finding::new(
+            "blocked-by-robots",
+            "robots.txt disallows this page for Googlebot, so it cannot be crawled",
+            "Remove or narrow the Disallow rule if the page should appear in search results.",
+        )
+        .evidence(format!(
+            "{} (robots.txt line {}, group {})",
+            verdict.rule.unwrap_or_default(),
+            verdict.line.unwrap_or(0),
+            verdict.group.unwrap_or_default()
+        ))
+        .at(url.to_string()),
+    )
+}
+
+/// The seo server.
+#[derive(Clone)]
+pub struct Seo {
+    tool_router: ToolRouter<Self>,
+}
+
+impl Default for Seo {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Render for PageReport {
+    fn render(&self) -> String {
+        report::page_markdown(self)
+    }
+}
+
+/// Sends progress notifications when the client asked for them.
+/// A progress callback for the crawler.
+type ProgressSink = Box<dyn Fn(usize, usize, &str) + Send + Sync>;
+
+fn progress_sink(ctx: &RequestContext<RoleServer>) -> ProgressSink {
+    match ctx.meta.get_progress_token() {
+        None => Box::new(|_, _, _| {}),
+        Some(token) => {
+            let peer = ctx.peer.clone();
+            Box::new(move |done, total, url| {
+                let note = ProgressNotificationParam::new(token.clone(), done as f64)
+                    .with_total(total as f64)
+                    .with_message(format!("audited {url}"));
+                let peer = peer.clone();
+                tokio::spawn(async move {
+                    let _ = peer.notify_progress(note).await;
+                });
+            })
+        }
+    }
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for Seo {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("ffmcp-seo", env!("CARGO_PKG_VERSION")))
+            .with_instructions(
+                "SEO audits. `audit_page` (one URL or raw HTML: findings with evidence and fixes, \
+                 0-100 score), `audit_site` (bounded crawl with site-level findings; resumable by \
+                 crawl_id; optional CSV/JSON report under the allowed roots), `check_robots`, \
+                 `parse_sitemap`, `extract_structured_data`, `compare_pages`, `suggest` (title and \
+                 description rewrites; needs a model). URLs must be public unless FF_ALLOW_HOSTS allows them.",
+            )
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        ffmcp_core::tool::call_tool(&self.tool_router, self, request, context).await
+    }
+}
+
+/// Keeps `crawl` for resumption, dropping the oldest beyond the cap.
+fn keep_crawl(id: &str, crawl: Arc<tokio::sync::Mutex<Crawl>>) {
+    let mut kept = shared().crawls.lock().unwrap_or_else(|p| p.into_inner());
+    kept.retain(|(k, _)| k != id);
+    kept.push((id.to_owned(), crawl));
+    while kept.len() > MAX_KEPT_CRAWLS {
+        kept.remove(0);
+    }
+}
+
+fn find_crawl(id: &str) -> Option<Arc<tokio::sync::Mutex<Crawl>>> {
+    let kept = shared().crawls.lock().unwrap_or_else(|p| p.into_inner());
+    kept.iter()
+        .find(|(k, _)| k == id)
+        .map(|(_, c)| Arc::clone(c))
+}
+
+fn new_crawl_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    format!(
+        "crawl-{:x}-{}",
+        nanos & 0xffff_ffff,
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Counts of one check id across a site.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct IdCount {
+    pub id: String,
+    pub severity: Severity,
+    pub count: usize,
+}
+
+/// Per-id counts, most severe and most frequent first.
+fn count_ids<'a>(findings: impl Iterator<Item = &'a Finding>) -> Vec<IdCount> {
+    let mut map: HashMap<&str, (Severity, usize)> = HashMap::new();
+    for f in findings {
+        map.entry(&f.id).or_insert((f.severity, 0)).1 += 1;
+    }
+    let mut out: Vec<IdCount> = map
+        .into_iter()
+        .map(|(id, (severity, count))| IdCount {
+            id: id.to_owned(),
+            severity,
+            count,
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        a.severity
+            .cmp(&b.severity)
+            .then(b.count.cmp(&a.count))
+            .then(a.id.cmp(&b.id))
+    });
+    out
+}
+
+fn structured_render(items: &[Item], findings: &[Finding]) -> String {
+    let mut out = format!("{} structured data items", items.len());
+    for i in items {
+        out.push_str(&format!("\n- {} ({})", i.types.join("/"), i.syntax));
+        if !i.missing.is_empty() {
+            out.push_str(&format!(": missing {}", i.missing.join(", ")));
+        }
+    }
+    for f in findings
+        .iter()
+        .filter(|f| f.id == "structured-data-invalid")
+    {
+        out.push_str(&format!("\n- invalid: {}", f.message));
+    }
+    out
+}

@@ -1,0 +1,202 @@
+//! `audit_site`: argument checks, the crawl registry, the report file.
+
+use super::{
+    types::{PageSummary, SiteArgs, SiteReport},
+    *,
+};
+
+pub(super) async fn audit_site(
+    args: SiteArgs,
+    ctx: RequestContext<RoleServer>,
+) -> Result<SiteReport, ToolError> {
+    let max_pages = range("max_pages", args.max_pages.unwrap_or(100), 1, 5000)?;
+    let max_depth = range("max_depth", args.max_depth.unwrap_or(5), 0, 50)?;
+    let time_limit = range(
+        "time_limit_secs",
+        args.time_limit_secs.unwrap_or(120),
+        1,
+        1800,
+    )?;
+    let max_concurrency = shared().max_concurrency;
+    let concurrency = range(
+        "concurrency",
+        args.concurrency.unwrap_or(4.min(max_concurrency)),
+        1,
+        max_concurrency,
+    )?;
+    let delay = range("delay_ms", args.delay_ms.unwrap_or(0), 0, 60_000)?;
+    let format = report_format(args.report_path.as_deref(), args.report_format.as_deref())?;
+    let fetcher = fetcher()?;
+
+    let crawl = match &args.resume {
+        Some(id) => find_crawl(id).ok_or_else(|| {
+            ToolError::invalid(format!(
+                "no crawl '{id}' is kept by this server process (crawls live in memory; the last {MAX_KEPT_CRAWLS} are kept); start a new one with 'start_url'"
+            ))
+        })?,
+        None => {
+            let start = args
+                .start_url
+                .as_deref()
+                .ok_or_else(|| ToolError::invalid("give 'start_url' (or 'resume' with a crawl_id)"))?;
+            let start = parse_url("start_url", start)?;
+            let sitemap = args.sitemap_url.as_deref().map(|s| parse_url("sitemap_url", s)).transpose()?;
+            let user_agent = args.user_agent.clone().unwrap_or_else(|| "ffmcp".into());
+            if user_agent.trim().is_empty() || user_agent.len() > 200 {
+                return Err(ToolError::invalid("'user_agent' must be 1 to 200 characters"));
+            }
+            let options = crawl::Options {
+                start,
+                sitemap,
+                max_pages,
+                max_depth,
+                time_limit: Duration::from_secs(time_limit),
+                concurrency,
+                delay: Duration::from_millis(delay),
+                user_agent,
+                respect_robots: args.respect_robots.unwrap_or(true),
+            };
+            let id = new_crawl_id();
+            Arc::new(tokio::sync::Mutex::new(Crawl::new(id, options)))
+        }
+    };
+    let mut guard = crawl.try_lock().map_err(|_| {
+        ToolError::invalid("this crawl is running in another call; wait for it to finish")
+    })?;
+    if args.resume.is_some() {
+        guard.options.time_limit = Duration::from_secs(time_limit);
+        guard.options.concurrency = concurrency;
+        guard.options.delay = Duration::from_millis(delay);
+    }
+    keep_crawl(&guard.id, Arc::clone(&crawl));
+    let progress = progress_sink(&ctx);
+    let started = Instant::now();
+    let before = guard.pages.len();
+    guard.run(fetcher, max_pages, &ctx.ct, &*progress).await;
+    let elapsed = started.elapsed();
+
+    let site_findings = site::findings(&guard);
+    let page_findings: Vec<Finding> = guard
+        .pages
+        .iter()
+        .flat_map(|p| p.findings.iter().cloned())
+        .collect();
+    let mut pages: Vec<PageSummary> = guard
+        .pages
+        .iter()
+        .map(|p| PageSummary {
+            url: p.url.clone(),
+            status: p.status,
+            score: p.score,
+            title: p.title.clone(),
+            findings: p.findings.len(),
+            errors: p
+                .findings
+                .iter()
+                .filter(|f| f.severity == Severity::Error)
+                .count(),
+        })
+        .collect();
+    pages.sort_by(|a, b| a.score.cmp(&b.score).then(a.url.cmp(&b.url)));
+    pages.truncate(1000);
+    let average_score = if guard.pages.is_empty() {
+        0
+    } else {
+        (guard.pages.iter().map(|p| u64::from(p.score)).sum::<u64>() / guard.pages.len() as u64)
+            as u32
+    };
+    let audited_now = guard.pages.len() - before;
+    let mut report = SiteReport {
+        crawl_id: guard.id.clone(),
+        stop: guard.stop,
+        resumable: !guard.frontier.is_empty(),
+        pages_audited: guard.pages.len(),
+        urls_failed: guard.failures.len(),
+        urls_blocked_by_robots: guard.blocked.len(),
+        urls_queued: guard.frontier.len(),
+        elapsed_ms: elapsed.as_millis() as u64,
+        pages_per_second: (audited_now as f64 / elapsed.as_secs_f64().max(1e-3) * 10.0).round()
+            / 10.0,
+        average_score,
+        finding_counts: count_ids(site_findings.iter().chain(&page_findings)),
+        site_findings,
+        pages,
+        page_findings: None,
+        report_file: None,
+    };
+    if let Some(path) = &args.report_path {
+        let configured = shared()
+            .roots
+            .as_ref()
+            .map_err(|e| ToolError::invalid(format!("FF_ROOTS is invalid: {e}")))?;
+        let roots = configured.for_client(&ctx.peer).await;
+        let target = roots.check_write(path)?;
+        let contents = match format {
+            ReportFormat::Csv => {
+                let all: Vec<Finding> = report
+                    .site_findings
+                    .iter()
+                    .chain(&page_findings)
+                    .cloned()
+                    .collect();
+                report::findings_csv(&all)
+            }
+            ReportFormat::Json => {
+                report.page_findings = Some(page_findings.clone());
+                let json = serde_json::to_string_pretty(&report).map_err(|e| {
+                    ToolError::internal(format!("could not serialise the report: {e}"))
+                })?;
+                report.page_findings = None;
+                json
+            }
+        };
+        tokio::fs::write(target.as_path(), contents)
+            .await
+            .map_err(|e| {
+                ToolError::upstream(format!(
+                    "could not write '{}': {e}",
+                    target.as_path().display()
+                ))
+            })?;
+        report.report_file = Some(target.as_path().display().to_string());
+    }
+    if args.include_page_findings.unwrap_or(false) {
+        let mut findings = page_findings;
+        findings.truncate(5000);
+        report.page_findings = Some(findings);
+    }
+    Ok(report)
+}
+
+enum ReportFormat {
+    Csv,
+    Json,
+}
+
+fn report_format(path: Option<&str>, format: Option<&str>) -> Result<ReportFormat, ToolError> {
+    match format.map(str::to_ascii_lowercase).as_deref() {
+        Some("csv") => Ok(ReportFormat::Csv),
+        Some("json") => Ok(ReportFormat::Json),
+        Some(other) => Err(ToolError::invalid(format!(
+            "'report_format' must be csv or json; got '{other}'"
+        ))),
+        None if path.is_some_and(|p| p.to_ascii_lowercase().ends_with(".csv")) => {
+            Ok(ReportFormat::Csv)
+        }
+        None => Ok(ReportFormat::Json),
+    }
+}
+
+fn range<T: PartialOrd + std::fmt::Display + Copy>(
+    name: &str,
+    v: T,
+    lo: T,
+    hi: T,
+) -> Result<T, ToolError> {
+    if v < lo || v > hi {
+        return Err(ToolError::invalid(format!(
+            "'{name}' must be between {lo} and {hi}; got {v}"
+        )));
+    }
+    Ok(v)
+}
