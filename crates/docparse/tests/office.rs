@@ -330,6 +330,28 @@ fn hostile_containers_fail_clearly() {
         assert!(parse_timed(format, &ole, &ParseOptions::default()).is_err());
     }
 
+    // An OLE file handed to the ZIP formats, and a compound file that is
+    // no workbook.
+    let ole = include_bytes!("fixtures/office/sample.xls");
+    let err = parse_timed(Format::Docx, ole, &ParseOptions::default()).unwrap_err();
+    assert!(
+        err.to_string().contains("an OLE compound file, not a ZIP"),
+        "{err}"
+    );
+    let mut doc_like = ole.to_vec();
+    // Rename the "Workbook" stream in the directory (UTF-16LE).
+    let name: Vec<u8> = "Workbook"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let at = doc_like
+        .windows(name.len())
+        .position(|w| w == name.as_slice())
+        .unwrap();
+    doc_like[at] = b'X';
+    let err = parse_timed(Format::Xls, &doc_like, &ParseOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("no Workbook stream"), "{err}");
+
     // A ZIP without the expected main part.
     let err = parse_timed(Format::Docx, &sample_pptx(), &ParseOptions::default()).unwrap_err();
     assert_eq!(

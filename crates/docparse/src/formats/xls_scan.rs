@@ -16,8 +16,18 @@ const END: u32 = 0xFFFF_FFFE;
 /// loop or leave the file, which calamine would follow without end) or
 /// whose sheets would span more than `max_cells` cells.
 pub fn check(bytes: &[u8], max_cells: u64) -> Result<(), DocError> {
-    let stream = workbook_stream(bytes)
-        .map_err(|reason| DocError::malformed(FORMAT, format!("damaged container: {reason}")))?;
+    let stream = workbook_stream(bytes).map_err(|reason| match reason {
+        Refusal::Encrypted => DocError::Encrypted(
+            "the file is a password-protected Office document (an encrypted package); remove the password first".into(),
+        ),
+        Refusal::NotExcel => DocError::malformed(
+            FORMAT,
+            "the compound file has no Workbook stream: not an Excel 97-2003 workbook (legacy .doc and .ppt are not supported)",
+        ),
+        Refusal::Damaged(reason) => {
+            DocError::malformed(FORMAT, format!("damaged container: {reason}"))
+        }
+    })?;
     scan_records(&stream, max_cells)
 }
 
@@ -156,9 +166,22 @@ fn scan_records(stream: &[u8], max_cells: u64) -> Result<(), DocError> {
     Ok(())
 }
 
+/// Why [`workbook_stream`] found nothing to read.
+enum Refusal {
+    Encrypted,
+    NotExcel,
+    Damaged(String),
+}
+
+impl From<&str> for Refusal {
+    fn from(reason: &str) -> Self {
+        Refusal::Damaged(reason.to_owned())
+    }
+}
+
 /// The `Workbook` (BIFF8) or `Book` (BIFF5) stream of a CFB container,
 /// after checking that every stream's sector chain is sound.
-fn workbook_stream(bytes: &[u8]) -> Result<Vec<u8>, String> {
+fn workbook_stream(bytes: &[u8]) -> Result<Vec<u8>, Refusal> {
     let cfb = Cfb::new(bytes).ok_or("unreadable header or allocation table")?;
     let entries = cfb.directory().ok_or("the directory chain is broken")?;
     let root = entries
@@ -186,15 +209,19 @@ fn workbook_stream(bytes: &[u8]) -> Result<Vec<u8>, String> {
     };
     let mut book = None;
     for entry in entries.iter().filter(|e| e.kind == 2) {
-        let data =
-            read(entry).ok_or_else(|| format!("stream '{}' has a broken chain", entry.name))?;
+        if entry.name == "EncryptedPackage" {
+            return Err(Refusal::Encrypted);
+        }
+        let data = read(entry).ok_or_else(|| {
+            Refusal::Damaged(format!("stream '{}' has a broken chain", entry.name))
+        })?;
         if entry.name.eq_ignore_ascii_case("Workbook")
             || (book.is_none() && entry.name.eq_ignore_ascii_case("Book"))
         {
             book = Some(data);
         }
     }
-    book.ok_or_else(|| "no Workbook stream".to_owned())
+    book.ok_or(Refusal::NotExcel)
 }
 
 struct Entry {

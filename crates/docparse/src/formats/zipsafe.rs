@@ -49,6 +49,12 @@ impl<'a> ZipSafe<'a> {
     /// Opens `bytes` as a ZIP container, refusing too many entries,
     /// encrypted members and members whose declared size is an obvious bomb.
     pub fn new(bytes: &'a [u8], limits: &Limits) -> Result<Self, DocError> {
+        if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+            return Err(DocError::malformed(
+                "zip",
+                "an OLE compound file, not a ZIP container: a password-protected Office document or a legacy .doc/.xls/.ppt",
+            ));
+        }
         if !bytes.starts_with(b"PK") {
             return Err(DocError::malformed(
                 "zip",
