@@ -222,6 +222,16 @@ dup 97 /eacute put\ndup 98 /germandbls put\nreadonly def\ncurrentfile eexec\n";
 }
 
 #[test]
+fn separate_accents_compose_and_rotated_text_reads() {
+    // TeX style: an acute accent glyph kerned back over the following e.
+    let bytes = simple(
+        b"BT /F1 12 Tf 72 700 Td [(M) 50 (\\264) 380 (etro)] TJ ET
+          BT /F1 12 Tf 0 1 -1 0 300 300 Tm (Sideways) Tj ET",
+    );
+    assert_eq!(words(&text(&bytes)), "M\u{e9}tro Sideways");
+}
+
+#[test]
 fn two_columns_are_read_column_by_column() {
     let mut content = String::from("BT /F1 10 Tf ");
     for i in 0..8 {

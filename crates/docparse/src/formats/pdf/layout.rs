@@ -73,6 +73,19 @@ fn fragments(page: &PageContent, chars: &[&Char]) -> Vec<Line> {
             let size = prev.size.min(c.size).max(0.1);
             let same_line = (c.y - prev.y).abs() < 0.5 * size;
             let gap = c.x0 - prev.x1;
+            let overlap = c.x0 < prev.x1 - 0.1 * size && c.x1 > prev.x0;
+            if same_line
+                && overlap
+                && let Some(composed) = compose(page.char_text(prev), text)
+                && line.text.ends_with(page.char_text(prev))
+            {
+                line.text
+                    .truncate(line.text.len() - page.char_text(prev).len());
+                line.text.push(composed);
+                line.x1 = line.x1.max(c.x1);
+                last = Some(c);
+                continue;
+            }
             if same_line && gap > -0.6 * size && gap < MAX_FRAGMENT_GAP * size.max(c.size) {
                 if c.space_before || gap > WORD_GAP * size {
                     line.text.push(' ');
@@ -99,6 +112,21 @@ fn fragments(page: &PageContent, chars: &[&Char]) -> Vec<Line> {
         line.size /= line.chars.max(1) as f32;
     }
     lines
+}
+
+/// The letter an accent glyph and a letter drawn over each other make
+/// (TeX sets `\'e` as an acute accent over an e), in either order.
+fn compose(first: &str, second: &str) -> Option<char> {
+    let single = |s: &str| {
+        let mut chars = s.chars();
+        let c = chars.next()?;
+        chars.next().is_none().then_some(c)
+    };
+    let (a, b) = (single(first)?, single(second)?);
+    super::tables::ACCENTED
+        .iter()
+        .find(|&&(base, accent, _)| (a == accent && b == base) || (a == base && b == accent))
+        .map(|&(_, _, composed)| composed)
 }
 
 /// Joins fragments that continue each other on one baseline (text drawn
