@@ -15,7 +15,11 @@ fn main() -> ExitCode {
     // never returns in that case. Must run before anything starts a thread.
     ffmcp_core::exec::run_if_requested();
     ffmcp_core::logging::init();
-    let servers = ffmcp_core::Servers::new(vec![ffmcp_docparse::spec(), ffmcp_transform::spec()]);
+    let servers = ffmcp_core::Servers::new(vec![
+        ffmcp_docparse::spec(),
+        ffmcp_seo::spec(),
+        ffmcp_transform::spec(),
+    ]);
     let command = match cli::parse(&servers) {
         Ok(command) => command,
         Err(err) => err.exit(),

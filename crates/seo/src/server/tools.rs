@@ -23,6 +23,19 @@ fn check_range<T: PartialOrd + std::fmt::Display + Copy>(
     Ok(v)
 }
 
+/// The audit of `audit_page`: the HTML checks plus, for fetched pages,
+/// the image-size and robots.txt checks that need more requests.
+async fn full_audit(source: &PageSource) -> Result<PageReport, ToolError> {
+    let (mut report, loaded) = source.audit().await?;
+    if loaded.response.status.is_some() {
+        let (images, blocked) = tokio::join!(oversized_images(&report), robots_block(&report.url));
+        report.findings.extend(images);
+        report.findings.extend(blocked);
+        report.score = crate::finding::score(&report.findings);
+    }
+    Ok(report)
+}
+
 #[tool_router]
 impl Seo {
     /// A server with every tool.
@@ -43,15 +56,7 @@ impl Seo {
         &self,
         Parameters(args): Parameters<PageSource>,
     ) -> Result<Json<PageReport>, ToolError> {
-        let (mut report, loaded) = args.audit().await?;
-        if loaded.response.status.is_some() {
-            let (images, blocked) =
-                tokio::join!(oversized_images(&report), robots_block(&report.url));
-            report.findings.extend(images);
-            report.findings.extend(blocked);
-            report.score = crate::finding::score(&report.findings);
-        }
-        Ok(Json(report))
+        Ok(Json(full_audit(&args).await?))
     }
 
     /// Crawl a site from a start URL and its sitemap (bounded by pages,
@@ -251,8 +256,7 @@ impl Seo {
         &self,
         Parameters(args): Parameters<CompareArgs>,
     ) -> Result<Json<Comparison>, ToolError> {
-        let (a, b) = tokio::try_join!(args.a.audit(), args.b.audit())?;
-        let (a, b) = (a.0, b.0);
+        let (a, b) = tokio::try_join!(full_audit(&args.a), full_audit(&args.b))?;
         let mut checks: Vec<CheckDiff> = Vec::new();
         for (side, report) in [(0, &a), (1, &b)] {
             for f in &report.findings {
