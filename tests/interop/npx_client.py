@@ -32,25 +32,61 @@ async def handshake(cwd: str, server: str, tool: str, args: dict, check) -> None
             print(f"npx ffmcp {server}: handshake, {len(tools.tools)} tools, {tool} checked")
 
 
+def native_servers(cwd: str) -> list:
+    """PIDs of ffmcp binaries started from this install."""
+    prefix = os.path.realpath(os.path.join(cwd, "node_modules"))
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            exe = os.readlink(f"/proc/{pid}/exe")
+        except OSError:
+            continue
+        if exe.startswith(prefix):
+            found.append(pid)
+    return found
+
+
 def launcher_behaviour(cwd: str) -> None:
     # Exit codes pass through: an unknown subcommand is a usage error (2).
     code = subprocess.run(
         ["npx", "--no-install", "ffmcp", "no-such-command"], cwd=cwd, capture_output=True
     ).returncode
-    assert code == 2, f"usage error exit code through the launcher: {code}"
-    # SIGTERM reaches the server, which exits cleanly (0).
+    assert code == 2, f"usage error exit code through npx: {code}"
+    # SIGTERM to the launcher reaches the server, which exits cleanly (0),
+    # and the launcher exits with the server's status.
+    launcher = os.path.join(cwd, "node_modules", ".bin", "ffmcp")
     proc = subprocess.Popen(
-        ["npx", "--no-install", "ffmcp", "transform"],
-        cwd=cwd,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        [launcher, "transform"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     time.sleep(1.5)
+    assert native_servers(cwd), "the launcher did not start the binary"
     proc.send_signal(signal.SIGTERM)
     code = proc.wait(timeout=15)
     assert code == 0, f"SIGTERM through the launcher: exit {code}, stderr {proc.stderr.read()!r}"
-    print("npx launcher: exit codes and SIGTERM pass through")
+    # A client that kills npx itself must not leave the server behind.
+    proc = subprocess.Popen(
+        ["npx", "--no-install", "ffmcp", "transform"],
+        cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    time.sleep(2)
+    assert native_servers(cwd), "npx did not start the binary"
+    # Killed without its stdin closed: the launcher notices it was orphaned.
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=15)
+    deadline = time.time() + 10
+    while native_servers(cwd) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not native_servers(cwd), "ffmcp outlived the npx process that started it"
+    # The MCP shutdown sequence: close stdin, and everything exits with 0.
+    proc = subprocess.Popen(
+        ["npx", "--no-install", "ffmcp", "transform"],
+        cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    time.sleep(1.5)
+    proc.stdin.close()
+    code = proc.wait(timeout=15)
+    assert code == 0, f"closing stdin: npx exit {code}"
+    print("npx launcher: exit codes and SIGTERM pass through; nothing outlives npx")
 
 
 async def main(cwd: str) -> None:

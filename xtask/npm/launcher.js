@@ -32,6 +32,16 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   });
 }
 
+// If whatever started us (npx, a client) dies without closing our stdin, do
+// not leave the server running: stop it when we are orphaned.
+const parent = process.ppid;
+const orphanWatch = setInterval(() => {
+  if (process.ppid !== parent && child.exitCode === null && child.signalCode === null) {
+    child.kill("SIGTERM");
+  }
+}, 1000);
+orphanWatch.unref();
+
 child.on("error", (err) => {
   process.stderr.write(`ffmcp: could not start ${binaryPath()}: ${err.message}\n`);
   process.exit(1);
