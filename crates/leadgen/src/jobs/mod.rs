@@ -1,0 +1,455 @@
+//! Durable classification batches. A job's leads and every lead's result
+//! live in SQLite (`lg_` tables of `core::store`): each result is
+//! committed the moment it arrives, guarded so a lead is recorded once.
+//! When every model route is down the job waits (state `waiting`) and
+//! probes again with growing pauses until a route answers; a process that
+//! was killed picks its unfinished jobs up from the database on start.
+//!
+//! Known limit: one process per database runs a given job. A second
+//! process on the same file would repeat model calls, though the commit
+//! guard still keeps one result per lead.
+
+mod db;
+mod runner;
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use ffmcp_core::{
+    model::Router,
+    store::{Store, StoreError},
+};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Notify, watch};
+use tokio_util::sync::CancellationToken;
+
+use crate::lead::Lead;
+
+/// A label the model may give.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    /// The label (`decision_maker`).
+    pub name: String,
+    /// What it means, for the model (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// A job's lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// Classifying.
+    Running,
+    /// Every model route is down; probing until one answers.
+    Waiting,
+    /// Stopped on an error that needs a change (credentials, routes); `job_resume` continues.
+    Paused,
+    Cancelled,
+    Done,
+}
+
+impl JobState {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Waiting => "waiting",
+            Self::Paused => "paused",
+            Self::Cancelled => "cancelled",
+            Self::Done => "done",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "waiting" => Self::Waiting,
+            "paused" => Self::Paused,
+            "cancelled" => Self::Cancelled,
+            "done" => Self::Done,
+            _ => Self::Running,
+        }
+    }
+
+    /// Nothing more happens without a call.
+    pub fn is_settled(self) -> bool {
+        matches!(self, Self::Paused | Self::Cancelled | Self::Done)
+    }
+}
+
+/// Where a job stands.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct JobStatus {
+    pub id: String,
+    pub state: JobState,
+    pub total: u64,
+    /// Leads classified.
+    pub done: u64,
+    /// Leads that could not be classified (the model's reply stayed invalid).
+    pub failed: u64,
+    pub pending: u64,
+    /// Why the job waits or paused, the last time it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// Times the job waited for a route to come back.
+    pub pauses: u64,
+    pub categories: Vec<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// One lead's classification.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ItemResult {
+    pub label: String,
+    /// 0..1, as the model judged it.
+    pub confidence: f64,
+    pub rationale: String,
+    /// The model route that answered.
+    pub route: String,
+}
+
+/// A new job.
+#[derive(Debug, Clone)]
+pub struct JobSpec {
+    pub categories: Vec<Category>,
+    pub instructions: Option<String>,
+    /// Routes for this job (`provider:model,…`), else the configured ones.
+    pub model: Option<String>,
+    pub leads: Vec<Lead>,
+}
+
+/// Progress of a running job, as an observer sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub done: u64,
+    pub total: u64,
+    pub state: JobState,
+}
+
+/// Receives progress (the server forwards it as MCP notifications).
+pub type Observer = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// Tuning of the runner.
+#[derive(Debug, Clone, Copy)]
+pub struct JobSettings {
+    /// Model calls in flight per job.
+    pub concurrency: usize,
+    /// First pause after every route failed; doubles up to `retry_max`.
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        Self {
+            concurrency: 8,
+            retry_base: Duration::from_secs(2),
+            retry_max: Duration::from_secs(60),
+        }
+    }
+}
+
+impl JobSettings {
+    /// Defaults, overridden by `FF_LEADGEN_CONCURRENCY`,
+    /// `FF_LEADGEN_RETRY_MS` and `FF_LEADGEN_RETRY_MAX_MS`.
+    pub fn from_env() -> Self {
+        let mut s = Self::default();
+        let num = |var: &str| {
+            std::env::var(var)
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        };
+        if let Some(n) = num("FF_LEADGEN_CONCURRENCY").filter(|n| (1..=64).contains(n)) {
+            s.concurrency = n as usize;
+        }
+        if let Some(ms) = num("FF_LEADGEN_RETRY_MS") {
+            s.retry_base = Duration::from_millis(ms.max(1));
+        }
+        if let Some(ms) = num("FF_LEADGEN_RETRY_MAX_MS") {
+            s.retry_max = Duration::from_millis(ms.max(1));
+        }
+        s.retry_max = s.retry_max.max(s.retry_base);
+        s
+    }
+}
+
+/// Why a job call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("no job with id '{0}' (it may have been deleted)")]
+    Unknown(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("database error: {0}")]
+    Sql(#[from] ffmcp_core::store::rusqlite::Error),
+}
+
+struct Running {
+    cancel: CancellationToken,
+    wake: Arc<Notify>,
+    observers: Vec<Observer>,
+    progress: watch::Sender<Progress>,
+}
+
+pub(crate) struct Inner {
+    store: Store,
+    router: Arc<Router>,
+    settings: JobSettings,
+    running: Mutex<HashMap<String, Running>>,
+}
+
+/// The job engine: starts, runs, resumes and reports jobs. Cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("store", &self.inner.store)
+            .finish()
+    }
+}
+
+impl Engine {
+    /// An engine on `store` (migrated here) calling models through `router`.
+    pub async fn open(
+        store: Store,
+        router: Arc<Router>,
+        settings: JobSettings,
+    ) -> Result<Self, JobError> {
+        store.migrate("leadgen", db::MIGRATIONS).await?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store,
+                router,
+                settings,
+                running: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    pub fn router(&self) -> &Arc<Router> {
+        &self.inner.router
+    }
+
+    /// Stores the job and starts it; returns its id at once.
+    pub async fn start(
+        &self,
+        spec: JobSpec,
+        observer: Option<Observer>,
+    ) -> Result<String, JobError> {
+        if spec.categories.len() < 2 {
+            return Err(JobError::Invalid(
+                "'categories' needs at least two labels".into(),
+            ));
+        }
+        if spec.leads.is_empty() {
+            return Err(JobError::Invalid("'leads' is empty".into()));
+        }
+        let id = format!("lg_{:016x}", fastrand::u64(..));
+        let def = db::JobDef {
+            categories: spec.categories,
+            instructions: spec.instructions,
+            model: spec.model,
+        };
+        let (job, leads) = (id.clone(), spec.leads);
+        self.inner
+            .store
+            .call(move |c| db::insert_job(c, &job, &def, &leads))
+            .await??;
+        self.spawn(&id, observer);
+        Ok(id)
+    }
+
+    /// Picks up every job a previous process left running; returns their ids.
+    pub async fn resume_unfinished(&self) -> Result<Vec<String>, JobError> {
+        let ids = self.inner.store.call(|c| db::unfinished(c)).await??;
+        for id in &ids {
+            self.spawn(id, None);
+        }
+        if !ids.is_empty() {
+            tracing::info!(jobs = ids.len(), "leadgen: resuming unfinished jobs");
+        }
+        Ok(ids)
+    }
+
+    pub async fn status(&self, id: &str) -> Result<JobStatus, JobError> {
+        let job = id.to_owned();
+        self.inner
+            .store
+            .call(move |c| db::status(c, &job))
+            .await??
+            .ok_or_else(|| JobError::Unknown(id.to_owned()))
+    }
+
+    /// Waits up to `wait` for the job to settle (or finish), then reports.
+    pub async fn wait(&self, id: &str, wait: Duration) -> Result<JobStatus, JobError> {
+        let rx = self.lock().get(id).map(|r| r.progress.subscribe());
+        if let Some(mut rx) = rx {
+            let settled = async {
+                loop {
+                    if rx.borrow_and_update().state.is_settled() || rx.changed().await.is_err() {
+                        return;
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(wait, settled).await;
+        }
+        self.status(id).await
+    }
+
+    /// Results in lead order, `limit` from `offset` (among finished leads).
+    pub async fn results(
+        &self,
+        id: &str,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<db::Row>, JobError> {
+        self.status(id).await?;
+        let job = id.to_owned();
+        Ok(self
+            .inner
+            .store
+            .call(move |c| db::results(c, &job, offset, limit))
+            .await??)
+    }
+
+    /// Stops the job; finished results stay, pending leads stay pending.
+    pub async fn cancel(&self, id: &str) -> Result<JobStatus, JobError> {
+        let job = id.to_owned();
+        self.inner
+            .store
+            .call(move |c| {
+                db::set_state(
+                    c,
+                    &job,
+                    JobState::Cancelled,
+                    &[JobState::Running, JobState::Waiting, JobState::Paused],
+                    None,
+                )
+            })
+            .await??;
+        if let Some(running) = self.lock().get(id) {
+            running.cancel.cancel();
+        }
+        self.status(id).await
+    }
+
+    /// Continues a paused, waiting or cancelled job (a waiting job probes now).
+    pub async fn resume(
+        &self,
+        id: &str,
+        observer: Option<Observer>,
+    ) -> Result<JobStatus, JobError> {
+        let status = self.status(id).await?;
+        if status.state == JobState::Done {
+            return Ok(status);
+        }
+        let woken = {
+            let mut running = self.lock();
+            match running.get_mut(id) {
+                Some(r) if !r.cancel.is_cancelled() => {
+                    r.observers.extend(observer.clone());
+                    r.wake.notify_one();
+                    true
+                }
+                _ => false,
+            }
+        };
+        if woken {
+            return self.status(id).await;
+        }
+        let job = id.to_owned();
+        self.inner
+            .store
+            .call(move |c| {
+                db::set_state(
+                    c,
+                    &job,
+                    JobState::Running,
+                    &[JobState::Paused, JobState::Cancelled, JobState::Waiting],
+                    None,
+                )
+            })
+            .await??;
+        self.spawn(id, observer);
+        self.status(id).await
+    }
+
+    /// Cancels the job and removes it with every lead and result.
+    pub async fn delete(&self, id: &str) -> Result<bool, JobError> {
+        if let Some(running) = self.lock().remove(id) {
+            running.cancel.cancel();
+        }
+        let job = id.to_owned();
+        Ok(self
+            .inner
+            .store
+            .call(move |c| db::delete(c, &job))
+            .await??)
+    }
+
+    fn spawn(&self, id: &str, observer: Option<Observer>) {
+        let mut running = self.lock();
+        if running.get(id).is_some_and(|r| !r.cancel.is_cancelled()) {
+            return;
+        }
+        let cancel = CancellationToken::new();
+        let wake = Arc::new(Notify::new());
+        let (progress, _) = watch::channel(Progress {
+            done: 0,
+            total: 0,
+            state: JobState::Running,
+        });
+        running.insert(
+            id.to_owned(),
+            Running {
+                cancel: cancel.clone(),
+                wake: wake.clone(),
+                observers: observer.into_iter().collect(),
+                progress,
+            },
+        );
+        drop(running);
+        let (inner, job) = (Arc::clone(&self.inner), id.to_owned());
+        tokio::spawn(async move {
+            runner::run(&inner, &job, cancel, Arc::clone(&wake)).await;
+            let mut running = inner.running.lock().unwrap_or_else(|p| p.into_inner());
+            // Only our own entry: a resume may already have replaced it.
+            if running
+                .get(&job)
+                .is_some_and(|r| Arc::ptr_eq(&r.wake, &wake))
+            {
+                running.remove(&job);
+            }
+        });
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Running>> {
+        self.inner.running.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Inner {
+    /// Publishes progress to the watchers and observers of `id`.
+    fn publish(&self, id: &str, progress: Progress) {
+        let observers: Vec<Observer> = {
+            let running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+            let Some(r) = running.get(id) else { return };
+            r.progress.send_replace(progress);
+            r.observers.clone()
+        };
+        for observer in observers {
+            observer(progress);
+        }
+    }
+}

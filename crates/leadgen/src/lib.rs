@@ -1,0 +1,38 @@
+//! ffmcp-leadgen: lead records from pages and lists, cleaned, merged,
+//! checked, scored, and classified in durable batches.
+//!
+//! Owns: the `leadgen` MCP server. Pure domain modules — [`extract`]
+//! (pages and text to leads), [`normalize`], [`dedupe`], [`score`] —
+//! take and return plain types; [`enrich`] and [`dns`] do the network
+//! checks (MX over UDP, website reachability through `core::fetch`);
+//! [`jobs`] keeps classification batches in SQLite through
+//! `core::store` and calls models through `core::model`; [`export`]
+//! writes CSV/JSON; `server` is the only module that knows MCP.
+//!
+//! Lead data is personal data: no module logs a lead's fields; job logs
+//! carry ids and counts only; `job_delete` purges a job's rows and
+//! checkpoints the WAL with `secure_delete` on. Deliberately absent: SMTP
+//! probing of mailboxes, crawling beyond the page given.
+
+pub mod dedupe;
+pub mod dns;
+pub mod enrich;
+pub mod export;
+pub mod extract;
+pub mod jobs;
+pub mod lead;
+pub mod normalize;
+pub mod score;
+mod server;
+
+pub use lead::{Lead, LeadKind, Seniority};
+pub use server::Leadgen;
+
+/// The registry entry for the binary.
+pub fn spec() -> ffmcp_core::ServerSpec {
+    ffmcp_core::ServerSpec::new(
+        "leadgen",
+        "Leads from pages and lists: extract, normalise, dedupe, enrich, score, and classify in resumable batches",
+        Leadgen::new,
+    )
+}

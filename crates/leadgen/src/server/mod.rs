@@ -1,0 +1,601 @@
+//! The MCP edge of leadgen: argument and result types (their doc comments
+//! are the schemas an agent reads) and the lead tools; the batch-job tools
+//! are in [`jobs`].
+
+mod jobs;
+
+use std::sync::{Arc, OnceLock};
+
+use ffmcp_core::{
+    Json, Render, ToolError,
+    fetch::{FetchRequest, Fetcher},
+    limits::{DEFAULT_MAX_INPUT_BYTES, check_size},
+    model::Router,
+    roots::Roots,
+    store::Store,
+};
+use rmcp::{
+    ErrorData, RoleServer, ServerHandler,
+    handler::server::{router::tool::ToolRouter, wrapper::Parameters},
+    model::{
+        CallToolRequestParams, CallToolResponse, Implementation, ServerCapabilities, ServerConfig,
+    },
+    service::RequestContext,
+    tool, tool_handler, tool_router,
+};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use tokio::sync::OnceCell;
+
+use crate::{
+    dedupe::{self, DedupeOptions, Merge},
+    dns,
+    enrich::{self, EmailCheck, SiteCheck},
+    extract::{self, Extraction},
+    jobs::{Engine, JobSettings},
+    lead::Lead,
+    normalize::{self, Region},
+    score::{self, Profile, Score},
+};
+
+/// Most leads one call takes.
+pub const MAX_LEADS: usize = 10_000;
+
+/// What every session shares.
+struct Shared {
+    fetcher: Result<Fetcher, String>,
+    roots: Result<Roots, String>,
+    engine: OnceCell<Result<Engine, String>>,
+}
+
+fn shared() -> &'static Shared {
+    static SHARED: OnceLock<Shared> = OnceLock::new();
+    SHARED.get_or_init(|| Shared {
+        fetcher: Fetcher::from_env().map_err(|e| e.to_string()),
+        roots: Roots::from_env().map_err(|e| e.to_string()),
+        engine: OnceCell::new(),
+    })
+}
+
+/// The job engine on `FF_DB`, opened (and unfinished jobs resumed) once.
+async fn engine() -> Result<&'static Engine, ToolError> {
+    let engine = shared()
+        .engine
+        .get_or_init(|| async {
+            let store = Store::open_default().map_err(|e| e.to_string())?;
+            let router = Arc::new(Router::from_env());
+            let engine = Engine::open(store, router, JobSettings::from_env())
+                .await
+                .map_err(|e| e.to_string())?;
+            if let Err(e) = engine.resume_unfinished().await {
+                tracing::error!(error = %e, "leadgen: could not resume unfinished jobs");
+            }
+            Ok(engine)
+        })
+        .await;
+    engine
+        .as_ref()
+        .map_err(|e| ToolError::internal(format!("the leadgen job database is unavailable: {e}")))
+}
+
+/// The leadgen server.
+#[derive(Clone)]
+pub struct Leadgen {
+    tool_router: ToolRouter<Self>,
+}
+
+impl Default for Leadgen {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn check_leads(leads: &[Lead]) -> Result<(), ToolError> {
+    if leads.len() > MAX_LEADS {
+        return Err(ToolError::invalid(format!(
+            "'leads' has {} entries; the limit is {MAX_LEADS} per call",
+            leads.len()
+        )));
+    }
+    Ok(())
+}
+
+fn region(code: Option<&str>) -> Result<Region, ToolError> {
+    code.map_or(Ok(Region::default()), |c| {
+        Region::parse(c).map_err(|e| ToolError::invalid(format!("argument 'region': {e}")))
+    })
+}
+
+/// Arguments of `extract_leads`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtractArgs {
+    /// A public http(s) page to read (fetched through the SSRF-safe fetcher).
+    #[serde(default)]
+    pub url: Option<String>,
+    /// HTML to read instead of a URL.
+    #[serde(default)]
+    pub html: Option<String>,
+    /// Plain text to read (signatures, lists, pasted pages).
+    #[serde(default)]
+    pub text: Option<String>,
+    /// The page's address, for relative links and `source_url` (with `html`/`text`).
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Normalise the leads found (default true).
+    #[serde(default)]
+    pub normalize: Option<bool>,
+    /// Default country for phone numbers without `+` (ISO code, default US).
+    #[serde(default)]
+    pub region: Option<String>,
+}
+
+/// Result of `extract_leads`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Extracted {
+    pub source: String,
+    pub leads: Vec<Lead>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl Render for Extracted {
+    fn render(&self) -> String {
+        let people = self
+            .leads
+            .iter()
+            .filter(|l| l.kind == crate::LeadKind::Person)
+            .count();
+        format!(
+            "{} leads ({people} people, {} organisations) from {}",
+            self.leads.len(),
+            self.leads.len() - people,
+            self.source
+        )
+    }
+}
+
+/// Arguments of `normalize_leads`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NormalizeArgs {
+    /// The leads to clean.
+    pub leads: Vec<Lead>,
+    /// Default country for phone numbers without `+` (ISO code, default US).
+    #[serde(default)]
+    pub region: Option<String>,
+}
+
+/// Values normalisation refused in one lead.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Rejection {
+    /// Position of the lead in the input.
+    pub index: usize,
+    pub problems: Vec<String>,
+}
+
+/// Result of `normalize_leads`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Normalized {
+    pub leads: Vec<Lead>,
+    /// Emails and phones dropped as invalid, per lead.
+    pub rejected: Vec<Rejection>,
+}
+
+impl Render for Normalized {
+    fn render(&self) -> String {
+        let dropped: usize = self.rejected.iter().map(|r| r.problems.len()).sum();
+        format!(
+            "{} leads normalised; {dropped} invalid values dropped",
+            self.leads.len()
+        )
+    }
+}
+
+/// Arguments of `dedupe_leads`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DedupeArgs {
+    pub leads: Vec<Lead>,
+    /// Also merge similar names at the same company (default true).
+    #[serde(default)]
+    pub fuzzy: Option<bool>,
+    /// Name similarity needed for a fuzzy merge, 0.8..=1 (default 0.92).
+    #[serde(default)]
+    pub threshold: Option<f64>,
+}
+
+/// Result of `dedupe_leads`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Deduped {
+    pub leads: Vec<Lead>,
+    pub merges: Vec<Merge>,
+    pub input_count: usize,
+}
+
+impl Render for Deduped {
+    fn render(&self) -> String {
+        format!(
+            "{} leads in, {} out; {} groups merged",
+            self.input_count,
+            self.leads.len(),
+            self.merges.len()
+        )
+    }
+}
+
+/// Arguments of `enrich_leads`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnrichArgs {
+    pub leads: Vec<Lead>,
+    /// Look up MX records of email domains (default true).
+    #[serde(default)]
+    pub check_mx: Option<bool>,
+    /// Check that each lead's website answers (default false; fetches each site once).
+    #[serde(default)]
+    pub check_website: Option<bool>,
+}
+
+/// One enriched lead.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct EnrichedLead {
+    pub lead: Lead,
+    pub emails: Vec<EmailCheck>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub website: Option<SiteCheck>,
+}
+
+/// Result of `enrich_leads`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Enriched {
+    pub leads: Vec<EnrichedLead>,
+}
+
+impl Render for Enriched {
+    fn render(&self) -> String {
+        let checks: Vec<&EmailCheck> = self.leads.iter().flat_map(|l| &l.emails).collect();
+        let ok = checks.iter().filter(|c| c.deliverable_domain).count();
+        format!(
+            "{} leads; {ok} of {} emails on domains that accept mail",
+            self.leads.len(),
+            checks.len()
+        )
+    }
+}
+
+/// Arguments of `score_leads`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreArgs {
+    pub leads: Vec<Lead>,
+    /// The ideal customer profile.
+    pub profile: Profile,
+}
+
+/// One scored lead.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ScoredLead {
+    pub lead: Lead,
+    #[serde(flatten)]
+    pub score: Score,
+}
+
+/// Result of `score_leads`, best first.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Scored {
+    pub leads: Vec<ScoredLead>,
+}
+
+impl Render for Scored {
+    fn render(&self) -> String {
+        let grade = |g: &str| self.leads.iter().filter(|l| l.score.grade == g).count();
+        format!(
+            "{} leads scored: {} A, {} B, {} C, {} D, {} disqualified",
+            self.leads.len(),
+            grade("A"),
+            grade("B"),
+            grade("C"),
+            grade("D"),
+            grade("X")
+        )
+    }
+}
+
+#[tool_router]
+impl Leadgen {
+    /// A server with every tool.
+    pub fn new() -> Self {
+        // A process that was killed mid-job picks its jobs up on start.
+        if tokio::runtime::Handle::try_current().is_ok() {
+            static RESUMED: OnceLock<()> = OnceLock::new();
+            if RESUMED.set(()).is_ok() {
+                tokio::spawn(async {
+                    let _ = engine().await;
+                });
+            }
+        }
+        Self {
+            tool_router: Self::tool_router() + Self::job_router(),
+        }
+    }
+
+    /// Find people and organisations in a page (URL or HTML) or plain text:
+    /// schema.org JSON-LD and microdata, hCard, team/about page cards,
+    /// mailto/tel links and text patterns. Each lead has its source URL,
+    /// the method that found it and an evidence snippet; by default the
+    /// leads come back normalised.
+    #[tool]
+    async fn extract_leads(
+        &self,
+        Parameters(args): Parameters<ExtractArgs>,
+    ) -> Result<Json<Extracted>, ToolError> {
+        let given = [args.url.is_some(), args.html.is_some(), args.text.is_some()];
+        if given.iter().filter(|g| **g).count() != 1 {
+            return Err(ToolError::invalid(
+                "give exactly one of 'url', 'html' or 'text'",
+            ));
+        }
+        let region = region(args.region.as_deref())?;
+        let base = match &args.base_url {
+            Some(b) => Some(url::Url::parse(b).map_err(|e| {
+                ToolError::invalid(format!("argument 'base_url': '{b}' is not a URL ({e})"))
+            })?),
+            None => None,
+        };
+        let (source, body, base, is_html) = if let Some(url) = &args.url {
+            let fetcher = shared()
+                .fetcher
+                .as_ref()
+                .map_err(|e| ToolError::invalid(format!("the fetch policy is invalid: {e}")))?;
+            let page = fetcher
+                .fetch(
+                    FetchRequest::get(url)
+                        .accept("text/html,application/xhtml+xml,text/plain;q=0.8"),
+                )
+                .await
+                .map_err(|e| ToolError::upstream(e.to_string()))?;
+            if !page.is_success() {
+                return Err(ToolError::upstream(format!(
+                    "{url} answered HTTP {}",
+                    page.status
+                )));
+            }
+            let is_html = page
+                .media_type()
+                .is_none_or(|m| m.contains("html") || m.contains("xml"));
+            let body = String::from_utf8_lossy(&page.body).into_owned();
+            (page.url.to_string(), body, Some(page.url), is_html)
+        } else if let Some(html) = args.html {
+            check_size("html", &html, DEFAULT_MAX_INPUT_BYTES)?;
+            let label = base
+                .as_ref()
+                .map_or_else(|| "the given HTML".to_owned(), ToString::to_string);
+            (label, html, base, true)
+        } else {
+            let text = args.text.unwrap_or_default();
+            check_size("text", &text, DEFAULT_MAX_INPUT_BYTES)?;
+            let label = base
+                .as_ref()
+                .map_or_else(|| "the given text".to_owned(), ToString::to_string);
+            (label, text, base, false)
+        };
+        let normalise = args.normalize.unwrap_or(true);
+        let work = move || -> Result<Extraction, String> {
+            let mut found = if is_html {
+                extract::extract_html(&body, base.as_ref()).map_err(|e| e.to_string())?
+            } else {
+                extract::extract_text(&body, base.as_ref())
+            };
+            if normalise {
+                for lead in &mut found.leads {
+                    normalize::normalize(lead, region);
+                }
+            }
+            Ok(found)
+        };
+        let size = source.len();
+        let found = ffmcp_core::tool::cpu_work(size.max(64 * 1024), work)
+            .await?
+            .map_err(|e| ToolError::invalid(format!("argument 'html': {e}")))?;
+        Ok(Json(Extracted {
+            source,
+            leads: found.leads,
+            warnings: found.warnings,
+        }))
+    }
+
+    /// Clean leads: names split and cased, emails checked (invalid ones
+    /// dropped and reported), phones to E.164 for a default region, company
+    /// domain from the website or a work email, title to seniority and
+    /// function.
+    #[tool]
+    async fn normalize_leads(
+        &self,
+        Parameters(args): Parameters<NormalizeArgs>,
+    ) -> Result<Json<Normalized>, ToolError> {
+        check_leads(&args.leads)?;
+        let region = region(args.region.as_deref())?;
+        let mut leads = args.leads;
+        let mut rejected = Vec::new();
+        for (index, lead) in leads.iter_mut().enumerate() {
+            let fixes = normalize::normalize(lead, region);
+            if !fixes.rejected.is_empty() {
+                rejected.push(Rejection {
+                    index,
+                    problems: fixes.rejected,
+                });
+            }
+        }
+        Ok(Json(Normalized { leads, rejected }))
+    }
+
+    /// Merge duplicate leads: the same email, the same name at the same
+    /// company or domain, and (fuzzy) similar names at the same company.
+    /// Returns the merged list and a report of what merged and why.
+    #[tool]
+    async fn dedupe_leads(
+        &self,
+        Parameters(args): Parameters<DedupeArgs>,
+    ) -> Result<Json<Deduped>, ToolError> {
+        check_leads(&args.leads)?;
+        let threshold = args.threshold.unwrap_or(0.92);
+        if !(0.8..=1.0).contains(&threshold) {
+            return Err(ToolError::invalid("'threshold' must be between 0.8 and 1"));
+        }
+        let input_count = args.leads.len();
+        let options = DedupeOptions {
+            fuzzy: args.fuzzy.unwrap_or(true),
+            threshold,
+        };
+        let out = dedupe::dedupe(args.leads, options);
+        Ok(Json(Deduped {
+            leads: out.leads,
+            merges: out.merges,
+            input_count,
+        }))
+    }
+
+    /// Check leads' emails and websites: MX records of each email domain,
+    /// disposable domains, role addresses (info@, sales@), free-mail versus
+    /// company domains, and (opt-in) whether the website answers. No SMTP
+    /// probing.
+    #[tool]
+    async fn enrich_leads(
+        &self,
+        Parameters(args): Parameters<EnrichArgs>,
+    ) -> Result<Json<Enriched>, ToolError> {
+        check_leads(&args.leads)?;
+        let cache = if args.check_mx.unwrap_or(true) {
+            enrich::lookup_domains(
+                &args.leads,
+                dns::server_from_env(),
+                std::time::Duration::from_secs(3),
+            )
+            .await
+        } else {
+            enrich::MxCache::new()
+        };
+        let mut sites: std::collections::HashMap<String, SiteCheck> =
+            std::collections::HashMap::new();
+        if args.check_website.unwrap_or(false) {
+            let fetcher = shared()
+                .fetcher
+                .as_ref()
+                .map_err(|e| ToolError::invalid(format!("the fetch policy is invalid: {e}")))?;
+            let mut urls: Vec<String> = args.leads.iter().filter_map(site_url).collect();
+            urls.sort();
+            urls.dedup();
+            let checks = check_sites(fetcher, urls).await;
+            sites.extend(checks.into_iter().map(|c| (c.url.clone(), c)));
+        }
+        let leads = args
+            .leads
+            .into_iter()
+            .map(|lead| EnrichedLead {
+                emails: lead
+                    .emails
+                    .iter()
+                    .map(|e| enrich::check_email(e, &cache))
+                    .collect(),
+                website: site_url(&lead).and_then(|u| sites.get(&u).cloned()),
+                lead,
+            })
+            .collect();
+        Ok(Json(Enriched { leads }))
+    }
+
+    /// Score leads against an ideal customer profile (titles, seniorities,
+    /// functions, industries, geographies, company size, must-have and
+    /// must-not rules), with the reasons for every score; best first.
+    #[tool]
+    async fn score_leads(
+        &self,
+        Parameters(args): Parameters<ScoreArgs>,
+    ) -> Result<Json<Scored>, ToolError> {
+        check_leads(&args.leads)?;
+        let mut leads: Vec<ScoredLead> = args
+            .leads
+            .into_iter()
+            .map(|lead| ScoredLead {
+                score: score::score(&lead, &args.profile),
+                lead,
+            })
+            .collect();
+        leads.sort_by_key(|l| std::cmp::Reverse(l.score.score));
+        Ok(Json(Scored { leads }))
+    }
+}
+
+/// The website to check for a lead: its website, else its company domain.
+fn site_url(lead: &Lead) -> Option<String> {
+    lead.website.clone().or_else(|| {
+        lead.company_domain
+            .as_ref()
+            .map(|d| format!("https://{d}/"))
+    })
+}
+
+/// Fetches each URL (a few at a time) and reports whether it answered.
+async fn check_sites(fetcher: &Fetcher, urls: Vec<String>) -> Vec<SiteCheck> {
+    let mut set = tokio::task::JoinSet::new();
+    let mut out = Vec::new();
+    let mut pending = urls.into_iter();
+    loop {
+        while set.len() < 8 {
+            let Some(url) = pending.next() else { break };
+            let fetcher = fetcher.clone();
+            set.spawn(async move {
+                match fetcher
+                    .fetch(FetchRequest::get(&url).max_body_bytes(256 * 1024))
+                    .await
+                {
+                    Ok(page) => SiteCheck {
+                        reachable: page.status < 500,
+                        status: Some(page.status),
+                        error: None,
+                        url,
+                    },
+                    Err(e) => SiteCheck {
+                        reachable: false,
+                        status: None,
+                        error: Some(e.to_string()),
+                        url,
+                    },
+                }
+            });
+        }
+        match set.join_next().await {
+            Some(Ok(check)) => out.push(check),
+            Some(Err(_)) => {}
+            None => return out,
+        }
+    }
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for Leadgen {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new(
+                "ffmcp-leadgen",
+                env!("CARGO_PKG_VERSION"),
+            ))
+            .with_instructions(
+                "Leads from pages and lists. Pipeline: `extract_leads` (url, html or text) → \
+                 `normalize_leads` → `dedupe_leads` → `enrich_leads` → `score_leads`; \
+                 `job_start` classifies many leads with a model in a durable batch \
+                 (`job_status`, `job_results`, `job_cancel`, `job_resume`, `job_delete`); \
+                 `export_leads` writes CSV or JSON. Lead data is personal data: \
+                 delete jobs you no longer need.",
+            )
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        ffmcp_core::tool::call_tool(&self.tool_router, self, request, context).await
+    }
+}
