@@ -83,8 +83,18 @@ pub struct StdioClient {
 
 /// Spawns `program args` as a stdio MCP server.
 pub fn spawn_stdio(program: &Path, args: &[&str]) -> anyhow::Result<(Server, StdioClient)> {
+    spawn_stdio_in(program, args, Path::new("."))
+}
+
+/// Spawns `program args` in `dir` as a stdio MCP server.
+pub fn spawn_stdio_in(
+    program: &Path,
+    args: &[&str],
+    dir: &Path,
+) -> anyhow::Result<(Server, StdioClient)> {
     let mut child = Command::new(program)
         .args(args)
+        .current_dir(dir)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
