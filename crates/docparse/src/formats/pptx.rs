@@ -39,6 +39,7 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError>
     doc.metadata.pages = Some(slides.len() as u32);
     let total = slides.len() as u32;
     let mut read = 0u32;
+    let mut chars = 0usize;
     for (index, part) in slides.iter().enumerate() {
         let number = index as u32 + 1;
         if options.pages.is_some_and(|r| !r.contains(number)) {
@@ -60,7 +61,7 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError>
             continue;
         };
         let slide_rels = ooxml::rels(&mut zip, part, FORMAT, options)?;
-        let shapes = read_shapes(&xml, part, &slide_rels, options)?;
+        let shapes = read_shapes(&xml, part, &slide_rels, &mut chars, options)?;
         for block in slide_blocks(shapes, false) {
             if let Block::Heading { level, content } = &block {
                 doc.outline.push(OutlineEntry {
@@ -75,7 +76,7 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError>
             && let Some(xml) = zip.read(&notes.target)?
         {
             let notes_rels = HashMap::new();
-            let shapes = read_shapes(&xml, &notes.target, &notes_rels, options)?;
+            let shapes = read_shapes(&xml, &notes.target, &notes_rels, &mut chars, options)?;
             let blocks = slide_blocks(shapes, true);
             if !blocks.is_empty() {
                 doc.blocks.push(Block::text("Notes:"));
@@ -161,11 +162,13 @@ struct RunStyle {
     link: Option<String>,
 }
 
-/// The shapes of a slide (or notes slide) in document order.
+/// The shapes of a slide (or notes slide) in document order; `chars`
+/// counts text across the whole presentation.
 fn read_shapes(
     xml: &[u8],
     part: &str,
     rels: &HashMap<String, Rel>,
+    chars: &mut usize,
     options: &ParseOptions,
 ) -> Result<Vec<Shape>, DocError> {
     let mut reader = XmlReader::new(xml, FORMAT, part, options);
@@ -176,7 +179,6 @@ fn read_shapes(
     let mut table: Option<Vec<Vec<String>>> = None;
     let mut cell: Option<(Vec<String>, bool)> = None;
     let mut in_pic = false;
-    let mut chars = 0usize;
     loop {
         let (e, empty) = match reader.event()? {
             XmlEvent::Start(e) => (e, false),
@@ -287,8 +289,8 @@ fn read_shapes(
             }
             b"t" if !empty => {
                 let text = reader.text()?;
-                chars += text.len();
-                if chars > options.limits.max_output_chars {
+                *chars += text.len();
+                if *chars > options.limits.max_output_chars {
                     return Err(DocError::Limit(format!(
                         "the presentation has more than {} characters of text",
                         options.limits.max_output_chars
