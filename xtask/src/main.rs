@@ -7,10 +7,8 @@
 //! `cargo xtask bench model [--calls N]`: the model router's overhead over a
 //! direct provider call and its fallback time, against the provider imitation.
 //!
-//! `cargo xtask dist [--skip-build] [--pack]`: release build and the npm
-//! packages for `npx ffmcp` (see `dist.rs`). `cargo xtask bench startup`:
-//! binary size, cold start and idle memory, direct and through npx, beside
-//! Node reference servers (after `dist --pack`).
+//! `cargo xtask bench seo [--pages N] [--concurrency N] [--runs N]`:
+//! `audit_site` throughput on a generated local site and peak RSS.
 //!
 //! xtask is, with `ffmcp_core::exec`, the only code that starts processes
 //! (cargo, python, the servers under test); it prints to stdout by design.
@@ -18,8 +16,7 @@
 
 mod bench;
 mod bench_model;
-mod bench_startup;
-mod dist;
+mod bench_seo;
 mod fidelity;
 mod peer;
 
@@ -35,17 +32,15 @@ fn main() -> anyhow::Result<()> {
     {
         ["bench", "protocol", rest @ ..] => bench::protocol(parse_options(rest)?),
         ["bench", "model", rest @ ..] => bench_model::run(rest),
-        ["bench", "startup", rest @ ..] => bench_startup::run(rest),
-        ["dist", rest @ ..] => dist::run(rest),
+        ["bench", "seo", rest @ ..] => bench_seo::run(rest),
         ["fidelity", "pdf", dir] => fidelity::pdf(std::path::Path::new(dir)),
         ["fidelity", "rss", file] => fidelity::rss(std::path::Path::new(file)),
         ["fidelity", "text", file] => fidelity::text(std::path::Path::new(file)),
         _ => bail!(
             "usage: cargo xtask bench protocol [--iterations N] [--warmup N]\n\
                     cargo xtask bench model [--calls N]   (model router overhead and fallback time)\n\
+                    cargo xtask bench seo [--pages N] [--concurrency N] [--runs N]   (audit_site throughput, peak RSS)\n\
                     cargo xtask fidelity pdf DIR   (docparse PDF text vs pdftotext)\n\
-                    cargo xtask dist [--skip-build] [--pack]   (release binary + npm packages)\n\
-                    cargo xtask bench startup   (size, cold start, idle RSS vs Node servers; after dist --pack)\n\
                     cargo xtask fidelity text FILE (docparse PDF text of one file)\n\
              measures tools/call round-trips of ffmcp vs Python FastMCP over stdio and HTTP"
         ),
