@@ -7,6 +7,11 @@
 //! `cargo xtask bench model [--calls N]`: the model router's overhead over a
 //! direct provider call and its fallback time, against the provider imitation.
 //!
+//! `cargo xtask dist [--skip-build] [--pack]`: release build and the npm
+//! packages for `npx ffmcp` (see `dist.rs`). `cargo xtask bench startup`:
+//! binary size, cold start and idle memory, direct and through npx, beside
+//! Node reference servers (after `dist --pack`).
+//!
 //! `cargo xtask bench seo [--pages N] [--concurrency N] [--runs N]`:
 //! `audit_site` throughput on a generated local site and peak RSS.
 //!
@@ -17,6 +22,8 @@
 mod bench;
 mod bench_model;
 mod bench_seo;
+mod bench_startup;
+mod dist;
 mod fidelity;
 mod peer;
 
@@ -33,14 +40,18 @@ fn main() -> anyhow::Result<()> {
         ["bench", "protocol", rest @ ..] => bench::protocol(parse_options(rest)?),
         ["bench", "model", rest @ ..] => bench_model::run(rest),
         ["bench", "seo", rest @ ..] => bench_seo::run(rest),
+        ["bench", "startup", rest @ ..] => bench_startup::run(rest),
+        ["dist", rest @ ..] => dist::run(rest),
         ["fidelity", "pdf", dir] => fidelity::pdf(std::path::Path::new(dir)),
         ["fidelity", "rss", file] => fidelity::rss(std::path::Path::new(file)),
         ["fidelity", "text", file] => fidelity::text(std::path::Path::new(file)),
         _ => bail!(
             "usage: cargo xtask bench protocol [--iterations N] [--warmup N]\n\
                     cargo xtask bench model [--calls N]   (model router overhead and fallback time)\n\
-                    cargo xtask bench seo [--pages N] [--concurrency N] [--runs N]   (audit_site throughput, peak RSS)\n\
                     cargo xtask fidelity pdf DIR   (docparse PDF text vs pdftotext)\n\
+                    cargo xtask bench seo [--pages N] [--concurrency N] [--runs N]   (audit_site throughput, peak RSS)\n\
+                    cargo xtask dist [--skip-build] [--pack]   (release binary + npm packages)\n\
+                    cargo xtask bench startup   (size, cold start, idle RSS vs Node servers; after dist --pack)\n\
                     cargo xtask fidelity text FILE (docparse PDF text of one file)\n\
              measures tools/call round-trips of ffmcp vs Python FastMCP over stdio and HTTP"
         ),
