@@ -17,6 +17,7 @@ fn main() -> ExitCode {
     ffmcp_core::logging::init();
     let servers = ffmcp_core::Servers::new(vec![
         ffmcp_docparse::spec(),
+        ffmcp_leadgen::spec(),
         ffmcp_seo::spec(),
         ffmcp_transform::spec(),
     ]);
