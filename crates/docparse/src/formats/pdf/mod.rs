@@ -270,7 +270,10 @@ fn blocks(pages: Vec<(u32, Vec<Paragraph>)>, outline: &[OutlineEntry]) -> Vec<Bl
         out.push(Block::PageBreak { number });
         for p in paragraphs {
             let text = p.lines.join("\n");
-            if let Some(&level) = titles.get(&(number, squash(&text))) {
+            let level = titles
+                .get(&(number, squash(&text)))
+                .or_else(|| titles.get(&(number, squash(strip_section_number(&text)))));
+            if let Some(&level) = level {
                 out.push(Block::heading(level, p.lines.join(" ")));
             } else if is_size_heading(&p, body) {
                 let rounded = (p.size * 2.0).round() / 2.0;
@@ -285,6 +288,29 @@ fn blocks(pages: Vec<(u32, Vec<Paragraph>)>, outline: &[OutlineEntry]) -> Vec<Bl
         }
     }
     out
+}
+
+/// Text without a leading section number ("2.1 ", "A.3. ", "IV. "), which
+/// outline titles often leave out.
+fn strip_section_number(text: &str) -> &str {
+    let trimmed = text.trim_start();
+    let end = trimmed
+        .find(|c: char| c.is_whitespace())
+        .unwrap_or(trimmed.len());
+    let number = &trimmed[..end];
+    let numeric = number.chars().any(|c| c.is_ascii_digit())
+        && number
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c.is_ascii_uppercase());
+    let lettered = number.len() <= 5
+        && number.ends_with('.')
+        && number.chars().all(|c| c == '.' || c.is_ascii_uppercase());
+    let is_number = (numeric && number.len() <= 12) || lettered;
+    if is_number && end < trimmed.len() {
+        trimmed[end..].trim_start()
+    } else {
+        text
+    }
 }
 
 fn squash(text: &str) -> String {
