@@ -155,7 +155,7 @@ fn pptx_slides_notes_tables() {
     let md = render(&doc, OutputFormat::Markdown);
     let slide2 = "<!-- page 2 -->\n\n# Results\n\n- Revenue up\n  - mostly services\n- Costs flat\n- **Bold** and [a link](https://example.org/q3)\n\nA free text box\n\n1. Plan\n2. Do\n\n![Revenue chart]()\n\nNotes:\n\n> Mention the pilot.\n>\n> Then take questions.\n";
     let expected = format!(
-        "<!-- page 1 -->\n\n# Quarterly Review\n\nTeam Rocket\n\n{slide2}\n<!-- page 3 -->\n\n# Details\n\n| Region | Sales |\n| --- | --- |\n| North |  |\n"
+        "<!-- page 1 -->\n\n# Quarterly Review\n\nTeam Rocket\n\n{slide2}\n<!-- page 3 -->\n\n# Details\n\n| Region | Sales |\n| --- | --- |\n| North |  |\n\n**Chart: Sales by quarter**\n\n|  | North | South |\n| --- | --- | --- |\n| Q1 | 10 |  |\n| Q2 | 12.3 | 7 |\n"
     );
     assert_eq!(md, expected);
     assert_eq!(doc.metadata.pages, Some(3));

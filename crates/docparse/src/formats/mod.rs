@@ -1,6 +1,7 @@
 //! One module per format; each exposes
 //! `pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError>`.
 
+pub mod chart;
 pub mod csv;
 pub mod docx;
 pub mod docx_body;

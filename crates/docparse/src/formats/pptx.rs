@@ -2,7 +2,8 @@
 //! the presentation's relationships), each opened by a page break; title
 //! placeholders as headings, body placeholders as (nested, bullet or
 //! numbered) lists, text boxes as paragraphs, tables, picture alt text,
-//! hyperlinks; speaker notes as a quote after a "Notes:" paragraph.
+//! hyperlinks, charts as tables of their cached data; speaker notes as a
+//! quote after a "Notes:" paragraph.
 //! [`ParseOptions::pages`] selects slides.
 
 use std::collections::HashMap;
@@ -10,6 +11,7 @@ use std::collections::HashMap;
 use quick_xml::events::BytesStart;
 
 use super::{
+    chart::chart_table,
     ooxml::{self, Rel, build_list, merge_spans},
     xml::{XmlEvent, XmlReader, attr, local, on_off},
     zipsafe::ZipSafe,
@@ -62,6 +64,7 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError>
         };
         let slide_rels = ooxml::rels(&mut zip, part, FORMAT, options)?;
         let shapes = read_shapes(&xml, part, &slide_rels, &mut chars, options)?;
+        let shapes = resolve_charts(shapes, &mut zip, options)?;
         for block in slide_blocks(shapes, false) {
             if let Block::Heading { level, content } = &block {
                 doc.outline.push(OutlineEntry {
@@ -87,6 +90,30 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError>
     doc.warnings.append(&mut zip.warnings);
     options.checkpoint(total, total)?;
     Ok(doc)
+}
+
+/// Reads the chart parts that shapes point at into tables.
+fn resolve_charts(
+    shapes: Vec<Shape>,
+    zip: &mut ZipSafe<'_>,
+    options: &ParseOptions,
+) -> Result<Vec<Shape>, DocError> {
+    let mut out = Vec::with_capacity(shapes.len());
+    for shape in shapes {
+        if let Content::Chart(part) = &shape.content {
+            if let Some(xml) = zip.read(part)?
+                && let Some(table) = chart_table(&xml, part, FORMAT, options)?
+            {
+                out.push(Shape {
+                    role: shape.role,
+                    content: Content::ChartTable(table),
+                });
+            }
+            continue;
+        }
+        out.push(shape);
+    }
+    Ok(out)
 }
 
 /// Slide part names in presentation order.
@@ -147,6 +174,9 @@ enum Content {
     Text(Vec<Paragraph>),
     Table(Vec<Vec<String>>),
     Image(String),
+    /// A chart part, until [`resolve_charts`] reads it.
+    Chart(String),
+    ChartTable(Table),
 }
 
 #[derive(Debug)]
@@ -236,6 +266,14 @@ fn read_shapes(
                 }
             }
             b"tbl" if !empty => table = Some(Vec::new()),
+            b"chart" => {
+                if let Some(rel) = attr(&e, "r:id").and_then(|id| rels.get(&id)) {
+                    shapes.push(Shape {
+                        role: Role::Free,
+                        content: Content::Chart(rel.target.clone()),
+                    });
+                }
+            }
             b"tr" => {
                 if let Some(rows) = table.as_mut() {
                     rows.push(Vec::new());
@@ -363,6 +401,7 @@ fn slide_blocks(shapes: Vec<Shape>, notes: bool) -> Vec<Block> {
                 }
             }
             (_, Content::Image(alt)) if !notes => rest.push(Block::Image { alt }),
+            (_, Content::ChartTable(table)) if !notes => rest.push(Block::Table(table)),
             _ => {}
         }
     }

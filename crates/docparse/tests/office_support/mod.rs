@@ -359,11 +359,18 @@ pub fn sample_pptx() -> Vec<u8> {
         shape(r#"<p:ph type="sldNum" idx="12"/>"#, &a_p("", "2")),
     ));
     let table = r#"<p:graphicFrame><p:nvGraphicFramePr><p:cNvPr id="4" name="Table"/><p:cNvGraphicFramePr/><p:nvPr/></p:nvGraphicFramePr><p:xfrm/><a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/table"><a:tbl><a:tblGrid/><a:tr h="1"><a:tc><a:txBody><a:p><a:r><a:t>Region</a:t></a:r></a:p></a:txBody></a:tc><a:tc><a:txBody><a:p><a:r><a:t>Sales</a:t></a:r></a:p></a:txBody></a:tc></a:tr><a:tr h="1"><a:tc gridSpan="2"><a:txBody><a:p><a:r><a:t>North</a:t></a:r></a:p></a:txBody></a:tc><a:tc hMerge="1"><a:txBody><a:p><a:r><a:t>hidden</a:t></a:r></a:p></a:txBody></a:tc></a:tr></a:tbl></a:graphicData></a:graphic></p:graphicFrame>"#;
+    let chart_frame = r#"<p:graphicFrame><p:nvGraphicFramePr><p:cNvPr id="5" name="Chart"/><p:cNvGraphicFramePr/><p:nvPr/></p:nvGraphicFramePr><p:xfrm/><a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/chart"><c:chart xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" r:id="rId3"/></a:graphicData></a:graphic></p:graphicFrame>"#;
     let s3 = slide(&format!(
-        "{}{}",
+        "{}{}{}",
         shape(r#"<p:ph type="title"/>"#, &a_p("", "Details")),
-        table
+        table,
+        chart_frame
     ));
+    let s3_rels = r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/chart" Target="../charts/chart7.xml"/></Relationships>"#;
+    let chart = r#"<?xml version="1.0" encoding="UTF-8"?><c:chartSpace xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><c:chart><c:title><c:tx><c:rich><a:p><a:r><a:t>Sales by quarter</a:t></a:r></a:p></c:rich></c:tx></c:title><c:plotArea><c:barChart>
+<c:ser><c:idx val="0"/><c:tx><c:strRef><c:strCache><c:pt idx="0"><c:v>North</c:v></c:pt></c:strCache></c:strRef></c:tx><c:cat><c:strRef><c:strCache><c:ptCount val="2"/><c:pt idx="0"><c:v>Q1</c:v></c:pt><c:pt idx="1"><c:v>Q2</c:v></c:pt></c:strCache></c:strRef></c:cat><c:val><c:numRef><c:numCache><c:pt idx="0"><c:v>10</c:v></c:pt><c:pt idx="1"><c:v>12.300000000000001</c:v></c:pt></c:numCache></c:numRef></c:val></c:ser>
+<c:ser><c:idx val="1"/><c:tx><c:v>South</c:v></c:tx><c:val><c:numRef><c:numCache><c:pt idx="1"><c:v>7</c:v></c:pt></c:numCache></c:numRef></c:val></c:ser>
+</c:barChart><c:valAx><c:title><c:tx><c:rich><a:p><a:r><a:t>Units</a:t></a:r></a:p></c:rich></c:tx></c:title></c:valAx></c:plotArea></c:chart></c:chartSpace>"#;
     let notes = format!(
         r#"<?xml version="1.0" encoding="UTF-8"?><p:notes {P_NS}><p:cSld><p:spTree>{}{}{}</p:spTree></p:cSld></p:notes>"#,
         shape(r#"<p:ph type="sldImg"/>"#, ""),
@@ -391,6 +398,8 @@ pub fn sample_pptx() -> Vec<u8> {
         ("ppt/slides/slide2.xml", s2.as_bytes()),
         ("ppt/slides/_rels/slide2.xml.rels", s2_rels.as_bytes()),
         ("ppt/slides/slide1.xml", s3.as_bytes()),
+        ("ppt/slides/_rels/slide1.xml.rels", s3_rels.as_bytes()),
+        ("ppt/charts/chart7.xml", chart.as_bytes()),
         ("ppt/notesSlides/notesSlide1.xml", notes.as_bytes()),
         ("docProps/core.xml", CORE.as_bytes()),
         ("docProps/app.xml", app.as_bytes()),
