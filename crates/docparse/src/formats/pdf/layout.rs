@@ -123,7 +123,7 @@ fn compose(first: &str, second: &str) -> Option<char> {
         chars.next().is_none().then_some(c)
     };
     let (a, b) = (single(first)?, single(second)?);
-    super::tables::ACCENTED
+    super::accents::ACCENTED
         .iter()
         .find(|&&(base, accent, _)| (a == accent && b == base) || (a == base && b == accent))
         .map(|&(_, _, composed)| composed)

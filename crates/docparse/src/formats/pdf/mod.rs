@@ -21,6 +21,7 @@
 //! construction and bounded (reference hops, form depth, operator counts,
 //! decompressed bytes, output characters).
 
+mod accents;
 mod cmap;
 mod content;
 mod encoding;
