@@ -122,6 +122,10 @@ struct ServerArgs {
     /// Serve over streamable HTTP at ADDR (path /mcp) instead of stdio.
     #[arg(long, value_name = "ADDR")]
     http: Option<SocketAddr>,
+    /// Serve no client: run only the server's background work (e.g. the
+    /// competitive-intel scheduler) until interrupted.
+    #[arg(long, conflicts_with = "http")]
+    daemon: bool,
     /// Largest accepted stdio frame (one JSON-RPC line), in bytes.
     #[arg(long, env = "FF_MAX_FRAME_BYTES", default_value_t = DEFAULT_MAX_FRAME_BYTES)]
     max_frame_bytes: usize,
@@ -169,6 +173,9 @@ pub enum Command {
     ServeAll {
         options: HttpOptions,
     },
+    Daemon {
+        server: String,
+    },
     List,
     ConfigClaude {
         options: crate::client_config::ClaudeOptions,
@@ -214,6 +221,9 @@ pub fn parse(servers: &Servers) -> Result<Command, clap::Error> {
             ffmcp_core::exec::set_strict(true);
         }
         let server = name.to_owned();
+        if args.daemon {
+            return Ok(Command::Daemon { server });
+        }
         return Ok(match args.http {
             Some(addr) => Command::Http {
                 server,
@@ -304,12 +314,14 @@ pub async fn run(command: Command, servers: &Servers) -> anyhow::Result<ExitCode
         Command::Stdio { server, options } => {
             let spec = servers.get(&server).context("unknown server")?;
             tracing::info!(server = spec.name(), "serving on stdio");
+            let _background = spec.start_background().map(AbortOnDrop);
             spec.serve_stdio(options).await?;
         }
         Command::Http { server, options } => {
             let spec = servers.get(&server).context("unknown server")?;
             let endpoint = spec.http_endpoint(&options);
             let name = spec.name();
+            let _background = spec.start_background().map(AbortOnDrop);
             http::serve(vec![("/mcp".to_owned(), endpoint)], options, |addr| {
                 announce(&format!("ffmcp {name}: MCP endpoint http://{addr}/mcp"));
             })
@@ -326,10 +338,27 @@ pub async fn run(command: Command, servers: &Servers) -> anyhow::Result<ExitCode
                 })
                 .collect();
             let token = options.token.is_some();
+            let _background: Vec<_> = servers
+                .iter()
+                .filter_map(|spec| spec.start_background().map(AbortOnDrop))
+                .collect();
             http::serve(endpoints, options, |addr| {
                 announce(&serve_banner(servers, addr, token));
             })
             .await?;
+        }
+        Command::Daemon { server } => {
+            let spec = servers.get(&server).context("unknown server")?;
+            let task = spec.start_background().with_context(|| {
+                format!("{server} has no background work; --daemon applies to servers that run on a schedule")
+            })?;
+            announce(&format!(
+                "ffmcp {server}: running headless (no client); stop with Ctrl-C"
+            ));
+            tokio::select! {
+                done = task => done.context("the background task stopped")?.map_err(anyhow::Error::msg)?,
+                () = ffmcp_core::transport::shutdown_signal() => {}
+            }
         }
         Command::List => {
             let mut out = String::new();
@@ -387,6 +416,15 @@ pub async fn run(command: Command, servers: &Servers) -> anyhow::Result<ExitCode
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Stops a server's background task when the serving command ends.
+struct AbortOnDrop(tokio::task::JoinHandle<Result<(), String>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// The startup banner of `ffmcp serve`: endpoints and a Claude Desktop block.

@@ -16,6 +16,7 @@ fn main() -> ExitCode {
     ffmcp_core::exec::run_if_requested();
     ffmcp_core::logging::init();
     let servers = ffmcp_core::Servers::new(vec![
+        ffmcp_competitive_intel::spec(),
         ffmcp_docparse::spec(),
         ffmcp_leadgen::spec(),
         ffmcp_seo::spec(),

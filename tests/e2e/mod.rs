@@ -4,6 +4,7 @@ mod docparse;
 mod exec;
 mod guard;
 mod http;
+mod intel;
 mod leadgen;
 mod seo;
 mod stdio_raw;

@@ -3,7 +3,7 @@
 //! A server crate exposes `pub fn spec() -> ServerSpec`; the binary lists the
 //! specs in one table and never matches on server names anywhere else.
 
-use std::{fmt, future::Future, pin::Pin};
+use std::{fmt, future::Future, pin::Pin, sync::Arc};
 
 use rmcp::ServerHandler;
 
@@ -14,12 +14,14 @@ use crate::transport::{
 };
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+type Background = Arc<dyn Fn() -> BoxFuture<Result<(), String>> + Send + Sync>;
 
 /// One servable MCP server: its name, a one-line summary, and how to build it.
 pub struct ServerSpec {
     name: &'static str,
     summary: &'static str,
     runner: Box<dyn Runner>,
+    background: Option<Background>,
 }
 
 impl fmt::Debug for ServerSpec {
@@ -42,7 +44,25 @@ impl ServerSpec {
             name,
             summary,
             runner: Box::new(Factory(make)),
+            background: None,
         }
+    }
+
+    /// Work the server does while the process runs, with or without a
+    /// client (e.g. scheduled checks); also what `--daemon` runs alone.
+    pub fn with_background<F, Fut>(mut self, task: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        self.background = Some(Arc::new(move || Box::pin(task())));
+        self
+    }
+
+    /// Starts the background work on the current runtime, if there is any.
+    pub fn start_background(&self) -> Option<tokio::task::JoinHandle<Result<(), String>>> {
+        let task = self.background.as_ref()?;
+        Some(tokio::spawn(task()))
     }
 
     pub fn name(&self) -> &'static str {

@@ -94,6 +94,14 @@ async fn fixture(redirect_to: Option<String>) -> Fixture {
                         b"hello".to_vec(),
                     ),
                     "/ua" => ("200 OK", String::new(), ua.into_bytes()),
+                    "/etag"
+                        if head
+                            .lines()
+                            .any(|l| l.trim_end() == "if-none-match: \"v1\"") =>
+                    {
+                        ("304 Not Modified", String::new(), Vec::new())
+                    }
+                    "/etag" => ("200 OK", "etag: \"v1\"\r\n".into(), b"fresh".to_vec()),
                     "/big" => ("200 OK", String::new(), vec![b'x'; 3 * 1024 * 1024]),
                     "/bomb" => ("200 OK", "content-encoding: gzip\r\n".into(), bomb.to_vec()),
                     "/loop" => ("302 Found", "location: /loop\r\n".into(), Vec::new()),
@@ -184,6 +192,31 @@ async fn fetches_an_opted_in_fixture_with_a_clear_user_agent() {
     let hop = fetcher.get(&fx.url("/hop")).await.expect("redirected");
     assert_eq!(hop.url.path(), "/ok");
     assert_eq!(hop.redirects.len(), 1);
+}
+
+#[tokio::test]
+async fn sends_extra_headers_for_conditional_gets() {
+    let fx = fixture(None).await;
+    let fetcher = loopback_allowed();
+    let first = fetcher.get(&fx.url("/etag")).await.expect("fetch");
+    assert_eq!(first.status, 200);
+    let etag = first
+        .headers
+        .get("etag")
+        .expect("etag")
+        .to_str()
+        .expect("ascii");
+    let again = fetcher
+        .fetch(FetchRequest::get(fx.url("/etag")).header("If-None-Match", etag))
+        .await
+        .expect("conditional fetch");
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty());
+    let bad = fetcher
+        .fetch(FetchRequest::get(fx.url("/ok")).header("bad header", "x"))
+        .await
+        .expect_err("invalid header name");
+    assert!(matches!(bad, FetchError::Transport { .. }), "{bad}");
 }
 
 #[tokio::test]

@@ -266,6 +266,9 @@ pub struct FetchRequest {
     pub respect_robots: bool,
     /// A lower body cap than the fetcher's, for this request.
     pub max_body_bytes: Option<u64>,
+    /// Extra request headers (e.g. `If-None-Match` for a conditional GET),
+    /// sent on every hop.
+    pub headers: Vec<(String, String)>,
 }
 
 impl FetchRequest {
@@ -276,7 +279,15 @@ impl FetchRequest {
             accept: None,
             respect_robots: false,
             max_body_bytes: None,
+            headers: Vec::new(),
         }
+    }
+
+    /// Adds a request header. A name or value that is not valid HTTP makes
+    /// the fetch fail with [`FetchError::Transport`], never panic.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
     }
 
     /// Sets the Accept header.
@@ -482,6 +493,9 @@ impl Fetcher {
                     .client
                     .get(url.clone())
                     .header(header::ACCEPT, request.accept.as_deref().unwrap_or("*/*"));
+                for (name, value) in &request.headers {
+                    builder = builder.header(name.as_str(), value.as_str());
+                }
                 if let Some(left) = deadline.checked_duration_since(Instant::now()) {
                     builder = builder.timeout(left);
                 } else {

@@ -1,0 +1,372 @@
+//! competitive-intel end to end: real MCP clients over stdio and HTTP, a
+//! feed fixture on 127.0.0.1 that gains items between checks, resources
+//! and their update notifications, and a daemon killed with SIGKILL that
+//! resumes without duplicates or losses.
+
+use std::{
+    path::Path,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use ffmcp_core::store::Store;
+use rmcp::{
+    ClientHandler, Peer, RoleClient, ServiceExt,
+    model::{
+        CallToolRequestParams, CallToolResult, ReadResourceRequestParams,
+        ResourceUpdatedNotificationParam, SubscribeRequestParams,
+    },
+    service::NotificationContext,
+    transport::TokioChildProcess,
+};
+use serde_json::{Value, json};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpListener,
+};
+
+use super::support::{HttpProc, Proc, TIMEOUT, bin, http_client, stdio_client_env, text_of};
+
+/// A feed served on every path; items (guid, title) are newest first.
+#[derive(Clone, Default)]
+struct Feed(Arc<Mutex<Vec<(String, String)>>>);
+
+impl Feed {
+    fn push(&self, guid: &str, title: &str) {
+        self.0
+            .lock()
+            .expect("lock")
+            .insert(0, (guid.to_owned(), title.to_owned()));
+    }
+
+    fn xml(&self) -> String {
+        let mut xml = String::from(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Acme</title>\
+             <link>https://acme.example/</link><description>d</description>",
+        );
+        for (guid, title) in self.0.lock().expect("lock").iter() {
+            xml.push_str(&format!(
+                "<item><guid>{guid}</guid><title>{title}</title>\
+                 <link>https://acme.example/{guid}</link></item>"
+            ));
+        }
+        xml + "</channel></rss>"
+    }
+
+    /// Serves the feed; returns its URL.
+    async fn serve(&self) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let feed = self.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let feed = feed.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 4096];
+                    let _ = socket.read(&mut buf).await;
+                    let body = feed.xml();
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/rss+xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = socket.write_all(head.as_bytes()).await;
+                    let _ = socket.write_all(body.as_bytes()).await;
+                });
+            }
+        });
+        format!("http://127.0.0.1:{port}/feed.xml")
+    }
+}
+
+/// A client that reports resource-updated notifications.
+#[derive(Clone)]
+struct Updates(tokio::sync::mpsc::UnboundedSender<String>);
+
+impl ClientHandler for Updates {
+    async fn on_resource_updated(
+        &self,
+        params: ResourceUpdatedNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        let _ = self.0.send(params.uri);
+    }
+}
+
+fn env(dir: &Path) -> Vec<(&'static str, String)> {
+    vec![
+        ("FF_DB", dir.join("intel.db").display().to_string()),
+        ("FF_ALLOW_HOSTS", "127.0.0.1".to_owned()),
+        ("FF_ROOTS", dir.display().to_string()),
+        ("FF_INTEL_MIN_INTERVAL_SECS", "1".to_owned()),
+        ("FF_INTEL_HOST_SPACING_MS", "0".to_owned()),
+        ("FF_LLM_PRIMARY", String::new()),
+        ("FF_LLM_FALLBACKS", String::new()),
+    ]
+}
+
+fn pairs<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    env.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// Calls a tool through any client, bounded in time.
+async fn invoke(peer: &Peer<RoleClient>, tool: &str, args: Value) -> CallToolResult {
+    let Value::Object(args) = args else {
+        panic!("tool arguments must be an object");
+    };
+    let params = CallToolRequestParams::new(tool.to_owned()).with_arguments(args);
+    tokio::time::timeout(TIMEOUT, peer.call_tool(params))
+        .await
+        .expect("tool call in time")
+        .expect("tool call answered")
+}
+
+fn ok(result: &CallToolResult) -> Value {
+    assert_ne!(
+        result.is_error,
+        Some(true),
+        "tool error: {}",
+        text_of(result)
+    );
+    result
+        .structured_content
+        .clone()
+        .expect("structured content")
+}
+
+fn err(result: &CallToolResult) -> String {
+    assert_eq!(result.is_error, Some(true), "expected an error: {result:?}");
+    text_of(result)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stdio_watch_check_changes_resources_and_export() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dir_path = dir.path().canonicalize().expect("canonical");
+    let feed = Feed::default();
+    feed.push("a", "Alpha");
+    let url = feed.serve().await;
+    let env = env(&dir_path);
+    let (tx, mut updates) = tokio::sync::mpsc::unbounded_channel();
+    let mut cmd = tokio::process::Command::new(bin());
+    cmd.arg("competitive-intel").env("FF_LOG", "warn");
+    for (k, v) in &env {
+        cmd.env(k, v);
+    }
+    let transport = TokioChildProcess::new(cmd).expect("spawn ffmcp");
+    let client = Updates(tx).serve(transport).await.expect("handshake");
+
+    let tools = client.list_all_tools().await.expect("tools");
+    for name in [
+        "watch_add",
+        "watch_list",
+        "watch_update",
+        "watch_remove",
+        "check_now",
+        "changes",
+        "diff",
+        "history",
+        "summarize_changes",
+        "parse_feed",
+        "export_changes",
+    ] {
+        let tool = tools.iter().find(|t| t.name == name).expect(name);
+        assert!(
+            tool.output_schema.is_some(),
+            "{name} declares an outputSchema"
+        );
+    }
+
+    let args = json!({"url": url, "interval_secs": 3600, "tags": ["blog"], "competitor": "Acme"});
+    let added = ok(&invoke(&client, "watch_add", args.clone()).await);
+    assert_eq!(added["watch"]["kind"], "feed");
+    assert_eq!(added["first_check"]["outcome"], "baseline");
+    let id = added["watch"]["id"].as_i64().expect("id");
+    assert!(err(&invoke(&client, "watch_add", args).await).contains("already watched"));
+    let bad = json!({"url": url, "selector": "div[[", "interval_secs": 3600});
+    assert!(err(&invoke(&client, "watch_add", bad).await).contains("not a valid CSS selector"));
+    let short = json!({"url": "https://acme.example/x", "interval_secs": 0});
+    assert!(err(&invoke(&client, "watch_add", short).await).contains("'interval_secs'"));
+    let private = json!({"url": "http://10.1.2.3/feed"});
+    assert!(err(&invoke(&client, "watch_add", private).await).contains("FF_ALLOW_HOSTS"));
+
+    // Subscribe (resources/subscribe, the initialize-lifecycle way) first.
+    #[allow(deprecated)]
+    client
+        .subscribe(SubscribeRequestParams::new("intel://changes"))
+        .await
+        .expect("subscribe");
+
+    feed.push("b", "Breaking launch");
+    let checked = ok(&invoke(&client, "check_now", json!({"id": id})).await);
+    assert_eq!(checked["new_changes"], 1, "{checked}");
+    let uri = tokio::time::timeout(Duration::from_secs(20), updates.recv())
+        .await
+        .expect("a notification in time")
+        .expect("open");
+    assert_eq!(uri, "intel://changes");
+
+    let changes = ok(&invoke(&client, "changes", json!({"cursor": 0, "tag": "blog"})).await);
+    assert_eq!(changes["changes"][0]["title"], "Breaking launch");
+    assert_eq!(changes["changes"][0]["kind"], "new_item");
+    let cursor = changes["next_cursor"].clone();
+    let later = ok(&invoke(&client, "changes", json!({"cursor": cursor})).await);
+    assert_eq!(later["changes"], json!([]));
+    let other = ok(&invoke(&client, "changes", json!({"competitor": "Globex"})).await);
+    assert_eq!(other["changes"], json!([]));
+
+    let resources = client.list_resources(None).await.expect("resources");
+    assert!(
+        resources
+            .resources
+            .iter()
+            .any(|r| r.uri == "intel://watches")
+    );
+    let read = client
+        .read_resource(ReadResourceRequestParams::new("intel://changes"))
+        .await
+        .expect("read");
+    assert!(format!("{read:?}").contains("Breaking launch"));
+
+    let history = ok(&invoke(
+        &client,
+        "history",
+        json!({"watch_id": id, "include_text": true}),
+    )
+    .await);
+    assert_eq!(history["snapshots"].as_array().expect("snapshots").len(), 2);
+    let diff = ok(&invoke(&client, "diff", json!({"watch_id": id})).await);
+    assert!(
+        diff["unified"]
+            .as_str()
+            .expect("unified")
+            .contains("+Breaking launch"),
+        "{diff}"
+    );
+
+    let summary = err(&invoke(&client, "summarize_changes", json!({})).await);
+    assert!(summary.contains("no model is configured"), "{summary}");
+
+    let exported = ok(&invoke(
+        &client,
+        "export_changes",
+        json!({"path": "changes.atom", "format": "atom"}),
+    )
+    .await);
+    assert_eq!(exported["changes"], 1);
+    let atom = std::fs::read_to_string(dir_path.join("changes.atom")).expect("written");
+    assert!(
+        atom.contains("<feed") && atom.contains("Breaking launch"),
+        "{atom}"
+    );
+    let outside = json!({"path": "/etc/ffmcp-changes.csv", "format": "csv"});
+    assert!(!err(&invoke(&client, "export_changes", outside).await).is_empty());
+
+    let parsed = ok(&invoke(&client, "parse_feed", json!({"content": feed.xml()})).await);
+    assert_eq!(parsed["kind"], "rss2");
+    assert_eq!(parsed["total_items"], 2);
+
+    let updated = ok(&invoke(&client, "watch_update", json!({"id": id, "tags": ["news"]})).await);
+    assert_eq!(updated["tags"], json!(["news"]));
+    ok(&invoke(&client, "watch_remove", json!({"id": id})).await);
+    let list = ok(&invoke(&client, "watch_list", json!({})).await);
+    assert_eq!(list["watches"], json!([]));
+    client.cancel().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn http_serves_the_same_tools() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let feed = Feed::default();
+    feed.push("a", "Alpha");
+    let url = feed.serve().await;
+    let env = env(dir.path());
+    let server = HttpProc::spawn(
+        &["competitive-intel", "--http", "127.0.0.1:0"],
+        &pairs(&env),
+    );
+    let client = http_client(&format!("{}/mcp", server.base), None).await;
+    let parsed = ok(&invoke(&client, "parse_feed", json!({"url": url})).await);
+    assert_eq!(parsed["items"][0]["title"], "Alpha");
+    let added = ok(&invoke(
+        &client,
+        "watch_add",
+        json!({"url": url, "interval_secs": 60}),
+    )
+    .await);
+    assert_eq!(added["first_check"]["outcome"], "baseline");
+    let list = ok(&invoke(&client, "watch_list", json!({})).await);
+    assert_eq!(list["watches"].as_array().expect("watches").len(), 1);
+    client.cancel().await.expect("close");
+}
+
+/// Item keys of every recorded change, in detection order.
+fn change_keys(db: &Path) -> Vec<String> {
+    let store = Store::open(db).expect("open the database");
+    store.call_blocking(|c| {
+        let mut stmt = c
+            .prepare("SELECT item_key FROM ci_changes ORDER BY id")
+            .expect("prepare");
+        stmt.query_map([], |r| r.get::<_, String>(0))
+            .expect("query")
+            .collect::<Result<Vec<_>, _>>()
+            .expect("rows")
+    })
+}
+
+fn wait_for_keys(db: &Path, want: &[&str]) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let keys = change_keys(db);
+        if want.iter().all(|w| keys.iter().any(|k| k == w)) {
+            return keys;
+        }
+        assert!(Instant::now() < deadline, "want {want:?}, have {keys:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_daemon_resumes_without_duplicates_or_losses() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("intel.db");
+    let feed = Feed::default();
+    feed.push("a", "Alpha");
+    let url = feed.serve().await;
+    let env = env(dir.path());
+    {
+        let client = stdio_client_env("competitive-intel", &pairs(&env)).await;
+        let added = ok(&invoke(
+            &client,
+            "watch_add",
+            json!({"url": url, "interval_secs": 1}),
+        )
+        .await);
+        assert_eq!(added["first_check"]["outcome"], "baseline");
+        client.cancel().await.expect("close");
+    }
+    let mut daemon = Proc::spawn(&["competitive-intel", "--daemon"], &pairs(&env));
+    daemon.wait_stderr("running headless");
+    feed.push("b", "Beta");
+    wait_for_keys(&db, &["id:b"]);
+    // New items, then SIGKILL while checks run every second.
+    feed.push("c", "Gamma");
+    feed.push("d", "Delta");
+    std::thread::sleep(Duration::from_millis(700));
+    daemon.child.kill().expect("SIGKILL");
+    daemon.wait_exit();
+
+    let restarted = Proc::spawn(&["competitive-intel", "--daemon"], &pairs(&env));
+    restarted.wait_stderr("running headless");
+    feed.push("e", "Epsilon");
+    wait_for_keys(&db, &["id:b", "id:c", "id:d", "id:e"]);
+    // A few more due checks must add nothing.
+    std::thread::sleep(Duration::from_secs(3));
+    drop(restarted);
+    let mut keys = change_keys(&db);
+    keys.sort();
+    assert_eq!(
+        keys,
+        ["id:b", "id:c", "id:d", "id:e"],
+        "each new item exactly once"
+    );
+}
