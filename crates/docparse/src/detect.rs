@@ -145,13 +145,15 @@ fn sniff_magic(bytes: &[u8]) -> Option<Format> {
         // (names are UTF-16LE in the directory).
         let workbook = utf16(b"Workbook");
         let book = utf16(b"Book");
-        return Some(
-            if find(bytes, &workbook).is_some() || find(bytes, &book).is_some() {
-                Format::Xls
-            } else {
-                Format::Unknown
-            },
-        );
+        if find(bytes, &workbook).is_some() || find(bytes, &book).is_some() {
+            return Some(Format::Xls);
+        }
+        // A password-protected DOCX/XLSX/PPTX is an OLE file holding an
+        // "EncryptedPackage": hand it to the container reader, which says so.
+        if find(bytes, &utf16(b"EncryptedPackage")).is_some() {
+            return Some(Format::Docx);
+        }
+        return Some(Format::Unknown);
     }
     None
 }
@@ -243,6 +245,18 @@ mod tests {
         epub.extend_from_slice(&[0; 26]);
         epub.extend_from_slice(b"mimetypeapplication/epub+zip");
         assert_eq!(detect(&epub, None), Format::Epub);
+    }
+
+    #[test]
+    fn password_protected_office_files_say_so() {
+        let mut ole = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+        ole.extend_from_slice(&[0; 64]);
+        ole.extend(b"EncryptedPackage".iter().flat_map(|b| [*b, 0]));
+        assert_eq!(detect(&ole, Some("report.docx")), Format::Docx);
+        let err = crate::formats::parse(Format::Docx, &ole, &crate::ParseOptions::default())
+            .expect_err("encrypted");
+        assert!(matches!(err, crate::DocError::Encrypted(_)), "{err}");
+        assert!(err.to_string().contains("password-protected"), "{err}");
     }
 
     #[test]

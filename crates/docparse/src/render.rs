@@ -23,7 +23,26 @@ pub fn render(doc: &Document, format: OutputFormat) -> String {
 /// Renders a run of blocks.
 pub fn render_blocks(blocks: &[Block], format: OutputFormat) -> String {
     let mut out = String::new();
+    let mut last_heading: Option<String> = None;
     for block in blocks {
+        // A sheet's name is already its heading: do not print it twice.
+        let unnamed;
+        let block = match block {
+            Block::Table(table)
+                if table.name.is_some() && table.name.as_deref() == last_heading.as_deref() =>
+            {
+                unnamed = Block::Table(Table {
+                    name: None,
+                    ..table.clone()
+                });
+                &unnamed
+            }
+            _ => block,
+        };
+        last_heading = match block {
+            Block::Heading { content, .. } => Some(inline_text(content).trim().to_owned()),
+            _ => None,
+        };
         let piece = match format {
             OutputFormat::Markdown => block_markdown(block, 0),
             OutputFormat::Text => block_text(block, 0),
@@ -397,6 +416,27 @@ mod tests {
         assert_eq!(
             md,
             "# Title\n\nA **bold** word and a [site](https://example.com/a%20b)\n\n\\# not a heading \\* star\n\n- one\n  1. nested\n\n| a | b\\|c |\n| --- | --- |\n| 1 |  |\n\n<!-- page 2 -->\n\n```rust\nfn main() {}\n```\n"
+        );
+    }
+
+    #[test]
+    fn a_sheet_named_like_its_heading_is_named_once() {
+        let table = |name: &str| {
+            Block::Table(Table {
+                name: Some(name.into()),
+                header: true,
+                rows: vec![vec!["a".into()], vec!["1".into()]],
+                page: None,
+            })
+        };
+        let d = doc(vec![
+            Block::heading(2, "Data"),
+            table("Data"),
+            table("Other"),
+        ]);
+        assert_eq!(
+            render(&d, OutputFormat::Markdown),
+            "## Data\n\n| a |\n| --- |\n| 1 |\n\n**Other**\n\n| a |\n| --- |\n| 1 |\n"
         );
     }
 

@@ -126,7 +126,7 @@ fn xlsx_sheets_to_tables() {
     let md = render(&doc, OutputFormat::Markdown);
     assert_eq!(
         md,
-        "## Data\n\n**Data**\n\n| Name | Amount | Date |\n| --- | --- | --- |\n| Widget | 3.5 | 2024-01-15 |\n| Gadget | 0.3 | 2024-01-15T12:00:00 |\n| Total | 3.8 |  |\n| merged |  |  |\n\n## Numbers\n\n**Numbers**\n\n|  |  |\n| --- | --- |\n| 1 | 2 |\n| TRUE | #DIV/0! |\n"
+        "## Data\n\n| Name | Amount | Date |\n| --- | --- | --- |\n| Widget | 3.5 | 2024-01-15 |\n| Gadget | 0.3 | 2024-01-15T12:00:00 |\n| Total | 3.8 |  |\n| merged |  |  |\n\n## Numbers\n\n|  |  |\n| --- | --- |\n| 1 | 2 |\n| TRUE | #DIV/0! |\n"
     );
     assert_eq!(doc.metadata.pages, Some(2));
     assert_eq!(doc.metadata.title.as_deref(), Some("Sample Document"));
@@ -140,7 +140,7 @@ fn ods_sheets_to_tables() {
     let md = render(&doc, OutputFormat::Markdown);
     assert_eq!(
         md,
-        "## Inventory\n\n**Inventory**\n\n| Item | Count |\n| --- | --- |\n| Apples | 12.25 |\n| 2024-03-01 |  |\n"
+        "## Inventory\n\n| Item | Count |\n| --- | --- |\n| Apples | 12.25 |\n| 2024-03-01 |  |\n"
     );
     assert_eq!(doc.metadata.pages, Some(1));
     assert_eq!(doc.metadata.title.as_deref(), Some("Stock"));

@@ -50,6 +50,18 @@ impl<'a> ZipSafe<'a> {
     /// encrypted members and members whose declared size is an obvious bomb.
     pub fn new(bytes: &'a [u8], limits: &Limits) -> Result<Self, DocError> {
         if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+            let encrypted_package: Vec<u8> =
+                b"EncryptedPackage".iter().flat_map(|b| [*b, 0]).collect();
+            if bytes
+                .windows(encrypted_package.len())
+                .any(|w| w == encrypted_package.as_slice())
+            {
+                return Err(DocError::Encrypted(
+                    "this Office document is password-protected (an encrypted package); \
+                     save a copy without the password and try again"
+                        .to_owned(),
+                ));
+            }
             return Err(DocError::malformed(
                 "zip",
                 "an OLE compound file, not a ZIP container: a password-protected Office document or a legacy .doc/.xls/.ppt",
