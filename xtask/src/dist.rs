@@ -1,4 +1,4 @@
-//! `cargo xtask dist [--skip-build] [--pack]`: the release binary and the
+//! `cargo xtask dist [--skip-build] [--pack] [--dev]`: the release binary and the
 //! npm packages that let users run `npx ffmcp <server>`.
 //!
 //! Layout under `target/dist/npm/`:
@@ -62,26 +62,34 @@ fn workspace_root() -> PathBuf {
 pub fn run(args: &[&str]) -> anyhow::Result<()> {
     let skip_build = args.contains(&"--skip-build");
     let pack = args.contains(&"--pack");
+    // `--dev` packages the debug binary: CI checks the npx path with the
+    // binary its tests already built instead of paying for an LTO build.
+    let dev = args.contains(&"--dev");
     if let Some(other) = args
         .iter()
-        .find(|a| !matches!(**a, "--skip-build" | "--pack"))
+        .find(|a| !matches!(**a, "--skip-build" | "--pack" | "--dev"))
     {
-        bail!("unknown option {other}; usage: cargo xtask dist [--skip-build] [--pack]");
+        bail!("unknown option {other}; usage: cargo xtask dist [--skip-build] [--pack] [--dev]");
     }
     let root = workspace_root();
     let version = env!("CARGO_PKG_VERSION");
+    let profile_dir = if dev { "debug" } else { "release" };
     if !skip_build {
+        let mut build = vec!["build", "--locked", "--bin", "ffmcp"];
+        if !dev {
+            build.push("--release");
+        }
         let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args(["build", "--release", "--locked", "--bin", "ffmcp"])
+            .args(&build)
             .current_dir(&root)
             .status()
-            .context("running cargo build --release")?;
+            .context("running cargo build")?;
         if !status.success() {
-            bail!("cargo build --release failed");
+            bail!("cargo {} failed", build.join(" "));
         }
     }
     let exe = if cfg!(windows) { "ffmcp.exe" } else { "ffmcp" };
-    let binary = root.join("target/release").join(exe);
+    let binary = root.join("target").join(profile_dir).join(exe);
     if !binary.is_file() {
         bail!("{} is missing; run without --skip-build", binary.display());
     }
