@@ -4,6 +4,9 @@
 //! latency of a trivial tools/call over stdio and HTTP, cold start and idle
 //! memory, for ffmcp and for the Python SDK's FastMCP server side by side.
 //!
+//! `cargo xtask bench leadgen`: lead extraction throughput and batch-job
+//! overhead over raw model calls (see `bench_leadgen.rs`).
+//!
 //! `cargo xtask bench model [--calls N]`: the model router's overhead over a
 //! direct provider call and its fallback time, against the provider imitation.
 //!
@@ -20,6 +23,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::disallowed_methods)]
 
 mod bench;
+mod bench_leadgen;
 mod bench_model;
 mod bench_seo;
 mod bench_startup;
@@ -38,6 +42,7 @@ fn main() -> anyhow::Result<()> {
         .as_slice()
     {
         ["bench", "protocol", rest @ ..] => bench::protocol(parse_options(rest)?),
+        ["bench", "leadgen", rest @ ..] => bench_leadgen::run(rest),
         ["bench", "model", rest @ ..] => bench_model::run(rest),
         ["bench", "seo", rest @ ..] => bench_seo::run(rest),
         ["bench", "startup", rest @ ..] => bench_startup::run(rest),
@@ -48,6 +53,7 @@ fn main() -> anyhow::Result<()> {
         _ => bail!(
             "usage: cargo xtask bench protocol [--iterations N] [--warmup N]\n\
                     cargo xtask bench model [--calls N]   (model router overhead and fallback time)\n\
+                    cargo xtask bench leadgen   (lead extraction throughput, batch job overhead)\n\
                     cargo xtask fidelity pdf DIR   (docparse PDF text vs pdftotext)\n\
                     cargo xtask bench seo [--pages N] [--concurrency N] [--runs N]   (audit_site throughput, peak RSS)\n\
                     cargo xtask dist [--skip-build] [--pack]   (release binary + npm packages)\n\
