@@ -311,8 +311,8 @@ async fn call_peer(
         .expect("tool call answered")
 }
 
-/// (progress, total) of one notification.
-type Progress = (f64, Option<f64>);
+/// (progress, total, message) of one notification.
+type Progress = (f64, Option<f64>, Option<String>);
 
 /// A client that records the progress notifications it receives.
 #[derive(Clone, Default)]
@@ -327,7 +327,7 @@ impl rmcp::ClientHandler for ProgressLog {
         self.0
             .lock()
             .expect("lock")
-            .push((params.progress, params.total));
+            .push((params.progress, params.total, params.message));
     }
 }
 
@@ -390,6 +390,20 @@ async fn site_crawl_progress_cancel_and_resume_over_stdio() {
         later <= after_cancel + 1,
         "the crawl went on after cancellation: {after_cancel} → {later}"
     );
+    // The messages name the crawl, so the cancelled crawl can be resumed.
+    let message = log.0.lock().expect("lock")[0].2.clone().expect("message");
+    let cancelled_id = message.split(':').next().expect("id").to_owned();
+    assert!(cancelled_id.starts_with("crawl-"), "{message}");
+    let resumed = structured(
+        &call_peer(
+            client.peer(),
+            "audit_site",
+            json!({ "resume": cancelled_id, "max_pages": 50 }),
+        )
+        .await,
+    );
+    assert_eq!(resumed["stop"], "complete", "{resumed:#}");
+    assert_eq!(resumed["pages_audited"], 13, "{resumed:#}");
 
     // A fresh crawl over the same site with a small page budget is resumable by id.
     let mut first_args = args.clone();

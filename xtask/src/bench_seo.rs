@@ -1,4 +1,4 @@
-//! `cargo xtask bench seo [--pages N] [--concurrency N] [--runs N]`: audit
+//! `cargo xtask bench seo [--pages N] [--concurrency N] [--runs N] [--skip-build]`: audit
 //! throughput of `ffmcp seo` (release build) crawling a generated local
 //! site through `audit_site`, and the server's peak RSS (VmHWM).
 //!
@@ -25,6 +25,10 @@ struct Options {
     pages: usize,
     concurrency: usize,
     runs: usize,
+    /// Paragraphs of text per page (page size).
+    paragraphs: usize,
+    /// Use the existing target/release/ffmcp.
+    skip_build: bool,
 }
 
 pub fn run(rest: &[&str]) -> anyhow::Result<()> {
@@ -32,9 +36,15 @@ pub fn run(rest: &[&str]) -> anyhow::Result<()> {
         pages: 1000,
         concurrency: 8,
         runs: 3,
+        paragraphs: 12,
+        skip_build: false,
     };
     let mut it = rest.iter();
     while let Some(flag) = it.next() {
+        if *flag == "--skip-build" {
+            options.skip_build = true;
+            continue;
+        }
         let value: usize = it
             .next()
             .with_context(|| format!("{flag} needs a value"))?
@@ -44,19 +54,29 @@ pub fn run(rest: &[&str]) -> anyhow::Result<()> {
             "--pages" => options.pages = value.clamp(10, 5000),
             "--concurrency" => options.concurrency = value.clamp(1, 8),
             "--runs" => options.runs = value.clamp(1, 20),
-            other => bail!("unknown option {other} (--pages, --concurrency, --runs)"),
+            "--paragraphs" => options.paragraphs = value.clamp(1, 500),
+            other => bail!(
+                "unknown option {other} (--pages, --concurrency, --runs, --paragraphs, --skip-build)"
+            ),
         }
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .context("xtask has no parent")?
         .to_path_buf();
-    let ffmcp = build_release(&root)?;
-    let port = serve_site(options.pages)?;
+    let ffmcp = if options.skip_build {
+        root.join("target/release/ffmcp")
+    } else {
+        build_release(&root)?
+    };
+    let (port, page_bytes) = serve_site(options.pages, options.paragraphs)?;
     let start = format!("http://127.0.0.1:{port}/p/0");
     eprintln!(
-        "site: {} pages on 127.0.0.1:{port}; auditing with concurrency {} ({} runs) ...",
-        options.pages, options.concurrency, options.runs
+        "site: {} pages of {} KiB on average on 127.0.0.1:{port}; auditing with concurrency {} ({} runs) ...",
+        options.pages,
+        page_bytes / 1024,
+        options.concurrency,
+        options.runs
     );
     let mut rows = Vec::new();
     for run in 1..=options.runs {
@@ -86,7 +106,12 @@ pub fn run(rest: &[&str]) -> anyhow::Result<()> {
         median.seconds
     );
     println!("| peak RSS (worst run) | {worst_rss:.1} MiB | < 150 MB |");
+    println!("| average page size | {} KiB | |", page_bytes / 1024);
     println!("| average page score | {} | |", median.average_score);
+    println!(
+        "| site-level findings | {} | 0 (the generated site is clean) |",
+        median.site_findings
+    );
     println!(
         "\nconcurrency {} on {} CPUs",
         options.concurrency,
@@ -101,6 +126,7 @@ struct Row {
     pages_per_second: f64,
     peak_rss_mib: f64,
     average_score: u64,
+    site_findings: usize,
 }
 
 /// One fresh server process, one `audit_site` call.
@@ -151,6 +177,7 @@ fn audit_once(ffmcp: &Path, start: &str, options: &Options) -> anyhow::Result<Ro
             pages_per_second: report["pages_per_second"].as_f64().unwrap_or(0.0),
             peak_rss_mib: peak_rss_mib(&child)?,
             average_score: report["average_score"].as_u64().unwrap_or(0),
+            site_findings: report["site_findings"].as_array().map_or(0, Vec::len),
         })
     })();
     let _ = child.kill();
@@ -201,9 +228,9 @@ const WORDS: &[&str] = &[
     "basil", "mint", "flower", "bee", "rain", "wind", "morning", "evening", "city",
 ];
 
-/// A page of about 500 words with a full head, 20 internal links and 3
-/// images: a realistic small article.
-fn page(base: &str, i: usize, pages: usize) -> String {
+/// A page of `paragraphs` × 40 words with a full head, 20 internal links
+/// and an image every fourth paragraph.
+fn page(base: &str, i: usize, pages: usize, paragraphs: usize) -> String {
     let mut rng = i as u64 * 2_654_435_761 + 1;
     let mut next = || {
         rng ^= rng << 13;
@@ -212,7 +239,7 @@ fn page(base: &str, i: usize, pages: usize) -> String {
         rng
     };
     let mut body = String::new();
-    for p in 0..12 {
+    for p in 0..paragraphs {
         body.push_str("<p>");
         for s in 0..4 {
             let _ = s;
@@ -250,8 +277,8 @@ fn page(base: &str, i: usize, pages: usize) -> String {
     )
 }
 
-/// Serves the generated site; returns the port.
-fn serve_site(pages: usize) -> anyhow::Result<u16> {
+/// Serves the generated site; returns the port and the average page size.
+fn serve_site(pages: usize, paragraphs: usize) -> anyhow::Result<(u16, usize)> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let port = listener.local_addr()?.port();
     let base = format!("http://127.0.0.1:{port}");
@@ -265,7 +292,12 @@ fn serve_site(pages: usize) -> anyhow::Result<u16> {
         out
     };
     let mut site: Vec<Vec<u8>> = (0..pages)
-        .map(|i| response("text/html; charset=utf-8", page(&base, i, pages).as_bytes()))
+        .map(|i| {
+            response(
+                "text/html; charset=utf-8",
+                page(&base, i, pages, paragraphs).as_bytes(),
+            )
+        })
         .collect();
     let mut sitemap =
         String::from("<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">");
@@ -280,6 +312,7 @@ fn serve_site(pages: usize) -> anyhow::Result<u16> {
     ));
     let not_found = b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n".to_vec();
     site.push(not_found);
+    let page_bytes = site.iter().map(Vec::len).sum::<usize>() / pages.max(1);
     let site = Arc::new(site);
     thread::spawn(move || {
         for stream in listener.incoming().flatten() {
@@ -289,7 +322,7 @@ fn serve_site(pages: usize) -> anyhow::Result<u16> {
             });
         }
     });
-    Ok(port)
+    Ok((port, page_bytes))
 }
 
 /// Keep-alive HTTP/1.1: one prebuilt response per request.

@@ -288,15 +288,17 @@ impl Render for PageReport {
 /// A progress callback for the crawler.
 type ProgressSink = Box<dyn Fn(usize, usize, &str) + Send + Sync>;
 
-fn progress_sink(ctx: &RequestContext<RoleServer>) -> ProgressSink {
+/// Each message names the crawl, so a client that cancels can still `resume` it.
+fn progress_sink(ctx: &RequestContext<RoleServer>, crawl_id: &str) -> ProgressSink {
     match ctx.meta.get_progress_token() {
         None => Box::new(|_, _, _| {}),
         Some(token) => {
             let peer = ctx.peer.clone();
+            let crawl_id = crawl_id.to_owned();
             Box::new(move |done, total, url| {
                 let note = ProgressNotificationParam::new(token.clone(), done as f64)
                     .with_total(total as f64)
-                    .with_message(format!("audited {url}"));
+                    .with_message(format!("{crawl_id}: audited {url}"));
                 let peer = peer.clone();
                 tokio::spawn(async move {
                     let _ = peer.notify_progress(note).await;

@@ -106,6 +106,9 @@ pub fn sketch(text: &str) -> Vec<u64> {
     hashes.sort_unstable();
     hashes.dedup();
     hashes.truncate(SKETCH);
+    // Sketches live as long as the crawl: do not keep the capacity of
+    // every shingle of the page.
+    hashes.shrink_to_fit();
     hashes
 }
 

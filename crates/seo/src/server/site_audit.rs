@@ -69,7 +69,7 @@ pub(super) async fn audit_site(
         guard.options.delay = Duration::from_millis(delay);
     }
     keep_crawl(&guard.id, Arc::clone(&crawl));
-    let progress = progress_sink(&ctx);
+    let progress = progress_sink(&ctx, &guard.id);
     let started = Instant::now();
     let before = guard.pages.len();
     guard.run(fetcher, max_pages, &ctx.ct, &*progress).await;
