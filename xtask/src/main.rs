@@ -23,6 +23,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::disallowed_methods)]
 
 mod bench;
+mod bench_intel;
 mod bench_leadgen;
 mod bench_model;
 mod bench_seo;
@@ -44,6 +45,7 @@ fn main() -> anyhow::Result<()> {
         ["bench", "protocol", rest @ ..] => bench::protocol(parse_options(rest)?),
         ["bench", "leadgen", rest @ ..] => bench_leadgen::run(rest),
         ["bench", "model", rest @ ..] => bench_model::run(rest),
+        ["bench", "intel", rest @ ..] => bench_intel::run(rest),
         ["bench", "seo", rest @ ..] => bench_seo::run(rest),
         ["bench", "startup", rest @ ..] => bench_startup::run(rest),
         ["dist", rest @ ..] => dist::run(rest),
@@ -54,6 +56,7 @@ fn main() -> anyhow::Result<()> {
             "usage: cargo xtask bench protocol [--iterations N] [--warmup N]\n\
                     cargo xtask bench model [--calls N]   (model router overhead and fallback time)\n\
                     cargo xtask bench leadgen   (lead extraction throughput, batch job overhead)\n\
+                    cargo xtask bench intel [--watches N]   (feed parsing vs feedparser, checking N watches)\n\
                     cargo xtask fidelity pdf DIR   (docparse PDF text vs pdftotext)\n\
                     cargo xtask bench seo [--pages N] [--concurrency N] [--runs N]   (audit_site throughput, peak RSS)\n\
                     cargo xtask dist [--skip-build] [--pack]   (release binary + npm packages)\n\

@@ -23,8 +23,10 @@ use crate::{
     resources::Topic,
 };
 
+pub use crate::probe::{Probe, Want};
+
 /// What feeds are asked for.
-const FEED_ACCEPT: &str = "application/rss+xml, application/atom+xml, application/feed+json, \
+pub(crate) const FEED_ACCEPT: &str = "application/rss+xml, application/atom+xml, application/feed+json, \
      application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, text/html;q=0.5, */*;q=0.1";
 const PAGE_ACCEPT: &str = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1";
 /// Longest back-off after repeated failures.
@@ -222,38 +224,6 @@ impl Engine {
         Ok(self.store.call(work).await??)
     }
 
-    /// Fetches `url` once to decide what to watch: a feed as is, an HTML
-    /// page's first announced feed (unless `page` is forced), else the page.
-    pub async fn probe(&self, url: &str, want: Want) -> Result<Probe, IntelError> {
-        let fetched = self
-            .fetcher
-            .fetch(
-                FetchRequest::get(url)
-                    .accept(FEED_ACCEPT)
-                    .respect_robots(self.settings.robots)
-                    .max_body_bytes(self.settings.max_body_bytes),
-            )
-            .await
-            .map_err(|e| {
-                if e.is_refusal() {
-                    IntelError::Invalid(e.to_string())
-                } else {
-                    IntelError::Upstream(e.to_string())
-                }
-            })?;
-        if !fetched.is_success() {
-            return Err(IntelError::Upstream(format!(
-                "{url} answered HTTP {}; check the URL",
-                fetched.status
-            )));
-        }
-        let final_url = fetched.url.clone();
-        let body = fetched.body;
-        tokio::task::spawn_blocking(move || classify(&body, &final_url, want))
-            .await
-            .map_err(|e| IntelError::Upstream(format!("the parser stopped: {e}")))?
-    }
-
     /// Checks `watches`, at most `settings.concurrency` at a time.
     pub async fn check_many(&self, watches: Vec<Watch>) -> Vec<CheckReport> {
         stream::iter(watches)
@@ -443,62 +413,6 @@ impl Engine {
             }
         }
     }
-}
-
-/// What `watch_add` was asked to watch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Want {
-    Auto,
-    Feed,
-    Page,
-}
-
-/// What a URL turned out to be.
-#[derive(Debug, Clone)]
-pub struct Probe {
-    /// `feed` or `page`.
-    pub kind: &'static str,
-    /// The feed to fetch when it differs from the URL (autodiscovered).
-    pub feed_url: Option<String>,
-    pub title: Option<String>,
-}
-
-fn classify(body: &[u8], url: &url::Url, want: Want) -> Result<Probe, IntelError> {
-    if want != Want::Page && !feed::looks_like_html(body) {
-        return match feed::parse(body, Some(url.as_str())) {
-            Ok(f) => Ok(Probe {
-                kind: "feed",
-                feed_url: None,
-                title: f.title,
-            }),
-            Err(e) if want == Want::Feed => Err(IntelError::Invalid(format!("{url}: {e}"))),
-            Err(_) => Ok(Probe {
-                kind: "page",
-                feed_url: None,
-                title: None,
-            }),
-        };
-    }
-    let html = String::from_utf8_lossy(body);
-    if want != Want::Page
-        && let Some(found) = feed::discover(&html, url).into_iter().next()
-    {
-        return Ok(Probe {
-            kind: "feed",
-            feed_url: Some(found.url),
-            title: found.title,
-        });
-    }
-    if want == Want::Feed {
-        return Err(IntelError::Invalid(format!(
-            "{url} is an HTML page that announces no feed (no <link rel=\"alternate\" type=\"application/rss+xml\">); watch it as a page instead"
-        )));
-    }
-    Ok(Probe {
-        kind: "page",
-        feed_url: None,
-        title: None,
-    })
 }
 
 /// Now, RFC 3339 UTC with milliseconds (sorts as text).

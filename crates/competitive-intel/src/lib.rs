@@ -16,6 +16,7 @@ pub mod engine;
 pub mod export;
 pub mod feed;
 pub mod page;
+mod probe;
 mod resources;
 mod server;
 

@@ -1,0 +1,190 @@
+//! Measurements behind `cargo xtask bench intel` (which also runs Python
+//! feedparser on the same files):
+//!
+//! ```sh
+//! cargo run --release -p ffmcp-competitive-intel --example intel_bench -- parse DIR ITERATIONS
+//! cargo run --release -p ffmcp-competitive-intel --example intel_bench -- watches N
+//! ```
+//!
+//! * `parse`: every file in DIR parsed ITERATIONS times; prints JSON with
+//!   files, bytes, items and seconds.
+//! * `watches`: N feeds served on 127.0.0.1 (20 items each), N watches on a
+//!   fresh database; times the baseline check of all, a check where nothing
+//!   changed, and a check where every feed gained one item. Host spacing 0
+//!   and 32 requests per host: every watch is on the same loopback host, so
+//!   per-host politeness would otherwise be what is measured.
+#![allow(clippy::print_stdout)]
+
+use std::{
+    path::PathBuf,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use ffmcp_competitive_intel::{Engine, Settings, db, feed};
+use ffmcp_core::{
+    fetch::{FetchPolicy, Fetcher},
+    store::Store,
+};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpListener,
+};
+
+type Error = Box<dyn std::error::Error>;
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() -> Result<(), Error> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["parse", dir, iterations] => parse(PathBuf::from(dir), iterations.parse()?),
+        ["watches", n] => watches(n.parse()?).await,
+        _ => Err("usage: intel_bench parse DIR ITERATIONS | intel_bench watches N".into()),
+    }
+}
+
+fn parse(dir: PathBuf, iterations: usize) -> Result<(), Error> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&dir)? {
+        let path = entry?.path();
+        if path.is_file() {
+            files.push(std::fs::read(&path)?);
+        }
+    }
+    files.sort();
+    let bytes: usize = files.iter().map(Vec::len).sum();
+    let mut items = 0;
+    let started = Instant::now();
+    for _ in 0..iterations {
+        for file in &files {
+            items += feed::parse(file, None).map_or(0, |f| f.items.len());
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{}",
+        serde_json::json!({
+            "files": files.len() * iterations,
+            "bytes": bytes * iterations,
+            "items": items,
+            "seconds": seconds,
+        })
+    );
+    Ok(())
+}
+
+fn rss(i: usize, items: usize) -> String {
+    let mut xml = format!(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Site {i}</title>\
+         <link>https://site{i}.example/</link><description>d</description>"
+    );
+    for n in (0..items).rev() {
+        xml.push_str(&format!(
+            "<item><guid>s{i}-{n}</guid><title>Post {n} of site {i}</title>\
+             <link>https://site{i}.example/p/{n}</link>\
+             <description>&lt;p&gt;Paragraph about post {n}, with some words.&lt;/p&gt;</description>\
+             <pubDate>Mon, 23 Nov 2026 10:00:00 GMT</pubDate></item>"
+        ));
+    }
+    xml + "</channel></rss>"
+}
+
+async fn watches(n: usize) -> Result<(), Error> {
+    let extra = Arc::new(AtomicUsize::new(0));
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let port = listener.local_addr()?.port();
+    let served = Arc::clone(&extra);
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let extra = served.load(Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let Ok(read) = socket.read(&mut buf).await else {
+                    return;
+                };
+                let head = String::from_utf8_lossy(&buf[..read]);
+                let path = head.split_whitespace().nth(1).unwrap_or("/");
+                let i: usize = path
+                    .trim_start_matches("/f")
+                    .trim_end_matches(".xml")
+                    .parse()
+                    .unwrap_or(usize::MAX);
+                let (status, body) = if i == usize::MAX {
+                    ("404 Not Found", String::new())
+                } else {
+                    ("200 OK", rss(i, 20 + extra))
+                };
+                let head = format!(
+                    "HTTP/1.1 {status}\r\ncontent-type: application/rss+xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = socket.write_all(head.as_bytes()).await;
+                let _ = socket.write_all(body.as_bytes()).await;
+            });
+        }
+    });
+    let dir = tempfile::tempdir()?;
+    let settings = Settings {
+        concurrency: 32,
+        per_host: 32,
+        host_spacing: Duration::ZERO,
+        ..Settings::default()
+    };
+    let fetcher = Fetcher::builder()
+        .policy(FetchPolicy::public_only().allow("127.0.0.1")?)
+        .limits(settings.fetch_limits())
+        .build()?;
+    let engine = Engine::open(Store::open(dir.path().join("bench.db"))?, fetcher, settings).await?;
+    let now = ffmcp_competitive_intel::engine::now_rfc3339();
+    let watches = engine
+        .db(move |c| {
+            let mut out = Vec::new();
+            for i in 0..n {
+                let new = db::NewWatch {
+                    url: format!("http://127.0.0.1:{port}/f{i}.xml"),
+                    kind: "feed".into(),
+                    feed_url: None,
+                    selector: None,
+                    ignore: Vec::new(),
+                    interval_secs: 600,
+                    tags: Vec::new(),
+                    competitor: None,
+                };
+                out.extend(db::insert_watch(c, &new, &now, 0)?);
+            }
+            Ok(out)
+        })
+        .await?;
+    let mut timings = Vec::new();
+    for (label, bump) in [
+        ("baseline", false),
+        ("unchanged", false),
+        ("one_new_item_each", true),
+    ] {
+        if bump {
+            extra.fetch_add(1, Ordering::SeqCst);
+        }
+        let current = engine.db(|c| db::watches(c, None, None)).await?;
+        let started = Instant::now();
+        let reports = engine.check_many(current).await;
+        let seconds = started.elapsed().as_secs_f64();
+        let failed = reports.iter().filter(|r| r.outcome == "failed").count();
+        let changes: usize = reports.iter().map(|r| r.new_changes.len()).sum();
+        timings.push(serde_json::json!({
+            "check": label, "seconds": seconds, "failed": failed, "new_changes": changes
+        }));
+    }
+    println!(
+        "{}",
+        serde_json::json!({ "watches": watches.len(), "checks": timings })
+    );
+    Ok(())
+}
