@@ -140,7 +140,16 @@ const GENERIC_LINK_TEXT: &[&str] = &[
 
 /// Audits `html` served as `response` at `url`.
 pub fn audit(html: &str, url: &Url, response: &Response) -> PageReport {
-    let facts = page::extract(html, url);
+    // A PDF or JSON body is not a page: only the response checks apply.
+    let is_html = response
+        .media_type
+        .as_deref()
+        .is_none_or(|m| m.contains("html"));
+    let facts = if is_html {
+        page::extract(html, url)
+    } else {
+        Facts::default()
+    };
     let (items, mut findings) = structured::analyse(&facts.json_ld, &facts.microdata);
     let mut a = Auditor {
         url,
@@ -149,15 +158,19 @@ pub fn audit(html: &str, url: &Url, response: &Response) -> PageReport {
         findings: Vec::new(),
     };
     a.response_checks(html.len());
-    let noindex = a.indexing_checks();
-    a.title_checks();
-    a.structure_checks();
-    let canonical = a.canonical_checks(noindex);
-    let hreflangs = a.hreflang_checks();
-    a.social_checks();
-    a.image_checks();
-    let (counts, internal_links) = a.link_checks();
-    a.resource_checks();
+    let (mut noindex, mut canonical, mut hreflangs) = (false, None, Vec::new());
+    let (mut counts, mut internal_links) = (LinkCounts::default(), Vec::new());
+    if is_html {
+        noindex = a.indexing_checks();
+        a.title_checks();
+        a.structure_checks();
+        canonical = a.canonical_checks(noindex);
+        hreflangs = a.hreflang_checks();
+        a.social_checks();
+        a.image_checks();
+        (counts, internal_links) = a.link_checks();
+        a.resource_checks();
+    }
     let mut all = a.findings;
     all.append(&mut findings);
     for f in &mut all {

@@ -221,6 +221,8 @@ async fn heavy_hard_and_non_html_pages() {
         evidence(&json, "not-html"),
         "content-type: application/json"
     );
+    // Not a page: no HTML checks (no title-missing and the like).
+    assert_eq!(ids(&json), BTreeSet::from(["not-html", "no-cache-headers"]));
 }
 
 #[test]
