@@ -149,8 +149,8 @@ async fn four_hundred_leads_survive_a_total_primary_and_partial_fallback_outage(
     let id = engine.start(spec, Some(observer)).await.expect("started");
 
     // The outage starts once a quarter is done: the primary answers 529 to
-    // everything for OUTAGE; the fallback fails every other moment, and
-    // for a stretch in the middle completely, so the job must wait.
+    // everything for OUTAGE; the fallback is down completely for the first
+    // sixth of it (so the job must wait) and every other moment after.
     let driver = {
         let (engine, imitation, id) = (engine.clone(), imitation.clone(), id.clone());
         tokio::spawn(async move {
@@ -161,8 +161,8 @@ async fn four_hundred_leads_survive_a_total_primary_and_partial_fallback_outage(
             let started = tokio::time::Instant::now();
             let mut tick = 0u32;
             while started.elapsed() < OUTAGE {
-                let middle = started.elapsed() > OUTAGE / 3 && started.elapsed() < OUTAGE / 2;
-                if middle || tick.is_multiple_of(2) {
+                let both_down = started.elapsed() < OUTAGE / 6;
+                if both_down || tick.is_multiple_of(2) {
                     imitation.outage(FALLBACK, Fault::Status(503));
                 } else {
                     imitation.clear(FALLBACK);

@@ -445,11 +445,15 @@ impl Inner {
         let observers: Vec<Observer> = {
             let running = self.running.lock().unwrap_or_else(|p| p.into_inner());
             let Some(r) = running.get(id) else { return };
-            r.progress.send_replace(progress);
             r.observers.clone()
         };
+        // Observers first: whoever waits on the watch sees them served.
         for observer in observers {
             observer(progress);
+        }
+        let running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(r) = running.get(id) {
+            r.progress.send_replace(progress);
         }
     }
 }
