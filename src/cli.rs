@@ -126,6 +126,14 @@ struct ServerArgs {
     /// competitive-intel scheduler) until interrupted.
     #[arg(long, conflicts_with = "http")]
     daemon: bool,
+    /// A one-shot command of the server instead of serving, e.g.
+    /// `ffmcp competitive-intel export --format csv`.
+    #[arg(
+        trailing_var_arg = true,
+        value_name = "COMMAND",
+        conflicts_with_all = ["http", "daemon"]
+    )]
+    command: Vec<String>,
     /// Largest accepted stdio frame (one JSON-RPC line), in bytes.
     #[arg(long, env = "FF_MAX_FRAME_BYTES", default_value_t = DEFAULT_MAX_FRAME_BYTES)]
     max_frame_bytes: usize,
@@ -176,6 +184,10 @@ pub enum Command {
     Daemon {
         server: String,
     },
+    RunServerTask {
+        server: String,
+        args: Vec<String>,
+    },
     List,
     ConfigClaude {
         options: crate::client_config::ClaudeOptions,
@@ -223,6 +235,12 @@ pub fn parse(servers: &Servers) -> Result<Command, clap::Error> {
         let server = name.to_owned();
         if args.daemon {
             return Ok(Command::Daemon { server });
+        }
+        if !args.command.is_empty() {
+            return Ok(Command::RunServerTask {
+                server,
+                args: args.command,
+            });
         }
         return Ok(match args.http {
             Some(addr) => Command::Http {
@@ -359,6 +377,13 @@ pub async fn run(command: Command, servers: &Servers) -> anyhow::Result<ExitCode
                 done = task => done.context("the background task stopped")?.map_err(anyhow::Error::msg)?,
                 () = ffmcp_core::transport::shutdown_signal() => {}
             }
+        }
+        Command::RunServerTask { server, args } => {
+            let spec = servers.get(&server).context("unknown server")?;
+            let run = spec.run_command(args).with_context(|| {
+                format!("{server} has no commands; run `ffmcp {server}` to serve it")
+            })?;
+            write_stdout(&run.await.map_err(anyhow::Error::msg)?)?;
         }
         Command::List => {
             let mut out = String::new();

@@ -369,4 +369,26 @@ async fn killed_daemon_resumes_without_duplicates_or_losses() {
         ["id:b", "id:c", "id:d", "id:e"],
         "each new item exactly once"
     );
+
+    // The CLI export of the same changes.
+    let export = |format: &str| {
+        let out = std::process::Command::new(bin())
+            .args(["competitive-intel", "export", "--format", format])
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .output()
+            .expect("run export");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf8")
+    };
+    let csv = export("csv");
+    assert_eq!(csv.lines().count(), 5, "header + 4 rows: {csv}");
+    assert!(csv.starts_with("id,detected_at,kind,"), "{csv}");
+    let atom = export("atom");
+    assert_eq!(atom.matches("<entry>").count(), 4, "{atom}");
+    let json: Value = serde_json::from_str(&export("json")).expect("json");
+    assert_eq!(json.as_array().expect("array").len(), 4);
 }

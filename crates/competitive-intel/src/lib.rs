@@ -10,6 +10,7 @@
 //! is the only module that knows MCP. Deliberately absent: a second HTTP
 //! client, a second database, any model call outside `core::model`.
 
+mod cli;
 pub mod db;
 pub mod diff;
 pub mod engine;
@@ -25,7 +26,7 @@ pub use server::CompetitiveIntel;
 
 /// The registry entry for the binary. The background task (the scheduler)
 /// runs whenever the process serves this server, and alone under
-/// `--daemon`.
+/// `--daemon`; `ffmcp competitive-intel export …` prints changes.
 pub fn spec() -> ffmcp_core::ServerSpec {
     ffmcp_core::ServerSpec::new(
         "competitive-intel",
@@ -33,4 +34,5 @@ pub fn spec() -> ffmcp_core::ServerSpec {
         CompetitiveIntel::new,
     )
     .with_background(server::run_background)
+    .with_commands(cli::run)
 }

@@ -43,7 +43,7 @@ changes given; do not invent products, prices, dates or intentions. Group by com
 what matters most (launches, pricing, hiring), and cite each item's link.";
 
 /// The engine of this process, opened on first use.
-async fn engine() -> Result<&'static Engine, ToolError> {
+pub(crate) async fn engine() -> Result<&'static Engine, ToolError> {
     static ENGINE: OnceCell<Result<Engine, String>> = OnceCell::const_new();
     ENGINE
         .get_or_init(|| async { Engine::from_env().await.map_err(|e| e.to_string()) })

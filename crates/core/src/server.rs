@@ -15,6 +15,7 @@ use crate::transport::{
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 type Background = Arc<dyn Fn() -> BoxFuture<Result<(), String>> + Send + Sync>;
+type Commands = Arc<dyn Fn(Vec<String>) -> BoxFuture<Result<String, String>> + Send + Sync>;
 
 /// One servable MCP server: its name, a one-line summary, and how to build it.
 pub struct ServerSpec {
@@ -22,6 +23,7 @@ pub struct ServerSpec {
     summary: &'static str,
     runner: Box<dyn Runner>,
     background: Option<Background>,
+    commands: Option<Commands>,
 }
 
 impl fmt::Debug for ServerSpec {
@@ -45,6 +47,7 @@ impl ServerSpec {
             summary,
             runner: Box::new(Factory(make)),
             background: None,
+            commands: None,
         }
     }
 
@@ -57,6 +60,23 @@ impl ServerSpec {
     {
         self.background = Some(Arc::new(move || Box::pin(task())));
         self
+    }
+
+    /// One-shot command-line commands of this server (`ffmcp <server>
+    /// COMMAND ARGS…`, e.g. an export): `run` gets the words after the
+    /// server name and returns what to print on stdout.
+    pub fn with_commands<F, Fut>(mut self, run: F) -> Self
+    where
+        F: Fn(Vec<String>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<String, String>> + Send + 'static,
+    {
+        self.commands = Some(Arc::new(move |args| Box::pin(run(args))));
+        self
+    }
+
+    /// Runs a command-line command; `None` when the server has none.
+    pub fn run_command(&self, args: Vec<String>) -> Option<BoxFuture<Result<String, String>>> {
+        self.commands.as_ref().map(|run| run(args))
     }
 
     /// Starts the background work on the current runtime, if there is any.
