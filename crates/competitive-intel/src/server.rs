@@ -54,6 +54,12 @@ pub(crate) async fn engine() -> Result<&'static Engine, ToolError> {
 
 /// The scheduler: runs for as long as the process serves (or `--daemon`).
 pub async fn run_background() -> Result<(), String> {
+    // Nothing is due before a watch exists, so before the database does:
+    // serving (or `ffmcp serve` for other servers) never creates one.
+    let path = ffmcp_core::store::default_path();
+    while !path.exists() {
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    }
     let engine = engine().await.map_err(|e| e.to_string())?;
     tracing::info!(db = %engine.store.path().display(), "competitive-intel scheduler started");
     engine.run_scheduler(CancellationToken::new()).await;
