@@ -23,6 +23,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::disallowed_methods)]
 
 mod bench;
+mod bench_docparse;
 mod bench_intel;
 mod bench_leadgen;
 mod bench_model;
@@ -47,6 +48,7 @@ fn main() -> anyhow::Result<()> {
         ["bench", "model", rest @ ..] => bench_model::run(rest),
         ["bench", "intel", rest @ ..] => bench_intel::run(rest),
         ["bench", "seo", rest @ ..] => bench_seo::run(rest),
+        ["bench", "docparse", rest @ ..] => bench_docparse::run(rest),
         ["bench", "startup", rest @ ..] => bench_startup::run(rest),
         ["dist", rest @ ..] => dist::run(rest),
         ["fidelity", "pdf", dir] => fidelity::pdf(std::path::Path::new(dir)),
@@ -59,6 +61,7 @@ fn main() -> anyhow::Result<()> {
                     cargo xtask bench intel [--watches N]   (feed parsing vs feedparser, checking N watches)\n\
                     cargo xtask fidelity pdf DIR   (docparse PDF text vs pdftotext)\n\
                     cargo xtask bench seo [--pages N] [--concurrency N] [--runs N]   (audit_site throughput, peak RSS)\n\
+                    cargo xtask bench docparse DIR   (PDF pages/s and peak RSS vs pdftotext and markitdown)\n\
                     cargo xtask dist [--skip-build] [--pack]   (release binary + npm packages)\n\
                     cargo xtask bench startup   (size, cold start, idle RSS vs Node servers; after dist --pack)\n\
                     cargo xtask fidelity text FILE (docparse PDF text of one file)\n\
