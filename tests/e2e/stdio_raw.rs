@@ -173,3 +173,45 @@ fn stdio_over_a_socketpair_frames_and_answers() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// stdin a pipe, stdout a regular file: the async stdin attempt must not
+/// leave the pipe non-blocking for the blocking reader (it did: EAGAIN, and
+/// the server quit before answering).
+#[test]
+fn stdin_pipe_with_stdout_to_a_file_is_served() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out_path = dir.path().join("out.jsonl");
+    let out = std::fs::File::create(&out_path).expect("out file");
+    let mut child = std::process::Command::new(super::support::bin())
+        .arg("transform")
+        .env("FF_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(out)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut lines = serde_json::to_vec(&super::support::initialize_request(1)).expect("json");
+    lines.extend_from_slice(b"\n{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}\n");
+    lines.extend_from_slice(&serde_json::to_vec(&ping(2)).expect("json"));
+    lines.push(b'\n');
+    // Slowly, so the server really waits on an empty pipe in between.
+    for chunk in lines.chunks(40) {
+        stdin.write_all(chunk).expect("write");
+        stdin.flush().expect("flush");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    drop(stdin);
+    let output = child.wait_with_output().expect("exit");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("reading stdin failed"), "{stderr}");
+    let written = std::fs::read_to_string(&out_path).expect("read");
+    let answers: Vec<serde_json::Value> = written
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(answers.len(), 2, "{written}");
+    assert_eq!(answers[1]["id"], 2, "{written}");
+}

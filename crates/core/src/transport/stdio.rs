@@ -163,14 +163,22 @@ impl StdioTransport {
                     outbound: Some(Outbound::Async(Arc::new(Mutex::new(writer)))),
                 },
                 (_, Err(out_fd)) => {
+                    // Making stdin async may already have set O_NONBLOCK on
+                    // its (shared) file description, and a parent such as a
+                    // Node launcher may have too: the blocking reader needs
+                    // it off, or reads fail with EAGAIN.
+                    unix::set_blocking(rustix::stdio::stdin());
                     Self::new(io::stdin(), ProtocolOut::new(File::from(out_fd)), options)
                 }
                 // stdin is a terminal or a file, stdout a pipe: read blocking, write async.
-                (Err(_), Ok(writer)) => Self::with_outbound(
-                    io::stdin(),
-                    Outbound::Async(Arc::new(Mutex::new(writer))),
-                    options,
-                ),
+                (Err(_), Ok(writer)) => {
+                    unix::set_blocking(rustix::stdio::stdin());
+                    Self::with_outbound(
+                        io::stdin(),
+                        Outbound::Async(Arc::new(Mutex::new(writer))),
+                        options,
+                    )
+                }
             };
         }
         Self::new(io::stdin(), out, options)
@@ -397,6 +405,16 @@ mod unix {
                 .map_err(|_| fd),
             Some(FileType::Socket) => socket(copy).map(|s| Box::new(s) as AsyncOut).ok_or(fd),
             _ => Err(fd),
+        }
+    }
+
+    /// Clears O_NONBLOCK on `fd` (best effort).
+    pub(super) fn set_blocking(fd: impl std::os::fd::AsFd) {
+        use rustix::fs::{OFlags, fcntl_getfl, fcntl_setfl};
+        if let Ok(flags) = fcntl_getfl(&fd)
+            && flags.contains(OFlags::NONBLOCK)
+        {
+            let _ = fcntl_setfl(&fd, flags - OFlags::NONBLOCK);
         }
     }
 
