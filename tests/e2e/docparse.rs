@@ -12,7 +12,7 @@ use tokio::{
     net::TcpListener,
 };
 
-use super::support::{HttpProc, call, http_client, stdio_client_env, text_of};
+use super::support::{HttpProc, call, error_text, http_client, stdio_client_env, structured};
 
 const PAGE: &str = r#"<!doctype html><html lang="en"><head><title>Fixture page</title>
 <meta name="author" content="Ada"></head><body>
@@ -43,24 +43,6 @@ async fn fixture() -> (u16, Arc<AtomicUsize>) {
         }
     });
     (port, hits)
-}
-
-fn structured(result: &rmcp::model::CallToolResult) -> Value {
-    assert_ne!(
-        result.is_error,
-        Some(true),
-        "tool error: {}",
-        text_of(result)
-    );
-    result
-        .structured_content
-        .clone()
-        .expect("structured content")
-}
-
-fn error_text(result: &rmcp::model::CallToolResult) -> String {
-    assert_eq!(result.is_error, Some(true), "expected an error: {result:?}");
-    text_of(result)
 }
 
 #[tokio::test(flavor = "multi_thread")]

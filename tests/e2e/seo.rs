@@ -10,7 +10,9 @@ use std::{sync::Arc, time::Duration};
 use fixture::{Resp, Site};
 use serde_json::{Value, json};
 
-use super::support::{HttpProc, call, http_client, stdio_client_env, text_of};
+use super::support::{
+    HttpProc, call, error_text, http_client, stdio_client_env, structured, text_of,
+};
 
 /// A small site: the clean home page, a defective page, a 300 KiB image,
 /// a page robots.txt disallows, a sitemap, and twelve slow article pages.
@@ -74,24 +76,6 @@ fn site(base: &str) -> Site {
         Resp::html(format!("<html><body>{links}</body></html>")),
     );
     s
-}
-
-fn structured(result: &rmcp::model::CallToolResult) -> Value {
-    assert_ne!(
-        result.is_error,
-        Some(true),
-        "tool error: {}",
-        text_of(result)
-    );
-    result
-        .structured_content
-        .clone()
-        .expect("structured content")
-}
-
-fn error_text(result: &rmcp::model::CallToolResult) -> String {
-    assert_eq!(result.is_error, Some(true), "expected an error: {result:?}");
-    text_of(result)
 }
 
 fn ids(findings: &Value) -> Vec<String> {

@@ -255,3 +255,53 @@ pub async fn stdio_client_env(server: &str, env: &[(&str, &str)]) -> Client {
         .expect("handshake in time")
         .expect("handshake succeeds")
 }
+
+/// Every variable the model layer reads, cleared so the host's own keys
+/// never leak into a test.
+pub const MODEL_VARS: &[&str] = &[
+    "FF_LLM_PRIMARY",
+    "FF_LLM_FALLBACKS",
+    "FF_LLM_TIMEOUT_MS",
+    "FF_LLM_MAX_ATTEMPTS",
+    "FF_LLM_BACKOFF_MS",
+    "FF_LLM_BACKOFF_MAX_MS",
+    "FF_LLM_RETRY_AFTER_CAP_MS",
+    "FF_LLM_BREAKER_FAILURES",
+    "FF_LLM_COOLDOWN_MS",
+    "FF_LLM_PRICES",
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_BASE_URL",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_COMPAT_API_KEY",
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
+    "GEMINI_BASE_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
+];
+
+/// The structured content of a successful tool result.
+pub fn structured(result: &CallToolResult) -> Value {
+    assert_ne!(
+        result.is_error,
+        Some(true),
+        "tool error: {}",
+        text_of(result)
+    );
+    result
+        .structured_content
+        .clone()
+        .expect("structured content")
+}
+
+/// The text of a tool error (asserting it is one).
+pub fn error_text(result: &CallToolResult) -> String {
+    assert_eq!(result.is_error, Some(true), "expected an error: {result:?}");
+    text_of(result)
+}

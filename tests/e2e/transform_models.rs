@@ -18,37 +18,7 @@ use rmcp::{
 };
 use serde_json::{Value, json};
 
-use super::support::{HttpProc, TIMEOUT, bin, http_client, text_of};
-
-/// Every variable the model layer reads, cleared so the host's own keys
-/// never leak into a test.
-const MODEL_VARS: &[&str] = &[
-    "FF_LLM_PRIMARY",
-    "FF_LLM_FALLBACKS",
-    "FF_LLM_TIMEOUT_MS",
-    "FF_LLM_MAX_ATTEMPTS",
-    "FF_LLM_BACKOFF_MS",
-    "FF_LLM_BACKOFF_MAX_MS",
-    "FF_LLM_RETRY_AFTER_CAP_MS",
-    "FF_LLM_BREAKER_FAILURES",
-    "FF_LLM_COOLDOWN_MS",
-    "FF_LLM_PRICES",
-    "ANTHROPIC_API_KEY",
-    "ANTHROPIC_BASE_URL",
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "OPENAI_COMPAT_API_KEY",
-    "GEMINI_API_KEY",
-    "GOOGLE_API_KEY",
-    "GEMINI_BASE_URL",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-    "AWS_ENDPOINT_URL",
-    "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
-];
+use super::support::{HttpProc, MODEL_VARS, TIMEOUT, bin, http_client, text_of};
 
 const PRIMARY: &str = "claude-sonnet-4-5";
 const FALLBACK: &str = "gpt-4o";
