@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use ffmcp_core::{
     Json, ToolError,
-    model::{Call, ModelError, Request, Router},
+    model::{Call, Request, Router},
     roots::Roots,
 };
 use rmcp::{
@@ -403,15 +403,7 @@ impl CompetitiveIntel {
         let mut request = Request::new(prompt).with_system(SUMMARY_SYSTEM);
         request.max_tokens = 2048;
         request.temperature = Some(0.2);
-        let reply = router()
-            .complete(&request, &call)
-            .await
-            .map_err(|e| match e {
-                e @ (ModelError::NotConfigured { .. } | ModelError::InvalidRoute(_)) => {
-                    ToolError::invalid(e.to_string())
-                }
-                other => ToolError::upstream(other.to_string()),
-            })?;
+        let reply = router().complete(&request, &call).await?;
         Ok(Json(Summary {
             summary: reply.text,
             changes: changes.len(),

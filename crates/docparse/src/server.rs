@@ -10,7 +10,7 @@ use ffmcp_core::{
     Json, Render, ToolError,
     exec::{Programs, Sandbox, catalog},
     fetch::Fetcher,
-    model::{Call, ModelError, Request, Router},
+    model::{Call, Request, Router},
     roots::Roots,
 };
 use rmcp::{
@@ -845,16 +845,7 @@ impl DocParse {
         request.max_tokens = 4096;
         request.temperature = Some(0.0);
         let router = shared().router.get_or_init(Router::from_env);
-        let reply = router
-            .complete_json(&request, &args.schema, &call)
-            .await
-            .map_err(|e| match e {
-                ModelError::InvalidRoute(m) => ToolError::invalid(m),
-                e @ ModelError::InvalidSchema(_) => {
-                    ToolError::invalid(format!("argument 'schema': {e}"))
-                }
-                other => ToolError::upstream(other.to_string()),
-            })?;
+        let reply = router.complete_json(&request, &args.schema, &call).await?;
         Ok(Json(Extracted {
             source,
             format,

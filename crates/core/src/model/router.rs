@@ -254,6 +254,22 @@ pub enum ModelError {
     InvalidOutput { route: String, problem: String },
 }
 
+/// How a model failure reaches the agent: configuration and argument
+/// problems are the caller's to fix (`invalid`), the rest is upstream.
+impl From<ModelError> for crate::ToolError {
+    fn from(err: ModelError) -> Self {
+        match err {
+            e @ (ModelError::NotConfigured { .. } | ModelError::InvalidRoute(_)) => {
+                crate::ToolError::invalid(e.to_string())
+            }
+            e @ ModelError::InvalidSchema(_) => {
+                crate::ToolError::invalid(format!("argument 'schema': {e}"))
+            }
+            other => crate::ToolError::upstream(other.to_string()),
+        }
+    }
+}
+
 fn not_configured_message(problems: &[String]) -> String {
     let mut text = String::from(
         "no model is configured: set FF_LLM_PRIMARY to a route such as \

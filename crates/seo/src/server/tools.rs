@@ -2,7 +2,7 @@
 
 use super::{types::*, *};
 use crate::text;
-use ffmcp_core::model::{Call, ModelError, Request};
+use ffmcp_core::model::{Call, Request};
 
 const SUGGEST_SYSTEM: &str = "You are an SEO editor. Rewrite page titles and meta descriptions. \
 Titles: 30-60 characters, the main topic first, accurate to the page. Descriptions: 70-160 \
@@ -357,15 +357,7 @@ impl Seo {
         let mut request = Request::new(prompt).with_system(SUGGEST_SYSTEM);
         request.max_tokens = 1024;
         let router = shared().router.get_or_init(Router::from_env);
-        let reply = router
-            .complete_json(&request, &schema, &call)
-            .await
-            .map_err(|e| match e {
-                e @ (ModelError::NotConfigured { .. } | ModelError::InvalidRoute(_)) => {
-                    ToolError::invalid(e.to_string())
-                }
-                other => ToolError::upstream(other.to_string()),
-            })?;
+        let reply = router.complete_json(&request, &schema, &call).await?;
         let list = |key: &str, title: bool| -> Vec<Candidate> {
             reply.value[key]
                 .as_array()

@@ -4,7 +4,7 @@
 
 use ffmcp_core::{
     Json, Render, ToolError, limits,
-    model::{Call, ModelError, Response, RouteStatus},
+    model::{Call, Response, RouteStatus},
 };
 use rmcp::{Peer, RoleServer, handler::server::wrapper::Parameters, tool, tool_router};
 use schemars::JsonSchema;
@@ -66,10 +66,7 @@ impl ModelUse {
 
 fn model_error(err: TransformError) -> ToolError {
     match err {
-        TransformError::Model(ModelError::InvalidRoute(m)) => ToolError::invalid(m),
-        TransformError::Model(e @ ModelError::InvalidSchema(_)) => {
-            ToolError::invalid(format!("argument 'schema': {e}"))
-        }
+        TransformError::Model(e) => e.into(),
         other => ToolError::upstream(other.to_string()),
     }
 }
