@@ -6,6 +6,7 @@ mod guard;
 mod http;
 mod intel;
 mod leadgen;
+mod model_ssrf;
 mod seo;
 mod stdio_raw;
 mod stdio_rmcp;

@@ -9,8 +9,13 @@
 //! `imitation` feature it also owns the in-process provider imitation that
 //! tests and benches point the layer at. Deliberately absent: prompts (the
 //! servers own what they ask), streaming (no tool needs partial output yet),
-//! and the SSRF policy of `core::fetch` (provider base URLs come from the
-//! operator, not from tool input, so loopback — a local Ollama — is fine).
+//! and the SSRF policy of `core::fetch`: provider base URLs come from the
+//! operator only, so loopback — a local Ollama — is fine. A tool's `model`
+//! argument can only pick among configured providers and base URLs
+//! ([`Router::authorize`]); the HTTP client follows no redirect and takes no
+//! proxy from the environment (only `FF_LLM_PROXY`); provider error text is
+//! truncated and scrubbed of every configured secret before it reaches a
+//! tool result or a log line.
 //!
 //! # Why hand-written clients (decision, 2026-11)
 //!
@@ -51,7 +56,9 @@ mod structured;
 pub use accounting::{PriceTable, RouteStats, SeriesStats, Stats, StatsSnapshot};
 pub use provider::{Failure, ProviderError, Providers};
 pub use request::{Completion, Message, OutputSchema, Request, Role, Usage};
-pub use route::{ProviderKind, Route, RouteError, parse_routes};
+pub use route::{
+    ProviderKind, RequestedRoute, Route, RouteError, parse_requested_routes, parse_routes,
+};
 pub use router::{
     Call, ModelError, Response, RouteFailure, RouteHealth, RouteStatus, Router, RouterConfig,
 };

@@ -136,6 +136,61 @@ impl ProviderKind {
     }
 }
 
+/// A route as a tool's `model` argument names it, before the router checks
+/// it against the configuration (see [`Router`](super::Router)'s
+/// `authorize`): a tool argument may choose among configured providers and
+/// routes, never where ffmcp connects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestedRoute {
+    /// A full route spec; an `openai-compat` one names a base URL, which must
+    /// be the base URL of a configured route.
+    Route(Route),
+    /// `openai-compat:MODEL` without a URL: this model on the configured
+    /// OpenAI-compatible server.
+    CompatModel(String),
+}
+
+impl fmt::Display for RequestedRoute {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RequestedRoute::Route(route) => route.fmt(f),
+            RequestedRoute::CompatModel(model) => write!(f, "openai-compat:{model}"),
+        }
+    }
+}
+
+/// Parses a tool's `model` argument (comma-separated, blanks ignored).
+pub fn parse_requested_routes(list: &str) -> Result<Vec<RequestedRoute>, RouteError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|spec| {
+            let compat_model = spec
+                .split_once(':')
+                .filter(|(provider, rest)| {
+                    provider.trim().eq_ignore_ascii_case("openai-compat")
+                        && !rest.contains('#')
+                        && !rest.contains("://")
+                })
+                .map(|(_, rest)| rest.trim());
+            match compat_model {
+                Some("") => Err(RouteError {
+                    spec: spec.to_owned(),
+                    reason: "the model name after ':' is empty".to_owned(),
+                }),
+                Some(model) if model.chars().any(|c| c.is_whitespace() || c.is_control()) => {
+                    Err(RouteError {
+                        spec: spec.to_owned(),
+                        reason: "model names contain no whitespace".to_owned(),
+                    })
+                }
+                Some(model) => Ok(RequestedRoute::CompatModel(model.to_owned())),
+                None => spec.parse().map(RequestedRoute::Route),
+            }
+        })
+        .collect()
+}
+
 /// Parses a comma-separated route list; blank entries are ignored.
 pub fn parse_routes(list: &str) -> Result<Vec<Route>, RouteError> {
     list.split(',')

@@ -36,7 +36,7 @@ use super::{
     accounting::{CallRecord, PriceTable, Stats, StatsSnapshot},
     provider::{Disposition, Failure, ProviderError, Providers},
     request::{Completion, Request, Usage},
-    route::{ProviderKind, Route, parse_routes},
+    route::{ProviderKind, RequestedRoute, Route, parse_requested_routes},
     settings::ProviderSettings,
 };
 
@@ -145,10 +145,14 @@ impl RouterConfig {
 
 /// Who is calling: the tool (for accounting), an optional per-call route
 /// list replacing the configured one, and the MCP client (for `sampling`).
+///
+/// `routes` is trusted (set by ffmcp's own code); `requested` comes from a
+/// tool argument and is checked against the configuration before use.
 #[derive(Clone, Default)]
 pub struct Call {
     pub tool: String,
     pub routes: Option<Vec<Route>>,
+    pub requested: Option<Vec<RequestedRoute>>,
     pub peer: Option<Peer<RoleServer>>,
 }
 
@@ -157,6 +161,7 @@ impl fmt::Debug for Call {
         f.debug_struct("Call")
             .field("tool", &self.tool)
             .field("routes", &self.routes)
+            .field("requested", &self.requested)
             .field("peer", &self.peer.is_some())
             .finish()
     }
@@ -183,13 +188,18 @@ impl Call {
     }
 
     /// Parses a tool's `model` argument (`provider:model`, comma-separated).
-    pub fn with_model_arg(self, model: Option<&str>) -> Result<Self, ModelError> {
+    ///
+    /// Only the syntax is checked here; [`Router::complete`] (and
+    /// [`Router::authorize`]) accept it only where it selects configured
+    /// providers and base URLs.
+    pub fn with_model_arg(mut self, model: Option<&str>) -> Result<Self, ModelError> {
         match model.map(str::trim).filter(|m| !m.is_empty()) {
             None => Ok(self),
             Some(spec) => {
-                let routes =
-                    parse_routes(spec).map_err(|e| ModelError::InvalidRoute(e.to_string()))?;
-                Ok(self.with_routes(routes))
+                let requested = parse_requested_routes(spec)
+                    .map_err(|e| ModelError::InvalidRoute(e.to_string()))?;
+                self.requested = Some(requested);
+                Ok(self)
             }
         }
     }
@@ -268,6 +278,16 @@ impl From<ModelError> for crate::ToolError {
             other => crate::ToolError::upstream(other.to_string()),
         }
     }
+}
+
+/// How to make a route available, for errors about the `model` argument.
+const CONFIGURE_HINT: &str = "add the route to FF_LLM_PRIMARY or FF_LLM_FALLBACKS in the server's \
+     environment (with its key variable, e.g. FF_LLM_FALLBACKS=openai-compat:http://127.0.0.1:11434/v1#llama3) \
+     and select it here by its provider and model";
+
+/// Two base URLs name the same server (trailing slashes aside).
+fn same_base(a: &url::Url, b: &url::Url) -> bool {
+    a.as_str().trim_end_matches('/') == b.as_str().trim_end_matches('/')
 }
 
 fn not_configured_message(problems: &[String]) -> String {
@@ -521,9 +541,73 @@ impl Router {
         result
     }
 
+    /// The routes a tool argument asked for, if the configuration allows
+    /// each: a configured route, a model on a provider whose credentials are
+    /// configured (its base URL is the configured one), a model on the
+    /// configured OpenAI-compatible server, or sampling. A URL that is not a
+    /// configured base URL is refused: a tool argument never chooses where
+    /// ffmcp connects or where a key is sent.
+    pub fn authorize(&self, requested: &[RequestedRoute]) -> Result<Vec<Route>, ModelError> {
+        requested
+            .iter()
+            .map(|wanted| self.authorize_one(wanted))
+            .collect()
+    }
+
+    fn authorize_one(&self, wanted: &RequestedRoute) -> Result<Route, ModelError> {
+        let configured_compat = || {
+            self.config.routes.iter().find_map(|r| match &r.provider {
+                ProviderKind::OpenAiCompat(url) => Some(url.clone()),
+                _ => None,
+            })
+        };
+        let refuse =
+            |reason: String| ModelError::InvalidRoute(format!("route '{wanted}' {reason}"));
+        match wanted {
+            RequestedRoute::CompatModel(model) => match configured_compat() {
+                Some(base) => Ok(Route {
+                    provider: ProviderKind::OpenAiCompat(base),
+                    model: model.clone(),
+                }),
+                None => Err(refuse(format!(
+                    "needs an OpenAI-compatible server in the configuration, and none is: \
+                     {CONFIGURE_HINT}"
+                ))),
+            },
+            RequestedRoute::Route(route) => match &route.provider {
+                ProviderKind::Sampling => Ok(route.clone()),
+                ProviderKind::OpenAiCompat(url) => {
+                    let known = self.config.routes.iter().any(|r| {
+                        matches!(&r.provider, ProviderKind::OpenAiCompat(u) if same_base(u, url))
+                    });
+                    if known {
+                        Ok(route.clone())
+                    } else {
+                        Err(refuse(format!(
+                            "names a base URL that is not configured; a tool argument cannot \
+                             choose where ffmcp connects. Write `openai-compat:{}` to use the \
+                             configured OpenAI-compatible server, or {CONFIGURE_HINT}",
+                            route.model
+                        )))
+                    }
+                }
+                _ => match self.providers.missing_setup(route) {
+                    None => Ok(route.clone()),
+                    Some(missing) => Err(refuse(format!(
+                        "uses {} which is not configured here ({missing}); {CONFIGURE_HINT}",
+                        route.provider.name()
+                    ))),
+                },
+            },
+        }
+    }
+
     fn plan(&self, call: &Call) -> Result<Vec<Route>, ModelError> {
         if let Some(routes) = call.routes.as_ref().filter(|r| !r.is_empty()) {
             return Ok(routes.clone());
+        }
+        if let Some(requested) = call.requested.as_ref().filter(|r| !r.is_empty()) {
+            return self.authorize(requested);
         }
         if !self.config.routes.is_empty() {
             return Ok(self.config.routes.clone());

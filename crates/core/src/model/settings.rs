@@ -75,6 +75,10 @@ pub struct ProviderSettings {
     /// `OPENAI_COMPAT_API_KEY`: bearer token for `openai-compat` routes
     /// (most local servers need none).
     pub compat_api_key: Option<String>,
+    /// `FF_LLM_PROXY`: the one proxy model calls go through. The usual
+    /// `HTTPS_PROXY`/`ALL_PROXY` variables are ignored on purpose: whoever
+    /// can set them could read every key in transit.
+    pub proxy: Option<String>,
 }
 
 impl Default for ProviderSettings {
@@ -117,7 +121,36 @@ impl ProviderSettings {
                 credentials,
             },
             compat_api_key: var("OPENAI_COMPAT_API_KEY"),
+            proxy: var("FF_LLM_PROXY"),
         }
+    }
+
+    /// Every configured secret value (keys, AWS secrets), so that error
+    /// text quoting a provider's reply never carries one back out.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut secrets: Vec<String> = [
+            &self.anthropic.api_key,
+            &self.openai.api_key,
+            &self.gemini.api_key,
+            &self.compat_api_key,
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+        if let Some(aws) = &self.bedrock.credentials {
+            secrets.push(aws.access_key_id.clone());
+            secrets.push(aws.secret_access_key.clone());
+            secrets.extend(aws.session_token.clone());
+        }
+        if let Some(proxy) = self.proxy.as_deref().and_then(|p| url::Url::parse(p).ok())
+            && let Some(password) = proxy.password()
+        {
+            secrets.push(password.to_owned());
+        }
+        secrets.retain(|s| s.trim().len() >= 4);
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets
     }
 
     /// Reads the settings from the process environment.

@@ -263,10 +263,16 @@ impl Leadgen {
                 "'categories' need distinct, non-empty names",
             ));
         }
-        ffmcp_core::model::Call::new("classify_leads")
+        let call = ffmcp_core::model::Call::new("classify_leads")
             .with_model_arg(args.model.as_deref())
-            .map_err(|e| ToolError::invalid(e.to_string()))?;
+            .map_err(ToolError::from)?;
         let engine = engine().await?;
+        if let Some(requested) = &call.requested {
+            engine
+                .router()
+                .authorize(requested)
+                .map_err(ToolError::from)?;
+        }
         if args.model.as_deref().is_none_or(|m| m.trim().is_empty())
             && engine.router().config().routes.is_empty()
         {

@@ -200,6 +200,7 @@ impl Imitation {
                 }),
             },
             compat_api_key: None,
+            proxy: None,
         }
     }
 

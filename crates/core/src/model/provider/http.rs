@@ -13,13 +13,40 @@ const MAX_REPLY_BYTES: usize = 16 * 1024 * 1024;
 
 /// The one HTTP client of the model layer. Timeouts per attempt are the
 /// router's; this only bounds connecting.
-pub(crate) fn client() -> reqwest::Client {
-    reqwest::Client::builder()
+///
+/// Keys travel in headers (or signatures) to the configured base URL only:
+/// redirects are never followed (a 3xx is a failed attempt, so a provider or
+/// a man in the middle cannot bounce a key to another host), and no proxy is
+/// taken from the environment; `proxy` (`FF_LLM_PROXY`) is the one way to
+/// route model calls through a proxy.
+pub(crate) fn client(proxy: Option<&str>) -> Result<reqwest::Client, String> {
+    let mut builder = reqwest::Client::builder()
         .user_agent(concat!("ffmcp/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(10))
         .pool_idle_timeout(Duration::from_secs(50))
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy();
+    if let Some(proxy) = proxy {
+        let proxy = reqwest::Proxy::all(proxy)
+            .map_err(|e| format!("FF_LLM_PROXY is not a proxy URL: {e}"))?;
+        builder = builder.proxy(proxy);
+    }
+    builder
         .build()
-        .expect("a client with only timeouts and a user agent set always builds")
+        .map_err(|e| format!("could not build the model HTTP client: {e}"))
+}
+
+/// Replaces every configured secret in `text` (longest first) and keeps
+/// at most `max` bytes: provider error bodies reach tool results and logs
+/// only this way.
+pub(crate) fn scrub(text: &str, secrets: &[String], max: usize) -> String {
+    let mut text = text.to_owned();
+    for secret in secrets {
+        if text.contains(secret.as_str()) {
+            text = text.replace(secret.as_str(), "[redacted]");
+        }
+    }
+    truncate(text, max)
 }
 
 /// Sends `request` with a JSON body and returns the parsed JSON reply of a
@@ -37,6 +64,20 @@ pub(crate) async fn post_json(
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let bytes = read_capped(response).await?;
+    if (300..400).contains(&status) {
+        let to = headers
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("(no location)");
+        return Err(ProviderError::new(
+            Failure::Status(status),
+            format!(
+                "redirect to {}; model requests never follow redirects (credentials stay \
+                 with the configured host): set the base URL to the final address",
+                truncate(to.to_owned(), 120)
+            ),
+        ));
+    }
     if !(200..300).contains(&status) {
         return Err(ProviderError {
             failure: Failure::Status(status),

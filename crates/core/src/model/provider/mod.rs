@@ -114,6 +114,10 @@ pub struct Providers {
     compat_api_key: Option<String>,
     http: reqwest::Client,
     sampling: sampling::Sampling,
+    /// Configured secret values, scrubbed from every error message.
+    secrets: Vec<String>,
+    /// Why HTTP providers cannot be called (an unusable `FF_LLM_PROXY`).
+    http_unusable: Option<String>,
 }
 
 impl fmt::Debug for Providers {
@@ -124,8 +128,20 @@ impl fmt::Debug for Providers {
 
 impl Providers {
     pub fn new(settings: ProviderSettings) -> Self {
-        let http = http::client();
+        let secrets = settings.secrets();
+        let (http, http_unusable) = match http::client(settings.proxy.as_deref()) {
+            Ok(client) => (client, None),
+            // Never fall back to a direct connection the operator did not ask
+            // for: HTTP routes stay unavailable and say why.
+            // The placeholder client is never used (every HTTP route refuses).
+            Err(problem) => (
+                http::client(None).unwrap_or_else(|_| reqwest::Client::new()),
+                Some(problem),
+            ),
+        };
         Self {
+            secrets,
+            http_unusable,
             anthropic: anthropic::Anthropic::new(http.clone(), settings.anthropic),
             openai: openai::OpenAi::new(http.clone(), settings.openai, openai::Dialect::OpenAi),
             gemini: gemini::Gemini::new(http.clone(), settings.gemini),
@@ -139,6 +155,25 @@ impl Providers {
     /// One attempt on `route`, without retries, timeout or fallback.
     /// `peer` is the calling MCP client, needed only by `sampling`.
     pub async fn complete(
+        &self,
+        route: &Route,
+        request: &Request,
+        peer: Option<&Peer<RoleServer>>,
+    ) -> Result<Completion, ProviderError> {
+        if let Some(problem) = &self.http_unusable
+            && route.provider != ProviderKind::Sampling
+        {
+            return Err(ProviderError::new(Failure::Unavailable, problem.clone()));
+        }
+        self.attempt(route, request, peer)
+            .await
+            .map_err(|mut error| {
+                error.message = http::scrub(&error.message, &self.secrets, 300);
+                error
+            })
+    }
+
+    async fn attempt(
         &self,
         route: &Route,
         request: &Request,
@@ -164,6 +199,11 @@ impl Providers {
 
     /// Why `route` cannot be used at all (missing credentials), if so.
     pub fn missing_setup(&self, route: &Route) -> Option<String> {
+        if let Some(problem) = &self.http_unusable
+            && route.provider != ProviderKind::Sampling
+        {
+            return Some(problem.clone());
+        }
         match route.provider {
             ProviderKind::Anthropic => self
                 .anthropic
