@@ -443,3 +443,35 @@ async fn spaces_requests_to_one_host() {
     // Three starts 150 ms apart take at least 300 ms (a lower bound only).
     assert!(started.elapsed() >= Duration::from_millis(300));
 }
+
+#[tokio::test]
+async fn private_network_opt_in_leaves_cloud_metadata_closed() {
+    let fetcher = Fetcher::builder()
+        .policy(
+            FetchPolicy::public_only()
+                .allow_private_network()
+                .allow("169.254.0.0/16")
+                .expect("allow"),
+        )
+        .lookup(table(&[
+            ("metadata.google.internal", "169.254.169.254"),
+            ("alibaba.metadata.test", "100.100.100.200"),
+        ]))
+        .build()
+        .expect("fetcher");
+    for url in [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://169.254.170.2/v2/credentials/x",
+        "http://[fd00:ec2::254]/latest/api/token",
+        "http://[::ffff:169.254.169.254]/",
+        "http://metadata.google.internal/computeMetadata/v1/",
+        "http://alibaba.metadata.test/latest/meta-data/",
+    ] {
+        let err = fetcher.get(url).await.expect_err(url);
+        assert!(
+            matches!(err, FetchError::Blocked { .. }),
+            "{url}: expected Blocked, got {err:?}"
+        );
+        assert!(err.to_string().contains("metadata"), "{url}: {err}");
+    }
+}

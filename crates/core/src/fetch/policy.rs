@@ -156,6 +156,21 @@ impl FetchPolicy {
     /// `Ok` when `host` (as written in the URL) may be reached at `ip`;
     /// otherwise the reason the address is refused.
     pub fn check(&self, host: &str, ip: IpAddr) -> Result<(), &'static str> {
+        if is_metadata(ip) {
+            // Only an explicit entry for this very address opens it: not
+            // FF_ALLOW_PRIVATE_NETWORK, not a CIDR, not a host name.
+            let exact = self
+                .allowed
+                .iter()
+                .any(|rule| matches!(rule, Allow::Net(net, bits) if *net == ip && u32::from(*bits) == max_bits(ip)));
+            return if exact {
+                Ok(())
+            } else {
+                Err(
+                    "a cloud metadata address (only an FF_ALLOW_HOSTS entry with this exact IP allows it)",
+                )
+            };
+        }
         let Some(reason) = non_public_reason(ip) else {
             return Ok(());
         };
@@ -173,6 +188,31 @@ impl FetchPolicy {
         });
         if allowed { Ok(()) } else { Err(reason) }
     }
+}
+
+/// Cloud instance-metadata endpoints (AWS, GCP, Azure, Oracle,
+/// DigitalOcean: 169.254.169.254; AWS ECS/EKS credentials: 169.254.170.2
+/// and .23; Alibaba: 100.100.100.200; AWS IPv6: fd00:ec2::254 and ::23),
+/// also when carried inside an IPv6 address.
+pub fn is_metadata(ip: IpAddr) -> bool {
+    const V4: [Ipv4Addr; 4] = [
+        Ipv4Addr::new(169, 254, 169, 254),
+        Ipv4Addr::new(169, 254, 170, 2),
+        Ipv4Addr::new(169, 254, 170, 23),
+        Ipv4Addr::new(100, 100, 100, 200),
+    ];
+    const V6: [Ipv6Addr; 2] = [
+        Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254),
+        Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x23),
+    ];
+    match ip {
+        IpAddr::V4(v4) => V4.contains(&v4),
+        IpAddr::V6(v6) => V6.contains(&v6) || embedded_v4(v6).is_some_and(|v4| V4.contains(&v4)),
+    }
+}
+
+fn max_bits(ip: IpAddr) -> u32 {
+    if ip.is_ipv4() { 32 } else { 128 }
 }
 
 fn in_net(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
@@ -274,6 +314,38 @@ mod tests {
                 .allow_private_network()
                 .check("x", ten)
                 .is_ok()
+        );
+        let metadata: IpAddr = "169.254.169.254".parse().expect("ip");
+        let open_all = FetchPolicy::public_only()
+            .allow_private_network()
+            .allow("169.254.0.0/16")
+            .expect("rule")
+            .allow("metadata.google.internal")
+            .expect("rule");
+        for ip in [
+            "169.254.169.254",
+            "169.254.170.2",
+            "169.254.170.23",
+            "100.100.100.200",
+            "fd00:ec2::254",
+            "fd00:ec2::23",
+            "::ffff:169.254.169.254",
+            "64:ff9b::a9fe:a9fe",
+        ] {
+            let ip: IpAddr = ip.parse().expect("ip");
+            let err = open_all
+                .check("metadata.google.internal", ip)
+                .expect_err("metadata stays closed");
+            assert!(err.contains("metadata"), "{ip}: {err}");
+        }
+        let exact = FetchPolicy::public_only()
+            .allow("169.254.169.254")
+            .expect("rule");
+        assert!(exact.check("x", metadata).is_ok());
+        assert!(
+            exact
+                .check("x", "169.254.170.2".parse().expect("ip"))
+                .is_err()
         );
         for bad in ["10.0.0.0/33", "not a host!", "1.2.3.4/x"] {
             assert!(FetchPolicy::public_only().allow(bad).is_err(), "{bad}");
