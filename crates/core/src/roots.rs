@@ -8,9 +8,15 @@
 //! root, device files, FIFOs and sockets, and any path at all when no root
 //! is configured.
 //!
-//! Known limit: the check and the later open are two steps, so a process
-//! that can swap a symlink inside a root between them could redirect the
-//! open. Roots are meant to be directories the user controls.
+//! Errors never tell what lies outside the roots: a path outside (existing
+//! or not, directly or through a symlink) gets one message, "outside the
+//! allowed roots", without the resolved target.
+//!
+//! Check-then-open: [`AllowedPath::open_read`] opens the checked path again
+//! with `openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)` relative to its
+//! root (Linux 5.6+), so a symlink swapped in after the check cannot lead the
+//! open out of the root; where the kernel lacks openat2 it falls back to an
+//! `O_NOFOLLOW` open of the canonical path.
 
 use std::{
     fmt,
@@ -31,18 +37,91 @@ pub struct Roots(Vec<PathBuf>);
 
 /// A path checked against [`Roots`]: canonical and inside a root.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AllowedPath(PathBuf);
+pub struct AllowedPath {
+    path: PathBuf,
+    /// The root it was found under.
+    root: PathBuf,
+}
 
 impl AllowedPath {
     pub fn as_path(&self) -> &Path {
-        &self.0
+        &self.path
+    }
+
+    /// The root this path lies under.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Opens the file for reading, resolving it again beneath its root (see
+    /// the module docs), and checks that what was opened is a regular file.
+    /// Blocking: call it off the async workers for anything but tests.
+    pub fn open_read(&self) -> std::io::Result<std::fs::File> {
+        let file = std::fs::File::from(open_beneath(&self.root, &self.path)?);
+        if !file.metadata()?.is_file() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a regular file",
+            ));
+        }
+        Ok(file)
     }
 }
 
 impl AsRef<Path> for AllowedPath {
     fn as_ref(&self) -> &Path {
-        &self.0
+        &self.path
     }
+}
+
+/// Opens `path` (inside `root`) read-only without following a symlink out
+/// of `root`, without blocking on a FIFO and without becoming a
+/// controlling terminal.
+#[cfg(target_os = "linux")]
+fn open_beneath(root: &Path, path: &Path) -> std::io::Result<std::os::fd::OwnedFd> {
+    use rustix::fs::{Mode, OFlags, ResolveFlags};
+    let relative = path.strip_prefix(root).map_err(|_| {
+        std::io::Error::new(std::io::ErrorKind::PermissionDenied, "outside its root")
+    })?;
+    let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
+    let dir = rustix::fs::open(
+        root,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let relative = if relative.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        relative
+    };
+    match rustix::fs::openat2(
+        &dir,
+        relative,
+        flags,
+        Mode::empty(),
+        ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS,
+    ) {
+        Err(rustix::io::Errno::NOSYS) => Ok(rustix::fs::open(
+            path,
+            flags | OFlags::NOFOLLOW,
+            Mode::empty(),
+        )?),
+        Err(rustix::io::Errno::XDEV) => Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "the path left its root while being opened",
+        )),
+        other => Ok(other?),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn open_beneath(_root: &Path, path: &Path) -> std::io::Result<std::os::fd::OwnedFd> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(path)?;
+    Ok(file.into())
 }
 
 /// Why a path was refused.
@@ -62,14 +141,12 @@ pub enum RootsError {
         "path '{0}' contains '..'; give a path inside the allowed roots without parent references"
     )]
     ParentReference(String),
-    #[error("path '{path}' does not exist or cannot be read ({reason})")]
+    #[error("path '{path}' does not exist inside the allowed roots or cannot be read ({reason})")]
     Missing { path: String, reason: String },
-    #[error("path '{path}' resolves to '{resolved}', which is outside the allowed roots ({roots})")]
-    Outside {
-        path: String,
-        resolved: String,
-        roots: String,
-    },
+    /// One message for every path outside the roots, whether it exists or
+    /// not and wherever a symlink points.
+    #[error("path '{path}' is outside the allowed roots ({roots})")]
+    Outside { path: String, roots: String },
     #[error("path '{path}' is a {kind}, not a regular file")]
     NotRegular { path: String, kind: &'static str },
 }
@@ -196,11 +273,10 @@ impl Roots {
     /// to the first root.
     pub fn check_read(&self, path: &str) -> Result<AllowedPath, RootsError> {
         let candidate = self.candidate(path)?;
-        let resolved = candidate.canonicalize().map_err(|e| RootsError::Missing {
-            path: path.to_owned(),
-            reason: e.to_string(),
-        })?;
-        self.inside(path, &resolved)?;
+        let resolved = candidate
+            .canonicalize()
+            .map_err(|e| self.unresolvable(path, &candidate, &e))?;
+        let root = self.inside(path, &resolved)?;
         let kind = file_kind(&resolved, path)?;
         if kind != "regular file" {
             return Err(RootsError::NotRegular {
@@ -208,7 +284,10 @@ impl Roots {
                 kind,
             });
         }
-        Ok(AllowedPath(resolved))
+        Ok(AllowedPath {
+            path: resolved,
+            root,
+        })
     }
 
     /// A file to create or overwrite: its directory must exist inside a
@@ -218,25 +297,32 @@ impl Roots {
         let (Some(parent), Some(name)) = (candidate.parent(), candidate.file_name()) else {
             return Err(RootsError::Empty);
         };
-        let parent = parent.canonicalize().map_err(|e| RootsError::Missing {
-            path: path.to_owned(),
-            reason: format!("its directory: {e}"),
-        })?;
+        let parent =
+            parent
+                .canonicalize()
+                .map_err(|e| match self.unresolvable(path, parent, &e) {
+                    RootsError::Missing { path, reason } => RootsError::Missing {
+                        path,
+                        reason: format!("its directory: {reason}"),
+                    },
+                    other => other,
+                })?;
         let target = parent.join(name);
-        self.inside(path, &target)?;
-        match std::fs::symlink_metadata(&target) {
+        let root = self.inside(path, &target)?;
+        let allowed = AllowedPath { path: target, root };
+        match std::fs::symlink_metadata(&allowed.path) {
             Ok(meta) if meta.file_type().is_symlink() => Err(RootsError::NotRegular {
                 path: path.to_owned(),
                 kind: "symbolic link",
             }),
-            Ok(_) => match file_kind(&target, path)? {
-                "regular file" => Ok(AllowedPath(target)),
+            Ok(_) => match file_kind(&allowed.path, path)? {
+                "regular file" => Ok(allowed),
                 kind => Err(RootsError::NotRegular {
                     path: path.to_owned(),
                     kind,
                 }),
             },
-            Err(_) => Ok(AllowedPath(target)),
+            Err(_) => Ok(allowed),
         }
     }
 
@@ -262,15 +348,46 @@ impl Roots {
         })
     }
 
-    fn inside(&self, path: &str, resolved: &Path) -> Result<(), RootsError> {
-        if self.0.iter().any(|root| resolved.starts_with(root)) {
-            Ok(())
-        } else {
-            Err(RootsError::Outside {
-                path: path.to_owned(),
-                resolved: resolved.display().to_string(),
-                roots: self.to_string(),
-            })
+    /// The root `resolved` lies under, or the one "outside" error.
+    fn inside(&self, path: &str, resolved: &Path) -> Result<PathBuf, RootsError> {
+        self.0
+            .iter()
+            .find(|root| resolved.starts_with(root))
+            .cloned()
+            .ok_or_else(|| self.outside(path))
+    }
+
+    fn outside(&self, path: &str) -> RootsError {
+        RootsError::Outside {
+            path: path.to_owned(),
+            roots: self.to_string(),
+        }
+    }
+
+    /// The error for a path that could not be resolved. "Missing" only when
+    /// the path lies lexically inside a root with no symlink on the way
+    /// (nothing about the world outside is revealed); otherwise "outside".
+    fn unresolvable(&self, path: &str, candidate: &Path, err: &std::io::Error) -> RootsError {
+        let Some(root) = self.0.iter().find(|root| candidate.starts_with(root)) else {
+            return self.outside(path);
+        };
+        let mut prefix = root.clone();
+        if let Ok(rest) = candidate.strip_prefix(root) {
+            for part in rest.components() {
+                prefix.push(part);
+                match std::fs::symlink_metadata(&prefix) {
+                    Ok(meta) if meta.file_type().is_symlink() => return self.outside(path),
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+        }
+        RootsError::Missing {
+            path: path.to_owned(),
+            reason: match err.kind() {
+                std::io::ErrorKind::NotFound => "no such file or directory".to_owned(),
+                _ => err.to_string(),
+            },
         }
     }
 }

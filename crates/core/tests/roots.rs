@@ -155,3 +155,82 @@ fn client_roots_apply_alone_and_only_narrow_configured_ones() {
             .is_empty()
     );
 }
+
+#[test]
+fn errors_never_tell_what_lies_outside_the_roots() {
+    let f = fixture();
+    std::os::unix::fs::symlink(f.outside.join("no-such-file"), f.root.join("dangling.txt"))
+        .expect("symlink");
+    let outside = f.outside.display().to_string();
+    let message = |path: &str| {
+        f.roots
+            .check_read(path)
+            .expect_err(path)
+            .to_string()
+            .replace(path, "<path>")
+    };
+    let existing = message(f.outside.join("secret.txt").to_str().expect("utf-8"));
+    let expected = format!(
+        "path '<path>' is outside the allowed roots ({})",
+        f.root.display()
+    );
+    assert_eq!(existing, expected);
+    for path in [
+        f.outside
+            .join("no-such-file")
+            .to_str()
+            .expect("utf-8")
+            .to_owned(),
+        "/etc/shadow".to_owned(),
+        "/nonexistent/dir/file.pdf".to_owned(),
+        "escape.txt".to_owned(),
+        "dangling.txt".to_owned(),
+        "escape_dir/secret.txt".to_owned(),
+        "escape_dir/no-such-file".to_owned(),
+    ] {
+        let text = message(&path);
+        assert_eq!(text, expected, "{path}");
+        assert!(!text.contains(&outside), "{path}: {text}");
+    }
+    let write = f
+        .roots
+        .check_write("escape_dir/new.txt")
+        .expect_err("write outside")
+        .to_string();
+    assert!(!write.contains(&outside), "{write}");
+}
+
+#[test]
+fn a_symlink_swapped_in_after_the_check_cannot_lead_the_open_out() {
+    let f = fixture();
+    // The final component swapped for a link to a file outside.
+    let checked = f.roots.check_read("docs/a.txt").expect("allowed");
+    std::fs::remove_file(f.root.join("docs/a.txt")).expect("rm");
+    symlink(f.outside.join("secret.txt"), f.root.join("docs/a.txt")).expect("swap");
+    let err = checked
+        .open_read()
+        .expect_err("the swapped link is not followed out");
+    assert_ne!(err.kind(), std::io::ErrorKind::NotFound, "{err}");
+
+    // A directory on the way swapped for a link to a directory outside.
+    std::fs::write(f.root.join("docs/b.txt"), "inside b").expect("write");
+    std::fs::write(f.outside.join("b.txt"), "secret b").expect("write");
+    let checked = f.roots.check_read("docs/b.txt").expect("allowed");
+    std::fs::rename(f.root.join("docs"), f.root.join("docs.old")).expect("mv");
+    symlink(&f.outside, f.root.join("docs")).expect("swap dir");
+    let result = checked.open_read();
+    assert!(result.is_err(), "opened through a swapped directory");
+
+    // An untouched path opens and reads normally.
+    std::fs::write(f.root.join("plain.txt"), "plain").expect("write");
+    let mut text = String::new();
+    use std::io::Read;
+    f.roots
+        .check_read("plain.txt")
+        .expect("allowed")
+        .open_read()
+        .expect("open")
+        .read_to_string(&mut text)
+        .expect("read");
+    assert_eq!(text, "plain");
+}

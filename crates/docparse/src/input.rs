@@ -80,19 +80,27 @@ impl Source<'_> {
 async fn load_path(path: &str, roots: &Roots, max_bytes: u64) -> Result<Loaded, ToolError> {
     let allowed = roots.check_read(path)?;
     let path = allowed.as_path().to_path_buf();
-    let meta = tokio::fs::metadata(&path)
-        .await
-        .map_err(|e| ToolError::invalid(format!("cannot read '{}': {e}", path.display())))?;
-    if meta.len() > max_bytes {
-        return Err(too_large(
-            &path.display().to_string(),
-            meta.len(),
-            max_bytes,
-        ));
-    }
-    let bytes = tokio::fs::read(&path)
-        .await
-        .map_err(|e| ToolError::invalid(format!("cannot read '{}': {e}", path.display())))?;
+    let shown = path.display().to_string();
+    let cannot_read = |e: std::io::Error| ToolError::invalid(format!("cannot read '{shown}': {e}"));
+    // Opened again beneath its root (no symlink swap between check and
+    // open), read with the cap, off the async workers.
+    let read = tokio::task::spawn_blocking(move || -> std::io::Result<Result<Vec<u8>, u64>> {
+        use std::io::Read;
+        let file = allowed.open_read()?;
+        let len = file.metadata()?.len();
+        if len > max_bytes {
+            return Ok(Err(len));
+        }
+        let mut bytes = Vec::with_capacity(len as usize);
+        file.take(max_bytes + 1).read_to_end(&mut bytes)?;
+        Ok(Ok(bytes))
+    })
+    .await
+    .map_err(|e| ToolError::internal(format!("file read task failed: {e}")))?;
+    let bytes = match read.map_err(cannot_read)? {
+        Ok(bytes) => bytes,
+        Err(len) => return Err(too_large(&shown, len, max_bytes)),
+    };
     if bytes.len() as u64 > max_bytes {
         return Err(too_large(
             &path.display().to_string(),
