@@ -2,6 +2,7 @@ mod audit;
 mod cli;
 mod docparse;
 mod exec;
+mod governance;
 mod guard;
 mod http;
 mod intel;

@@ -201,7 +201,7 @@ async fn keys_follow_no_redirect_and_no_environment_proxy() {
     let proxy = Listener::start(silent).await;
 
     let client = transform_with(&[
-        ("FF_LLM_PRIMARY", format!("anthropic:claude-sonnet-4-5")),
+        ("FF_LLM_PRIMARY", "anthropic:claude-sonnet-4-5".to_owned()),
         ("ANTHROPIC_BASE_URL", provider.base()),
         ("ANTHROPIC_API_KEY", ANTHROPIC_KEY.to_owned()),
         ("FF_LLM_MAX_ATTEMPTS", "1".to_owned()),

@@ -16,6 +16,7 @@ pub mod server;
 pub mod store;
 pub mod tool;
 pub mod transport;
+pub mod work;
 
 pub use server::{ServerSpec, Servers};
 pub use tool::{Json, Render, ToolError};

@@ -40,6 +40,81 @@ pub fn check_html_depth(argument: &str, html: &str, max: usize) -> Result<(), To
     Ok(())
 }
 
+/// Deepest container nesting (block quotes and lists) accepted in Markdown.
+///
+/// Markdown parsers and the HTML they produce do work proportional to the
+/// container depth for every line or element, so `>` × 20 000 or `1. ` ×
+/// 20 000 costs quadratic time (seconds to minutes); real documents nest a
+/// handful of levels.
+pub const MAX_MARKDOWN_DEPTH: usize = 100;
+
+/// Refuses Markdown whose block nesting is deeper than `max`, in linear time.
+pub fn check_markdown_depth(argument: &str, markdown: &str, max: usize) -> Result<(), ToolError> {
+    let depth = markdown_depth(markdown);
+    if depth > max {
+        return Err(ToolError::invalid(format!(
+            "argument '{argument}' nests Markdown block quotes or lists about {depth} levels \
+             deep; the limit is {max}"
+        )));
+    }
+    Ok(())
+}
+
+/// Estimated maximum container depth of `markdown`: per line, the block
+/// quote markers and list markers that open it, plus one level per two
+/// columns of indentation before them (nested lists). It errs toward
+/// counting deeper (deeply indented code counts too).
+pub fn markdown_depth(markdown: &str) -> usize {
+    let mut max = 0;
+    for line in markdown.lines() {
+        let bytes = line.as_bytes();
+        let (mut i, mut depth, mut columns) = (0usize, 0usize, 0usize);
+        loop {
+            // Indentation counts before the first marker only (nested lists
+            // on later lines); spaces between markers are just separators.
+            let first = depth == 0;
+            while let Some(&c) = bytes.get(i) {
+                match c {
+                    b' ' if first => columns += 1,
+                    b'\t' if first => columns += 4,
+                    b' ' | b'\t' => {}
+                    _ => break,
+                }
+                i += 1;
+            }
+            let Some(&c) = bytes.get(i) else { break };
+            let spaced = |at: usize| bytes.get(at).is_none_or(|c| matches!(c, b' ' | b'\t'));
+            match c {
+                b'>' => {
+                    depth += 1;
+                    i += 1;
+                }
+                b'-' | b'*' | b'+' if spaced(i + 1) => {
+                    depth += 1;
+                    i += 1;
+                }
+                b'0'..=b'9' => {
+                    let digits = bytes[i..]
+                        .iter()
+                        .take(10)
+                        .take_while(|c| c.is_ascii_digit())
+                        .count();
+                    let after = i + digits;
+                    if matches!(bytes.get(after), Some(b'.' | b')')) && spaced(after + 1) {
+                        depth += 1;
+                        i = after + 1;
+                    } else {
+                        break;
+                    }
+                }
+                _ => break,
+            }
+        }
+        max = max.max(depth + columns / 2);
+    }
+    max
+}
+
 /// Estimated maximum element nesting depth of `html`.
 pub fn html_depth(html: &str) -> usize {
     const NOT_NESTING: &[&str] = &[

@@ -8,15 +8,16 @@
 //!   tool declares one.
 //! * [`ToolError`]: a failed call, sent as a tool result with `isError: true`
 //!   and a message that names what was wrong.
-//! * [`call_tool`]: dispatches through a tool router and turns a panic inside
-//!   a tool into a tool error plus a line on stderr, so one bug never takes
-//!   the server down or leaves the client waiting.
+//! * [`call_tool`]: dispatches through a tool router under the process's
+//!   admission limits and the call's time budget ([`crate::work`]), and turns
+//!   a panic inside a tool into a tool error plus a line on stderr, so one
+//!   bug never takes the server down or leaves the client waiting.
 
 use std::{any::Any, fmt, panic::AssertUnwindSafe};
 
 use futures::FutureExt;
 use rmcp::{
-    ErrorData, RoleServer,
+    ErrorData, RoleServer, ServerHandler,
     handler::server::{
         router::tool::ToolRouter,
         tool::{IntoCallToolResult, ToolCallContext},
@@ -25,6 +26,8 @@ use rmcp::{
     service::RequestContext,
 };
 use serde::Serialize;
+
+use crate::work::Governor;
 
 /// A short human-readable rendering of a tool's structured result.
 pub trait Render {
@@ -111,14 +114,16 @@ impl IntoCallToolResult for ToolError {
     }
 }
 
-/// Runs one `tools/call` through `router`, containing panics.
+/// Runs one `tools/call` through `router`: admitted by the process's
+/// [`Governor`](crate::work::Governor), bounded by its time budget, stopped
+/// on cancellation, with panics contained.
 ///
 /// Every server's `ServerHandler::call_tool` delegates here.
-pub async fn call_tool<S: Send + Sync + 'static>(
+pub async fn call_tool<S: ServerHandler + Send + Sync + 'static>(
     router: &ToolRouter<S>,
     server: &S,
     request: CallToolRequestParams,
-    context: RequestContext<RoleServer>,
+    mut context: RequestContext<RoleServer>,
 ) -> Result<CallToolResponse, ErrorData> {
     let name = request.name.clone();
     if router.get(&name).is_none() {
@@ -135,8 +140,54 @@ pub async fn call_tool<S: Send + Sync + 'static>(
             None,
         ));
     }
-    let call = router.call(ToolCallContext::new(server, request, context));
-    match AssertUnwindSafe(call).catch_unwind().await {
+    let governor = Governor::global();
+    let session = context
+        .extensions
+        .get::<axum::http::request::Parts>()
+        .and_then(|parts| parts.headers.get("mcp-session-id"))
+        .and_then(|id| id.to_str().ok())
+        .map(str::to_owned);
+    let admission = match governor.admit(session.as_deref()).await {
+        Ok(admission) => admission,
+        Err(busy) => {
+            tracing::warn!(tool = %name, "{busy}");
+            return busy.into_call_tool_result();
+        }
+    };
+    let requested_ms = context
+        .meta
+        .get(TIMEOUT_META_KEY)
+        .and_then(serde_json::Value::as_u64);
+    let server_name = server.get_info().server_info.name;
+    let budget = governor.limits().budget(&server_name, requested_ms);
+    // The tool sees a child token: cancelled by the client's cancellation
+    // and by the deadline alike, so cooperative work stops either way.
+    let cancelled_by_client = context.ct.clone();
+    let scoped = cancelled_by_client.child_token();
+    context.ct = scoped.clone();
+    let call = AssertUnwindSafe(router.call(ToolCallContext::new(server, request, context)))
+        .catch_unwind();
+    let outcome = tokio::select! {
+        outcome = call => outcome,
+        () = tokio::time::sleep(budget) => {
+            scoped.cancel();
+            tracing::warn!(tool = %name, budget_ms = budget.as_millis() as u64, "tool call ran out of time; stopped");
+            return ToolError::upstream(format!(
+                "tool '{name}' stopped after its time budget of {}; the budget is set by \
+                 FF_CALL_TIMEOUT_SECS (per server FF_CALL_TIMEOUT_SECS_<SERVER>), and a call \
+                 may ask for up to {} s with _meta {{\"{TIMEOUT_META_KEY}\": milliseconds}}",
+                human(budget),
+                governor.limits().call_timeout_max.as_secs()
+            ))
+            .into_call_tool_result();
+        }
+        () = cancelled_by_client.cancelled() => {
+            return ToolError::invalid(format!("tool '{name}' was cancelled by the client"))
+                .into_call_tool_result();
+        }
+    };
+    drop(admission);
+    match outcome {
         Ok(result) => result,
         Err(panic) => {
             let reason = panic_message(panic.as_ref());
@@ -150,6 +201,17 @@ pub async fn call_tool<S: Send + Sync + 'static>(
     }
 }
 
+/// The `_meta` key with which a call asks for its own time budget (ms).
+pub const TIMEOUT_META_KEY: &str = "ffmcp/timeoutMs";
+
+fn human(d: std::time::Duration) -> String {
+    if d.as_millis().is_multiple_of(1000) {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{} ms", d.as_millis())
+    }
+}
+
 fn panic_message(panic: &(dyn Any + Send)) -> String {
     if let Some(s) = panic.downcast_ref::<&str>() {
         (*s).to_owned()
@@ -160,20 +222,4 @@ fn panic_message(panic: &(dyn Any + Send)) -> String {
     }
 }
 
-/// Inputs at least this large are processed off the async workers.
-const INLINE_WORK_BYTES: usize = 64 * 1024;
-
-/// Runs CPU-bound tool work on an input of `input_bytes`: inline when small
-/// (a thread hop would cost more than the work), on tokio's blocking pool
-/// when large, so big documents never stall the transport.
-pub async fn cpu_work<T: Send + 'static>(
-    input_bytes: usize,
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, ToolError> {
-    if input_bytes < INLINE_WORK_BYTES {
-        return Ok(work());
-    }
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|err| ToolError::internal(format!("background task failed: {err}")))
-}
+pub use crate::work::cpu_work;

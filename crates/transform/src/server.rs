@@ -361,8 +361,11 @@ impl Transform {
         limits::check_size("markdown", &args.markdown, MAX_INPUT)?;
         // Raw HTML inside Markdown reaches ammonia's html5ever parser.
         limits::check_html_depth("markdown", &args.markdown, limits::MAX_HTML_DEPTH)?;
+        limits::check_markdown_depth("markdown", &args.markdown, limits::MAX_MARKDOWN_DEPTH)?;
         let source = args.markdown;
-        let out = cpu_work(source.len(), move || markdown::markdown_to_html(&source)).await?;
+        let out = cpu_work(source.len(), move || markdown::markdown_to_html(&source))
+            .await?
+            .map_err(|e| ToolError::invalid(format!("argument 'markdown': {e}")))?;
         Ok(Json(HtmlResult {
             html: out.html,
             headings: out
