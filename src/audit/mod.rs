@@ -31,6 +31,8 @@ mod secrets;
 mod tests;
 #[cfg(test)]
 mod tests_rules;
+#[cfg(test)]
+mod tests_secrets;
 
 use container::*;
 use guarded::*;

@@ -497,12 +497,35 @@ impl Scrubber {
         Scrubber { secrets }
     }
 
+    /// Long secrets are replaced wherever they occur; short ones (`pass`)
+    /// only as whole words, so `password` in a message stays readable.
     pub(super) fn apply(&self, text: &str) -> String {
         let mut out = text.to_owned();
         for secret in &self.secrets {
-            if out.contains(secret.as_str()) {
-                out = out.replace(secret.as_str(), &redact(secret));
+            if !out.contains(secret.as_str()) {
+                continue;
             }
+            if secret.chars().count() >= 8 {
+                out = out.replace(secret.as_str(), &redact(secret));
+                continue;
+            }
+            let mut replaced = String::with_capacity(out.len());
+            let mut rest = out.as_str();
+            while let Some(at) = rest.find(secret.as_str()) {
+                let end = at + secret.len();
+                let before = rest[..at].chars().next_back();
+                let after = rest[end..].chars().next();
+                let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+                replaced.push_str(&rest[..at]);
+                if word(before) || word(after) {
+                    replaced.push_str(secret);
+                } else {
+                    replaced.push_str(&redact(secret));
+                }
+                rest = &rest[end..];
+            }
+            replaced.push_str(rest);
+            out = replaced;
         }
         out
     }
