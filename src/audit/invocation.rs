@@ -64,7 +64,9 @@ impl Invocation {
     }
 }
 
-type Inner = Option<(String, Vec<String>)>;
+/// A program and its arguments.
+type Program = (String, Vec<String>);
+type Inner = Option<Program>;
 
 fn split_first(words: &[String]) -> Inner {
     let (first, rest) = words.split_first()?;
@@ -140,7 +142,7 @@ fn plain_inner(program: &str, args: &[String]) -> Inner {
 }
 
 /// `ffmcp guard [--strict] --policy P [--] PROGRAM ARGS`.
-fn guard_inner(args: &[String]) -> Option<(Option<String>, (String, Vec<String>))> {
+fn guard_inner(args: &[String]) -> Option<(Option<String>, Program)> {
     if args.first().map(String::as_str) != Some("guard") {
         return None;
     }

@@ -149,7 +149,22 @@ impl Probes<'static> {
     }
 }
 
+/// A policy is a short TOML file; anything else (a FIFO, `/dev/zero`, a
+/// huge file) is refused before reading, so a hostile `--policy` cannot
+/// hang the audit or exhaust its memory.
+const MAX_POLICY_BYTES: u64 = 1 << 20;
+
 fn load_guard_policy(path: &Path) -> Result<GuardPolicy, String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    if meta.len() > MAX_POLICY_BYTES {
+        return Err(format!(
+            "{} bytes; a policy is at most {MAX_POLICY_BYTES}",
+            meta.len()
+        ));
+    }
     GuardPolicy::load(path).map_err(|e| e.to_string())
 }
 

@@ -10,7 +10,7 @@ pub(super) fn never_writable(_: &Path) -> bool {
 }
 
 pub(super) fn real_policy(path: &Path) -> Result<GuardPolicy, String> {
-    GuardPolicy::load(path).map_err(|e| e.to_string())
+    load_guard_policy(path)
 }
 
 /// A machine where nothing is world-writable, home is /home/me and

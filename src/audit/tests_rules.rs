@@ -427,6 +427,25 @@ fn guarded_entries_are_judged_on_their_policy() {
     );
 }
 
+/// `--policy /dev/zero` (or a FIFO) must not hang the audit or fill memory.
+#[cfg(unix)]
+#[test]
+fn hostile_policy_paths_are_refused_before_reading() {
+    let started = std::time::Instant::now();
+    for policy in ["/dev/zero", "/dev/stdin", "/", "/nonexistent/p.toml"] {
+        let entry = run(
+            "ffmcp",
+            &["guard", "--policy", policy, "--", "bash", "-c", "x"],
+        );
+        assert_eq!(
+            judged(&entry, &probes()),
+            ["high:inline-code", "low:guard-policy-unreadable"],
+            "{policy}"
+        );
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
 #[test]
 fn generated_policies_parse_with_guards_parser() {
     let dir = tempfile::tempdir().expect("tempdir");

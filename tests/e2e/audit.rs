@@ -493,3 +493,52 @@ fn audit_fix_result_runs_under_guard() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// Issue 13's misses and false positives, through the real binary.
+#[test]
+fn audit_reports_the_issue_13_misses_and_not_the_false_positives() {
+    let (code, out, err) = audit_file("misses.json", true);
+    assert_eq!(code, 2, "{err}");
+    assert!(!out.contains("Sup3r-s3cret-pw"), "{out}");
+    let report: Value = serde_json::from_str(&out).expect("valid JSON");
+    let mut got: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for f in report["findings"].as_array().expect("findings") {
+        got.entry(f["server"].as_str().expect("server").to_owned())
+            .or_default()
+            .push(format!(
+                "{}:{}",
+                f["severity"].as_str().expect("severity"),
+                f["rule"].as_str().expect("rule")
+            ));
+    }
+    let expected: &[(&str, &[&str])] = &[
+        ("docker-root", &["high:container-host-mount"]),
+        ("docker-privileged", &["high:container-privileged"]),
+        ("docker-host-net", &["high:container-host-namespace"]),
+        ("docker-socket", &["high:container-socket"]),
+        ("uvx-git", &["high:remote-source"]),
+        ("uv-run-inline", &["high:inline-code"]),
+        ("npx-tarball", &["high:remote-source"]),
+        ("npx-github", &["high:remote-source"]),
+        ("deno-remote", &["high:remote-source"]),
+        ("env-split", &["high:inline-code"]),
+        ("stdin-shell", &["high:stdin-code"]),
+        ("node-require-tmp", &["high:writable-script"]),
+        ("download-script", &["high:writable-script"]),
+        ("preload", &["high:loader-env"]),
+        ("node-options", &["high:interpreter-env"]),
+        ("db-url", &["high:secret-in-env"]),
+        ("plain-word", &["low:secret-in-env"]),
+        ("placeholder", &["low:placeholder-secret"]),
+    ];
+    let expected: BTreeMap<String, Vec<String>> = expected
+        .iter()
+        .map(|(server, rules)| {
+            (
+                (*server).to_owned(),
+                rules.iter().map(|r| (*r).to_owned()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(got, expected);
+}
