@@ -48,8 +48,17 @@ pub fn backup(path: &Path, previous: &str) -> anyhow::Result<PathBuf> {
 
 /// Replaces `path` with `text` atomically (temporary file in the same
 /// directory, then rename). Keeps the old file's permission bits; a new
-/// file is 0600.
+/// file is 0600. A symlink is followed: its target is replaced.
 pub fn replace_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
+    // A symlinked config (dotfiles) stays a symlink: replace its target.
+    let target;
+    let path = if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        target = std::fs::canonicalize(path)
+            .with_context(|| format!("resolving the symlink {}", path.display()))?;
+        target.as_path()
+    } else {
+        path
+    };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -180,6 +189,18 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).expect("read"), "new");
         let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
         assert_eq!(mode & 0o777, 0o640);
+        // A symlinked config keeps its link; the target changes.
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&path, &link).expect("symlink");
+        replace_atomically(&link, "newer").expect("replace through the link");
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .expect("meta")
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "newer");
+        std::fs::remove_file(&link).expect("unlink");
         let names: Vec<_> = std::fs::read_dir(dir.path())
             .expect("dir")
             .map(|e| e.expect("entry").file_name())

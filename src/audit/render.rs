@@ -52,6 +52,7 @@ pub(super) fn render_text(path: &Path, report: &Report) -> String {
         }
         if let Some(suggestion) = server.findings.iter().find_map(|f| f.suggestion.as_ref()) {
             out.push_str(&format!("  suggested entry: {suggestion}\n"));
+            out.push_str("  (`ffmcp audit --fix` writes it, with a minimal policy)\n");
         }
     }
     out.push_str(&format!(

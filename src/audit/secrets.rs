@@ -333,8 +333,8 @@ pub(super) fn is_placeholder(value: &str) -> bool {
     const WORDS: &str = "changeme changethis replaceme placeholder todo tbd fixme dummy example sample \
         secret password passwd token apikey key xxx none null undefined redacted test demo";
     let lower = value.trim().to_ascii_lowercase();
-    let bracketed = |open: char, close: char| lower.starts_with(open) && lower.ends_with(close);
-    if bracketed('<', '>') || bracketed('[', ']') || bracketed('{', '}') {
+    // `<your-token>`; not `{…}` or `[…]`: JSON credentials look like that.
+    if lower.starts_with('<') && lower.ends_with('>') {
         return true;
     }
     let squashed: String = lower.chars().filter(char::is_ascii_alphanumeric).collect();
@@ -344,7 +344,7 @@ pub(super) fn is_placeholder(value: &str) -> bool {
     let names_a_secret = ["key", "token", "secret", "password", "here", "value"]
         .iter()
         .any(|w| squashed.contains(w));
-    let asks = ["your", "replace", "insert", "enter", "put", "add", "my"]
+    let asks = ["your", "replace", "insert", "enter"]
         .iter()
         .any(|p| squashed.starts_with(p));
     if asks && names_a_secret {

@@ -260,6 +260,17 @@ fn secrets_are_judged_by_their_value() {
             &["low:placeholder-secret"],
         ),
         (env(json!({ "API_TOKEN": "${API_TOKEN}" })), &[]),
+        // Real values that merely mention a secret word are not placeholders.
+        (
+            env(json!({ "DB_PASSWORD": "myPassword123!" })),
+            &["high:secret-in-env"],
+        ),
+        (
+            env(
+                json!({ "GOOGLE_CREDENTIALS": "{\"type\":\"service_account\",\"private_key_id\":\"8f2a61c0d9\"}" }),
+            ),
+            &["high:secret-in-env"],
+        ),
         (
             run("/opt/s", &["--token", "your-token-here"]),
             &["low:placeholder-secret"],

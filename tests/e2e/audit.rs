@@ -542,3 +542,44 @@ fn audit_reports_the_issue_13_misses_and_not_the_false_positives() {
         .collect();
     assert_eq!(got, expected);
 }
+
+/// Hostile server names cannot place a policy outside `ffmcp-guard/`, and
+/// a guarded entry only loses its loader variables.
+#[test]
+fn audit_fix_keeps_policies_in_their_directory_and_cleans_guarded_env() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config_dir = dir.path().join("Claude");
+    std::fs::create_dir(&config_dir).expect("mkdir");
+    let existing = config_dir.join("kept.toml");
+    std::fs::write(&existing, "programs = [\"/bin/sh\"]\n").expect("policy");
+    let config = serde_json::json!({ "mcpServers": {
+        "../../escape": { "command": "/bin/sh", "args": ["-c", "exec cat"] },
+        ".hidden/..": { "command": "sh", "args": ["-s"] },
+        "guarded": {
+            "command": "ffmcp",
+            "args": ["guard", "--policy", existing.to_str().expect("UTF-8"), "--", "/bin/sh"],
+            "env": { "LD_PRELOAD": "/tmp/hook.so", "KEEP": "1" }
+        }
+    }});
+    let path = write_config(&config_dir, &config);
+    let (code, out, err) = audit(&["--fix", path.to_str().expect("UTF-8")], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let policies = config_dir.join("ffmcp-guard");
+    let mut names: Vec<String> = std::fs::read_dir(&policies)
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["_.._escape.toml", "hidden_...toml"]);
+    let mut outside: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    outside.sort();
+    assert_eq!(outside, ["Claude"], "nothing written above the config dir");
+    let now = read_json(&path);
+    let guarded = &now["mcpServers"]["guarded"];
+    assert_eq!(guarded["env"], serde_json::json!({ "KEEP": "1" }));
+    assert_eq!(guarded["args"], config["mcpServers"]["guarded"]["args"]);
+    assert_eq!(guarded["command"], "ffmcp");
+}
