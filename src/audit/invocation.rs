@@ -43,7 +43,7 @@ impl Invocation {
                 None
             } else {
                 match program.as_str() {
-                    "env" => env_inner(&args, &mut inv.assignments),
+                    "env" => env_inner(&args, &mut inv.assignments, 0),
                     "sudo" | "doas" | "nohup" | "exec" => plain_inner(&program, &args),
                     "uv" => subcommand(&args, &["run"]).and_then(uv_run_target),
                     "ffmcp" if inv.guard.is_none() => guard_inner(&args).map(|(policy, inner)| {
@@ -74,7 +74,7 @@ fn split_first(words: &[String]) -> Inner {
 }
 
 /// `env [-i] [-u NAME] [-C DIR] [-S "STRING"] [NAME=value]… PROGRAM ARGS`.
-fn env_inner(args: &[String], assignments: &mut Vec<(String, String)>) -> Inner {
+fn env_inner(args: &[String], assignments: &mut Vec<(String, String)>, depth: usize) -> Inner {
     let mut i = 0;
     while let Some(arg) = args.get(i) {
         let a = arg.as_str();
@@ -104,9 +104,12 @@ fn env_inner(args: &[String], assignments: &mut Vec<(String, String)>) -> Inner 
             None
         };
         if let Some(text) = split {
+            if depth >= MAX_LAYERS {
+                return None; // `-S "-S '-S …'"`: not a real config
+            }
             let mut words = shell_words(&text);
-            words.extend(args[i + 1..].iter().cloned());
-            return env_inner(&words, assignments);
+            words.extend(args.get(i + 1..).into_iter().flatten().cloned());
+            return env_inner(&words, assignments, depth + 1);
         }
         if a.starts_with('-') {
             i += 1;

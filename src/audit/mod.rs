@@ -465,6 +465,7 @@ fn audit_entry(entry: &Value, probes: &Probes) -> Vec<Finding> {
     }
 
     dedup(&mut findings);
+    cap_per_rule(&mut findings);
     for f in &mut findings {
         f.message = scrub.apply(&f.message);
         f.fix = scrub.apply(&f.fix);
@@ -513,17 +514,31 @@ fn string_list(value: Option<&Value>) -> Vec<String> {
     }
 }
 
-fn dedup(findings: &mut Vec<Finding>) {
-    let mut seen = Vec::new();
-    findings.retain(|f| {
-        let key = (f.rule, f.message.clone());
-        if seen.contains(&key) {
-            false
-        } else {
-            seen.push(key);
-            true
+/// Most findings of one rule reported for one entry; a config with
+/// thousands of arguments gets a bounded report.
+const MAX_PER_RULE: usize = 5;
+
+fn cap_per_rule(findings: &mut Vec<Finding>) {
+    let mut counts: std::collections::HashMap<&'static str, usize> = Default::default();
+    for f in findings.iter() {
+        *counts.entry(f.rule).or_default() += 1;
+    }
+    let mut seen: std::collections::HashMap<&'static str, usize> = Default::default();
+    findings.retain_mut(|f| {
+        let n = seen.entry(f.rule).or_default();
+        *n += 1;
+        let total = counts.get(f.rule).copied().unwrap_or(0);
+        if *n == MAX_PER_RULE && total > MAX_PER_RULE {
+            f.message
+                .push_str(&format!(" (and {} more like it)", total - MAX_PER_RULE));
         }
+        *n <= MAX_PER_RULE
     });
+}
+
+fn dedup(findings: &mut Vec<Finding>) {
+    let mut seen = std::collections::HashSet::new();
+    findings.retain(|f| seen.insert((f.rule, f.message.clone())));
 }
 
 /// The entry re-written to run under `ffmcp guard`.

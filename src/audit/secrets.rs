@@ -94,6 +94,7 @@ pub(super) fn secrets_in_args(
     findings: &mut Vec<Finding>,
     secrets: &mut Vec<String>,
 ) {
+    let mut seen: std::collections::HashSet<String> = secrets.iter().cloned().collect();
     let mut i = 0;
     while let Some(arg) = line.get(i) {
         let mut hits = token_shapes(arg);
@@ -129,7 +130,7 @@ pub(super) fn secrets_in_args(
             }
         }
         for hit in hits {
-            if secrets.contains(&hit.value) {
+            if !seen.insert(hit.value.clone()) {
                 continue;
             }
             let place = if i == 0 {

@@ -427,6 +427,61 @@ fn guarded_entries_are_judged_on_their_policy() {
     );
 }
 
+/// Odd and hostile command lines give findings or nothing, never a panic,
+/// and deep `env -S` nesting or huge argument lists stay fast.
+#[test]
+fn odd_command_lines_never_panic() {
+    let odd: &[&[&str]] = &[
+        &[],
+        &[""],
+        &["-"],
+        &["--"],
+        &["-S"],
+        &["-S", ""],
+        &["-S", "'unterminated"],
+        &["-S", "\\"],
+        &["-u"],
+        &["run"],
+        &["run", "-v"],
+        &["run", "--mount"],
+        &["run", "-v", ":"],
+        &["run", "--with"],
+        &["guard", "--policy"],
+        &["guard", "--"],
+        &["-c"],
+        &["-r"],
+        &["é", "ü-ñ", "--require=é", "C:", "C:é"],
+        &["--token", "é"],
+        &["https://ü:é@x"],
+    ];
+    let probes = probes();
+    for program in [
+        "env", "docker", "podman", "uv", "uvx", "npx", "deno", "ffmcp", "sh", "node", "python3",
+        "pipx", "cmd", "pwsh", "sudo", "é",
+    ] {
+        for args in odd {
+            judged(&run(program, args), &probes);
+        }
+    }
+    let started = std::time::Instant::now();
+    let nested = format!("{}server", "-S ".repeat(10_000));
+    judged(&run("env", &["-S", &nested]), &probes);
+    let many: Vec<String> = (0..20_000).map(|i| format!("/tmp/s{i}.js")).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    judged(&run("node", &many), &probes);
+    let tokens: Vec<String> = (0..20_000)
+        .map(|i| format!("--api-key=Zq8xLm2Rt5Yp{i:06}"))
+        .collect();
+    let tokens: Vec<&str> = tokens.iter().map(String::as_str).collect();
+    let got = judged(&run("/opt/s", &tokens), &probes);
+    assert_eq!(got.len(), MAX_PER_RULE, "{got:?}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
 /// `--policy /dev/zero` (or a FIFO) must not hang the audit or fill memory.
 #[cfg(unix)]
 #[test]
