@@ -22,6 +22,8 @@ struct Change {
     server: String,
     what: String,
     notes: Vec<String>,
+    /// Now runs under guard (not only a cleaned `env`).
+    wrapped: bool,
 }
 
 pub fn fix(config: Option<PathBuf>) -> anyhow::Result<Outcome> {
@@ -32,7 +34,7 @@ pub fn fix(config: Option<PathBuf>) -> anyhow::Result<Outcome> {
     let dir = std::path::absolute(&probes.config_dir)
         .with_context(|| format!("resolving {}", probes.config_dir.display()))?;
     let policy_dir = dir.join("ffmcp-guard");
-    let ffmcp = guard_command();
+    let (ffmcp, ffmcp_note) = guard_command();
 
     // Plan first: nothing is written unless something changes.
     let mut plans = Vec::new();
@@ -71,6 +73,9 @@ pub fn fix(config: Option<PathBuf>) -> anyhow::Result<Outcome> {
         let mut new_text = serde_json::to_string_pretty(&value)?;
         new_text.push('\n');
         config_file::replace_atomically(&path, &new_text)?;
+        if let Some(note) = ffmcp_note.filter(|_| changes.iter().any(|c: &Change| c.wrapped)) {
+            out.push_str(&format!("  {note}\n"));
+        }
         if strip_jsonc(&text) != text {
             out.push_str(
                 "  note: comments and trailing commas are not kept (the backup has them)\n",
@@ -194,6 +199,7 @@ fn apply(
             server: name.to_owned(),
             what: "env cleaned".into(),
             notes,
+            wrapped: false,
         });
     };
     let (file, reused) = write_policy(policy_dir, name, &policy)?;
@@ -220,6 +226,7 @@ fn apply(
             }
         ),
         notes,
+        wrapped: true,
     })
 }
 
@@ -289,15 +296,27 @@ fn file_stem(server: &str) -> String {
     }
 }
 
-/// This binary's path when it is called `ffmcp` (clients start servers
-/// with a minimal PATH), else the bare name.
-fn guard_command() -> String {
-    std::env::current_exe()
+/// This binary's path when it is called `ffmcp` and lives somewhere stable
+/// (clients start servers with a minimal PATH); else the bare name, with a
+/// note: an `npx` cache or a temp folder may be gone tomorrow.
+fn guard_command() -> (String, Option<String>) {
+    let exe = std::env::current_exe()
         .ok()
         .map(|exe| exe.canonicalize().unwrap_or(exe))
-        .filter(|exe| program_name(&exe.to_string_lossy()) == "ffmcp")
-        .map_or_else(
-            || "ffmcp".to_owned(),
-            |exe| exe.to_string_lossy().into_owned(),
-        )
+        .filter(|exe| program_name(&exe.to_string_lossy()) == "ffmcp");
+    match exe {
+        Some(exe) => {
+            let text = exe.to_string_lossy().into_owned();
+            let transient = text.contains("/_npx/") || writable_place(&text).is_some();
+            if transient {
+                let note = format!(
+                    "note: this ffmcp runs from {text}, which may not last; the entries call `ffmcp` by name, so put ffmcp on the PATH your client uses"
+                );
+                ("ffmcp".to_owned(), Some(note))
+            } else {
+                (text, None)
+            }
+        }
+        None => ("ffmcp".to_owned(), None),
+    }
 }
