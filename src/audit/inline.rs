@@ -1,4 +1,6 @@
-//! Rules: inline code given to shells and interpreters, and download-and-run.
+//! Rules: inline code given to shells and interpreters, shells and
+//! interpreters that read their program from stdin (the MCP pipe), and
+//! download-and-run. `stdio_rules` is the per-program entry point.
 
 use super::*;
 
