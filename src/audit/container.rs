@@ -169,7 +169,7 @@ fn mount_finding(source: String, spec: &str) -> Option<Finding> {
         Severity::High,
         "container-host-mount",
         format!(
-            "the container mounts {what} from the host ({}): a compromised server reads or rewrites it",
+            "the container mounts {what} ({}): a compromised server reads or rewrites it",
             quote(spec, 80)
         ),
         "Mount only the directory the server works on (read-only where possible, `:ro`), never the host root, a home directory, or system and credential directories.".into(),
@@ -249,7 +249,7 @@ pub(super) fn sensitive_host_path(normal: &str) -> Option<&'static str> {
         return Some("the host's root directory");
     }
     if SYSTEM.contains(&normal) {
-        return Some("a system directory");
+        return Some("a host system directory");
     }
     let parts: Vec<&str> = normal.trim_start_matches('/').split('/').collect();
     let home_rest: Option<&[&str]> = match parts.as_slice() {
@@ -259,11 +259,11 @@ pub(super) fn sensitive_host_path(normal: &str) -> Option<&'static str> {
         _ => None,
     };
     match home_rest {
-        Some([]) => Some("a home directory"),
+        Some([]) => Some("a home directory on the host"),
         Some([first, ..]) if SECRET_DIRS.contains(first) => {
             Some("a credential or startup-file location in a home directory")
         }
-        _ if normal == "~" => Some("a home directory"),
+        _ if normal == "~" => Some("a home directory on the host"),
         _ => None,
     }
 }
