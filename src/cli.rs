@@ -81,8 +81,12 @@ struct AuditArgs {
     /// The config file; default: Claude Desktop's claude_desktop_config.json for this OS.
     config: Option<PathBuf>,
     /// Print the report as JSON.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "fix")]
     json: bool,
+    /// Rewrite risky entries to run under `ffmcp guard` with a generated minimal
+    /// policy (<config dir>/ffmcp-guard/<server>.toml), after a timestamped backup.
+    #[arg(long)]
+    fix: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -196,6 +200,7 @@ pub enum Command {
     Audit {
         config: Option<PathBuf>,
         json: bool,
+        fix: bool,
     },
     Guard {
         policy: PathBuf,
@@ -278,7 +283,7 @@ pub fn parse(servers: &Servers) -> Result<Command, clap::Error> {
             },
             write,
         },
-        Fixed::Audit(AuditArgs { config, json }) => Command::Audit { config, json },
+        Fixed::Audit(AuditArgs { config, json, fix }) => Command::Audit { config, json, fix },
         Fixed::Guard(GuardArgs {
             policy,
             strict,
@@ -407,10 +412,16 @@ pub async fn run(command: Command, servers: &Servers) -> anyhow::Result<ExitCode
                 }
             }
         }
-        Command::Audit { config, json } => {
-            // Reads a file and stats directories: keep it off the async threads.
-            let outcome =
-                tokio::task::spawn_blocking(move || crate::audit::run(config, json)).await??;
+        Command::Audit { config, json, fix } => {
+            // Reads and writes files: keep it off the async threads.
+            let outcome = tokio::task::spawn_blocking(move || {
+                if fix {
+                    crate::audit::fix(config)
+                } else {
+                    crate::audit::run(config, json)
+                }
+            })
+            .await??;
             write_stdout(&outcome.output)?;
             return Ok(ExitCode::from(outcome.exit_code));
         }

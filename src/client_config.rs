@@ -171,22 +171,12 @@ pub fn merge_into(path: &Path, entries: Map<String, Value>) -> anyhow::Result<Me
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let backup = match existing {
-        Some(text) => {
-            let stamp = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
-            let backup = path.with_extension(format!("json.bak-{stamp}"));
-            std::fs::write(&backup, text)
-                .with_context(|| format!("writing the backup {}", backup.display()))?;
-            Some(backup)
-        }
+        Some(text) => Some(crate::config_file::backup(path, &text)?),
         None => None,
     };
     let mut text = serde_json::to_string_pretty(&root)?;
     text.push('\n');
-    let tmp = path.with_extension("json.ffmcp-tmp");
-    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))?;
+    crate::config_file::replace_atomically(path, &text)?;
     Ok(Merged {
         path: path.to_path_buf(),
         backup,

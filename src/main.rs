@@ -6,6 +6,7 @@
 mod audit;
 mod cli;
 mod client_config;
+mod config_file;
 mod doctor;
 
 use std::{io::Write, process::ExitCode};

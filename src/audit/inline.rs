@@ -1,4 +1,6 @@
-//! Rules: inline code given to shells and interpreters, and download-and-run.
+//! Rules: inline code given to shells and interpreters, shells and
+//! interpreters that read their program from stdin (the MCP pipe), and
+//! download-and-run. `stdio_rules` is the per-program entry point.
 
 use super::*;
 
@@ -11,7 +13,8 @@ pub(super) struct InlineCode {
     pub(super) code: Vec<String>,
 }
 
-pub(super) fn stdio_rules(program: &str, args: &[String], scrub: &Scrubber) -> Vec<Finding> {
+pub(super) fn stdio_rules(layer: &Layer, scrub: &Scrubber) -> Vec<Finding> {
+    let (program, args) = (layer.program.as_str(), layer.args.as_slice());
     let mut findings = Vec::new();
     if let Some(inline) = inline_code(program, args) {
         let code = inline.code.join(" ");
@@ -27,18 +30,83 @@ pub(super) fn stdio_rules(program: &str, args: &[String], scrub: &Scrubber) -> V
         ));
         // `cmd /c npx pkg`, `sh -c "npx pkg"`: the inner command is audited too.
         let inner: Vec<String> = match inline.code.as_slice() {
-            [one] => one.split_whitespace().map(str::to_owned).collect(),
+            [one] => shell_words(one),
             many => many.to_vec(),
         };
         if let Some((first, rest)) = inner.split_first()
             && program_name(first) != program
         {
-            findings.extend(unpinned_packages(&program_name(first), rest));
+            findings.extend(program_rules(&program_name(first), rest));
         }
+    } else if let Some(how) = stdin_code(program, args) {
+        findings.push(finding(
+            Severity::High,
+            "stdin-code",
+            format!(
+                "`{program}` {how}: every message the client sends, including text an agent wrote, is run as code"
+            ),
+            "Give the program a script file (or use the server's own binary); never a shell or interpreter that reads its program from the MCP pipe.".into(),
+        ));
     }
-    findings.extend(unpinned_packages(program, args));
+    findings.extend(program_rules(program, args));
+    findings.extend(writable_scripts(layer, scrub));
     findings.extend(mcp_remote_over_http(args, scrub));
     findings
+}
+
+/// Rules about what one program is asked to fetch or start.
+fn program_rules(program: &str, args: &[String]) -> Vec<Finding> {
+    let mut findings = unpinned_packages(program, args);
+    findings.extend(remote_rules(program, args));
+    findings.extend(container_rules(program, args));
+    findings
+}
+
+/// How a shell or interpreter ends up reading its program from stdin
+/// (`sh -s`, `bash` with no script, `python -`), if it does.
+pub(super) fn stdin_code(program: &str, args: &[String]) -> Option<String> {
+    const SHELLS: &str = "sh bash zsh dash ksh mksh ash fish";
+    let shell = listed(SHELLS, program);
+    if !(shell || is_python(program) || listed("node nodejs perl ruby", program)) {
+        return None;
+    }
+    let mut i = 0;
+    while let Some(arg) = args.get(i) {
+        let a = arg.as_str();
+        if a == "-" {
+            return Some("is given `-` (read the program from stdin)".into());
+        }
+        if a == "--" {
+            return match args.get(i + 1) {
+                None => Some("has no script after `--`, so it reads its program from stdin".into()),
+                Some(next) if next == "-" => {
+                    Some("is given `-` (read the program from stdin)".into())
+                }
+                Some(_) => None,
+            };
+        }
+        if !a.starts_with('-') && !a.starts_with('+') {
+            return None; // a script (or a module value we skipped)
+        }
+        if shell && !a.starts_with("--") && a[1..].contains('s') {
+            return Some(format!("`{a}` reads its commands from stdin"));
+        }
+        let valued = if shell {
+            matches!(a, "-o" | "+o" | "-O" | "+O" | "--rcfile" | "--init-file")
+        } else if is_python(program) {
+            matches!(a, "-W" | "-X" | "-m" | "-c")
+        } else {
+            listed(
+                "-r --require --import --loader -I -M -e -E -C --conditions",
+                a,
+            )
+        };
+        if valued && matches!(a, "-m" | "-c" | "-e" | "-E") {
+            return None; // a module or inline code: other rules
+        }
+        i += if valued { 2 } else { 1 };
+    }
+    Some("has no script, so it reads its program from stdin".into())
 }
 
 pub(super) fn inline_code(program: &str, args: &[String]) -> Option<InlineCode> {

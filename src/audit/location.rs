@@ -10,6 +10,9 @@ pub(super) fn command_location(
     world_writable: &dyn Fn(&Path) -> bool,
     scrub: &Scrubber,
 ) -> Option<Finding> {
+    if command.contains("://") {
+        return None; // `uv run https://…`: the remote-source rule's business
+    }
     let shown = scrub.apply(command);
     let normal = command.to_ascii_lowercase().replace('\\', "/");
     let temp_prefix = [

@@ -1,28 +1,57 @@
 //! `ffmcp audit`: reads an MCP client config (Claude Desktop's by default, or
 //! any JSON with `mcpServers`, `servers` or `mcp.servers`) and reports risky
-//! server entries: inline code, download-and-run, unpinned packages, commands
-//! in writable places, secrets stored in the file, plain-http remotes.
+//! server entries: inline code and stdin-fed shells, download-and-run, code
+//! from URLs and git, unpinned packages, scripts and commands in writable
+//! places, loader and interpreter variables, containers that are not
+//! contained, secrets stored in the file, plain-http remotes. An entry
+//! already under `ffmcp guard` is judged on its policy instead of on what the
+//! guard confines. `ffmcp audit --fix` (module `fix`) rewrites the entries
+//! guard can confine into their guarded form.
 //!
 //! The rules are pure functions over `serde_json::Value`; the only I/O is
-//! reading the file and asking whether a command's directory is world-writable
-//! (injected into [`audit`], so tests never touch the disk). Secrets are never
-//! echoed: every text an entry produces is scrubbed of the secrets found in it.
+//! reading the file, asking whether a command's directory is world-writable
+//! and reading guard policies, injected through [`Probes`] so tests choose
+//! what the machine looks like. Secrets are never echoed: every text an
+//! entry produces is scrubbed of the secrets found in it.
 
+mod container;
+mod fix;
+mod guarded;
 mod inline;
+mod invocation;
+mod jsonc;
+mod loading;
 mod location;
 mod packages;
+mod policy_draft;
+mod remote;
+mod render;
 mod secrets;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_rules;
+#[cfg(test)]
+mod tests_secrets;
 
+use container::*;
+use guarded::*;
 use inline::*;
+use invocation::*;
+use jsonc::*;
+use loading::*;
 use location::*;
 use packages::*;
+use remote::*;
+use render::*;
 use secrets::*;
+
+pub use fix::fix;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
+use ffmcp_core::exec::guard::GuardPolicy;
 use serde_json::{Map, Value, json};
 
 /// What `ffmcp audit` prints and how it exits.
@@ -42,31 +71,10 @@ const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
 /// Audits the config at `config` (or the Claude Desktop default) and renders
 /// the report as text or JSON.
 pub fn run(config: Option<PathBuf>, json: bool) -> anyhow::Result<Outcome> {
-    let path = match config {
-        Some(path) => path,
-        None => {
-            let path = default_config_path(|name| std::env::var_os(name))?;
-            if !path.exists() {
-                bail!(
-                    "no config given and no Claude Desktop config at {}; pass the path of an MCP client config: ffmcp audit PATH",
-                    path.display()
-                );
-            }
-            path
-        }
-    };
-    let text = read_config(&path)?;
-    let value = parse_config(&text).map_err(|err| {
-        anyhow!(
-            "{}: invalid JSON at line {}, column {}: {}",
-            path.display(),
-            err.line(),
-            err.column(),
-            json_error_reason(&err)
-        )
-    })?;
-    let report =
-        audit(&value, &world_writable).map_err(|err| anyhow!("{}: {err}", path.display()))?;
+    let path = config_path(config)?;
+    let (_, value) = load(&path)?;
+    let probes = Probes::of_this_machine(&path);
+    let report = audit(&value, &probes).map_err(|err| anyhow!("{}: {err}", path.display()))?;
     let output = if json {
         let mut text = serde_json::to_string_pretty(&render_json(&path, &report))?;
         text.push('\n');
@@ -80,6 +88,84 @@ pub fn run(config: Option<PathBuf>, json: bool) -> anyhow::Result<Outcome> {
         0
     };
     Ok(Outcome { output, exit_code })
+}
+
+/// The config named on the command line, or Claude Desktop's if it exists.
+fn config_path(config: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    if let Some(path) = config {
+        return Ok(path);
+    }
+    let path = default_config_path(|name| std::env::var_os(name))?;
+    if !path.exists() {
+        bail!(
+            "no config given and no Claude Desktop config at {}; pass the path of an MCP client config: ffmcp audit PATH",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+/// The config's text and parsed value.
+fn load(path: &Path) -> anyhow::Result<(String, Value)> {
+    let text = read_config(path)?;
+    let value = parse_config(&text).map_err(|err| {
+        anyhow!(
+            "{}: invalid JSON at line {}, column {}: {}",
+            path.display(),
+            err.line(),
+            err.column(),
+            json_error_reason(&err)
+        )
+    })?;
+    Ok((text, value))
+}
+
+/// What the rules may ask about the machine.
+pub struct Probes<'a> {
+    /// Whether an existing directory is writable by other users.
+    pub world_writable: &'a dyn Fn(&Path) -> bool,
+    /// Reads and parses a guard policy (with guard's own parser).
+    pub guard_policy: &'a dyn Fn(&Path) -> Result<GuardPolicy, String>,
+    /// Relative `--policy` paths are read from here (the config's directory).
+    pub config_dir: PathBuf,
+    /// `~` in policies.
+    pub home: Option<PathBuf>,
+}
+
+impl Probes<'static> {
+    /// The real file system, for a config at `config`.
+    pub fn of_this_machine(config: &Path) -> Self {
+        Probes {
+            world_writable: &world_writable,
+            guard_policy: &load_guard_policy,
+            config_dir: config
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+            home: std::env::var_os("HOME")
+                .filter(|h| !h.is_empty())
+                .map(PathBuf::from),
+        }
+    }
+}
+
+/// A policy is a short TOML file; anything else (a FIFO, `/dev/zero`, a
+/// huge file) is refused before reading, so a hostile `--policy` cannot
+/// hang the audit or exhaust its memory.
+const MAX_POLICY_BYTES: u64 = 1 << 20;
+
+fn load_guard_policy(path: &Path) -> Result<GuardPolicy, String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    if meta.len() > MAX_POLICY_BYTES {
+        return Err(format!(
+            "{} bytes; a policy is at most {MAX_POLICY_BYTES}",
+            meta.len()
+        ));
+    }
+    GuardPolicy::load(path).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -134,9 +220,8 @@ impl Report {
     }
 }
 
-/// Audits every server entry of a parsed config. `world_writable` says whether
-/// a directory that exists on this machine is writable by other users.
-pub fn audit(config: &Value, world_writable: &dyn Fn(&Path) -> bool) -> Result<Report, String> {
+/// Audits every server entry of a parsed config.
+pub fn audit(config: &Value, probes: &Probes) -> Result<Report, String> {
     let Some(root) = config.as_object() else {
         return Err("the top level is not a JSON object; expected {\"mcpServers\": {...}}".into());
     };
@@ -145,7 +230,7 @@ pub fn audit(config: &Value, world_writable: &dyn Fn(&Path) -> bool) -> Result<R
     };
     for table in server_tables(root) {
         for (name, entry) in table {
-            let mut findings = audit_entry(entry, world_writable);
+            let mut findings = audit_entry(entry, probes);
             findings.sort_by_key(|f| f.severity);
             for f in &mut findings {
                 f.server.clone_from(name);
@@ -224,83 +309,47 @@ fn world_writable(_dir: &Path) -> bool {
 }
 
 // ---------------------------------------------------------------------------
-// Rendering
-
-fn render_json(path: &Path, report: &Report) -> Value {
-    let findings: Vec<Value> = report
-        .findings()
-        .map(|f| {
-            let mut obj = json!({
-                "severity": f.severity.as_str(),
-                "server": f.server,
-                "rule": f.rule,
-                "message": f.message,
-                "fix": f.fix,
-            });
-            if let (Some(suggestion), Some(map)) = (&f.suggestion, obj.as_object_mut()) {
-                map.insert("suggestion".into(), suggestion.clone());
-            }
-            obj
-        })
-        .collect();
-    json!({
-        "config": path.display().to_string(),
-        "servers": report.servers.len(),
-        "findings": findings,
-        "summary": {
-            "high": report.count(Severity::High),
-            "medium": report.count(Severity::Medium),
-            "low": report.count(Severity::Low),
-        },
-    })
-}
-
-fn render_text(path: &Path, report: &Report) -> String {
-    let count = report.servers.len();
-    let plural = if count == 1 { "" } else { "s" };
-    let mut out = format!("ffmcp audit: {} ({count} server{plural})\n", path.display());
-    if count == 0 {
-        out.push_str("no MCP servers found (looked for mcpServers, servers, mcp.servers)\n");
-    }
-    for server in &report.servers {
-        let name = &server.name;
-        if server.findings.is_empty() {
-            out.push_str(&format!("\n{name}: no findings\n"));
-            continue;
-        }
-        out.push_str(&format!("\n{name}\n"));
-        for f in &server.findings {
-            let tag = format!("[{}]", f.severity.as_str().to_ascii_uppercase());
-            out.push_str(&format!("  {tag:<8} {}: {}\n", f.rule, f.message));
-            out.push_str(&format!("           fix: {}\n", f.fix));
-        }
-        if let Some(suggestion) = server.findings.iter().find_map(|f| f.suggestion.as_ref()) {
-            out.push_str(&format!("  suggested entry: {suggestion}\n"));
-        }
-    }
-    out.push_str(&format!(
-        "\n{} high, {} medium, {} low\n",
-        report.count(Severity::High),
-        report.count(Severity::Medium),
-        report.count(Severity::Low)
-    ));
-    out
-}
-
-// ---------------------------------------------------------------------------
 // Entries
 
-/// The server tables a client config may hold: `mcpServers` (Claude Desktop,
-/// Cursor, ...), `servers` (VS Code mcp.json), `mcp.servers` (VS Code settings).
-fn server_tables(root: &Map<String, Value>) -> Vec<&Map<String, Value>> {
-    let nested = root
-        .get("mcp")
-        .and_then(|mcp| mcp.get("servers"))
-        .and_then(Value::as_object);
+/// A server table a client config may hold: `mcpServers` (Claude Desktop,
+/// Cursor, ...), `servers` (VS Code mcp.json), `mcp.servers` (VS Code
+/// settings, as a dotted key or nested).
+#[derive(Debug, Clone, Copy)]
+enum TableKey {
+    Top(&'static str),
+    NestedMcp,
+}
+
+/// The tables present in `root`, in the order entries are reported.
+fn table_keys(root: &Map<String, Value>) -> Vec<TableKey> {
     ["mcpServers", "servers", "mcp.servers"]
-        .iter()
-        .filter_map(|key| root.get(*key).and_then(Value::as_object))
-        .chain(nested)
+        .into_iter()
+        .map(TableKey::Top)
+        .chain([TableKey::NestedMcp])
+        .filter(|key| table_ref(root, *key).is_some())
+        .collect()
+}
+
+fn table_ref(root: &Map<String, Value>, key: TableKey) -> Option<&Map<String, Value>> {
+    match key {
+        TableKey::Top(name) => root.get(name),
+        TableKey::NestedMcp => root.get("mcp").and_then(|mcp| mcp.get("servers")),
+    }
+    .and_then(Value::as_object)
+}
+
+fn table_mut(root: &mut Value, key: TableKey) -> Option<&mut Map<String, Value>> {
+    match key {
+        TableKey::Top(name) => root.get_mut(name),
+        TableKey::NestedMcp => root.get_mut("mcp").and_then(|mcp| mcp.get_mut("servers")),
+    }
+    .and_then(Value::as_object_mut)
+}
+
+fn server_tables(root: &Map<String, Value>) -> Vec<&Map<String, Value>> {
+    table_keys(root)
+        .into_iter()
+        .filter_map(|key| table_ref(root, key))
         .collect()
 }
 
@@ -316,7 +365,7 @@ fn finding(severity: Severity, rule: &'static str, message: String, fix: String)
     }
 }
 
-fn audit_entry(entry: &Value, world_writable: &dyn Fn(&Path) -> bool) -> Vec<Finding> {
+fn audit_entry(entry: &Value, probes: &Probes) -> Vec<Finding> {
     let Some(obj) = entry.as_object() else {
         return vec![finding(
             Severity::Low,
@@ -350,10 +399,10 @@ fn audit_entry(entry: &Value, world_writable: &dyn Fn(&Path) -> bool) -> Vec<Fin
     }
     if let Some(url) = url {
         for hit in secrets_in_url(url) {
-            findings.push(finding(
-                Severity::High,
-                "secret-in-url",
-                format!("the server URL embeds {} ({})", hit.what, redact(&hit.value)),
+            findings.push(hit_finding(
+                &hit,
+                hit.rule("secret-in-url"),
+                "the server URL",
                 "Send the credential in a header referencing an environment variable (e.g. `Authorization: Bearer ${TOKEN}`) instead of the URL, and rotate it.".into(),
             ));
             secrets.push(hit.value);
@@ -366,21 +415,45 @@ fn audit_entry(entry: &Value, world_writable: &dyn Fn(&Path) -> bool) -> Vec<Fin
     }
     let mut guarded = false;
     if let Some(command) = command {
-        findings.extend(command_location(command, world_writable, &scrub));
-        let (program, rest, wrapped) = effective_invocation(command, &args);
-        guarded = wrapped;
-        findings.extend(stdio_rules(&program, rest, &scrub));
+        let invocation = Invocation::of(command, &args);
+        let mut runs = Vec::new();
+        for layer in &invocation.layers {
+            runs.extend(command_location(
+                &layer.command,
+                probes.world_writable,
+                &scrub,
+            ));
+            runs.extend(stdio_rules(layer, &scrub));
+        }
         let line = std::iter::once(command)
             .chain(args.iter().map(String::as_str))
             .collect::<Vec<_>>()
             .join(" ");
         if let Some(what) = pipe_to_shell(&line) {
-            findings.push(finding(
+            runs.push(finding(
                 Severity::High,
                 "pipe-to-shell",
                 format!("the command line downloads or builds code and runs it ({what})"),
                 "Install the server once from a pinned, verified release (checksum or signature) and point `command` at the installed binary; never pipe a download into a shell on every start.".into(),
             ));
+        }
+        let env_pairs = env
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| Some((k.as_str(), v.as_str()?)))
+            .chain(
+                invocation
+                    .assignments
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str())),
+            );
+        runs.extend(loader_env(env_pairs, &scrub));
+        match &invocation.guard {
+            Some(call) => {
+                guarded = true;
+                findings.extend(judge_guarded(call, runs, probes, &scrub));
+            }
+            None => findings.extend(runs),
         }
     } else if url.is_none() {
         findings.push(finding(
@@ -392,6 +465,7 @@ fn audit_entry(entry: &Value, world_writable: &dyn Fn(&Path) -> bool) -> Vec<Fin
     }
 
     dedup(&mut findings);
+    cap_per_rule(&mut findings);
     for f in &mut findings {
         f.message = scrub.apply(&f.message);
         f.fix = scrub.apply(&f.fix);
@@ -411,12 +485,18 @@ fn audit_entry(entry: &Value, world_writable: &dyn Fn(&Path) -> bool) -> Vec<Fin
     findings
 }
 
-/// Findings about what a stdio entry runs, which `ffmcp guard` can confine.
-const CONFINABLE_RULES: &[&str] = &[
+/// Findings about what a stdio entry runs, which `ffmcp guard` confines
+/// (`ffmcp audit --fix` rewrites entries that have one).
+pub(crate) const CONFINABLE_RULES: &[&str] = &[
     "inline-code",
+    "stdin-code",
     "pipe-to-shell",
     "writable-path",
+    "writable-script",
     "unpinned-package",
+    "remote-source",
+    "interpreter-env",
+    "loader-env",
 ];
 
 /// `args` as strings; a lone string counts as one argument.
@@ -434,17 +514,31 @@ fn string_list(value: Option<&Value>) -> Vec<String> {
     }
 }
 
-fn dedup(findings: &mut Vec<Finding>) {
-    let mut seen = Vec::new();
-    findings.retain(|f| {
-        let key = (f.rule, f.message.clone());
-        if seen.contains(&key) {
-            false
-        } else {
-            seen.push(key);
-            true
+/// Most findings of one rule reported for one entry; a config with
+/// thousands of arguments gets a bounded report.
+const MAX_PER_RULE: usize = 5;
+
+fn cap_per_rule(findings: &mut Vec<Finding>) {
+    let mut counts: std::collections::HashMap<&'static str, usize> = Default::default();
+    for f in findings.iter() {
+        *counts.entry(f.rule).or_default() += 1;
+    }
+    let mut seen: std::collections::HashMap<&'static str, usize> = Default::default();
+    findings.retain_mut(|f| {
+        let n = seen.entry(f.rule).or_default();
+        *n += 1;
+        let total = counts.get(f.rule).copied().unwrap_or(0);
+        if *n == MAX_PER_RULE && total > MAX_PER_RULE {
+            f.message
+                .push_str(&format!(" (and {} more like it)", total - MAX_PER_RULE));
         }
+        *n <= MAX_PER_RULE
     });
+}
+
+fn dedup(findings: &mut Vec<Finding>) {
+    let mut seen = std::collections::HashSet::new();
+    findings.retain(|f| seen.insert((f.rule, f.message.clone())));
 }
 
 /// The entry re-written to run under `ffmcp guard`.
@@ -456,33 +550,6 @@ fn guard_suggestion(command: &str, args: &[String], scrub: &Scrubber) -> Value {
     wrapped.push(scrub.apply(command));
     wrapped.extend(args.iter().map(|a| scrub.apply(a)));
     json!({ "command": "ffmcp", "args": wrapped })
-}
-
-/// The program that really runs: `env VAR=x prog ...` runs `prog`, and
-/// `ffmcp guard ... -- prog ...` runs `prog` already guarded (third value).
-fn effective_invocation<'a>(command: &str, args: &'a [String]) -> (String, &'a [String], bool) {
-    let program = program_name(command);
-    if program == "env" {
-        let mut i = 0;
-        while let Some(arg) = args.get(i) {
-            if matches!(arg.as_str(), "-u" | "--unset" | "-C" | "--chdir") {
-                i += 2;
-            } else if arg.starts_with('-') || arg.contains('=') {
-                i += 1;
-            } else {
-                return (program_name(arg), &args[i + 1..], false);
-            }
-        }
-    }
-    if program == "ffmcp"
-        && args.first().map(String::as_str) == Some("guard")
-        && let Some(sep) = args.iter().position(|a| a == "--")
-        && let Some(inner) = args.get(sep + 1)
-    {
-        let (program, rest, _) = effective_invocation(inner, &args[sep + 2..]);
-        return (program, rest, true);
-    }
-    (program, args, false)
 }
 
 /// The basename of a command, lower-cased, without a Windows executable suffix.
@@ -511,75 +578,4 @@ fn quote(text: &str, max: usize) -> String {
     } else {
         format!("`{text}`")
     }
-}
-
-// ---------------------------------------------------------------------------
-// JSONC
-
-/// Blanks `//` and `/* */` comments and trailing commas, keeping every other
-/// byte where it was so parse errors point into the original text.
-fn strip_jsonc(text: &str) -> String {
-    let src = text.as_bytes();
-    let mut out = src.to_vec();
-    let mut in_string = false;
-    let mut i = 0;
-    while i < src.len() {
-        let c = src[i];
-        if in_string {
-            match c {
-                b'\\' => i += 1,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            i += 1;
-            continue;
-        }
-        match (c, src.get(i + 1)) {
-            (b'"', _) => in_string = true,
-            (b'/', Some(b'/')) => {
-                while i < src.len() && src[i] != b'\n' {
-                    out[i] = b' ';
-                    i += 1;
-                }
-                continue;
-            }
-            (b'/', Some(b'*')) => {
-                let end = src[i + 2..]
-                    .windows(2)
-                    .position(|w| w == b"*/")
-                    .map_or(src.len(), |p| i + 2 + p + 2);
-                for byte in &mut out[i..end] {
-                    if *byte != b'\n' {
-                        *byte = b' ';
-                    }
-                }
-                i = end;
-                continue;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    // Trailing commas, on the comment-free text.
-    let mut in_string = false;
-    let mut i = 0;
-    while i < out.len() {
-        let c = out[i];
-        if in_string {
-            match c {
-                b'\\' => i += 1,
-                b'"' => in_string = false,
-                _ => {}
-            }
-        } else if c == b'"' {
-            in_string = true;
-        } else if c == b',' {
-            let next = out[i + 1..].iter().find(|b| !b.is_ascii_whitespace());
-            if matches!(next, Some(b'}' | b']')) {
-                out[i] = b' ';
-            }
-        }
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
 }

@@ -55,14 +55,17 @@ pub(super) fn subcommand<'a>(args: &'a [String], names: &[&str]) -> Option<&'a [
         .then(|| &args[idx + 1..])
 }
 
+/// Options of `uvx`, `uv run`, `uv tool run` and `pipx run` that take a value.
+pub(super) const UV_VALUE_OPTS: &str = "--with --with-editable --with-requirements -w --python -p --index --index-url -i \
+    --extra-index-url --default-index --find-links -f --constraints -c --overrides \
+    --directory --project --cache-dir --config-file --refresh-package \
+    --reinstall-package --upgrade-package -P --python-preference --color \
+    --keyring-provider --exclude-newer --resolution --prerelease --index-strategy \
+    --link-mode --env-file --pip-args --allow-insecure-host --config-setting -C \
+    --package --extra --group --only-group --no-group";
+
 /// `uvx`/`pipx run` arguments: the `--from`/`--spec` value or the first operand.
 pub(super) fn python_runner_packages(args: &[String], from_flag: &str) -> Vec<String> {
-    const VALUE_OPTS: &str = "--with --with-editable --with-requirements -w --python -p --index --index-url -i \
-        --extra-index-url --default-index --find-links -f --constraints -c --overrides \
-        --directory --project --cache-dir --config-file --refresh-package \
-        --reinstall-package --upgrade-package -P --python-preference --color \
-        --keyring-provider --exclude-newer --resolution --prerelease --index-strategy \
-        --link-mode --env-file --pip-args --allow-insecure-host --config-setting -C";
     let mut from = None;
     let mut i = 0;
     while let Some(arg) = args.get(i) {
@@ -76,7 +79,7 @@ pub(super) fn python_runner_packages(args: &[String], from_flag: &str) -> Vec<St
         } else if a == from_flag {
             from = args.get(i + 1).cloned();
             i += 1;
-        } else if listed(VALUE_OPTS, a) {
+        } else if listed(UV_VALUE_OPTS, a) {
             i += 1;
         } else if !a.starts_with('-') {
             break;
@@ -114,22 +117,23 @@ pub(super) fn unpinned_packages(program: &str, args: &[String]) -> Vec<Finding> 
                 npm_exec_args(rest).packages,
             )
         }
-        "uvx" => (
-            "uvx".into(),
-            Ecosystem::Python,
-            python_runner_packages(args, "--from"),
-        ),
+        "uvx" => {
+            let mut specs = python_runner_packages(args, "--from");
+            specs.extend(with_values(args));
+            ("uvx".into(), Ecosystem::Python, specs)
+        }
         "uv" => {
-            let Some(rest) =
+            if let Some(rest) =
                 subcommand(args, &["tool"]).and_then(|r| subcommand(r, &["run", "uvx"]))
-            else {
+            {
+                let mut specs = python_runner_packages(rest, "--from");
+                specs.extend(with_values(rest));
+                ("uv tool run".into(), Ecosystem::Python, specs)
+            } else if let Some(rest) = subcommand(args, &["run"]) {
+                ("uv run --with".into(), Ecosystem::Python, with_values(rest))
+            } else {
                 return Vec::new();
-            };
-            (
-                "uv tool run".into(),
-                Ecosystem::Python,
-                python_runner_packages(rest, "--from"),
-            )
+            }
         }
         "pipx" => {
             let Some(rest) = subcommand(args, &["run"]) else {
@@ -166,8 +170,6 @@ pub(super) enum Pin {
     Latest { name: String },
     /// A range or a tag (`^1.2`, `next`, `>=1`).
     Loose { name: String, version: String },
-    /// A git source without a commit/ref.
-    GitHead,
 }
 
 pub(super) fn unpinned_finding(
@@ -182,16 +184,6 @@ pub(super) fn unpinned_finding(
         Pin::Latest { name } => ("asks for @latest".to_owned(), name),
         Pin::Loose { name, version } => {
             (format!("asks for `{version}`, not an exact version"), name)
-        }
-        Pin::GitHead => {
-            return Some(finding(
-                Severity::Medium,
-                "unpinned-package",
-                format!(
-                    "`{runner}` runs `{spec}` from a git branch head: whatever is pushed there runs next start"
-                ),
-                format!("Pin a commit: `{spec}#<commit-sha>`, or a published exact version."),
-            ));
         }
     };
     let fix = match ecosystem {
@@ -228,14 +220,10 @@ pub(super) fn npm_pin(spec: &str) -> Pin {
         .iter()
         .any(|p| spec.starts_with(p));
     if spec.contains("://") && !git {
-        return Pin::Exact; // a tarball URL
+        return Pin::Exact; // a tarball URL: the remote-source rule reports it
     }
     if git || (!spec.starts_with('@') && spec.contains('/')) {
-        return if spec.contains('#') {
-            Pin::Exact
-        } else {
-            Pin::GitHead
-        };
+        return Pin::Exact; // a git source: the remote-source rule reports it
     }
     let name_end = if let Some(scoped) = spec.strip_prefix('@') {
         scoped

@@ -11,6 +11,31 @@ use super::*;
 pub(super) struct SecretHit {
     pub(super) what: String,
     pub(super) value: String,
+    /// High for credential shapes and strong literals; lower for short plain
+    /// values; Low for placeholders.
+    pub(super) severity: Severity,
+    /// `<your-token>`, `changeme`: nothing leaked, the server just lacks it.
+    pub(super) placeholder: bool,
+}
+
+impl SecretHit {
+    fn high(what: impl Into<String>, value: &str) -> Self {
+        SecretHit {
+            what: what.into(),
+            value: value.to_owned(),
+            severity: Severity::High,
+            placeholder: false,
+        }
+    }
+
+    /// The finding's rule: `placeholder-secret` or the place's own.
+    pub(super) fn rule(&self, place_rule: &'static str) -> &'static str {
+        if self.placeholder {
+            "placeholder-secret"
+        } else {
+            place_rule
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -30,33 +55,34 @@ pub(super) fn secrets_in_map(
             continue;
         };
         let mut hits = token_shapes(value);
+        // `postgres://user:pass@host/db`: a credential whatever the name.
+        if hits.is_empty() && value.contains("://") {
+            hits.extend(secrets_in_url(value));
+        }
         let by_name = match kind {
             MapKind::Env => sensitive_name(name),
             MapKind::Headers => sensitive_name(name) || name.eq_ignore_ascii_case("authorization"),
         };
         if hits.is_empty() && by_name {
-            let value = strip_auth_scheme(value.trim());
-            if is_literal_secret(value) {
-                hits.push(SecretHit {
-                    what: "a literal secret".into(),
-                    value: value.to_owned(),
-                });
-            }
+            hits.extend(judge_literal(
+                strip_auth_scheme(value.trim()),
+                "a literal secret",
+            ));
         }
         for hit in hits {
-            let (rule, message, fix) = match kind {
+            let (rule, place, fix) = match kind {
                 MapKind::Env => (
                     "secret-in-env",
-                    format!("env {name} holds {} ({}) in plain text", hit.what, redact(&hit.value)),
+                    format!("env {name}"),
                     format!("Remove the value from the file and rotate it; reference it as `${{{name}}}` if your client expands variables, or start the server through a wrapper that reads it from the OS keychain or a secret manager."),
                 ),
                 MapKind::Headers => (
                     "secret-in-headers",
-                    format!("header {name} holds {} ({}) in plain text", hit.what, redact(&hit.value)),
+                    format!("header {name}"),
                     "Remove the value from the file and rotate it; reference an environment variable (`Bearer ${TOKEN}`) if your client expands variables.".into(),
                 ),
             };
-            findings.push(finding(Severity::High, rule, message, fix));
+            findings.push(hit_finding(&hit, hit.rule(rule), &place, fix));
             secrets.push(hit.value);
         }
     }
@@ -68,6 +94,7 @@ pub(super) fn secrets_in_args(
     findings: &mut Vec<Finding>,
     secrets: &mut Vec<String>,
 ) {
+    let mut seen: std::collections::HashSet<String> = secrets.iter().cloned().collect();
     let mut i = 0;
     while let Some(arg) = line.get(i) {
         let mut hits = token_shapes(arg);
@@ -79,24 +106,15 @@ pub(super) fn secrets_in_args(
             && sensitive_name(key)
         {
             // `--api-key=VALUE`, `API_KEY=VALUE` (after `env`)
-            if is_literal_secret(value) {
-                hits.push(SecretHit {
-                    what: format!("a literal value for {}", key.trim_start_matches('-')),
-                    value: value.to_owned(),
-                });
-            }
+            let what = format!("a literal value for {}", key.trim_start_matches('-'));
+            hits.extend(judge_literal(value, &what));
         } else if let Some((key, value)) = arg.split_once(':')
             && is_option_name(key)
             && (sensitive_name(key) || key.eq_ignore_ascii_case("authorization"))
         {
             // `X-API-Key: VALUE`, `Authorization: Token VALUE`
             let value = strip_auth_scheme(value.trim());
-            if is_literal_secret(value) {
-                hits.push(SecretHit {
-                    what: format!("a literal {key} header"),
-                    value: value.to_owned(),
-                });
-            }
+            hits.extend(judge_literal(value, &format!("a literal {key} header")));
         } else if arg.starts_with('-')
             && is_option_name(arg)
             && sensitive_name(arg)
@@ -104,16 +122,15 @@ pub(super) fn secrets_in_args(
             && !next.starts_with('-')
         {
             // `--token VALUE`
-            if is_literal_secret(next) && token_shapes(next).is_empty() {
-                hits.push(SecretHit {
-                    what: format!("a literal value for {arg}"),
-                    value: next.clone(),
-                });
+            if token_shapes(next).is_empty()
+                && let Some(hit) = judge_literal(next, &format!("a literal value for {arg}"))
+            {
+                hits.push(hit);
                 consumed_next = true;
             }
         }
         for hit in hits {
-            if secrets.contains(&hit.value) {
+            if !seen.insert(hit.value.clone()) {
                 continue;
             }
             let place = if i == 0 {
@@ -121,10 +138,10 @@ pub(super) fn secrets_in_args(
             } else {
                 format!("argument {i}")
             };
-            findings.push(finding(
-                Severity::High,
-                "secret-in-args",
-                format!("{place} holds {} ({})", hit.what, redact(&hit.value)),
+            findings.push(hit_finding(
+                &hit,
+                hit.rule("secret-in-args"),
+                &place,
                 "Pass it through `env` instead (command lines are visible to every local user in the process list), keep the value itself out of the file, and rotate it.".into(),
             ));
             secrets.push(hit.value);
@@ -142,24 +159,24 @@ pub(super) fn secrets_in_url(url: &str) -> Vec<SecretHit> {
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     if let Some((userinfo, _)) = authority.rsplit_once('@')
         && let Some((_, password)) = userinfo.split_once(':')
-        && is_literal_secret(password)
+        && let Some(mut hit) = judge_literal(password, "a password")
     {
-        hits.push(SecretHit {
-            what: "a password".into(),
-            value: password.to_owned(),
-        });
+        // Its place says it is a credential, however short it is.
+        if !hit.placeholder {
+            hit.severity = Severity::High;
+        }
+        hits.push(hit);
     }
     if let Some((_, query)) = rest.split_once('?') {
         let query = query.split('#').next().unwrap_or("");
         for pair in query.split('&') {
             if let Some((key, value)) = pair.split_once('=')
                 && sensitive_name(key)
-                && is_literal_secret(value)
             {
-                hits.push(SecretHit {
-                    what: format!("a literal `{key}` query parameter"),
-                    value: value.to_owned(),
-                });
+                hits.extend(judge_literal(
+                    value,
+                    &format!("a literal `{key}` query parameter"),
+                ));
             }
         }
     }
@@ -215,6 +232,130 @@ pub(super) fn strip_auth_scheme(value: &str) -> &str {
         }
     }
     value
+}
+
+/// The finding for one hit at `place` (`env API_KEY`, `argument 2`).
+pub(super) fn hit_finding(
+    hit: &SecretHit,
+    rule: &'static str,
+    place: &str,
+    fix: String,
+) -> Finding {
+    let shown = redact(&hit.value);
+    if hit.placeholder {
+        return finding(
+            Severity::Low,
+            rule,
+            format!("{place} holds a placeholder ({shown}) where a credential goes: the server will not authenticate with it"),
+            "Provide the real value outside the file: `${NAME}` if your client expands variables, or a wrapper that reads a secret manager.".into(),
+        );
+    }
+    let message = match hit.severity {
+        Severity::High => format!("{place} holds {} ({shown}) in plain text", hit.what),
+        Severity::Medium => format!(
+            "{place} holds a short literal value ({shown}) in plain text; if it is a credential it is both weak and exposed"
+        ),
+        Severity::Low => format!(
+            "{place} holds a plain word ({shown}); if it is a credential, it is weak and should not live in the file"
+        ),
+    };
+    finding(hit.severity, rule, message, fix)
+}
+
+/// Judges a value found where a credential is expected: not a literal at
+/// all (a reference, a path, a flag word) → None; a placeholder → Low; else
+/// by its shape (length, character classes, entropy).
+pub(super) fn judge_literal(value: &str, what: &str) -> Option<SecretHit> {
+    let value = value.trim();
+    if !is_literal_secret(value) {
+        return None;
+    }
+    let placeholder = is_placeholder(value);
+    let severity = if placeholder {
+        Severity::Low
+    } else {
+        literal_strength(value)
+    };
+    Some(SecretHit {
+        what: what.to_owned(),
+        value: value.to_owned(),
+        severity,
+        placeholder,
+    })
+}
+
+/// High for values that look generated (long, mixed, high entropy), Medium
+/// for short mixed values (`hunter2`), Low for a short plain word (`hello`).
+pub(super) fn literal_strength(value: &str) -> Severity {
+    let len = value.chars().count();
+    let classes = [
+        value.chars().any(|c| c.is_ascii_lowercase()),
+        value.chars().any(|c| c.is_ascii_uppercase()),
+        value.chars().any(|c| c.is_ascii_digit()),
+        value.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ]
+    .iter()
+    .filter(|c| **c)
+    .count();
+    let entropy = shannon_bits_per_char(value);
+    if (len >= 20 && entropy >= 3.0)
+        || (len >= 12 && classes >= 2 && entropy >= 3.0)
+        || (len >= 8 && classes >= 3)
+    {
+        Severity::High
+    } else if classes >= 2 || len >= 16 {
+        Severity::Medium
+    } else {
+        Severity::Low
+    }
+}
+
+fn shannon_bits_per_char(value: &str) -> f64 {
+    let chars: Vec<char> = value.chars().collect();
+    if chars.is_empty() {
+        return 0.0;
+    }
+    let mut counts = std::collections::HashMap::new();
+    for c in &chars {
+        *counts.entry(*c).or_insert(0usize) += 1;
+    }
+    let n = chars.len() as f64;
+    counts
+        .values()
+        .map(|&k| {
+            let p = k as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// `<your-token>`, `changeme`, `REPLACE_WITH_YOUR_KEY`, `xxxxxxxx`.
+pub(super) fn is_placeholder(value: &str) -> bool {
+    const WORDS: &str = "changeme changethis replaceme placeholder todo tbd fixme dummy example sample \
+        secret password passwd token apikey key xxx none null undefined redacted test demo";
+    let lower = value.trim().to_ascii_lowercase();
+    // `<your-token>`; not `{…}` or `[…]`: JSON credentials look like that.
+    if lower.starts_with('<') && lower.ends_with('>') {
+        return true;
+    }
+    let squashed: String = lower.chars().filter(char::is_ascii_alphanumeric).collect();
+    if listed(WORDS, &squashed) {
+        return true;
+    }
+    let names_a_secret = ["key", "token", "secret", "password", "here", "value"]
+        .iter()
+        .any(|w| squashed.contains(w));
+    let asks = ["your", "replace", "insert", "enter"]
+        .iter()
+        .any(|p| squashed.starts_with(p));
+    if asks && names_a_secret {
+        return true;
+    }
+    // One character repeated: `xxxxxxxx`, `********`, `00000000`.
+    let mut chars = lower.chars();
+    chars
+        .next()
+        .is_some_and(|first| lower.len() >= 3 && chars.all(|c| c == first))
 }
 
 /// A non-empty literal that is not a reference (`${VAR}`, `$VAR`, `%VAR%`,
@@ -324,7 +465,7 @@ pub(super) fn token_shapes(text: &str) -> Vec<SecretHit> {
         if let Some((what, start, end)) = matched {
             let value = text[start..end].to_owned();
             if !hits.iter().any(|h| h.value == value) {
-                hits.push(SecretHit { what, value });
+                hits.push(SecretHit::high(what, &value));
             }
             i = end.max(i + 1);
         } else {
@@ -357,12 +498,35 @@ impl Scrubber {
         Scrubber { secrets }
     }
 
+    /// Long secrets are replaced wherever they occur; short ones (`pass`)
+    /// only as whole words, so `password` in a message stays readable.
     pub(super) fn apply(&self, text: &str) -> String {
         let mut out = text.to_owned();
         for secret in &self.secrets {
-            if out.contains(secret.as_str()) {
-                out = out.replace(secret.as_str(), &redact(secret));
+            if !out.contains(secret.as_str()) {
+                continue;
             }
+            if secret.chars().count() >= 8 {
+                out = out.replace(secret.as_str(), &redact(secret));
+                continue;
+            }
+            let mut replaced = String::with_capacity(out.len());
+            let mut rest = out.as_str();
+            while let Some(at) = rest.find(secret.as_str()) {
+                let end = at + secret.len();
+                let before = rest[..at].chars().next_back();
+                let after = rest[end..].chars().next();
+                let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+                replaced.push_str(&rest[..at]);
+                if word(before) || word(after) {
+                    replaced.push_str(secret);
+                } else {
+                    replaced.push_str(&redact(secret));
+                }
+                rest = &rest[end..];
+            }
+            replaced.push_str(rest);
+            out = replaced;
         }
         out
     }

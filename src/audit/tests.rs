@@ -1,13 +1,31 @@
+//! Unit tests of the rules that existed before issue 13; the new misses,
+//! false positives and guarded entries are in `tests_rules`.
+
 use serde_json::{Value, json};
 
 use super::*;
 
-fn never_writable(_: &Path) -> bool {
+pub(super) fn never_writable(_: &Path) -> bool {
     false
 }
 
+pub(super) fn real_policy(path: &Path) -> Result<GuardPolicy, String> {
+    load_guard_policy(path)
+}
+
+/// A machine where nothing is world-writable, home is /home/me and
+/// relative policies are looked up in a directory that does not exist.
+pub(super) fn probes() -> Probes<'static> {
+    Probes {
+        world_writable: &never_writable,
+        guard_policy: &real_policy,
+        config_dir: PathBuf::from("/nonexistent/ffmcp-audit-test"),
+        home: Some(PathBuf::from("/home/me")),
+    }
+}
+
 /// Rule ids reported for one stdio entry.
-fn rules(command: &str, args: &[&str]) -> Vec<&'static str> {
+pub(super) fn rules(command: &str, args: &[&str]) -> Vec<&'static str> {
     rules_for(json!({ "command": command, "args": args }))
 }
 
@@ -16,7 +34,7 @@ fn rules_for(entry: Value) -> Vec<&'static str> {
 }
 
 fn findings_for(entry: Value) -> Vec<Finding> {
-    let report = audit(&json!({ "mcpServers": { "s": entry } }), &never_writable).expect("object");
+    let report = audit(&json!({ "mcpServers": { "s": entry } }), &probes()).expect("object");
     report.findings().cloned().collect()
 }
 
@@ -73,7 +91,6 @@ fn inline_code_in_shells_and_interpreters() {
         ("bash", &["script.sh"], clean),
         ("/bin/bash", &["/opt/mcp/run.sh", "-c", "config"], clean),
         ("bash", &["--login", "/opt/mcp/run.sh"], clean),
-        ("sh", &[], clean),
         ("cmd", &["server.exe"], clean),
         ("python3", &["-m", "example_server"], clean),
         ("python", &["-u", "/opt/server.py", "-c", "cfg"], clean),
@@ -170,7 +187,6 @@ fn unpinned_package_runners() {
         ("npx", &["-y", "pkg@next"], unpinned),
         ("npx", &["-y", "@scope/pkg"], unpinned),
         ("npx", &["-y", "@scope/pkg@latest"], unpinned),
-        ("npx", &["-y", "github:owner/repo"], unpinned),
         ("npx.cmd", &["-y", "pkg"], unpinned),
         ("npx", &["--package", "pkg", "pkg-bin"], unpinned),
         ("npx", &["-p=x"], clean), // `-p=x` is not how npx spells it; first operand missing
@@ -191,7 +207,6 @@ fn unpinned_package_runners() {
         ("npx", &["-y", "@scope/pkg@1.2.3", "--flag", "value"], clean),
         ("npx", &["-y", "--package=pkg@1.2.3", "pkg-bin"], clean),
         ("npx", &["-y", "./local-server"], clean),
-        ("npx", &["-y", "github:owner/repo#0123abc"], clean),
         ("bunx", &["pkg@1.0.0"], clean),
         ("pnpm", &["dlx", "pkg@1.0.0"], clean),
         ("pnpm", &["exec", "server"], clean),
@@ -201,11 +216,6 @@ fn unpinned_package_runners() {
         (
             "uvx",
             &["--python", "3.12", "--from", "pkg[extra]==1.0", "cmd"],
-            clean,
-        ),
-        (
-            "uvx",
-            &["--from", "git+https://github.com/o/r@v1", "cmd"],
             clean,
         ),
         ("pipx", &["run", "--spec", "pkg==1.0", "cmd"], clean),
@@ -273,7 +283,11 @@ fn world_writable_directories_are_probed() {
         probed.borrow_mut().push(dir.to_path_buf());
         dir == Path::new("/srv/shared")
     };
-    let report = audit(&config, &probe).expect("object");
+    let probes = Probes {
+        world_writable: &probe,
+        ..probes()
+    };
+    let report = audit(&config, &probes).expect("object");
     let rules: Vec<_> = report
         .findings()
         .map(|f| (f.server.as_str(), f.rule))
@@ -283,173 +297,6 @@ fn world_writable_directories_are_probed() {
         *probed.borrow(),
         [PathBuf::from("/srv/shared"), PathBuf::from("/usr/bin")]
     );
-}
-
-#[test]
-fn secrets_in_env() {
-    let cases: &[(Value, &[&str])] = &[
-        (json!({ "API_KEY": "abcd1234efgh5678" }), &["secret-in-env"]),
-        (
-            json!({ "GITHUB_TOKEN": "ghp_EXAMPLEexampleEXAMPLEexampleEXAMPLE0" }),
-            &["secret-in-env"],
-        ),
-        (json!({ "DB_PASSWORD": "hunter2" }), &["secret-in-env"]),
-        (
-            json!({ "Auth_Header": "Bearer abcdefgh12345678" }),
-            &["secret-in-env"],
-        ),
-        // A token shape is a secret whatever the variable is called.
-        (
-            json!({ "OPTIONS": "--key=AKIAIOSFODNN7EXAMPLE" }),
-            &["secret-in-env"],
-        ),
-        (json!({ "API_KEY": "${API_KEY}" }), &[]),
-        (json!({ "API_KEY": "$API_KEY" }), &[]),
-        (json!({ "API_KEY": "%API_KEY%" }), &[]),
-        (json!({ "API_KEY": "${env:API_KEY}" }), &[]),
-        (json!({ "API_KEY": "op://vault/item/key" }), &[]),
-        (json!({ "API_KEY": "" }), &[]),
-        (
-            json!({ "GOOGLE_APPLICATION_CREDENTIALS": "/home/me/sa.json" }),
-            &[],
-        ),
-        (json!({ "TOKEN_FILE": "secret.txt" }), &[]),
-        (json!({ "AUTH_ENABLED": "true" }), &[]),
-        (json!({ "MAX_TOKENS": "4096" }), &[]),
-        (json!({ "LOG_LEVEL": "debug" }), &[]),
-    ];
-    for (env, expected) in cases {
-        let got = rules_for(json!({ "command": "/usr/bin/server", "env": env }));
-        assert_eq!(&got, expected, "{env}");
-    }
-}
-
-#[test]
-fn secrets_in_args() {
-    let secret: &[&str] = &["secret-in-args"];
-    let clean: &[&str] = &[];
-    check(&[
-        ("/opt/s", &["--api-key=abcd1234efgh5678"], secret),
-        ("/opt/s", &["--token", "abcd1234efgh5678"], secret),
-        ("/opt/s", &["--client-secret", "abcd1234efgh5678"], secret),
-        (
-            "/opt/s",
-            &["sk-ant-api03-EXAMPLEexampleEXAMPLEexample"],
-            secret,
-        ),
-        (
-            "/opt/s",
-            &["--key", "sk-proj-EXAMPLE0example1EXAMPLE2"],
-            secret,
-        ),
-        (
-            "/opt/s",
-            &["github_pat_EXAMPLE0example1EXAMPLE2example"],
-            secret,
-        ),
-        ("/opt/s", &["xoxb-1234567890-EXAMPLE"], secret),
-        ("/opt/s", &["AKIAIOSFODNN7EXAMPLE"], secret),
-        ("/opt/s", &["AIzaSyEXAMPLEexampleEXAMPLEexample012"], secret),
-        (
-            "/opt/s",
-            &["--header", "Authorization: Bearer abcdefgh12345678"],
-            secret,
-        ),
-        (
-            "/opt/s",
-            &["--header", "X-API-Key: abcd1234efgh5678"],
-            secret,
-        ),
-        ("env", &["API_KEY=abcd1234efgh5678", "/opt/s"], secret),
-        (
-            "/opt/s",
-            &["https://user:p4ssw0rd-example@api.example.com/mcp"],
-            secret,
-        ),
-        (
-            "/opt/s",
-            &["https://api.example.com/mcp?api_key=abcd1234efgh5678"],
-            secret,
-        ),
-        ("/opt/s", &["--api-key=${API_KEY}"], clean),
-        ("/opt/s", &["--token", "$TOKEN"], clean),
-        (
-            "/opt/s",
-            &["--header", "Authorization: Bearer ${TOKEN}"],
-            clean,
-        ),
-        (
-            "/opt/s",
-            &["--header", "Authorization:${AUTH_HEADER}"],
-            clean,
-        ),
-        ("/opt/s", &["--token-file", "/run/secrets/token"], clean),
-        ("/opt/s", &["--max-tokens", "1000"], clean),
-        ("/opt/s", &["--task-runner-for-everything-and-more"], clean),
-        ("/opt/s", &["--model", "sk-learn"], clean),
-        ("/opt/s", &["https://api.example.com/mcp?page=2"], clean),
-        (
-            "/opt/s",
-            &["--header=X-Auth-Mode: on", "plain-value-abcdef"],
-            clean,
-        ),
-    ]);
-}
-
-#[test]
-fn secrets_in_remote_entries() {
-    let cases: &[(Value, &[&str])] = &[
-        (
-            json!({ "url": "https://x.example.com/mcp", "headers": { "Authorization": "Bearer abcdefgh12345678" } }),
-            &["secret-in-headers"],
-        ),
-        (
-            json!({ "url": "https://x.example.com/mcp", "headers": { "Authorization": "Bearer ${TOKEN}" } }),
-            &[],
-        ),
-        (
-            json!({ "url": "https://x.example.com/mcp?token=abcd1234efgh5678" }),
-            &["secret-in-url"],
-        ),
-    ];
-    for (entry, expected) in cases {
-        assert_eq!(&rules_for(entry.clone()), expected, "{entry}");
-    }
-}
-
-#[test]
-fn secrets_are_never_printed() {
-    let secrets = [
-        "ghp_EXAMPLEexampleEXAMPLEexampleEXAMPLE0",
-        "abcd1234efgh5678",
-        "p4ssw0rd-example",
-        "zyxw9876vuts5432",
-    ];
-    let config = json!({ "mcpServers": {
-        "a": {
-            "command": "bash",
-            "args": ["-c", "GITHUB_TOKEN=ghp_EXAMPLEexampleEXAMPLEexampleEXAMPLE0 exec server --token abcd1234efgh5678"],
-            "env": { "PASSWORD": "zyxw9876vuts5432" },
-        },
-        "b": { "command": "/opt/s", "args": ["--token", "abcd1234efgh5678"] },
-        "c": { "url": "http://user:p4ssw0rd-example@mcp.example.com/mcp" },
-    }});
-    let report = audit(&config, &never_writable).expect("object");
-    let text = render_text(Path::new("c.json"), &report);
-    let json = render_json(Path::new("c.json"), &report).to_string();
-    for secret in secrets {
-        assert!(!text.contains(secret), "{secret} in:\n{text}");
-        assert!(!json.contains(secret), "{secret} in:\n{json}");
-    }
-    assert!(text.contains("ghp_…"), "{text}");
-    assert!(text.contains("abcd…"), "{text}");
-}
-
-#[test]
-fn redaction_keeps_four_characters_of_long_secrets_only() {
-    assert_eq!(redact("sk-ant-api03-abcdef"), "sk-a…");
-    assert_eq!(redact("hunter2"), "…");
-    assert_eq!(redact("ü-long-secret-value"), "ü-lo…");
 }
 
 #[test]
@@ -502,11 +349,12 @@ fn high_stdio_findings_suggest_the_guarded_entry() {
         "command": "ffmcp",
         "args": ["guard", "--policy", "p.toml", "--", "bash", "-c", "exec server"],
     }));
+    // Its policy cannot be read here: what it runs is reported as is.
     assert_eq!(
         guarded.iter().map(|f| f.rule).collect::<Vec<_>>(),
-        ["inline-code"]
+        ["inline-code", "guard-policy-unreadable"]
     );
-    assert!(guarded[0].suggestion.is_none());
+    assert!(guarded.iter().all(|f| f.suggestion.is_none()));
 }
 
 #[test]
@@ -518,14 +366,14 @@ fn server_tables_of_every_client_shape() {
         json!({ "mcp": { "servers": { "s": entry } } }),
         json!({ "mcp.servers": { "s": entry } }),
     ] {
-        let report = audit(&config, &never_writable).expect("object");
+        let report = audit(&config, &probes()).expect("object");
         assert_eq!(report.servers.len(), 1, "{config}");
         assert_eq!(report.count(Severity::Medium), 1, "{config}");
     }
-    let empty = audit(&json!({ "globalShortcut": "x" }), &never_writable).expect("object");
+    let empty = audit(&json!({ "globalShortcut": "x" }), &probes()).expect("object");
     assert!(empty.servers.is_empty());
     assert!(render_text(Path::new("c.json"), &empty).contains("no MCP servers found"));
-    assert!(audit(&json!([1, 2]), &never_writable).is_err());
+    assert!(audit(&json!([1, 2]), &probes()).is_err());
 }
 
 #[test]
@@ -553,7 +401,7 @@ fn text_report_groups_by_server_and_summarises() {
         "clean": { "command": "/usr/bin/server" },
         "risky": { "command": "npx", "args": ["pkg"], "env": { "API_KEY": "abcd1234efgh5678" } },
     }});
-    let report = audit(&config, &never_writable).expect("object");
+    let report = audit(&config, &probes()).expect("object");
     let text = render_text(Path::new("c.json"), &report);
     assert!(text.contains("clean: no findings"), "{text}");
     assert!(text.contains("[HIGH]   secret-in-env"), "{text}");
