@@ -101,10 +101,15 @@ enum ConfigTarget {
         /// Add FF_LLM_PRIMARY and an API-key placeholder to servers with model tools.
         #[arg(long)]
         model_env: bool,
-        /// Merge into Claude Desktop's config (this OS's default path, or PATH),
-        /// keeping every other entry and a timestamped backup.
-        #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = "")]
-        write: Option<PathBuf>,
+        /// Merge into Claude Desktop's config (this OS's default path, or
+        /// `--write=PATH`), keeping every other entry and a timestamped backup.
+        /// A path needs the `=`: `--write transform` writes the `transform`
+        /// server into the default config.
+        #[arg(long, value_name = "PATH", num_args = 0..=1, require_equals = true)]
+        write: Option<Option<PathBuf>>,
+        /// The config file to merge into (implies --write).
+        #[arg(long, value_name = "PATH", conflicts_with = "write")]
+        config: Option<PathBuf>,
     },
 }
 
@@ -275,13 +280,15 @@ pub fn parse(servers: &Servers) -> Result<Command, clap::Error> {
             npx,
             model_env,
             write,
+            config,
         }) => Command::ConfigClaude {
             options: crate::client_config::ClaudeOptions {
                 servers,
                 npx,
                 model_env,
             },
-            write,
+            // `Some(empty)`: the default config path.
+            write: config.or(write.map(Option::unwrap_or_default)),
         },
         Fixed::Audit(AuditArgs { config, json, fix }) => Command::Audit { config, json, fix },
         Fixed::Guard(GuardArgs {

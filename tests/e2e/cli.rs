@@ -72,3 +72,57 @@ fn unknown_subcommand_is_a_usage_error() {
     assert_eq!(code, 2);
     assert!(err.contains("frobnicate"), "{err}");
 }
+
+/// README's forms, run as written: server names stay server names, and the
+/// config path comes from `--write=PATH` or `--config PATH`.
+#[test]
+fn config_claude_write_takes_servers_as_servers() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let cwd = tempfile::tempdir().expect("tempdir");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(super::support::bin())
+            .args(args)
+            .current_dir(cwd.path())
+            .env("HOME", home.path())
+            .env_remove("XDG_CONFIG_HOME")
+            .output()
+            .expect("run ffmcp");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&["config", "claude", "--write", "transform"]);
+    assert!(
+        !cwd.path().join("transform").exists(),
+        "a server name became a file"
+    );
+    let default = home
+        .path()
+        .join(".config/Claude/claude_desktop_config.json");
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&default).expect("default config written"))
+            .expect("json");
+    let servers = config["mcpServers"].as_object().expect("servers");
+    assert_eq!(servers.keys().collect::<Vec<_>>(), vec!["transform"]);
+
+    let explicit = cwd.path().join("other.json");
+    run(&["config", "claude", "--write=other.json", "docparse"]);
+    run(&[
+        "config",
+        "claude",
+        "--config",
+        explicit.to_str().expect("utf-8"),
+        "seo",
+    ]);
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&explicit).expect("explicit config")).expect("json");
+    let mut names: Vec<&String> = config["mcpServers"]
+        .as_object()
+        .expect("servers")
+        .keys()
+        .collect();
+    names.sort();
+    assert_eq!(names, vec!["docparse", "seo"]);
+}

@@ -26,6 +26,7 @@ mod bench;
 mod bench_docparse;
 mod bench_intel;
 mod bench_leadgen;
+mod bench_load;
 mod bench_model;
 mod bench_seo;
 mod bench_startup;
@@ -50,6 +51,7 @@ fn main() -> anyhow::Result<()> {
         ["bench", "seo", rest @ ..] => bench_seo::run(rest),
         ["bench", "docparse", rest @ ..] => bench_docparse::run(rest),
         ["bench", "startup", rest @ ..] => bench_startup::run(rest),
+        ["bench", "load", rest @ ..] => bench_load::run(rest),
         ["dist", rest @ ..] => dist::run(rest),
         ["fidelity", "pdf", dir] => fidelity::pdf(std::path::Path::new(dir)),
         ["fidelity", "rss", file] => fidelity::rss(std::path::Path::new(file)),
@@ -64,6 +66,7 @@ fn main() -> anyhow::Result<()> {
                     cargo xtask bench docparse DIR   (PDF pages/s and peak RSS vs pdftotext and markitdown)\n\
                     cargo xtask dist [--skip-build] [--pack]   (release binary + npm packages)\n\
                     cargo xtask bench startup   (size, cold start, idle RSS vs Node servers; after dist --pack)\n\
+                    cargo xtask bench load [--heavy N] [--pings N] [--skip-build]   (ping latency while heavy calls run; trivial-call throughput)\n\
                     cargo xtask fidelity text FILE (docparse PDF text of one file)\n\
              measures tools/call round-trips of ffmcp vs Python FastMCP over stdio and HTTP"
         ),

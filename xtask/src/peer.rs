@@ -157,8 +157,34 @@ pub fn spawn_http(
     port: u16,
     path: &str,
 ) -> anyhow::Result<(Server, HttpClient)> {
+    spawn_http_with_env(program, args, port, path, &[])
+}
+
+/// Another client of an HTTP server already listening on `port`.
+pub fn spawn_http_client(port: u16, path: &str) -> HttpClient {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(120)))
+        .build()
+        .into();
+    HttpClient {
+        agent,
+        url: format!("http://127.0.0.1:{port}{path}"),
+        session: None,
+    }
+}
+
+/// [`spawn_http`] with extra environment variables.
+pub fn spawn_http_with_env(
+    program: &Path,
+    args: &[&str],
+    port: u16,
+    path: &str,
+    env: &[(&str, &str)],
+) -> anyhow::Result<(Server, HttpClient)> {
     let child = Command::new(program)
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
