@@ -12,6 +12,7 @@ use ffmcp_core::{
     fetch::{FetchError, FetchLimits, FetchPolicy, FetchRequest, Fetcher},
     limits::{DEFAULT_MAX_INPUT_BYTES, check_size},
     model::Router,
+    output,
     roots::Roots,
 };
 use rmcp::{

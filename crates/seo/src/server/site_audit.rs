@@ -26,6 +26,23 @@ pub(super) async fn audit_site(
     )?;
     let delay = range("delay_ms", args.delay_ms.unwrap_or(0), 0, 60_000)?;
     let format = report_format(args.report_path.as_deref(), args.report_format.as_deref())?;
+    let kind = match format {
+        ReportFormat::Csv => output::Kind::Csv,
+        ReportFormat::Json => output::Kind::Json,
+    };
+    // A report path that cannot be written is refused before the crawl.
+    let report_roots = match &args.report_path {
+        None => None,
+        Some(path) => {
+            let configured = shared()
+                .roots
+                .as_ref()
+                .map_err(|e| ToolError::invalid(format!("FF_ROOTS is invalid: {e}")))?;
+            let roots = configured.for_client(&ctx.peer).await;
+            output::check(&roots, path, kind)?;
+            Some(roots)
+        }
+    };
     let fetcher = fetcher()?;
 
     let crawl = match &args.resume {
@@ -124,13 +141,7 @@ pub(super) async fn audit_site(
         page_findings: None,
         report_file: None,
     };
-    if let Some(path) = &args.report_path {
-        let configured = shared()
-            .roots
-            .as_ref()
-            .map_err(|e| ToolError::invalid(format!("FF_ROOTS is invalid: {e}")))?;
-        let roots = configured.for_client(&ctx.peer).await;
-        let target = roots.check_write(path)?;
+    if let (Some(path), Some(roots)) = (&args.report_path, report_roots) {
         let contents = match format {
             ReportFormat::Csv => {
                 let all: Vec<Finding> = report
@@ -150,15 +161,15 @@ pub(super) async fn audit_site(
                 json
             }
         };
-        tokio::fs::write(target.as_path(), contents)
-            .await
-            .map_err(|e| {
-                ToolError::upstream(format!(
-                    "could not write '{}': {e}",
-                    target.as_path().display()
-                ))
-            })?;
-        report.report_file = Some(target.as_path().display().to_string());
+        let written = output::write_async(
+            roots,
+            path.clone(),
+            kind,
+            contents.into_bytes(),
+            args.overwrite,
+        )
+        .await?;
+        report.report_file = Some(written.path.display().to_string());
     }
     if args.include_page_findings.unwrap_or(false) {
         let mut findings = page_findings;

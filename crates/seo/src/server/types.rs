@@ -42,8 +42,13 @@ pub struct SiteArgs {
     #[serde(default)]
     pub include_page_findings: Option<bool>,
     /// Also write the full report to this file, under the allowed roots (FF_ROOTS or the client's roots).
+    /// It must end in `.csv` or `.json` to match the format; dotfiles are refused; the file is created 0600.
     #[serde(default)]
     pub report_path: Option<String>,
+    /// Replace `report_path` if it already exists (default false: an existing file is an error).
+    /// Even then a symlink or a file with several hard links is never written.
+    #[serde(default)]
+    pub overwrite: bool,
     /// `csv` or `json` (default from the report_path extension, else json).
     #[serde(default)]
     pub report_format: Option<String>,
