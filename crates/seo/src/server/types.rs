@@ -14,7 +14,9 @@ pub struct SiteArgs {
     /// A sitemap to seed the crawl (default: robots.txt `Sitemap:` lines, else /sitemap.xml).
     #[serde(default)]
     pub sitemap_url: Option<String>,
-    /// Continue a crawl that stopped early, by its `crawl_id` (kept in memory by this server process).
+    /// Continue a crawl that stopped early, or read a finished crawl's report again, by its
+    /// `crawl_id`. Crawls are kept in the database (FF_DB), also across restarts: the last
+    /// FF_SEO_MAX_CRAWLS (default 20) run within FF_SEO_CRAWL_MAX_AGE_DAYS (default 7).
     #[serde(default)]
     pub resume: Option<String>,
     /// Pages to audit in this call (default 100, 1..=5000).
