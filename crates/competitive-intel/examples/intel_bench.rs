@@ -159,7 +159,7 @@ async fn watches(n: usize) -> Result<(), Error> {
                     competitor: None,
                 };
                 if let db::Inserted::Added(w) = db::insert_watch(c, &new, &now, 0, i64::MAX)? {
-                    out.push(w);
+                    out.push(*w);
                 }
             }
             Ok(out)

@@ -247,7 +247,7 @@ fn watch_row(row: &Row<'_>) -> rusqlite::Result<Watch> {
 /// What [`insert_watch`] did.
 #[derive(Debug)]
 pub enum Inserted {
-    Added(Watch),
+    Added(Box<Watch>),
     /// The same URL and selector are already watched.
     Duplicate,
     /// `max_watches` watches exist already.
@@ -296,7 +296,7 @@ pub fn insert_watch(
     }
     let added = watch(conn, conn.last_insert_rowid())?;
     tx.commit()?;
-    Ok(added.map_or(Inserted::Duplicate, Inserted::Added))
+    Ok(added.map_or(Inserted::Duplicate, |w| Inserted::Added(Box::new(w))))
 }
 
 /// One watch by id.

@@ -167,7 +167,7 @@ impl CompetitiveIntel {
             .await
             .map_err(tool_error)?;
         let watch = match inserted {
-            db::Inserted::Added(watch) => watch,
+            db::Inserted::Added(watch) => *watch,
             db::Inserted::Duplicate => {
                 return Err(ToolError::invalid(format!(
                     "{url} is already watched with this selector; use watch_update to change it"

@@ -247,7 +247,7 @@ pub async fn add(
         .await
         .expect("insert")
     {
-        db::Inserted::Added(watch) => watch,
+        db::Inserted::Added(watch) => *watch,
         other => panic!("not added: {other:?}"),
     }
 }
