@@ -6,6 +6,8 @@
 //! process loses nothing that was committed; only a power cut can lose the
 //! last transactions), foreign keys on, a busy timeout for the rare second
 //! process on the same file. SQLite is bundled: no system library needed.
+//! The file is created 0600 in a directory created 0700 (it holds leads and
+//! watched pages); a file found readable by others is narrowed to 0600.
 //!
 //! Access goes through [`Store::call`], which runs a closure on the blocking
 //! pool with the connection locked: one writer at a time by construction,
