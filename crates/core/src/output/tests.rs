@@ -51,14 +51,12 @@ fn a_dotfile_is_refused_and_left_unchanged() {
     let f = fixture();
     let bashrc = f.root.join(".bashrc");
     std::fs::write(&bashrc, "export PS1='$ '\n").expect("seed");
+    std::fs::create_dir_all(f.root.join(".git/hooks")).expect("hooks");
     for path in [".bashrc", ".bashrc.csv", ".git/hooks/pre-commit.csv"] {
         for overwrite in [false, true] {
             let err = write(&f.roots, path, Kind::Csv, b"$(touch /tmp/pwn)\n", overwrite)
                 .expect_err(path);
-            assert!(
-                matches!(err, OutputError::Hidden { .. } | OutputError::Roots(_)),
-                "{path}: {err}"
-            );
+            assert!(matches!(err, OutputError::Hidden { .. }), "{path}: {err}");
         }
     }
     assert_eq!(
@@ -66,7 +64,11 @@ fn a_dotfile_is_refused_and_left_unchanged() {
         b"export PS1='$ '\n",
         ".bashrc changed"
     );
-    assert_eq!(listing(&f.root), [".bashrc"]);
+    assert_eq!(listing(&f.root), [".bashrc", ".git"]);
+    assert!(
+        listing(&f.root.join(".git/hooks")).is_empty(),
+        "nothing planted in hooks"
+    );
 }
 
 #[test]

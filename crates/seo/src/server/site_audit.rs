@@ -46,7 +46,15 @@ pub(super) async fn audit_site(
     };
     let fetcher = fetcher()?;
 
-    let store = store().await?;
+    // Without a database a new crawl still runs; it just cannot be resumed.
+    let store = match store().await {
+        Ok(store) => Some(store),
+        Err(e) if args.resume.is_none() => {
+            tracing::warn!(error = %e.message(), "crawls cannot be kept for resume");
+            None
+        }
+        Err(e) => return Err(e),
+    };
     let retention = shared().retention;
     let (mut crawl, running) = match &args.resume {
         Some(id) => {
@@ -54,6 +62,7 @@ pub(super) async fn audit_site(
                 ToolError::invalid("this crawl is running in another call; wait for it to finish")
             })?;
             let (key, now) = (id.clone(), unix_now());
+            let store = store.ok_or_else(|| ToolError::internal("the crawl store is not open"))?;
             let loaded = store
                 .call(move |c| crawls::load(c, &key, now, retention))
                 .await
@@ -126,9 +135,14 @@ pub(super) async fn audit_site(
         crawl.run(fetcher, more_pages, &ct, &*progress).await;
         let (saved, now) = (Arc::new(crawl), unix_now());
         let state = Arc::clone(&saved);
-        let result = store
-            .call(move |c| crawls::save(c, &state, now, retention))
-            .await;
+        let result = match store {
+            Some(store) => {
+                store
+                    .call(move |c| crawls::save(c, &state, now, retention))
+                    .await
+            }
+            None => Ok(Ok(())),
+        };
         drop(running);
         (saved, result)
     });
