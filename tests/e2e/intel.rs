@@ -392,3 +392,78 @@ async fn killed_daemon_resumes_without_duplicates_or_losses() {
     let json: Value = serde_json::from_str(&export("json")).expect("json");
     assert_eq!(json.as_array().expect("array").len(), 4);
 }
+
+/// Stored state and export files are bounded over a real client: a watch
+/// beyond FF_INTEL_MAX_WATCHES is refused and not stored; an export never
+/// replaces a file without `overwrite`, never writes through a symlink or a
+/// hard link to a file outside the root, and creates files 0600.
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_cap_and_safe_exports_over_stdio() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dir_path = dir.path().canonicalize().expect("canonical");
+    let outside = tempfile::tempdir().expect("outside");
+    let feed = Feed::default();
+    feed.push("a", "Alpha");
+    let url = feed.serve().await;
+    let mut env = env(&dir_path);
+    env.push(("FF_INTEL_MAX_WATCHES", "1".to_owned()));
+    let client = stdio_client_env("competitive-intel", &pairs(&env)).await;
+    let peer = client.peer();
+
+    ok(&invoke(
+        peer,
+        "watch_add",
+        json!({"url": url, "interval_secs": 3600}),
+    )
+    .await);
+    let refused = err(&invoke(
+        peer,
+        "watch_add",
+        json!({"url": format!("{url}/second.xml"), "interval_secs": 3600}),
+    )
+    .await);
+    assert!(refused.contains("FF_INTEL_MAX_WATCHES"), "{refused}");
+    let list = ok(&invoke(peer, "watch_list", json!({})).await);
+    assert_eq!(
+        list["watches"].as_array().expect("watches").len(),
+        1,
+        "{list}"
+    );
+
+    let export = |path: &str, overwrite: bool| json!({"path": path, "format": "csv", "overwrite": overwrite});
+    let mode = |p: &Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+    ok(&invoke(peer, "export_changes", export("changes.csv", false)).await);
+    let file = dir_path.join("changes.csv");
+    assert_eq!(mode(&file), 0o600);
+    std::fs::write(&file, "edited by hand\n").expect("edit");
+    let kept = err(&invoke(peer, "export_changes", export("changes.csv", false)).await);
+    assert!(kept.contains("overwrite"), "{kept}");
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("read"),
+        "edited by hand\n"
+    );
+    ok(&invoke(peer, "export_changes", export("changes.csv", true)).await);
+    assert!(
+        std::fs::read_to_string(&file)
+            .expect("read")
+            .starts_with("id,detected_at,")
+    );
+
+    let victim = outside.path().join("victim.csv");
+    std::fs::write(&victim, "outside\n").expect("victim");
+    std::os::unix::fs::symlink(&victim, dir_path.join("sym.csv")).expect("symlink");
+    std::fs::hard_link(&victim, dir_path.join("hard.csv")).expect("hard link");
+    for path in ["sym.csv", "hard.csv"] {
+        err(&invoke(peer, "export_changes", export(path, true)).await);
+    }
+    assert_eq!(std::fs::read_to_string(&victim).expect("read"), "outside\n");
+    let wrong = err(&invoke(
+        peer,
+        "export_changes",
+        json!({"path": "changes.csv", "format": "atom", "overwrite": true}),
+    )
+    .await);
+    assert!(wrong.contains(".atom"), "{wrong}");
+    client.cancel().await.expect("close");
+}

@@ -532,3 +532,91 @@ async fn a_killed_server_resumes_the_job_from_the_database() {
     }
     second.client.cancel().await.expect("close");
 }
+
+/// `export_leads` through a real client cannot plant a file: `.bashrc` in
+/// the root is refused and unchanged, an existing export is kept unless
+/// `overwrite` (then replaced 0600 without its executable bit), a symlink
+/// or a hard link to a file outside the root is not written through, and
+/// hostile lead names land neutralised and quoted.
+#[tokio::test(flavor = "multi_thread")]
+async fn export_leads_cannot_plant_or_overwrite_files_over_stdio() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("root");
+    let outside = dir.path().join("outside");
+    std::fs::create_dir(&root).expect("root");
+    std::fs::create_dir(&outside).expect("outside");
+    let db = dir.path().join("ffmcp.db");
+    let client = super::support::stdio_client_env(
+        "leadgen",
+        &[
+            ("FF_ROOTS", root.to_str().expect("utf8")),
+            ("FF_DB", db.to_str().expect("utf8")),
+        ],
+    )
+    .await;
+    let hostile = json!([
+        {"name": "=HYPERLINK(\"http://evil.example/\",\"click\")", "company": "Globex"},
+        {"name": "$(touch /tmp/pwn)", "company": "Initech, Inc.", "phones": ["+14155550100"]}
+    ]);
+    let export = |path: &str, overwrite: bool| json!({"leads": hostile, "format": "csv", "path": path, "overwrite": overwrite});
+    let mode = |p: &std::path::Path| {
+        std::fs::symlink_metadata(p)
+            .expect("metadata")
+            .permissions()
+            .mode()
+            & 0o777
+    };
+
+    let bashrc = root.join(".bashrc");
+    std::fs::write(&bashrc, "export PATH=$HOME/bin:$PATH\n").expect("seed");
+    for overwrite in [false, true] {
+        let result =
+            super::support::call(&client, "export_leads", export(".bashrc", overwrite)).await;
+        let message = super::support::error_text(&result);
+        assert!(message.contains(".bashrc"), "{message}");
+    }
+    assert_eq!(
+        std::fs::read(&bashrc).expect("read"),
+        b"export PATH=$HOME/bin:$PATH\n",
+        ".bashrc must be unchanged"
+    );
+    let wrong = super::support::call(&client, "export_leads", export("leads.sh", true)).await;
+    assert!(super::support::error_text(&wrong).contains(".csv"));
+    assert!(!root.join("leads.sh").exists());
+
+    let existing = root.join("x.csv");
+    std::fs::write(&existing, "mine\n").expect("seed");
+    std::fs::set_permissions(&existing, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let kept = super::support::call(&client, "export_leads", export("x.csv", false)).await;
+    assert!(super::support::error_text(&kept).contains("overwrite"));
+    assert_eq!(std::fs::read(&existing).expect("read"), b"mine\n");
+    let replaced = super::support::call(&client, "export_leads", export("x.csv", true)).await;
+    assert_ne!(replaced.is_error, Some(true), "{}", text_of(&replaced));
+    assert_eq!(mode(&existing), 0o600, "replaced 0600, executable bit gone");
+    let csv = std::fs::read_to_string(&existing).expect("read");
+    assert!(
+        csv.contains("\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"click\"\")\""),
+        "{csv}"
+    );
+    assert!(csv.contains("\"Initech, Inc.\""), "{csv}");
+    assert!(csv.contains("'+14155550100"), "{csv}");
+    assert!(csv.contains(",$(touch /tmp/pwn),"), "{csv}");
+
+    let victim = outside.join("target.csv");
+    std::fs::write(&victim, "outside\n").expect("victim");
+    std::os::unix::fs::symlink(&victim, root.join("out.csv")).expect("symlink");
+    std::fs::hard_link(&victim, root.join("linked.csv")).expect("hard link");
+    for path in ["out.csv", "linked.csv"] {
+        for overwrite in [false, true] {
+            let result =
+                super::support::call(&client, "export_leads", export(path, overwrite)).await;
+            assert_eq!(result.is_error, Some(true), "{path}: {}", text_of(&result));
+        }
+    }
+    assert_eq!(std::fs::read(&victim).expect("read"), b"outside\n");
+    let fresh = super::support::call(&client, "export_leads", export("fresh.csv", false)).await;
+    assert_ne!(fresh.is_error, Some(true), "{}", text_of(&fresh));
+    assert_eq!(mode(&root.join("fresh.csv")), 0o600);
+    client.cancel().await.expect("close");
+}

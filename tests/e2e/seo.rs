@@ -92,11 +92,13 @@ async fn page_tools_over_stdio() {
     let base = fixture::serve_built(site).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().canonicalize().expect("canonical");
+    let db = root.join("db/ffmcp.db");
     let client = stdio_client_env(
         "seo",
         &[
             ("FF_ALLOW_HOSTS", "127.0.0.1"),
             ("FF_ROOTS", root.to_str().expect("utf8")),
+            ("FF_DB", db.to_str().expect("utf8")),
         ],
     )
     .await;
@@ -324,9 +326,11 @@ async fn site_crawl_progress_cancel_and_resume_over_stdio() {
         transport::TokioChildProcess,
     };
     let base = fixture::serve_built(site).await;
+    let dir = tempfile::tempdir().expect("tempdir");
     let mut cmd = tokio::process::Command::new(super::support::bin());
     cmd.arg("seo")
         .env("FF_LOG", "warn")
+        .env("FF_DB", dir.path().join("ffmcp.db"))
         .env("FF_ALLOW_HOSTS", "127.0.0.1");
     let log = ProgressLog::default();
     let client = log
@@ -422,9 +426,14 @@ async fn site_crawl_progress_cancel_and_resume_over_stdio() {
 #[tokio::test(flavor = "multi_thread")]
 async fn audit_over_http() {
     let base = fixture::serve_built(site).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("ffmcp.db");
     let server = HttpProc::spawn(
         &["seo", "--http", "127.0.0.1:0"],
-        &[("FF_ALLOW_HOSTS", "127.0.0.1")],
+        &[
+            ("FF_ALLOW_HOSTS", "127.0.0.1"),
+            ("FF_DB", db.to_str().expect("utf8")),
+        ],
     );
     let client = http_client(&format!("{}/mcp", server.base), None).await;
     let clean =
@@ -451,4 +460,83 @@ async fn audit_over_http() {
         .contains("allowed")
     );
     client.cancel().await.expect("close");
+}
+
+/// Crawls live in the database: a crawl started by one server process is
+/// resumed by a second and its report read again by a third, all with the
+/// same FF_DB; the database is private (0600 in a 0700 directory). The
+/// report file follows `core::output`: an existing report is kept unless
+/// `overwrite`, and a dotfile is never written.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_crawl_survives_restarts_and_its_report_file_is_safe() {
+    use std::os::unix::fs::PermissionsExt;
+    let base = fixture::serve_built(site).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("root");
+    std::fs::create_dir(&root).expect("root");
+    let db = dir.path().join("state/ffmcp.db");
+    let env = [
+        ("FF_ALLOW_HOSTS", "127.0.0.1"),
+        ("FF_ROOTS", root.to_str().expect("utf8")),
+        ("FF_DB", db.to_str().expect("utf8")),
+    ];
+    let args = json!({
+        "start_url": format!("{base}/articles"),
+        "sitemap_url": format!("{base}/empty.xml"),
+        "concurrency": 2,
+        "max_pages": 4
+    });
+
+    let first = stdio_client_env("seo", &env).await;
+    let started = structured(&call(&first, "audit_site", args).await);
+    assert_eq!(started["stop"], "page_limit", "{started:#}");
+    let id = started["crawl_id"].as_str().expect("id").to_owned();
+    first.cancel().await.expect("close");
+    let mode =
+        |p: &std::path::Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+    assert_eq!(mode(&db), 0o600, "the database file is private");
+    assert_eq!(mode(db.parent().expect("dir")), 0o700, "its directory too");
+
+    let second = stdio_client_env("seo", &env).await;
+    let resumed = structured(
+        &call(
+            &second,
+            "audit_site",
+            json!({ "resume": id, "max_pages": 50 }),
+        )
+        .await,
+    );
+    assert_eq!(resumed["crawl_id"], id.as_str());
+    assert_eq!(resumed["stop"], "complete", "{resumed:#}");
+    assert_eq!(resumed["pages_audited"], 13, "{resumed:#}");
+    second.cancel().await.expect("close");
+
+    // A third process reads the finished crawl's report without fetching.
+    let third = stdio_client_env("seo", &env).await;
+    let report_args = json!({ "resume": id, "report_path": "crawl.json" });
+    let again = structured(&call(&third, "audit_site", report_args.clone()).await);
+    assert_eq!(again["pages_audited"], 13, "{again:#}");
+    assert_eq!(again["site_findings"], resumed["site_findings"]);
+    assert_eq!(again["finding_counts"], resumed["finding_counts"]);
+    let report_file = root.join("crawl.json");
+    let written = std::fs::read(&report_file).expect("report written");
+    assert_eq!(mode(&report_file), 0o600);
+    let refused = error_text(&call(&third, "audit_site", report_args).await);
+    assert!(refused.contains("overwrite"), "{refused}");
+    assert_eq!(std::fs::read(&report_file).expect("read"), written, "kept");
+    let bashrc = root.join(".bashrc");
+    std::fs::write(&bashrc, "alias ls='ls -F'\n").expect("seed");
+    let dotfile = error_text(
+        &call(
+            &third,
+            "audit_site",
+            json!({ "resume": id, "report_path": ".bashrc", "report_format": "csv", "overwrite": true }),
+        )
+        .await,
+    );
+    assert!(dotfile.contains("'.bashrc'"), "{dotfile}");
+    assert_eq!(std::fs::read(&bashrc).expect("read"), b"alias ls='ls -F'\n");
+    let unknown = error_text(&call(&third, "audit_site", json!({ "resume": "crawl-nope" })).await);
+    assert!(unknown.contains("no crawl 'crawl-nope'"), "{unknown}");
+    third.cancel().await.expect("close");
 }

@@ -158,7 +158,9 @@ async fn watches(n: usize) -> Result<(), Error> {
                     tags: Vec::new(),
                     competitor: None,
                 };
-                out.extend(db::insert_watch(c, &new, &now, 0)?);
+                if let db::Inserted::Added(w) = db::insert_watch(c, &new, &now, 0, i64::MAX)? {
+                    out.push(*w);
+                }
             }
             Ok(out)
         })

@@ -210,6 +210,8 @@ pub struct Validators {
 pub struct Retention {
     pub snapshots_per_watch: i64,
     pub checks_per_watch: i64,
+    /// Newest detected changes kept per watch (older ones are dropped).
+    pub changes_per_watch: i64,
     pub change_days: i64,
 }
 
@@ -242,13 +244,36 @@ fn watch_row(row: &Row<'_>) -> rusqlite::Result<Watch> {
     })
 }
 
-/// Inserts a watch; `None` when the same URL and selector are watched.
+/// What [`insert_watch`] did.
+#[derive(Debug)]
+pub enum Inserted {
+    Added(Box<Watch>),
+    /// The same URL and selector are already watched.
+    Duplicate,
+    /// `max_watches` watches exist already.
+    Full(i64),
+}
+
+/// The number of watches.
+pub fn watch_count(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT COUNT(*) FROM ci_watches", [], |r| r.get(0))
+}
+
+/// Inserts a watch unless it is a duplicate or `max_watches` exist (counted
+/// and inserted in one transaction).
 pub fn insert_watch(
-    conn: &Connection,
+    conn: &mut Connection,
     new: &NewWatch,
     now: &str,
     due: i64,
-) -> rusqlite::Result<Option<Watch>> {
+    max_watches: i64,
+) -> rusqlite::Result<Inserted> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let count = watch_count(&tx)?;
+    if count >= max_watches {
+        return Ok(Inserted::Full(count));
+    }
+    let conn = &tx;
     let inserted = conn.execute(
         "INSERT INTO ci_watches (url, kind, feed_url, selector, ignore_json, interval_secs, \
          tags_json, competitor, created_at, next_due) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10) \
@@ -267,9 +292,11 @@ pub fn insert_watch(
         ],
     )?;
     if inserted == 0 {
-        return Ok(None);
+        return Ok(Inserted::Duplicate);
     }
-    watch(conn, conn.last_insert_rowid())
+    let added = watch(conn, conn.last_insert_rowid())?;
+    tx.commit()?;
+    Ok(added.map_or(Inserted::Duplicate, |w| Inserted::Added(Box::new(w))))
 }
 
 /// One watch by id.
@@ -326,6 +353,17 @@ pub fn update_watch(conn: &Connection, watch: &Watch) -> rusqlite::Result<bool> 
         ],
     )?;
     Ok(n == 1)
+}
+
+impl Observation {
+    /// Bytes the snapshot of this observation takes in the store.
+    pub fn snapshot_bytes(&self) -> usize {
+        match self {
+            Observation::NotModified => 0,
+            Observation::Feed(items) => record::feed_snapshot(items).len(),
+            Observation::Page { text, .. } => text.len(),
+        }
+    }
 }
 
 /// Removes a watch with its items, snapshots, changes and check log.

@@ -31,6 +31,10 @@ pub(crate) const FEED_ACCEPT: &str = "application/rss+xml, application/atom+xml,
 const PAGE_ACCEPT: &str = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1";
 /// Longest back-off after repeated failures.
 const MAX_BACKOFF_SECS: i64 = 24 * 3600;
+/// Default of `FF_INTEL_MAX_WATCHES`.
+pub const DEFAULT_MAX_WATCHES: i64 = 1000;
+/// Default of `FF_INTEL_MAX_SNAPSHOT_BYTES` (1 MiB).
+pub const DEFAULT_MAX_SNAPSHOT_BYTES: usize = 1 << 20;
 
 /// Why the engine failed (not a check: failed checks are recorded).
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +68,11 @@ pub struct Settings {
     pub default_interval: i64,
     /// Largest body read per check.
     pub max_body_bytes: u64,
+    /// Most watches kept; `watch_add` beyond it is refused.
+    pub max_watches: i64,
+    /// Largest snapshot stored (a page region's text, a feed's item list);
+    /// a check observing more fails with an error naming the setting.
+    pub max_snapshot_bytes: usize,
     pub retention: Retention,
     /// Obey robots.txt.
     pub robots: bool,
@@ -79,9 +88,12 @@ impl Default for Settings {
             max_interval: 7 * 24 * 3600,
             default_interval: 600,
             max_body_bytes: 10 * 1024 * 1024,
+            max_watches: DEFAULT_MAX_WATCHES,
+            max_snapshot_bytes: DEFAULT_MAX_SNAPSHOT_BYTES,
             retention: Retention {
                 snapshots_per_watch: 50,
                 checks_per_watch: 100,
+                changes_per_watch: 1000,
                 change_days: 180,
             },
             robots: true,
@@ -92,8 +104,11 @@ impl Default for Settings {
 impl Settings {
     /// Defaults with overrides from `FF_INTEL_CONCURRENCY`,
     /// `FF_INTEL_PER_HOST`, `FF_INTEL_HOST_SPACING_MS`,
-    /// `FF_INTEL_MIN_INTERVAL_SECS`, `FF_INTEL_KEEP_SNAPSHOTS`,
-    /// `FF_INTEL_KEEP_DAYS`, `FF_INTEL_MAX_BODY_BYTES`, `FF_INTEL_ROBOTS`.
+    /// `FF_INTEL_MIN_INTERVAL_SECS`, `FF_INTEL_KEEP_SNAPSHOTS` (2..=1000),
+    /// `FF_INTEL_KEEP_CHANGES` (10..=100000), `FF_INTEL_KEEP_DAYS`,
+    /// `FF_INTEL_MAX_BODY_BYTES`, `FF_INTEL_MAX_WATCHES` (1..=100000),
+    /// `FF_INTEL_MAX_SNAPSHOT_BYTES` (1 KiB..=64 MiB), `FF_INTEL_ROBOTS`.
+    /// Out-of-range values are clamped.
     pub fn from_env() -> Self {
         Self::from_lookup(&|k| std::env::var(k).ok())
     }
@@ -114,7 +129,17 @@ impl Settings {
             s.min_interval = n.clamp(1, s.max_interval);
         }
         if let Some(n) = num("FF_INTEL_KEEP_SNAPSHOTS") {
-            s.retention.snapshots_per_watch = n.max(2);
+            s.retention.snapshots_per_watch = n.clamp(2, 1000);
+        }
+        if let Some(n) = num("FF_INTEL_KEEP_CHANGES") {
+            s.retention.changes_per_watch = n.clamp(10, 100_000);
+        }
+        if let Some(n) = num("FF_INTEL_MAX_WATCHES") {
+            s.max_watches = n.clamp(1, 100_000);
+        }
+        if let Some(n) = num("FF_INTEL_MAX_SNAPSHOT_BYTES") {
+            s.max_snapshot_bytes =
+                usize::try_from(n.clamp(1024, 64 << 20)).unwrap_or(DEFAULT_MAX_SNAPSHOT_BYTES);
         }
         if let Some(n) = num("FF_INTEL_KEEP_DAYS") {
             s.retention.change_days = n.max(1);
@@ -370,6 +395,23 @@ impl Engine {
         .await
         .map_err(|e| (format!("the parser stopped: {e}"), Some(status)))?
         .map_err(|e| (e, Some(status)))?;
+        let size = observation.snapshot_bytes();
+        let limit = self.settings.max_snapshot_bytes;
+        if size > limit {
+            let what = if is_feed {
+                "feed's item list"
+            } else {
+                "page region's text"
+            };
+            return Err((
+                format!(
+                    "the {what} is {size} bytes, more than the {limit}-byte snapshot limit \
+                     (FF_INTEL_MAX_SNAPSHOT_BYTES); nothing was stored. Watch a narrower region \
+                     with 'selector' or raise the limit"
+                ),
+                Some(status),
+            ));
+        }
         Ok((observation, validators, status))
     }
 

@@ -24,6 +24,15 @@ impl Format {
         }
     }
 
+    /// What `core::output` checks the file name against.
+    pub fn output_kind(self) -> ffmcp_core::output::Kind {
+        match self {
+            Self::Json => ffmcp_core::output::Kind::Json,
+            Self::Csv => ffmcp_core::output::Kind::Csv,
+            Self::Atom => ffmcp_core::output::Kind::Atom,
+        }
+    }
+
     pub fn extension(self) -> &'static str {
         match self {
             Self::Json => "json",
@@ -56,17 +65,27 @@ fn csv(changes: &[Change]) -> String {
         "summary",
     ]);
     for c in changes {
-        let _ = out.write_record([
-            c.id.to_string().as_str(),
+        let tags = c.tags.join(";");
+        let id = c.id.to_string();
+        let cells = [
+            id.as_str(),
             &c.detected_at,
             &c.kind,
             c.competitor.as_deref().unwrap_or_default(),
-            &c.tags.join(";"),
+            &tags,
             &c.watch_url,
             c.title.as_deref().unwrap_or_default(),
             c.link.as_deref().unwrap_or_default(),
             c.summary.as_deref().unwrap_or_default(),
-        ]);
+        ];
+        // Titles and summaries come from the watched sites: a cell a
+        // spreadsheet would run as a formula gets a leading `'`.
+        let _ = out.write_record(
+            cells
+                .map(ffmcp_core::output::csv_cell)
+                .iter()
+                .map(|c| c.as_bytes()),
+        );
     }
     let bytes = out.into_inner().unwrap_or_default();
     String::from_utf8(bytes).unwrap_or_default()
@@ -151,6 +170,28 @@ mod tests {
             previous_snapshot_id: None,
             detected_at: "2026-11-25T10:00:00.000Z".into(),
         }
+    }
+
+    #[test]
+    fn hostile_titles_land_neutralised_and_quoted_in_csv() {
+        let changes = vec![
+            change(1, "=HYPERLINK(\"http://evil.example/\",\"click\")"),
+            change(2, "$(touch /tmp/pwn)\nsecond line"),
+            change(3, "@SUM(1+1)"),
+        ];
+        let csv = render(&changes, Format::Csv);
+        assert!(
+            csv.contains("\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"click\"\")\""),
+            "{csv}"
+        );
+        let mut reader = ::csv::Reader::from_reader(csv.as_bytes());
+        let rows: Vec<_> = reader.records().collect::<Result<_, _>>().expect("csv");
+        assert_eq!(
+            &rows[0][6],
+            "'=HYPERLINK(\"http://evil.example/\",\"click\")"
+        );
+        assert_eq!(&rows[1][6], "$(touch /tmp/pwn)\nsecond line");
+        assert_eq!(&rows[2][6], "'@SUM(1+1)");
     }
 
     #[test]

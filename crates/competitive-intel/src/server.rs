@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use ffmcp_core::{
     Json, ToolError,
     model::{Call, Request, Router},
+    output,
     roots::Roots,
 };
 use rmcp::{
@@ -140,6 +141,14 @@ impl CompetitiveIntel {
             WatchKind::Feed => Want::Feed,
             WatchKind::Page => Want::Page,
         };
+        let max_watches = engine.settings.max_watches;
+        let count = engine
+            .db(|c| db::watch_count(c))
+            .await
+            .map_err(tool_error)?;
+        if count >= max_watches {
+            return Err(too_many_watches(count, max_watches));
+        }
         let probe = engine.probe(&url, want).await.map_err(tool_error)?;
         let new = NewWatch {
             url: url.clone(),
@@ -153,15 +162,19 @@ impl CompetitiveIntel {
         };
         let now = engine::now_rfc3339();
         let due = chrono::Utc::now().timestamp() + interval;
-        let watch = engine
-            .db(move |c| db::insert_watch(c, &new, &now, due))
+        let inserted = engine
+            .db(move |c| db::insert_watch(c, &new, &now, due, max_watches))
             .await
-            .map_err(tool_error)?
-            .ok_or_else(|| {
-                ToolError::invalid(format!(
+            .map_err(tool_error)?;
+        let watch = match inserted {
+            db::Inserted::Added(watch) => *watch,
+            db::Inserted::Duplicate => {
+                return Err(ToolError::invalid(format!(
                     "{url} is already watched with this selector; use watch_update to change it"
-                ))
-            })?;
+                )));
+            }
+            db::Inserted::Full(count) => return Err(too_many_watches(count, max_watches)),
+        };
         let first_check = engine.check(&watch).await;
         engine.announce(Topic::Watches);
         let watch = Self::watch_by_id(engine, watch.id).await?;
@@ -466,25 +479,33 @@ impl CompetitiveIntel {
             .map_err(|e| ToolError::invalid(format!("FF_ROOTS is invalid: {e}")))?
             .for_client(&ctx.peer)
             .await;
-        let path = roots
-            .check_write(&args.path)
-            .map_err(|e| ToolError::invalid(e.to_string()))?;
         let filter = args.changes.filter(100_000)?;
         let changes = engine
             .db(move |c| db::changes(c, &filter))
             .await
             .map_err(tool_error)?;
         let text = export::render(&changes, args.format);
-        let target = path.as_path().to_path_buf();
-        tokio::fs::write(&target, text.as_bytes())
-            .await
-            .map_err(|e| ToolError::invalid(format!("writing {}: {e}", target.display())))?;
+        let written = output::write_async(
+            roots,
+            args.path,
+            args.format.output_kind(),
+            text.into_bytes(),
+            args.overwrite,
+        )
+        .await?;
         Ok(Json(Exported {
-            path: target.display().to_string(),
+            path: written.path.display().to_string(),
             changes: changes.len(),
-            bytes: text.len(),
+            bytes: written.bytes,
         }))
     }
+}
+
+fn too_many_watches(count: i64, max: i64) -> ToolError {
+    ToolError::invalid(format!(
+        "there are already {count} watches and at most {max} are kept (FF_INTEL_MAX_WATCHES); \
+         remove one with watch_remove or raise the limit"
+    ))
 }
 
 #[tool_handler(router = self.tool_router)]

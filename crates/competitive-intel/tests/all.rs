@@ -2,5 +2,6 @@
 //! (explicitly allowed: `FetchPolicy::public_only().allow("127.0.0.1")`).
 
 mod checks;
+mod limits;
 mod samples;
 mod support;

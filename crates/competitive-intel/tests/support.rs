@@ -182,7 +182,11 @@ pub fn settings() -> Settings {
 
 /// An engine on a fresh database in `dir`, allowed to reach 127.0.0.1.
 pub async fn engine(dir: &std::path::Path) -> Engine {
-    let s = settings();
+    engine_with(dir, settings()).await
+}
+
+/// [`engine`] with `s` as its settings.
+pub async fn engine_with(dir: &std::path::Path, s: Settings) -> Engine {
     let fetcher = Fetcher::builder()
         .policy(
             FetchPolicy::public_only()
@@ -237,11 +241,15 @@ pub async fn add(
         competitor: Some("Acme".into()),
     };
     let now = now_rfc3339();
-    engine
-        .db(move |c| db::insert_watch(c, &new, &now, 0))
+    let max = engine.settings.max_watches;
+    match engine
+        .db(move |c| db::insert_watch(c, &new, &now, 0, max))
         .await
         .expect("insert")
-        .expect("not a duplicate")
+    {
+        db::Inserted::Added(watch) => *watch,
+        other => panic!("not added: {other:?}"),
+    }
 }
 
 /// The watch as stored now.

@@ -11,6 +11,7 @@ pub mod fetch;
 pub mod limits;
 pub mod logging;
 pub mod model;
+pub mod output;
 pub mod roots;
 pub mod server;
 pub mod store;

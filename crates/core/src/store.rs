@@ -6,6 +6,8 @@
 //! process loses nothing that was committed; only a power cut can lose the
 //! last transactions), foreign keys on, a busy timeout for the rare second
 //! process on the same file. SQLite is bundled: no system library needed.
+//! The file is created 0600 in a directory created 0700 (it holds leads and
+//! watched pages); a file found readable by others is narrowed to 0600.
 //!
 //! Access goes through [`Store::call`], which runs a closure on the blocking
 //! pool with the connection locked: one writer at a time by construction,
@@ -85,8 +87,9 @@ impl Store {
             reason,
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+            create_private_dir(dir).map_err(|e| fail(e.to_string()))?;
         }
+        create_private_file(&path).map_err(|e| fail(e.to_string()))?;
         let conn = Connection::open(&path).map_err(|e| fail(e.to_string()))?;
         Self::configure(&conn).map_err(|e| fail(e.to_string()))?;
         Ok(Self {
@@ -165,6 +168,42 @@ impl Store {
     }
 }
 
+/// Creates `dir` and any missing parents with mode 0700 (the database holds
+/// personal data: leads, watched pages). Existing directories are left as
+/// they are: `FF_DB=/tmp/x.db` must not chmod `/tmp`.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Creates the database file 0600 before SQLite opens it (SQLite would
+/// create it 0644 under the usual umask; its `-wal` and `-shm` files copy
+/// the database file's mode). An existing file readable by others is
+/// narrowed to 0600 as well.
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)?;
+        let meta = file.metadata()?;
+        if meta.is_file() && meta.permissions().mode() & 0o077 != 0 {
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 fn migrate(
     conn: &mut Connection,
     namespace: &str,
@@ -240,6 +279,29 @@ mod tests {
             .expect("task")
             .expect("select");
         assert_eq!(seen, 1);
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_database_is_0600_in_a_0700_directory() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("data/ffmcp/ffmcp.db");
+        let store = Store::open(&path).expect("open");
+        store.migrate("test", MIGRATIONS).await.expect("migrate");
+        assert_eq!(mode(&path), 0o600, "database file");
+        assert_eq!(mode(&dir.path().join("data/ffmcp")), 0o700, "its directory");
+        assert_eq!(mode(&dir.path().join("data")), 0o700, "created parents");
+        let wal = path.with_file_name("ffmcp.db-wal");
+        if wal.exists() {
+            assert_eq!(mode(&wal) & 0o077, 0, "the WAL file is private too");
+        }
+        drop(store);
+        // A database left world-readable by an older version is narrowed.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        Store::open(&path).expect("reopen");
+        assert_eq!(mode(&path), 0o600, "narrowed on open");
     }
 
     #[tokio::test]

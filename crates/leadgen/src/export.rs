@@ -36,7 +36,9 @@ const COLUMNS: &[&str] = &[
 const JOB_COLUMNS: &[&str] = &["label", "confidence", "rationale", "route", "error"];
 
 /// CSV with a header row; list fields joined with `; `. Cells that a
-/// spreadsheet would run as a formula (`=`, `+`, `-`, `@`) get a leading `'`.
+/// spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`,
+/// tab or CR, phone numbers included) get a leading `'`
+/// ([`ffmcp_core::output::csv_cell`]); the csv crate quotes per RFC 4180.
 pub fn csv(records: &[Record], with_job: bool) -> Result<String, String> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<&str> = COLUMNS.to_vec();
@@ -86,14 +88,9 @@ pub fn csv(records: &[Record], with_job: bool) -> Result<String, String> {
 }
 
 fn defuse(cell: String) -> String {
-    // E.164 numbers start with '+' and are data, not formulas.
-    let is_phone = cell.starts_with('+')
-        && cell[1..]
-            .chars()
-            .all(|c| c.is_ascii_digit() || c == ';' || c == ' ' || c == '+');
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') if !is_phone => format!("'{cell}"),
-        _ => cell,
+    match ffmcp_core::output::csv_cell(&cell) {
+        std::borrow::Cow::Borrowed(_) => cell,
+        std::borrow::Cow::Owned(neutralised) => neutralised,
     }
 }
 

@@ -2,7 +2,7 @@
 //! every page-level check. Pure: takes the response as plain values.
 
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 mod content;
@@ -39,7 +39,7 @@ impl Response {
 }
 
 /// Headers that matter for SEO, as received.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SeoHeaders {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub x_robots_tag: Option<String>,
@@ -56,7 +56,7 @@ pub struct SeoHeaders {
 }
 
 /// Link counts of a page.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct LinkCounts {
     pub internal: usize,
     pub external: usize,
@@ -65,13 +65,14 @@ pub struct LinkCounts {
 }
 
 /// The audit of one page.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+/// `Deserialize` is for crawls kept in the store (`crate::crawls`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PageReport {
     /// The URL audited (after redirects).
     pub url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requested: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub redirects: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,

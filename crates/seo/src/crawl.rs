@@ -58,7 +58,9 @@ pub struct Redirect {
 }
 
 /// Why a crawl stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Stop {
     /// Every reachable page within the depth was audited.

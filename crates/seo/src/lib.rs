@@ -7,12 +7,15 @@
 //! [`sitemap`] read those files; [`crawl`] walks a site through
 //! `core::fetch` and [`site`] finds site-level problems in the result;
 //! [`report`] renders Markdown and CSV. `server` is the only module that
-//! knows MCP. Deliberately absent: any HTTP client of its own (all fetching
-//! is `ffmcp_core::fetch::Fetcher`), JavaScript rendering, and state on
-//! disk (crawls are kept in memory for resumption).
+//! knows MCP; [`crawls`] keeps crawls in the store (`core::store`) for
+//! resumption and later reading, bounded by count and age. Deliberately
+//! absent: any HTTP client of its own (all fetching is
+//! `ffmcp_core::fetch::Fetcher`), JavaScript rendering, and crawl state held
+//! in memory beyond the call that runs it.
 
 pub mod audit;
 pub mod crawl;
+pub mod crawls;
 pub mod finding;
 pub mod page;
 pub mod report;

@@ -63,9 +63,12 @@ pub fn findings_markdown(findings: &[Finding], max: usize) -> String {
     out
 }
 
-/// Findings as CSV: url,id,severity,message,evidence,fix.
+/// Findings as CSV: url,id,severity,message,evidence,fix. Quoted per
+/// RFC 4180 by the csv crate; a cell a spreadsheet would run as a formula
+/// (the page's own text is in `evidence`) gets a leading `'`.
 pub fn findings_csv(findings: &[Finding]) -> String {
-    let mut out = String::from("url,id,severity,message,evidence,fix\n");
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let _ = out.write_record(["url", "id", "severity", "message", "evidence", "fix"]);
     for f in findings {
         let severity = match f.severity {
             Severity::Error => "error",
@@ -80,25 +83,13 @@ pub fn findings_csv(findings: &[Finding]) -> String {
             f.evidence.as_deref().unwrap_or(""),
             &f.fix,
         ];
-        let cells: Vec<String> = row.iter().map(|c| csv_cell(c)).collect();
-        out.push_str(&cells.join(","));
-        out.push('\n');
+        let _ = out.write_record(
+            row.map(ffmcp_core::output::csv_cell)
+                .iter()
+                .map(|c| c.as_bytes()),
+        );
     }
-    out
-}
-
-fn csv_cell(value: &str) -> String {
-    // A leading =, +, - or @ would run as a formula in spreadsheets.
-    let value = if value.starts_with(['=', '+', '-', '@']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
+    String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -107,6 +98,13 @@ mod tests {
 
     #[test]
     fn csv_quotes_and_defuses_formulas() {
+        let f = Finding::new("title-missing", "\tline\r\nnext", "@x").at("-1");
+        let csv = findings_csv(&[f]);
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let rows: Vec<_> = reader.records().collect::<Result<_, _>>().expect("csv");
+        assert_eq!(&rows[0][0], "'-1");
+        assert_eq!(&rows[0][3], "'\tline\r\nnext");
+        assert_eq!(&rows[0][5], "'@x");
         let f = Finding::new("title-missing", "a, \"b\"", "=cmd()").at("https://a.test/");
         let csv = findings_csv(&[f]);
         assert_eq!(

@@ -12,7 +12,9 @@ use ffmcp_core::{
     fetch::{FetchError, FetchLimits, FetchPolicy, FetchRequest, Fetcher},
     limits::{DEFAULT_MAX_INPUT_BYTES, check_size},
     model::Router,
+    output,
     roots::Roots,
+    store::Store,
 };
 use rmcp::{
     ErrorData, RoleServer, ServerHandler,
@@ -31,6 +33,7 @@ use url::Url;
 use crate::{
     audit::{PageReport, Response},
     crawl::{self, Crawl, Stop},
+    crawls,
     finding::{Finding, Severity},
     report, robots, site, sitemap,
     structured::Item,
@@ -44,15 +47,16 @@ pub use types::SiteReport;
 
 /// Environment variable: fetches in flight per host (default 8).
 pub const CONCURRENCY_ENV: &str = "FF_SEO_MAX_CONCURRENCY";
-/// Crawls kept in memory for `resume`.
-const MAX_KEPT_CRAWLS: usize = 16;
-
 /// What every session shares.
 struct Shared {
     fetcher: Result<Fetcher, String>,
     roots: Result<Roots, String>,
     router: OnceLock<Router>,
-    crawls: std::sync::Mutex<Vec<(String, Arc<tokio::sync::Mutex<Crawl>>)>>,
+    /// The database crawls are kept in, opened at the first `audit_site`.
+    store: tokio::sync::OnceCell<Result<Store, String>>,
+    retention: crawls::Retention,
+    /// Ids of the crawls running now (a crawl runs in one call at a time).
+    running: std::sync::Mutex<std::collections::HashSet<String>>,
     max_concurrency: usize,
 }
 
@@ -78,7 +82,9 @@ fn shared() -> &'static Shared {
             fetcher,
             roots: Roots::from_env().map_err(|e| e.to_string()),
             router: OnceLock::new(),
-            crawls: std::sync::Mutex::new(Vec::new()),
+            store: tokio::sync::OnceCell::new(),
+            retention: crawls::Retention::from_env(),
+            running: std::sync::Mutex::new(std::collections::HashSet::new()),
             max_concurrency,
         }
     })
@@ -331,21 +337,46 @@ impl ServerHandler for Seo {
     }
 }
 
-/// Keeps `crawl` for resumption, dropping the oldest beyond the cap.
-fn keep_crawl(id: &str, crawl: Arc<tokio::sync::Mutex<Crawl>>) {
-    let mut kept = shared().crawls.lock().unwrap_or_else(|p| p.into_inner());
-    kept.retain(|(k, _)| k != id);
-    kept.push((id.to_owned(), crawl));
-    while kept.len() > MAX_KEPT_CRAWLS {
-        kept.remove(0);
+/// The store, opened (`FF_DB`) and migrated once.
+async fn store() -> Result<&'static Store, ToolError> {
+    shared()
+        .store
+        .get_or_init(|| async {
+            let store = Store::open_default().map_err(|e| e.to_string())?;
+            store
+                .migrate("seo", crawls::MIGRATIONS)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(store)
+        })
+        .await
+        .as_ref()
+        .map_err(|e| ToolError::internal(format!("the crawl store could not be opened: {e}")))
+}
+
+/// Marks a crawl as running for as long as it lives.
+struct Running(String);
+
+impl Running {
+    fn claim(id: &str) -> Option<Self> {
+        let mut running = shared().running.lock().unwrap_or_else(|p| p.into_inner());
+        running
+            .insert(id.to_owned())
+            .then(|| Running(id.to_owned()))
     }
 }
 
-fn find_crawl(id: &str) -> Option<Arc<tokio::sync::Mutex<Crawl>>> {
-    let kept = shared().crawls.lock().unwrap_or_else(|p| p.into_inner());
-    kept.iter()
-        .find(|(k, _)| k == id)
-        .map(|(_, c)| Arc::clone(c))
+impl Drop for Running {
+    fn drop(&mut self) {
+        let mut running = shared().running.lock().unwrap_or_else(|p| p.into_inner());
+        running.remove(&self.0);
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 fn new_crawl_id() -> String {
@@ -356,8 +387,9 @@ fn new_crawl_id() -> String {
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0);
     format!(
-        "crawl-{:x}-{}",
+        "crawl-{:x}-{:x}-{}",
         nanos & 0xffff_ffff,
+        std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     )
 }

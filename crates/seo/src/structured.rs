@@ -4,13 +4,13 @@
 //! FAQPage).
 
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::finding::{Finding, shorten};
 
 /// One schema.org item found on a page.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Item {
     /// `json-ld` or `microdata`.
     pub syntax: String,
@@ -19,7 +19,7 @@ pub struct Item {
     /// Property names present.
     pub properties: Vec<String>,
     /// Required properties absent for the item's type.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub missing: Vec<String>,
     /// The item as JSON (JSON-LD only).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -192,7 +192,7 @@ fn latest_snapshot(conn: &Connection, watch_id: i64) -> rusqlite::Result<Option<
 
 /// A feed's snapshot: one line per item, in identity order (so a reordered
 /// feed is the same snapshot).
-fn feed_snapshot(items: &[FeedItem]) -> String {
+pub(super) fn feed_snapshot(items: &[FeedItem]) -> String {
     let mut lines: Vec<String> = items
         .iter()
         .map(|i| {
@@ -243,6 +243,11 @@ fn prune_watch(conn: &Connection, watch_id: i64, retention: Retention) -> rusqli
         "DELETE FROM ci_checks WHERE watch_id = ?1 AND id NOT IN \
          (SELECT id FROM ci_checks WHERE watch_id = ?1 ORDER BY id DESC LIMIT ?2)",
         params![watch_id, retention.checks_per_watch],
+    )?;
+    conn.execute(
+        "DELETE FROM ci_changes WHERE watch_id = ?1 AND id NOT IN \
+         (SELECT id FROM ci_changes WHERE watch_id = ?1 ORDER BY id DESC LIMIT ?2)",
+        params![watch_id, retention.changes_per_watch],
     )?;
     Ok(())
 }

@@ -217,10 +217,16 @@ pub struct ParseFeedArgs {
 // flattened ChangesArgs rejects unknown fields instead.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ExportArgs {
-    /// Where to write, under the allowed roots (FF_ROOTS or the client's roots).
+    /// Where to write, under the allowed roots (FF_ROOTS or the client's roots). The name
+    /// must end in the format's extension (`.json`, `.csv`, `.atom` or `.xml`); dotfiles are
+    /// refused; the file is created 0600.
     pub path: String,
     /// `json`, `csv` or `atom`.
     pub format: export::Format,
+    /// Replace `path` if it already exists (default false: an existing file is an error).
+    /// Even then a symlink or a file with several hard links is never written.
+    #[serde(default)]
+    pub overwrite: bool,
     /// Which changes (default: all).
     #[serde(default, flatten)]
     pub changes: ChangesArgs,

@@ -2,7 +2,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use ffmcp_core::{Json, Render, ToolError};
+use ffmcp_core::{Json, Render, ToolError, output};
 use rmcp::{
     RoleServer, handler::server::wrapper::Parameters, model::ProgressNotificationParam,
     service::RequestContext, tool, tool_router,
@@ -90,8 +90,13 @@ pub struct ExportArgs {
     #[serde(default)]
     pub format: Option<Format>,
     /// Write to this file (under the allowed roots, FF_ROOTS) instead of returning the content.
+    /// It must end in `.csv` or `.json` to match `format`; dotfiles are refused; the file is created 0600.
     #[serde(default)]
     pub path: Option<String>,
+    /// Replace `path` if it already exists (default false: an existing file is an error).
+    /// Even then a symlink or a file with several hard links is never written.
+    #[serde(default)]
+    pub overwrite: bool,
 }
 
 /// A job's state (result of `job_start`, `job_status`, `job_cancel`, `job_resume`).
@@ -462,22 +467,17 @@ impl Leadgen {
             .map_err(|e| ToolError::invalid(format!("FF_ROOTS is invalid: {e}")))?
             .for_client(&ctx.peer)
             .await;
-        let target = roots
-            .check_write(&path)
-            .map_err(|e| ToolError::invalid(format!("argument 'path': {e}")))?;
-        tokio::fs::write(target.as_path(), content.as_bytes())
-            .await
-            .map_err(|e| {
-                ToolError::invalid(format!(
-                    "could not write {}: {e}",
-                    target.as_path().display()
-                ))
-            })?;
+        let kind = match format {
+            Format::Csv => output::Kind::Csv,
+            Format::Json => output::Kind::Json,
+        };
+        let written =
+            output::write_async(roots, path, kind, content.into_bytes(), args.overwrite).await?;
         Ok(Json(Exported {
             format: name.into(),
             count: records.len(),
             content: None,
-            path: Some(target.as_path().display().to_string()),
+            path: Some(written.path.display().to_string()),
             bytes,
         }))
     }

@@ -1,4 +1,5 @@
-//! `audit_site`: argument checks, the crawl registry, the report file.
+//! `audit_site`: argument checks, loading and saving crawls in the store
+//! (`crate::crawls`), the report file (`core::output`).
 
 use super::{
     types::{PageSummary, SiteArgs, SiteReport},
@@ -26,24 +27,77 @@ pub(super) async fn audit_site(
     )?;
     let delay = range("delay_ms", args.delay_ms.unwrap_or(0), 0, 60_000)?;
     let format = report_format(args.report_path.as_deref(), args.report_format.as_deref())?;
+    let kind = match format {
+        ReportFormat::Csv => output::Kind::Csv,
+        ReportFormat::Json => output::Kind::Json,
+    };
+    // A report path that cannot be written is refused before the crawl.
+    let report_roots = match &args.report_path {
+        None => None,
+        Some(path) => {
+            let configured = shared()
+                .roots
+                .as_ref()
+                .map_err(|e| ToolError::invalid(format!("FF_ROOTS is invalid: {e}")))?;
+            let roots = configured.for_client(&ctx.peer).await;
+            output::check(&roots, path, kind)?;
+            Some(roots)
+        }
+    };
     let fetcher = fetcher()?;
 
-    let crawl = match &args.resume {
-        Some(id) => find_crawl(id).ok_or_else(|| {
-            ToolError::invalid(format!(
-                "no crawl '{id}' is kept by this server process (crawls live in memory; the last {MAX_KEPT_CRAWLS} are kept); start a new one with 'start_url'"
-            ))
-        })?,
+    // Without a database a new crawl still runs; it just cannot be resumed.
+    let store = match store().await {
+        Ok(store) => Some(store),
+        Err(e) if args.resume.is_none() => {
+            tracing::warn!(error = %e.message(), "crawls cannot be kept for resume");
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let retention = shared().retention;
+    let (mut crawl, running) = match &args.resume {
+        Some(id) => {
+            let running = Running::claim(id).ok_or_else(|| {
+                ToolError::invalid("this crawl is running in another call; wait for it to finish")
+            })?;
+            let (key, now) = (id.clone(), unix_now());
+            let store = store.ok_or_else(|| ToolError::internal("the crawl store is not open"))?;
+            let loaded = store
+                .call(move |c| crawls::load(c, &key, now, retention))
+                .await
+                .map_err(|e| ToolError::internal(e.to_string()))?
+                .map_err(|e| ToolError::internal(e.to_string()))?;
+            let mut crawl = loaded.ok_or_else(|| {
+                ToolError::invalid(format!(
+                    "no crawl '{id}' is kept (the last {} crawls run within {} days are kept; \
+                     {} and {}); start a new one with 'start_url'",
+                    retention.max_crawls,
+                    retention.max_age.as_secs() / 86_400,
+                    crawls::MAX_CRAWLS_ENV,
+                    crawls::MAX_AGE_ENV
+                ))
+            })?;
+            crawl.options.time_limit = Duration::from_secs(time_limit);
+            crawl.options.concurrency = concurrency;
+            crawl.options.delay = Duration::from_millis(delay);
+            (crawl, running)
+        }
         None => {
-            let start = args
-                .start_url
-                .as_deref()
-                .ok_or_else(|| ToolError::invalid("give 'start_url' (or 'resume' with a crawl_id)"))?;
+            let start = args.start_url.as_deref().ok_or_else(|| {
+                ToolError::invalid("give 'start_url' (or 'resume' with a crawl_id)")
+            })?;
             let start = parse_url("start_url", start)?;
-            let sitemap = args.sitemap_url.as_deref().map(|s| parse_url("sitemap_url", s)).transpose()?;
+            let sitemap = args
+                .sitemap_url
+                .as_deref()
+                .map(|s| parse_url("sitemap_url", s))
+                .transpose()?;
             let user_agent = args.user_agent.clone().unwrap_or_else(|| "ffmcp".into());
             if user_agent.trim().is_empty() || user_agent.len() > 200 {
-                return Err(ToolError::invalid("'user_agent' must be 1 to 200 characters"));
+                return Err(ToolError::invalid(
+                    "'user_agent' must be 1 to 200 characters",
+                ));
             }
             let options = crawl::Options {
                 start,
@@ -57,22 +111,49 @@ pub(super) async fn audit_site(
                 respect_robots: args.respect_robots.unwrap_or(true),
             };
             let id = new_crawl_id();
-            Arc::new(tokio::sync::Mutex::new(Crawl::new(id, options)))
+            let running = Running::claim(&id)
+                .ok_or_else(|| ToolError::internal("a fresh crawl id was already in use"))?;
+            (Crawl::new(id, options), running)
         }
     };
-    let mut guard = crawl.try_lock().map_err(|_| {
-        ToolError::invalid("this crawl is running in another call; wait for it to finish")
-    })?;
-    if args.resume.is_some() {
-        guard.options.time_limit = Duration::from_secs(time_limit);
-        guard.options.concurrency = concurrency;
-        guard.options.delay = Duration::from_millis(delay);
+    let more_pages = max_pages.min(crawls::MAX_CRAWL_URLS.saturating_sub(crawl.done()));
+    if more_pages == 0 && !crawl.frontier.is_empty() {
+        return Err(ToolError::invalid(format!(
+            "crawl '{}' has fetched {} URLs, the most one crawl may ({}); start a new crawl",
+            crawl.id,
+            crawl.done(),
+            crawls::MAX_CRAWL_URLS
+        )));
     }
-    keep_crawl(&guard.id, Arc::clone(&crawl));
-    let progress = progress_sink(&ctx, &guard.id);
+    let progress = progress_sink(&ctx, &crawl.id);
     let started = Instant::now();
-    let before = guard.pages.len();
-    guard.run(fetcher, max_pages, &ctx.ct, &*progress).await;
+    let before = crawl.pages.len();
+    // Run and save in a task of its own: a cancelled call still stores
+    // what was crawled, so it can be resumed.
+    let ct = ctx.ct.clone();
+    let task = tokio::spawn(async move {
+        crawl.run(fetcher, more_pages, &ct, &*progress).await;
+        let (saved, now) = (Arc::new(crawl), unix_now());
+        let state = Arc::clone(&saved);
+        let result = match store {
+            Some(store) => {
+                store
+                    .call(move |c| crawls::save(c, &state, now, retention))
+                    .await
+            }
+            None => Ok(Ok(())),
+        };
+        drop(running);
+        (saved, result)
+    });
+    let (guard, saved) = task
+        .await
+        .map_err(|e| ToolError::internal(format!("the crawl task failed: {e}")))?;
+    match saved {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(crawl = %guard.id, error = %e, "could not store the crawl"),
+        Err(e) => tracing::warn!(crawl = %guard.id, error = %e, "could not store the crawl"),
+    }
     let elapsed = started.elapsed();
 
     let site_findings = site::findings(&guard);
@@ -124,13 +205,7 @@ pub(super) async fn audit_site(
         page_findings: None,
         report_file: None,
     };
-    if let Some(path) = &args.report_path {
-        let configured = shared()
-            .roots
-            .as_ref()
-            .map_err(|e| ToolError::invalid(format!("FF_ROOTS is invalid: {e}")))?;
-        let roots = configured.for_client(&ctx.peer).await;
-        let target = roots.check_write(path)?;
+    if let (Some(path), Some(roots)) = (&args.report_path, report_roots) {
         let contents = match format {
             ReportFormat::Csv => {
                 let all: Vec<Finding> = report
@@ -150,15 +225,15 @@ pub(super) async fn audit_site(
                 json
             }
         };
-        tokio::fs::write(target.as_path(), contents)
-            .await
-            .map_err(|e| {
-                ToolError::upstream(format!(
-                    "could not write '{}': {e}",
-                    target.as_path().display()
-                ))
-            })?;
-        report.report_file = Some(target.as_path().display().to_string());
+        let written = output::write_async(
+            roots,
+            path.clone(),
+            kind,
+            contents.into_bytes(),
+            args.overwrite,
+        )
+        .await?;
+        report.report_file = Some(written.path.display().to_string());
     }
     if args.include_page_findings.unwrap_or(false) {
         let mut findings = page_findings;

@@ -14,7 +14,9 @@ pub struct SiteArgs {
     /// A sitemap to seed the crawl (default: robots.txt `Sitemap:` lines, else /sitemap.xml).
     #[serde(default)]
     pub sitemap_url: Option<String>,
-    /// Continue a crawl that stopped early, by its `crawl_id` (kept in memory by this server process).
+    /// Continue a crawl that stopped early, or read a finished crawl's report again, by its
+    /// `crawl_id`. Crawls are kept in the database (FF_DB), also across restarts: the last
+    /// FF_SEO_MAX_CRAWLS (default 20) run within FF_SEO_CRAWL_MAX_AGE_DAYS (default 7).
     #[serde(default)]
     pub resume: Option<String>,
     /// Pages to audit in this call (default 100, 1..=5000).
@@ -42,8 +44,13 @@ pub struct SiteArgs {
     #[serde(default)]
     pub include_page_findings: Option<bool>,
     /// Also write the full report to this file, under the allowed roots (FF_ROOTS or the client's roots).
+    /// It must end in `.csv` or `.json` to match the format; dotfiles are refused; the file is created 0600.
     #[serde(default)]
     pub report_path: Option<String>,
+    /// Replace `report_path` if it already exists (default false: an existing file is an error).
+    /// Even then a symlink or a file with several hard links is never written.
+    #[serde(default)]
+    pub overwrite: bool,
     /// `csv` or `json` (default from the report_path extension, else json).
     #[serde(default)]
     pub report_format: Option<String>,
