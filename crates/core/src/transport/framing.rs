@@ -9,7 +9,7 @@
 
 use rmcp::{
     RoleServer,
-    model::{ErrorCode, ErrorData, RequestId},
+    model::{ClientRequest, ErrorCode, ErrorData, JsonRpcMessage, RequestId},
     service::RxJsonRpcMessage,
 };
 use serde_json::Value;
@@ -181,6 +181,14 @@ fn decode(bytes: &[u8]) -> Result<Box<RxJsonRpcMessage<RoleServer>>, Problem> {
         )));
     }
     match serde_json::from_slice::<RxJsonRpcMessage<RoleServer>>(bytes) {
+        // rmcp decodes a known method whose params do not fit as a custom
+        // request; an `initialize` without a version must not get that far
+        // (over HTTP rmcp would then ask for a session id instead).
+        Ok(JsonRpcMessage::Request(request)) if matches!(&request.request, ClientRequest::CustomRequest(c) if c.method == "initialize") => {
+            Err(Problem::Answer(initialize_without_version(Some(
+                request.id,
+            ))))
+        }
         Ok(message) => Ok(Box::new(message)),
         Err(err) if err.is_syntax() || err.is_eof() => Err(Problem::Answer(ErrorFrame::new(
             None,
@@ -242,18 +250,22 @@ fn invalid_message(bytes: &[u8], err: &serde_json::Error) -> Problem {
             .and_then(|p| p.get("protocolVersion"))
             .is_some_and(Value::is_string)
     {
-        return answer(
-            id,
-            ErrorCode::INVALID_PARAMS,
-            "invalid params: initialize needs params.protocolVersion, the MCP version the \
-             client speaks (e.g. \"2025-11-25\")"
-                .into(),
-        );
+        return Problem::Answer(initialize_without_version(id));
     }
     answer(
         id,
         ErrorCode::INVALID_REQUEST,
         format!("invalid request: not a JSON-RPC 2.0 message this server accepts ({err})"),
+    )
+}
+
+fn initialize_without_version(id: Option<RequestId>) -> ErrorFrame {
+    ErrorFrame::new(
+        id,
+        ErrorCode::INVALID_PARAMS,
+        "invalid params: initialize needs params.protocolVersion, the MCP version the client \
+         speaks (e.g. \"2025-11-25\")"
+            .into(),
     )
 }
 
