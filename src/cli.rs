@@ -171,7 +171,7 @@ struct HttpArgs {
     body_timeout: Duration,
     /// Open HTTP connections at most; at the cap the longest-idle one is closed.
     #[arg(long, env = "FF_MAX_CONNECTIONS", default_value_t = http::DEFAULT_MAX_CONNECTIONS,
-          value_parser = clap::value_parser!(usize).range(1..))]
+          value_parser = positive)]
     max_connections: usize,
     /// Seconds to send a complete request head, from connecting or from the
     /// previous response (so also the keep-alive idle timeout).
@@ -180,12 +180,20 @@ struct HttpArgs {
     header_timeout: Duration,
     /// Live MCP sessions at most (all servers together); `initialize` above it gets 503.
     #[arg(long, env = "FF_MAX_SESSIONS", default_value_t = http::DEFAULT_MAX_SESSIONS,
-          value_parser = clap::value_parser!(usize).range(1..))]
+          value_parser = positive)]
     max_sessions: usize,
     /// Seconds without traffic after which a session ends and its memory is freed.
     #[arg(long, value_name = "SECONDS", env = "FF_SESSION_IDLE_TIMEOUT", value_parser = seconds,
           default_value = "600")]
     session_idle_timeout: Duration,
+}
+
+/// A count of at least one.
+fn positive(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("'{text}' is not a whole number of at least 1")),
+    }
 }
 
 /// A positive number of seconds (fractions allowed, e.g. `0.5`).
