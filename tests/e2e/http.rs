@@ -292,6 +292,7 @@ async fn closed_within(stream: &mut tokio::net::TcpStream, wait: Duration) -> bo
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[allow(clippy::print_stderr)] // the measured time, shown with --nocapture
 async fn thousand_half_open_connections_leave_a_fresh_client_served_within_2s() {
     allow_descriptors(1200);
     let server = HttpProc::spawn(&["transform", "--http", "127.0.0.1:0"], &[]);
@@ -376,6 +377,7 @@ async fn read_all(stream: &mut tokio::net::TcpStream, wait: Duration) -> String 
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[allow(clippy::print_stderr)] // the measured time, shown with --nocapture
 async fn declared_body_over_the_cap_gets_413_at_once_without_sending_it() {
     use tokio::io::AsyncWriteExt;
     let server = HttpProc::spawn(&["transform", "--http", "127.0.0.1:0"], &[]);

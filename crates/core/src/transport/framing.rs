@@ -133,26 +133,28 @@ pub(crate) fn classify(line: &[u8]) -> Frame {
     match decode(line) {
         Ok(message) => Frame::Message(message),
         Err(Problem::Blank | Problem::UndecodableNotification) => Frame::Skip,
-        Err(Problem::Answer(error)) => Frame::Reject(error),
+        Err(Problem::Answer(error)) => Frame::Reject(*error),
     }
 }
 
 /// Decodes one HTTP request body. Unlike a stdio line, every body gets an
 /// answer: an empty body is a parse error, and a notification that cannot be
 /// decoded is refused (HTTP must say whether it accepted the input).
-pub(crate) fn decode_body(body: &[u8]) -> Result<Box<RxJsonRpcMessage<RoleServer>>, ErrorFrame> {
+pub(crate) fn decode_body(
+    body: &[u8],
+) -> Result<Box<RxJsonRpcMessage<RoleServer>>, Box<ErrorFrame>> {
     decode(body).map_err(|problem| match problem {
         Problem::Answer(error) => error,
-        Problem::Blank => ErrorFrame::new(
+        Problem::Blank => Box::new(ErrorFrame::new(
             None,
             ErrorCode::PARSE_ERROR,
             "parse error: the request body is empty; send one JSON-RPC message".into(),
-        ),
-        Problem::UndecodableNotification => ErrorFrame::new(
+        )),
+        Problem::UndecodableNotification => Box::new(ErrorFrame::new(
             None,
             ErrorCode::INVALID_REQUEST,
             "invalid request: this notification's params do not match its method".into(),
-        ),
+        )),
     })
 }
 
@@ -161,7 +163,7 @@ enum Problem {
     Blank,
     /// A notification we cannot decode: nobody waits for an answer.
     UndecodableNotification,
-    Answer(ErrorFrame),
+    Answer(Box<ErrorFrame>),
 }
 
 fn decode(bytes: &[u8]) -> Result<Box<RxJsonRpcMessage<RoleServer>>, Problem> {
@@ -171,30 +173,30 @@ fn decode(bytes: &[u8]) -> Result<Box<RxJsonRpcMessage<RoleServer>>, Problem> {
         return Err(Problem::Blank);
     }
     if let Err(err) = std::str::from_utf8(bytes) {
-        return Err(Problem::Answer(ErrorFrame::new(
+        return Err(Problem::Answer(Box::new(ErrorFrame::new(
             None,
             ErrorCode::PARSE_ERROR,
             format!(
                 "parse error: frame is not valid UTF-8 (invalid byte at offset {})",
                 err.valid_up_to()
             ),
-        )));
+        ))));
     }
     match serde_json::from_slice::<RxJsonRpcMessage<RoleServer>>(bytes) {
         // rmcp decodes a known method whose params do not fit as a custom
         // request; an `initialize` without a version must not get that far
         // (over HTTP rmcp would then ask for a session id instead).
-        Ok(JsonRpcMessage::Request(request)) if matches!(&request.request, ClientRequest::CustomRequest(c) if c.method == "initialize") => {
-            Err(Problem::Answer(initialize_without_version(Some(
-                request.id,
+        Ok(JsonRpcMessage::Request(request)) if is_undecoded_initialize(&request.request) => Err(
+            Problem::Answer(Box::new(initialize_without_version(Some(request.id)))),
+        ),
+        Ok(message) => Ok(Box::new(message)),
+        Err(err) if err.is_syntax() || err.is_eof() => {
+            Err(Problem::Answer(Box::new(ErrorFrame::new(
+                None,
+                ErrorCode::PARSE_ERROR,
+                format!("parse error: frame is not valid JSON ({err})"),
             ))))
         }
-        Ok(message) => Ok(Box::new(message)),
-        Err(err) if err.is_syntax() || err.is_eof() => Err(Problem::Answer(ErrorFrame::new(
-            None,
-            ErrorCode::PARSE_ERROR,
-            format!("parse error: frame is not valid JSON ({err})"),
-        ))),
         Err(err) => Err(invalid_message(bytes, &err)),
     }
 }
@@ -202,7 +204,7 @@ fn decode(bytes: &[u8]) -> Result<Box<RxJsonRpcMessage<RoleServer>>, Problem> {
 /// Valid JSON that is not a message this server understands.
 fn invalid_message(bytes: &[u8], err: &serde_json::Error) -> Problem {
     let value: Value = serde_json::from_slice(bytes).unwrap_or(Value::Null);
-    let answer = |id, code, message| Problem::Answer(ErrorFrame::new(id, code, message));
+    let answer = |id, code, message| Problem::Answer(Box::new(ErrorFrame::new(id, code, message)));
     if value.is_array() {
         return answer(
             None,
@@ -250,13 +252,17 @@ fn invalid_message(bytes: &[u8], err: &serde_json::Error) -> Problem {
             .and_then(|p| p.get("protocolVersion"))
             .is_some_and(Value::is_string)
     {
-        return Problem::Answer(initialize_without_version(id));
+        return Problem::Answer(Box::new(initialize_without_version(id)));
     }
     answer(
         id,
         ErrorCode::INVALID_REQUEST,
         format!("invalid request: not a JSON-RPC 2.0 message this server accepts ({err})"),
     )
+}
+
+fn is_undecoded_initialize(request: &ClientRequest) -> bool {
+    matches!(request, ClientRequest::CustomRequest(c) if c.method == "initialize")
 }
 
 fn initialize_without_version(id: Option<RequestId>) -> ErrorFrame {
