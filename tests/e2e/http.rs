@@ -407,6 +407,43 @@ async fn declared_body_over_the_cap_gets_413_at_once_without_sending_it() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_body_that_trickles_in_gets_408_after_the_body_timeout() {
+    use tokio::io::AsyncWriteExt;
+    let server = HttpProc::spawn(
+        &[
+            "transform",
+            "--http",
+            "127.0.0.1:0",
+            "--body-timeout",
+            "0.5",
+        ],
+        &[],
+    );
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    let started = Instant::now();
+    stream
+        .write_all(
+            format!(
+                "POST /mcp HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+                 Accept: application/json, text/event-stream\r\nContent-Length: 100\r\n\r\n{{\"jsonrpc\""
+            )
+            .as_bytes(),
+        )
+        .await
+        .expect("head and a first byte of body");
+    let answer = read_all(&mut stream, Duration::from_secs(5)).await;
+    let elapsed = started.elapsed();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        elapsed >= Duration::from_millis(400) && elapsed < Duration::from_secs(3),
+        "answered after {elapsed:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn slow_loris_and_idle_keep_alive_connections_are_closed_after_the_header_timeout() {
     use tokio::io::AsyncWriteExt;
     let server = HttpProc::spawn(
