@@ -110,6 +110,7 @@ async fn at_the_connection_cap_half_open_connections_make_room_for_real_clients(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn over_the_cap_with_every_connection_busy_a_newcomer_gets_503() {
+    use tokio::io::AsyncWriteExt;
     let server = HttpProc::spawn(
         &[
             "transform",
@@ -120,20 +121,21 @@ async fn over_the_cap_with_every_connection_busy_a_newcomer_gets_503() {
         ],
         &[],
     );
-    let url = format!("{}/mcp", server.base);
-    let http = reqwest::Client::new();
-    let session = initialize_session(&http, &url).await;
-    // A standalone SSE stream keeps a request in flight on the only slot.
-    let stream = http
-        .get(&url)
-        .header("accept", "text/event-stream")
-        .header("mcp-session-id", &session)
-        .header("mcp-protocol-version", "2025-06-18")
-        .send()
-        .await
-        .expect("SSE stream opened");
-    assert_eq!(stream.status(), StatusCode::OK);
     let addr = server.base.trim_start_matches("http://").to_owned();
+    // A request in flight on the only slot: its body is still arriving.
+    let mut busy = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    busy.write_all(
+        format!(
+            "POST /mcp HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+             Accept: application/json, text/event-stream\r\nContent-Length: 100\r\n\r\n{{"
+        )
+        .as_bytes(),
+    )
+    .await
+    .expect("head sent");
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let started = Instant::now();
     let mut newcomer = tokio::net::TcpStream::connect(&addr)
         .await
@@ -141,7 +143,8 @@ async fn over_the_cap_with_every_connection_busy_a_newcomer_gets_503() {
     let answer = read_all(&mut newcomer, Duration::from_secs(2)).await;
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
     assert!(started.elapsed() < Duration::from_secs(1));
-    drop(stream);
+    // The request in flight was not cut.
+    assert!(!closed_within(&mut busy, Duration::from_millis(200)).await);
 }
 
 async fn read_all(stream: &mut tokio::net::TcpStream, wait: Duration) -> String {
@@ -216,6 +219,29 @@ async fn a_body_that_trickles_in_gets_408_after_the_body_timeout() {
         elapsed >= Duration::from_millis(400) && elapsed < Duration::from_secs(3),
         "answered after {elapsed:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_oversized_request_head_gets_431_and_the_server_serves_on() {
+    use tokio::io::AsyncWriteExt;
+    let server = HttpProc::spawn(&["transform", "--http", "127.0.0.1:0"], &[]);
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    let head = format!(
+        "GET /healthz HTTP/1.1\r\nHost: {addr}\r\nX-Padding: {}\r\n\r\n",
+        "a".repeat(100 * 1024)
+    );
+    // The server may stop reading (and close) before all of it is written.
+    let _ = stream.write_all(head.as_bytes()).await;
+    let answer = read_all(&mut stream, Duration::from_secs(5)).await;
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+    // A normal head is still served.
+    let health = reqwest::get(format!("{}/healthz", server.base))
+        .await
+        .expect("healthz");
+    assert_eq!(health.status(), StatusCode::OK);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -346,6 +372,31 @@ async fn session_cap_refuses_the_sixth_initialize_until_one_is_deleted() {
     initialize_session(&http, &url).await;
     let (status, _) = post_initialize(&url, &[]).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "full again");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_initializes_never_exceed_the_session_cap() {
+    let server = HttpProc::spawn(
+        &["transform", "--http", "127.0.0.1:0", "--max-sessions", "5"],
+        &[],
+    );
+    let url = format!("{}/mcp", server.base);
+    let attempts: Vec<_> = (0..40)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move { post_initialize(&url, &[]).await.0 })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for attempt in attempts {
+        statuses.push(attempt.await.expect("joined"));
+    }
+    let opened = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::SERVICE_UNAVAILABLE)
+        .count();
+    assert_eq!((opened, refused), (5, 35), "{statuses:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -16,7 +16,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use futures::StreamExt;
-use rmcp::model::{ClientJsonRpcMessage, ClientRequest, ErrorCode};
+use rmcp::model::{ClientJsonRpcMessage, ClientRequest, ErrorCode, RequestId};
 
 use super::sessions::SessionBudget;
 use crate::transport::framing::{self, ErrorFrame};
@@ -71,38 +71,61 @@ pub(super) async fn admit(
             return json_error(StatusCode::BAD_REQUEST, &error);
         }
     };
-    if let Some(budget) = &admission.sessions
-        && !parts.headers.contains_key("mcp-session-id")
-        && let ClientJsonRpcMessage::Request(request) = &*message
-        && matches!(request.request, ClientRequest::InitializeRequest(_))
+    // A new session is asked for: initialize without a session id.
+    let opening = match (&admission.sessions, &*message) {
+        (Some(budget), ClientJsonRpcMessage::Request(request))
+            if !parts.headers.contains_key("mcp-session-id")
+                && matches!(request.request, ClientRequest::InitializeRequest(_)) =>
+        {
+            Some((budget, request.id.clone()))
+        }
+        _ => None,
+    };
+    if let Some((budget, id)) = &opening
         && budget.is_full()
     {
-        tracing::warn!(
-            live = budget.live(),
-            max = budget.max(),
-            "session limit reached; refusing initialize"
-        );
-        let mut response = json_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &ErrorFrame::with_data(
-                Some(request.id.clone()),
-                ErrorCode(-32000),
-                format!(
-                    "server busy: it already holds its limit of {} live MCP sessions; retry \
-                     later, end unused sessions with HTTP DELETE, or raise --max-sessions / \
-                     FF_MAX_SESSIONS",
-                    budget.max()
-                ),
-                Some(serde_json::json!({ "maxSessions": budget.max() })),
-            ),
-        );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-        return response;
+        return sessions_full(budget, id.clone());
     }
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    // Initializes that raced past the check above are refused by the
+    // session manager, which rmcp reports as a 500: say what happened.
+    match opening {
+        Some((budget, id))
+            if response.status() == StatusCode::INTERNAL_SERVER_ERROR && budget.is_full() =>
+        {
+            sessions_full(budget, id)
+        }
+        _ => response,
+    }
+}
+
+/// 503 for an `initialize` above the session cap.
+fn sessions_full(budget: &SessionBudget, id: RequestId) -> Response {
+    tracing::warn!(
+        live = budget.live(),
+        max = budget.max(),
+        "session limit reached; refusing initialize"
+    );
+    let mut response = json_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &ErrorFrame::with_data(
+            Some(id),
+            ErrorCode(-32000),
+            format!(
+                "server busy: it already holds its limit of {} live MCP sessions; retry \
+                 later, end unused sessions with HTTP DELETE, or raise --max-sessions / \
+                 FF_MAX_SESSIONS",
+                budget.max()
+            ),
+            Some(serde_json::json!({ "maxSessions": budget.max() })),
+        ),
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    response
 }
 
 /// Reads the whole body, refusing it as soon as it passes `max` bytes.

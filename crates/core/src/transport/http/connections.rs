@@ -15,8 +15,13 @@
 //!   the connection that has waited longest without a request in flight is
 //!   closed to make room (first those that never sent a complete request,
 //!   i.e. half-open or slow-loris ones, then idle keep-alive ones), so held
-//!   sockets cannot lock real clients out. Only when every open connection
-//!   has a request in flight is the newcomer refused, with a 503;
+//!   sockets cannot lock real clients out. A keep-alive connection is spared
+//!   for a second after its response (its client may be sending the next
+//!   request). Only when no connection can be closed is the newcomer
+//!   refused, with a 503;
+//! * a request head may be 32 KiB at most (431 beyond; hyper's default is
+//!   its ~400 KiB buffer limit), so a full cap of half-sent heads holds tens
+//!   of MiB, not hundreds;
 //! * the soft `RLIMIT_NOFILE` is raised towards the cap (and the cap lowered,
 //!   with a warning, when the hard limit is below it), so the cap rather
 //!   than `EMFILE` is what bounds connections.
@@ -56,8 +61,17 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 /// the keep-alive idle timeout).
 pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The largest request head (start line and headers); 431 beyond. hyper's
+/// default is its buffer limit, ~400 KiB, which would let a cap's worth of
+/// slow, half-sent heads hold ~400 MiB; MCP heads are a few hundred bytes.
+const MAX_HEAD_BYTES: usize = 32 * 1024;
+/// A connection's read and write buffer target (hyper's default ~400 KiB).
+const MAX_BUFFER_BYTES: usize = 64 * 1024;
 /// File descriptors kept free for everything but client connections.
 const FD_RESERVE: u64 = 256;
+/// A connection idle after a response is not closed to make room until it
+/// has been idle this long: its client may be sending the next request.
+const REUSE_GRACE: Duration = Duration::from_secs(1);
 /// Refused connections being told "503" at the same time, at most.
 const MAX_REFUSING: usize = 64;
 
@@ -75,11 +89,16 @@ pub(super) async fn serve(
     header_timeout: Duration,
     stop: CancellationToken,
 ) {
-    let registry = Arc::new(Registry::new(usable_connections(max_connections)));
+    let registry = Arc::new(Registry::new(
+        usable_connections(max_connections),
+        REUSE_GRACE,
+    ));
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout)
+        .max_header_size(MAX_HEAD_BYTES)
+        .max_buf_size(MAX_BUFFER_BYTES)
         .keep_alive(true);
     let refusing = Arc::new(Semaphore::new(MAX_REFUSING));
     // Every connection task holds a receiver; `closed()` resolves when all are gone.
@@ -181,6 +200,7 @@ fn refuse(stream: TcpStream, refusing: &Arc<Semaphore>) {
 #[derive(Debug)]
 struct Registry {
     max: usize,
+    reuse_grace_ms: u64,
     epoch: Instant,
     table: Mutex<Table>,
 }
@@ -218,9 +238,10 @@ impl Drop for Ticket {
 }
 
 impl Registry {
-    fn new(max: usize) -> Self {
+    fn new(max: usize, reuse_grace: Duration) -> Self {
         Self {
             max,
+            reuse_grace_ms: u64::try_from(reuse_grace.as_millis()).unwrap_or(u64::MAX),
             epoch: Instant::now(),
             table: Mutex::new(Table::default()),
         }
@@ -234,14 +255,21 @@ impl Registry {
     }
 
     /// A place for a new connection, closing the longest-idle one at the
-    /// cap; `None` when every open connection has a request in flight.
+    /// cap; `None` when every open connection has a request in flight (or
+    /// has just finished one, see [`REUSE_GRACE`]).
     fn admit(self: &Arc<Self>) -> Option<Ticket> {
         let mut table = self.lock();
         if table.open.len() >= self.max {
+            let now = millis_since(self.epoch);
             let victim = table
                 .open
                 .values()
-                .filter(|c| c.in_flight.load(Ordering::Acquire) == 0)
+                .filter(|c| {
+                    c.in_flight.load(Ordering::Acquire) == 0
+                        && (c.requests.load(Ordering::Acquire) == 0
+                            || now.saturating_sub(c.idle_since_ms.load(Ordering::Acquire))
+                                >= self.reuse_grace_ms)
+                })
                 .min_by_key(|c| {
                     (
                         c.requests.load(Ordering::Acquire) > 0,
@@ -373,7 +401,7 @@ mod tests {
 
     #[test]
     fn at_the_cap_the_longest_idle_connection_makes_room() {
-        let registry = Arc::new(Registry::new(3));
+        let registry = Arc::new(Registry::new(3, Duration::ZERO));
         let fresh = registry.admit().expect("1");
         let used = registry.admit().expect("2");
         let busy = registry.admit().expect("3");
@@ -399,7 +427,7 @@ mod tests {
 
     #[test]
     fn refuses_when_every_connection_is_busy() {
-        let registry = Arc::new(Registry::new(2));
+        let registry = Arc::new(Registry::new(2, Duration::ZERO));
         let a = registry.admit().expect("1");
         let b = registry.admit().expect("2");
         let _ia = InFlight::begin(a.conn.clone(), registry.epoch);
@@ -417,5 +445,14 @@ mod tests {
             "{head}"
         );
         serde_json::from_str::<serde_json::Value>(body).expect("JSON body");
+    }
+
+    #[test]
+    fn a_connection_that_just_answered_is_spared_for_the_reuse_grace() {
+        let registry = Arc::new(Registry::new(1, Duration::from_secs(60)));
+        let used = registry.admit().expect("1");
+        drop(InFlight::begin(used.conn.clone(), registry.epoch));
+        assert!(registry.admit().is_none(), "its client may be reusing it");
+        assert!(!used.conn.evict.is_cancelled());
     }
 }
