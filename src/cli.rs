@@ -1,7 +1,7 @@
 //! Command-line interface. Server subcommands are generated from the
 //! registry table, so adding a server never touches this file.
 
-use std::{io::Write, net::SocketAddr, path::PathBuf, process::ExitCode};
+use std::{io::Write, net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
 
 use anyhow::Context;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -174,6 +174,49 @@ struct HttpArgs {
     /// Largest accepted HTTP request body, in bytes.
     #[arg(long, env = "FF_MAX_BODY_BYTES", default_value_t = http::DEFAULT_MAX_BODY_BYTES)]
     max_body_bytes: usize,
+    /// Seconds a request body has to arrive once its head has (408 after).
+    #[arg(long, value_name = "SECONDS", env = "FF_HTTP_BODY_TIMEOUT", value_parser = seconds,
+          default_value = "30")]
+    body_timeout: Duration,
+    /// Open HTTP connections at most; at the cap the longest-idle one is closed.
+    #[arg(long, env = "FF_MAX_CONNECTIONS", default_value_t = http::DEFAULT_MAX_CONNECTIONS,
+          value_parser = positive)]
+    max_connections: usize,
+    /// Seconds to send a complete request head, from connecting or from the
+    /// previous response (so also the keep-alive idle timeout).
+    #[arg(long, value_name = "SECONDS", env = "FF_HTTP_HEADER_TIMEOUT", value_parser = seconds,
+          default_value = "10")]
+    header_timeout: Duration,
+    /// Live MCP sessions at most (all servers together); `initialize` above it gets 503.
+    #[arg(long, env = "FF_MAX_SESSIONS", default_value_t = http::DEFAULT_MAX_SESSIONS,
+          value_parser = positive)]
+    max_sessions: usize,
+    /// Seconds without traffic after which a session ends and its memory is freed.
+    #[arg(long, value_name = "SECONDS", env = "FF_SESSION_IDLE_TIMEOUT", value_parser = seconds,
+          default_value = "600")]
+    session_idle_timeout: Duration,
+}
+
+/// A count of at least one.
+fn positive(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("'{text}' is not a whole number of at least 1")),
+    }
+}
+
+/// A positive number of seconds (fractions allowed, e.g. `0.5`).
+fn seconds(text: &str) -> Result<Duration, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number of seconds"))?;
+    if !(value > 0.0 && value <= 86_400.0 * 365.0) {
+        return Err(format!(
+            "'{text}' is out of range: give a positive number of seconds up to a year"
+        ));
+    }
+    Ok(Duration::from_secs_f64(value))
 }
 
 /// What to do, resolved from the command line.
@@ -334,6 +377,11 @@ fn http_options(bind: SocketAddr, args: HttpArgs) -> anyhow::Result<HttpOptions>
     options.allowed_hosts = args.allow_host;
     options.stateless = args.stateless;
     options.max_body_bytes = args.max_body_bytes;
+    options.body_timeout = args.body_timeout;
+    options.max_connections = args.max_connections;
+    options.header_timeout = args.header_timeout;
+    options.max_sessions = args.max_sessions;
+    options.session_idle_timeout = args.session_idle_timeout;
     Ok(options)
 }
 
@@ -513,4 +561,25 @@ fn write_stdout(text: &str) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duration_flags_default_to_the_transport_defaults() {
+        let cli = ServerArgs::augment_args(clap::Command::new("x"));
+        let matches = cli.try_get_matches_from(["x"]).expect("parses");
+        let args = ServerArgs::from_arg_matches(&matches).expect("args");
+        let http = args.http_opts;
+        assert_eq!(http.body_timeout, http::DEFAULT_BODY_TIMEOUT);
+        assert_eq!(http.header_timeout, http::DEFAULT_HEADER_TIMEOUT);
+        assert_eq!(
+            http.session_idle_timeout,
+            http::DEFAULT_SESSION_IDLE_TIMEOUT
+        );
+        assert_eq!(seconds("0.25"), Ok(Duration::from_millis(250)));
+        assert!(seconds("0").is_err() && seconds("-1").is_err() && seconds("soon").is_err());
+    }
 }

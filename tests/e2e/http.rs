@@ -1,4 +1,7 @@
 //! Streamable HTTP: rmcp's client end to end, and the guards with raw requests.
+//! The connection, request and session limits are tested in [`limits`].
+
+mod limits;
 
 use reqwest::StatusCode;
 use rustix::process::Signal;

@@ -91,6 +91,31 @@ fn json_that_is_not_a_request_gets_invalid_request_with_its_id() {
     assert_eq!(proc.recv()["id"], 78);
 }
 
+/// JSON-RPC 2.0: a request whose id cannot be read is answered with
+/// -32600 and `"id": null`, never with silence.
+#[test]
+fn request_with_an_id_of_invalid_type_gets_invalid_request_with_id_null() {
+    let mut proc = raw_stdio(&["transform"]);
+    for (n, id) in ["null", "{\"a\":1}", "[1]", "true", "false", "1.5"]
+        .into_iter()
+        .enumerate()
+    {
+        proc.send_raw(
+            format!("{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"ping\"}}\n").as_bytes(),
+        );
+        let err = expect_error(&mut proc, -32600, "\"id\" must be a string or an integer");
+        let object = err.as_object().expect("an object");
+        assert!(
+            object.get("id").is_some_and(serde_json::Value::is_null),
+            "id {id}: {err}"
+        );
+        // The server keeps serving after each.
+        let pong_id = 100 + n as u64;
+        proc.send(&ping(pong_id));
+        assert_eq!(proc.recv()["id"], pong_id, "after id {id}");
+    }
+}
+
 #[test]
 fn stdout_carries_only_protocol_frames_even_with_debug_logging() {
     let mut proc = Proc::spawn(&["transform"], &[("FF_LOG", "trace")]);

@@ -9,9 +9,11 @@
 //! * a line longer than the frame limit is discarded while it streams in
 //!   (memory never grows past the limit) and answered with a JSON-RPC error
 //!   `-32600` whose message names the limit and how to raise it;
-//! * a line that is not UTF-8 or not JSON is answered with `-32700`;
+//! * a line that is not UTF-8 or not JSON, or a batch, is answered with `-32700`;
 //! * well-formed JSON that is not a JSON-RPC message is answered with
-//!   `-32600`, echoing its `id` when it has one;
+//!   `-32600`, echoing its `id` when it has one, and with `"id": null` when
+//!   the id is of a type JSON-RPC forbids (rmcp would drop such a request
+//!   without a word);
 //! * in every case the server keeps serving the next line.
 //!
 //! Two I/O paths, one set of rules. When stdin/stdout are pipes or sockets

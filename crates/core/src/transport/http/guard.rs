@@ -1,193 +1,28 @@
-//! Streamable HTTP transport: rmcp's `StreamableHttpService` behind ffmcp's
-//! guards, on axum.
-//!
-//! Guards, in order, on every route but `GET /healthz`:
-//! 1. `Host` must name this server (loopback names, the bound address, or a
-//!    name given with `--allow-host`): stops DNS rebinding.
-//! 2. `Origin`, when present, must be a loopback origin or one given with
-//!    `--allow-origin`: a foreign web page gets 403.
-//! 3. `Authorization: Bearer <token>` when a token is configured (compared in
-//!    constant time). A non-loopback bind without a token refuses to start
-//!    unless `--insecure-no-auth` is given.
-//!
-//! These checks live here rather than in rmcp's own host/origin options so
-//! that they cover every route and answer with messages that say how to fix
-//! the request. Body size is capped by rmcp (`413`).
+//! The request policy in front of every MCP endpoint: `Host` (DNS
+//! rebinding), `Origin` (foreign web pages) and the bearer token.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{net::SocketAddr, sync::Arc};
 
 use axum::{
-    Router,
     extract::{Request, State},
     http::{HeaderMap, StatusCode, Uri, header},
-    middleware::{self, Next},
+    middleware::Next,
     response::{IntoResponse, Response},
-    routing::get,
-    serve::ListenerExt,
-};
-use rmcp::{
-    ServerHandler,
-    transport::streamable_http_server::{
-        StreamableHttpServerConfig, StreamableHttpService,
-        session::{local::LocalSessionManager, never::NeverSessionManager},
-    },
 };
 use subtle::ConstantTimeEq;
-use tokio_util::sync::CancellationToken;
 
-use super::ServeError;
-
-/// Default cap on one HTTP request body.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
-/// How long a graceful shutdown waits for in-flight requests.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-
-/// Everything the HTTP transport needs to know.
-#[derive(Debug, Clone)]
-pub struct HttpOptions {
-    pub bind: SocketAddr,
-    /// Bearer token clients must present; `None` means no auth.
-    pub token: Option<String>,
-    /// Allow a non-loopback bind without a token.
-    pub insecure_no_auth: bool,
-    /// Extra allowed `Origin`s, e.g. `https://app.example.com`.
-    pub allowed_origins: Vec<String>,
-    /// Extra allowed `Host` names, e.g. `mcp.example.com`.
-    pub allowed_hosts: Vec<String>,
-    /// No sessions: every request stands alone (for load balancers).
-    pub stateless: bool,
-    pub max_body_bytes: usize,
-    /// Cancelled when the server shuts down; ends open sessions and streams.
-    pub shutdown: CancellationToken,
-}
-
-impl HttpOptions {
-    pub fn new(bind: SocketAddr) -> Self {
-        Self {
-            bind,
-            token: None,
-            insecure_no_auth: false,
-            allowed_origins: Vec::new(),
-            allowed_hosts: Vec::new(),
-            stateless: false,
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-            shutdown: CancellationToken::new(),
-        }
-    }
-
-    /// Refuses configurations that would expose an unauthenticated server.
-    pub fn validate(&self) -> Result<(), ServeError> {
-        if let Some(token) = &self.token
-            && token.trim().len() < 16
-        {
-            return Err(ServeError::Config(
-                "the bearer token is shorter than 16 characters; use a long random token \
-                 (e.g. `openssl rand -hex 32`)"
-                    .into(),
-            ));
-        }
-        if !self.bind.ip().is_loopback() && self.token.is_none() && !self.insecure_no_auth {
-            return Err(ServeError::Config(format!(
-                "refusing to serve on non-loopback address {} without authentication: set \
-                 FF_HTTP_TOKEN or --token-file, or pass --insecure-no-auth if something in \
-                 front of ffmcp already authenticates",
-                self.bind
-            )));
-        }
-        Ok(())
-    }
-}
-
-/// The MCP endpoint for one server, built by `make` per session.
-pub fn mcp_service<S, F>(make: F, options: &HttpOptions) -> Router
-where
-    S: ServerHandler + Send + Sync + 'static,
-    F: Fn() -> S + Send + Sync + 'static,
-{
-    // Host/Origin are checked by `guard` for every route; rmcp's own checks
-    // are switched off so there is one policy with one set of messages.
-    let config = StreamableHttpServerConfig::default()
-        .disable_allowed_hosts()
-        .disable_allowed_origins()
-        .with_max_request_body_bytes(options.max_body_bytes)
-        .with_cancellation_token(options.shutdown.child_token());
-    let factory = move || Ok(make());
-    if options.stateless {
-        let config = config
-            .with_legacy_session_mode(false)
-            .with_json_response(true);
-        let service =
-            StreamableHttpService::new(factory, Arc::new(NeverSessionManager::default()), config);
-        Router::new().fallback_service(service)
-    } else {
-        let service =
-            StreamableHttpService::new(factory, Arc::new(LocalSessionManager::default()), config);
-        Router::new().fallback_service(service)
-    }
-}
-
-/// Mounts `endpoints` (path, router) behind the guards, adds `/healthz`,
-/// binds, and serves until SIGINT/SIGTERM, then drains in-flight requests.
-///
-/// `on_ready` is called with the bound address once the socket listens.
-pub async fn serve(
-    endpoints: Vec<(String, Router)>,
-    options: HttpOptions,
-    on_ready: impl FnOnce(SocketAddr),
-) -> Result<(), ServeError> {
-    options.validate()?;
-    let listener = tokio::net::TcpListener::bind(options.bind)
-        .await
-        .map_err(|err| ServeError::Config(format!("could not bind {}: {err}", options.bind)))?;
-    let local = listener.local_addr()?;
-    let guard_state = Arc::new(Guard::new(&options, local));
-    let mut app = Router::new();
-    for (path, endpoint) in endpoints {
-        app = app.nest_service(&path, endpoint);
-    }
-    let app = app
-        .layer(middleware::from_fn_with_state(guard_state, guard))
-        .route("/healthz", get(|| async { "ok\n" }));
-    let signal = super::shutdown_signal();
-    on_ready(local);
-
-    let shutdown = options.shutdown.clone();
-    // Responses are small JSON/SSE writes: without TCP_NODELAY, Nagle plus
-    // delayed ACKs add ~40 ms to every round-trip.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(err) = tcp.set_nodelay(true) {
-            tracing::debug!(%err, "could not set TCP_NODELAY");
-        }
-    });
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        tokio::select! {
-            () = signal => {}
-            () = shutdown.cancelled() => {}
-        }
-        tracing::info!("shutting down; finishing in-flight requests");
-        shutdown.cancel();
-    });
-    let drained = options.shutdown.clone();
-    tokio::select! {
-        served = server => served?,
-        () = async {
-            drained.cancelled().await;
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
-        } => tracing::warn!("in-flight requests did not finish within {SHUTDOWN_GRACE:?}; exiting"),
-    }
-    Ok(())
-}
+use super::HttpOptions;
 
 /// The request policy, fixed at start.
 #[derive(Debug)]
-struct Guard {
+pub(super) struct Guard {
     hosts: Vec<String>,
     origins: Vec<String>,
     token: Option<Vec<u8>>,
 }
 
 impl Guard {
-    fn new(options: &HttpOptions, local: SocketAddr) -> Self {
+    pub(super) fn new(options: &HttpOptions, local: SocketAddr) -> Self {
         let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "::1"]
             .into_iter()
             .map(String::from)
@@ -285,7 +120,11 @@ impl Guard {
     }
 }
 
-async fn guard(State(policy): State<Arc<Guard>>, request: Request, next: Next) -> Response {
+pub(super) async fn guard(
+    State(policy): State<Arc<Guard>>,
+    request: Request,
+    next: Next,
+) -> Response {
     if let Err(rejection) = policy.check(request.headers(), request.uri()) {
         return rejection.into_response();
     }
