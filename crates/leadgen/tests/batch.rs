@@ -182,6 +182,10 @@ async fn four_hundred_leads_survive_a_total_primary_and_partial_fallback_outage(
         status.pauses >= 1,
         "every route was down for a while: the job waited ({status:?})"
     );
+    assert_eq!(
+        status.last_error, None,
+        "a finished job does not keep the outage's error"
+    );
     assert_complete(&engine, &id, 400).await;
     assert_eq!(
         answered.load(Ordering::SeqCst),
@@ -364,4 +368,59 @@ async fn cancel_resume_and_a_refusing_provider() {
             .await
             .is_err()
     );
+}
+
+/// A job waiting out an outage probes at least as often as the router's
+/// breaker cooldown, however long `retry_max` is, so it resumes soon after
+/// the providers recover (issue 17.9: it used to idle up to ~75 s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_job_resumes_soon_after_the_outage_ends() {
+    let imitation = Arc::new(Imitation::start().await.expect("imitation"));
+    let answered = Arc::new(AtomicUsize::new(0));
+    answer_from_titles(&imitation, PRIMARY, answered.clone());
+    answer_from_titles(&imitation, FALLBACK, answered.clone());
+    imitation.outage(PRIMARY, Fault::Status(529));
+    imitation.outage(FALLBACK, Fault::Status(503));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path().join("ffmcp.db")).expect("store");
+    let patient = JobSettings {
+        concurrency: 4,
+        retry_base: Duration::from_millis(50),
+        retry_max: Duration::from_secs(60),
+    };
+    let engine = Engine::open(store, router(&imitation), patient)
+        .await
+        .expect("engine");
+    let spec = JobSpec {
+        categories: categories(),
+        instructions: None,
+        model: None,
+        leads: leads(8),
+    };
+    let id = engine.start(spec, None).await.expect("started");
+    // By now an uncapped doubling pause would be past a second and a half:
+    // count the probes that reach the providers in the next second.
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    let before = imitation.hits(PRIMARY) + imitation.hits(FALLBACK);
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let probes = imitation.hits(PRIMARY) + imitation.hits(FALLBACK) - before;
+    eprintln!("provider attempts in one second of the outage: {probes}");
+    assert!(
+        probes >= 8,
+        "the job probes about every cooldown (100 ms), not every few seconds: {probes} attempts"
+    );
+    let waiting = engine.status(&id).await.expect("status");
+    assert_eq!(waiting.state, JobState::Waiting, "{waiting:?}");
+    assert!(waiting.last_error.is_some(), "{waiting:?}");
+    imitation.clear(PRIMARY);
+    imitation.clear(FALLBACK);
+    let recovered = tokio::time::Instant::now();
+    let status = finish(&engine, &id).await;
+    let took = recovered.elapsed();
+    assert_eq!(status.state, JobState::Done, "{status:?}");
+    assert!(
+        took < Duration::from_millis(1500),
+        "resumed {took:?} after recovery (breaker cooldown 100 ms)"
+    );
+    assert_eq!(status.last_error, None, "{status:?}");
 }

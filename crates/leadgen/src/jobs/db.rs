@@ -141,7 +141,9 @@ pub fn set_state(
     };
     let pause = i64::from(state == JobState::Waiting);
     let sql = format!(
-        "UPDATE lg_jobs SET state = ?2, last_error = COALESCE(?3, last_error), pauses = pauses + ?4,
+        "UPDATE lg_jobs SET state = ?2,
+             last_error = CASE WHEN ?2 = 'done' THEN NULL ELSE COALESCE(?3, last_error) END,
+             pauses = pauses + ?4,
              updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
          WHERE id = ?1 AND {allowed}"
     );

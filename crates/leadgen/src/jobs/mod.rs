@@ -139,8 +139,12 @@ pub type Observer = Arc<dyn Fn(Progress) + Send + Sync>;
 pub struct JobSettings {
     /// Model calls in flight per job.
     pub concurrency: usize,
-    /// First pause after every route failed; doubles up to `retry_max`.
+    /// First pause after every route failed; doubles up to `retry_max`
+    /// (and never beyond the router's breaker cooldown, so a job probes
+    /// again by the time the router would).
     pub retry_base: Duration,
+    /// Longest pause between probes: a waiting job resumes within about
+    /// this long of the provider's recovery.
     pub retry_max: Duration,
 }
 
@@ -148,8 +152,8 @@ impl Default for JobSettings {
     fn default() -> Self {
         Self {
             concurrency: 8,
-            retry_base: Duration::from_secs(2),
-            retry_max: Duration::from_secs(60),
+            retry_base: Duration::from_secs(1),
+            retry_max: Duration::from_secs(5),
         }
     }
 }

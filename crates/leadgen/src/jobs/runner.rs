@@ -211,7 +211,12 @@ async fn drive(
                         () = tokio::time::sleep(jitter(pause)) => {}
                         () = wake.notified() => {}
                     }
-                    pause = (pause * 2).min(inner.settings.retry_max);
+                    let ceiling = inner
+                        .settings
+                        .retry_max
+                        .min(inner.router.config().cooldown)
+                        .max(inner.settings.retry_base);
+                    pause = (pause * 2).min(ceiling);
                 }
             }
             Outcome::Stop(idx, lead, why) => {
