@@ -8,17 +8,12 @@
 
 use super::*;
 
-/// Rules about what the guarded program does, which the policy bounds.
-const GUARD_CONFINES: &[&str] = &[
-    "inline-code",
-    "stdin-code",
-    "pipe-to-shell",
-    "writable-path",
-    "writable-script",
-    "unpinned-package",
-    "remote-source",
-    "interpreter-env",
-];
+/// Rules about what the guarded program does, which the policy bounds:
+/// every confinable rule but `loader-env` (`LD_PRELOAD` and the like load
+/// into the unconfined `ffmcp guard` process itself).
+fn guard_confines(rule: &str) -> bool {
+    rule != "loader-env" && super::CONFINABLE_RULES.contains(&rule)
+}
 
 /// Home-relative places whose contents are credentials or run at login.
 const HOME_SECRETS: &[&str] = &[
@@ -73,10 +68,10 @@ pub(super) fn judge_guarded(
             return out;
         }
     };
-    let untrusted = runs.iter().any(|f| GUARD_CONFINES.contains(&f.rule));
+    let untrusted = runs.iter().any(|f| guard_confines(f.rule));
     let mut out: Vec<Finding> = runs
         .into_iter()
-        .filter(|f| !GUARD_CONFINES.contains(&f.rule))
+        .filter(|f| !guard_confines(f.rule))
         .collect();
     let home = probes.home.as_deref();
     let broad_reads: Vec<String> = policy
