@@ -31,6 +31,14 @@ pub fn parse(bytes: &[u8], options: &ParseOptions, tab: bool) -> Result<Document
             ));
             break;
         }
+        options.charge(
+            record
+                .iter()
+                .map(|f| (f.len() + std::mem::size_of::<String>() + 16) as u64)
+                .sum::<u64>()
+                + 24,
+            || format!("the fields of CSV row {}", rows.len() + 1),
+        )?;
         rows.push(record.iter().map(str::to_owned).collect::<Vec<_>>());
     }
     while rows

@@ -41,6 +41,11 @@ const CHROME: &[&str] = &[
 /// Deeper than this, structure is flattened into text (hostile nesting).
 const MAX_STRUCTURE_DEPTH: usize = 256;
 
+/// Bytes the parsed tree holds per `<` of the source (an element and a
+/// text node), measured on repeated `<p>a</p>`; charged to the memory
+/// budget before parsing.
+const TREE_BYTES_PER_TAG: u64 = 256;
+
 /// Parses an HTML document.
 pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError> {
     let text = decode_html(bytes);
@@ -56,6 +61,12 @@ pub fn parse_str(html: &str, options: &ParseOptions) -> Result<Document, DocErro
             ffmcp_core::limits::MAX_HTML_DEPTH
         )));
     }
+    // The tree is charged before it is built: html5ever/scraper spend a few
+    // hundred bytes per node, so 8 bytes of `<p>a</p>` become ~0.5 KB.
+    let tags = html.bytes().filter(|&b| b == b'<').count() as u64;
+    options.charge(html.len() as u64 + tags * TREE_BYTES_PER_TAG, || {
+        format!("building the tree of {} bytes of HTML with {tags} tags", html.len())
+    })?;
     let page = Html::parse_document(html);
     let mut doc = Document::default();
     metadata(&page, &mut doc);
@@ -72,6 +83,10 @@ pub fn parse_str(html: &str, options: &ParseOptions) -> Result<Document, DocErro
         walker.flush();
     }
     doc.blocks = walker.blocks;
+    drop(page);
+    options.charge(crate::model::footprint(&doc.blocks), || {
+        "the blocks converted from HTML".to_owned()
+    })?;
     if doc.metadata.title.is_none()
         && let Some(Block::Heading { content, .. }) = doc.blocks.first()
     {

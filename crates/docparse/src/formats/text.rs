@@ -45,20 +45,29 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError>
         .extra
         .insert("encoding".into(), encoding.into());
     let mut paragraph: Vec<&str> = Vec::new();
-    let flush = |paragraph: &mut Vec<&str>, blocks: &mut Vec<Block>| {
+    // Each paragraph is charged to the memory budget before it is kept
+    // (a block costs ~100 bytes, so "a\n\n" repeated expands 30-fold).
+    let flush = |paragraph: &mut Vec<&str>, blocks: &mut Vec<Block>| -> Result<(), DocError> {
         if !paragraph.is_empty() {
-            blocks.push(Block::Paragraph(vec![Span::plain(paragraph.join("\n"))]));
+            let text = paragraph.join("\n");
+            options.charge(
+                (text.len() + std::mem::size_of::<Block>() + std::mem::size_of::<Span>() + 32)
+                    as u64,
+                || format!("paragraph {} of the text", blocks.len() + 1),
+            )?;
+            blocks.push(Block::Paragraph(vec![Span::plain(text)]));
             paragraph.clear();
         }
+        Ok(())
     };
     for line in text.lines() {
         if line.trim().is_empty() {
-            flush(&mut paragraph, &mut doc.blocks);
+            flush(&mut paragraph, &mut doc.blocks)?;
         } else {
             paragraph.push(line.trim_end());
         }
     }
-    flush(&mut paragraph, &mut doc.blocks);
+    flush(&mut paragraph, &mut doc.blocks)?;
     Ok(doc)
 }
 
