@@ -20,6 +20,8 @@ pub mod input;
 pub mod model;
 pub mod render;
 mod server;
+#[doc(hidden)]
+pub mod testdocs;
 
 use std::sync::{
     Arc,
@@ -159,7 +161,9 @@ impl ParseOptions {
 
     /// Bytes that may still be charged.
     pub fn remaining(&self) -> u64 {
-        self.limits.max_expanded_bytes.saturating_sub(self.expanded())
+        self.limits
+            .max_expanded_bytes
+            .saturating_sub(self.expanded())
     }
 }
 
