@@ -54,7 +54,11 @@ pub struct Rendering {
 impl Rendering {
     /// Bytes it keeps (its text dominates; the rest estimated).
     fn weight(&self) -> u64 {
-        let small: usize = self.outline.iter().map(|o| o.title.len() + 48).sum::<usize>()
+        let small: usize = self
+            .outline
+            .iter()
+            .map(|o| o.title.len() + 48)
+            .sum::<usize>()
             + self.warnings.iter().map(|w| w.len() + 24).sum::<usize>()
             + 512;
         (self.text.len() + small) as u64
@@ -166,13 +170,12 @@ mod tests {
         }
         assert!(cache.bytes() <= 3 * 1024 + 3 * 512);
         // Same bytes, other options: another entry.
-        assert!(
-            cache
-                .get(&Key::new(b"doc 0", "text".into()))
-                .is_none()
-        );
+        assert!(cache.get(&Key::new(b"doc 0", "text".into())).is_none());
         // Larger than the whole cache: not kept, nothing evicted.
-        cache.insert(Key::new(b"huge", String::new()), rendering(&"y".repeat(10_000)));
+        cache.insert(
+            Key::new(b"huge", String::new()),
+            rendering(&"y".repeat(10_000)),
+        );
         assert!(cache.get(&keys[0]).is_some());
     }
 }

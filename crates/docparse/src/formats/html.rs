@@ -65,7 +65,10 @@ pub fn parse_str(html: &str, options: &ParseOptions) -> Result<Document, DocErro
     // hundred bytes per node, so 8 bytes of `<p>a</p>` become ~0.5 KB.
     let tags = html.bytes().filter(|&b| b == b'<').count() as u64;
     options.charge(html.len() as u64 + tags * TREE_BYTES_PER_TAG, || {
-        format!("building the tree of {} bytes of HTML with {tags} tags", html.len())
+        format!(
+            "building the tree of {} bytes of HTML with {tags} tags",
+            html.len()
+        )
     })?;
     let page = Html::parse_document(html);
     let mut doc = Document::default();

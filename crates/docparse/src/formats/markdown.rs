@@ -46,9 +46,10 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError>
     let mut events: Vec<Event<'_>> = Vec::new();
     for event in Parser::new_ext(body, opts) {
         if events.len() % EVENT_BATCH == 0 {
-            options.charge((EVENT_BATCH * std::mem::size_of::<Event<'_>>()) as u64, || {
-                format!("the {} Markdown events parsed so far", events.len())
-            })?;
+            options.charge(
+                (EVENT_BATCH * std::mem::size_of::<Event<'_>>()) as u64,
+                || format!("the {} Markdown events parsed so far", events.len()),
+            )?;
         }
         events.push(event);
     }
@@ -85,7 +86,9 @@ pub fn container_depth(text: &str) -> usize {
                 b' ' => columns += 1,
                 b'\t' => columns += 4,
                 b'>' => depth += 1,
-                b'-' | b'+' | b'*' if bytes.get(i + 1).is_none_or(|b| *b == b' ' || *b == b'\t') => {
+                b'-' | b'+' | b'*'
+                    if bytes.get(i + 1).is_none_or(|b| *b == b' ' || *b == b'\t') =>
+                {
                     depth += 1
                 }
                 b'0'..=b'9' => {

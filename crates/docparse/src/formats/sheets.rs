@@ -62,11 +62,14 @@ fn parse_xlsx(
             break;
         };
         let (cells, truncated) =
-            guarded(FORMAT, || read_xlsx_cells(&mut book, name, budget, options))?
-                .map_err(|e| match e {
-                    CellsError::Read(e) => DocError::malformed(FORMAT, format!("sheet '{name}': {e}")),
+            guarded(FORMAT, || read_xlsx_cells(&mut book, name, budget, options))?.map_err(
+                |e| match e {
+                    CellsError::Read(e) => {
+                        DocError::malformed(FORMAT, format!("sheet '{name}': {e}"))
+                    }
                     CellsError::Budget(e) => e,
-                })?;
+                },
+            )?;
         let grid = grid_from_cells(cells, name, options)?;
         sheets.push(name, index, grid, truncated);
     }

@@ -61,8 +61,7 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError>
     let limits = &options.limits;
     let load_options = lopdf::LoadOptions {
         max_decompressed_size: Some(
-            usize::try_from(limits.max_expanded_bytes.min(LOAD_STREAM_LIMIT))
-                .unwrap_or(usize::MAX),
+            usize::try_from(limits.max_expanded_bytes.min(LOAD_STREAM_LIMIT)).unwrap_or(usize::MAX),
         ),
         ..lopdf::LoadOptions::default()
     };
@@ -151,10 +150,9 @@ fn extract(pdf: &lopdf::Document, options: &ParseOptions) -> Result<Document, Do
     for (done, (&number, &page_id)) in pages.range(first..=last).enumerate() {
         options.checkpoint(done as u32, selected)?;
         let page = read_page(pdf, page_id, &budget, &mut fonts).map_err(|e| match e {
-            StreamError::Budget(limit) => crate::budget_error(
-                limit,
-                &format!("decoding the PDF's streams, page {number}"),
-            ),
+            StreamError::Budget(limit) => {
+                crate::budget_error(limit, &format!("decoding the PDF's streams, page {number}"))
+            }
             StreamError::Broken(reason) => {
                 DocError::malformed("PDF", format!("page {number}: {reason}"))
             }
