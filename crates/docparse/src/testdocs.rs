@@ -252,6 +252,38 @@ fn zip_of(members: &[(&str, &[u8])], method: CompressionMethod) -> Vec<u8> {
     writer.finish().expect("in-memory zip").into_inner()
 }
 
+/// A one-page PDF running `content`, with font `/F1` described by
+/// `font` (a dictionary) and the streams it refers to as `6 0 R` onwards.
+pub fn pdf_page(content: &[u8], font: &str, font_streams: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut streams = vec![(format!("<< /Length {} >>", content.len()), content.to_vec())];
+    streams.extend_from_slice(font_streams);
+    pdf(
+        &[
+            "<< /Type /Catalog /Pages 2 0 R >>".into(),
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".into(),
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>".into(),
+            font.to_owned(),
+        ],
+        &streams,
+    )
+}
+
+/// A DOCX whose `word/document.xml` is `document`.
+pub fn docx(document: &str) -> Vec<u8> {
+    let types = content_types(&[(
+        "/word/document.xml",
+        format!("{OD}.wordprocessingml.document.main+xml"),
+    )]);
+    zip_of(
+        &[
+            ("[Content_Types].xml", types.as_bytes()),
+            ("_rels/.rels", root_rels("word/document.xml").as_bytes()),
+            ("word/document.xml", document.as_bytes()),
+        ],
+        CompressionMethod::Deflated,
+    )
+}
+
 /// A PDF from numbered objects (`1 0 obj` upwards) then streams.
 fn pdf(objects: &[String], streams: &[(String, Vec<u8>)]) -> Vec<u8> {
     let mut out = b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n".to_vec();
