@@ -40,6 +40,9 @@ impl Key {
     }
 }
 
+/// Characters between two slicing marks.
+const MARK_EVERY: usize = 4096;
+
 /// A kept rendering and what `parse` returns beside its text.
 #[derive(Debug)]
 pub struct Rendering {
@@ -49,9 +52,56 @@ pub struct Rendering {
     pub metadata: Metadata,
     pub outline: Vec<OutlineEntry>,
     pub warnings: Vec<String>,
+    /// Byte offset of every [`MARK_EVERY`]th character, so a slice far
+    /// into the text is found without walking it from the start.
+    marks: Vec<usize>,
 }
 
 impl Rendering {
+    /// A rendering of `text` (counted and marked in one pass).
+    pub fn new(
+        format: Format,
+        text: String,
+        metadata: Metadata,
+        outline: Vec<OutlineEntry>,
+        warnings: Vec<String>,
+    ) -> Self {
+        let mut marks = Vec::with_capacity(text.len() / MARK_EVERY + 1);
+        let mut total_chars = 0;
+        for (byte, _) in text.char_indices() {
+            if total_chars % MARK_EVERY == 0 {
+                marks.push(byte);
+            }
+            total_chars += 1;
+        }
+        Self {
+            format,
+            text,
+            total_chars,
+            metadata,
+            outline,
+            warnings,
+            marks,
+        }
+    }
+
+    /// At most `max_chars` characters from character `offset` on.
+    pub fn slice(&self, offset: usize, max_chars: usize) -> &str {
+        let Some(&mark) = self.marks.get(offset / MARK_EVERY) else {
+            return "";
+        };
+        let rest = &self.text[mark..];
+        let mut chars = rest.char_indices().skip(offset % MARK_EVERY);
+        let Some((start, _)) = chars.next() else {
+            return "";
+        };
+        if max_chars == 0 {
+            return "";
+        }
+        let end = chars.nth(max_chars - 1).map_or(rest.len(), |(i, _)| i);
+        &rest[start..end]
+    }
+
     /// Bytes it keeps (its text dominates; the rest estimated).
     fn weight(&self) -> u64 {
         let small: usize = self
@@ -61,7 +111,7 @@ impl Rendering {
             .sum::<usize>()
             + self.warnings.iter().map(|w| w.len() + 24).sum::<usize>()
             + 512;
-        (self.text.len() + small) as u64
+        (self.text.len() + self.marks.len() * 8 + small) as u64
     }
 }
 
@@ -141,20 +191,41 @@ mod tests {
     use super::*;
 
     fn rendering(text: &str) -> Arc<Rendering> {
-        Arc::new(Rendering {
-            format: Format::Text,
-            text: text.to_owned(),
-            total_chars: text.chars().count(),
-            metadata: Metadata::default(),
-            outline: Vec::new(),
-            warnings: Vec::new(),
-        })
+        Arc::new(Rendering::new(
+            Format::Text,
+            text.to_owned(),
+            Metadata::default(),
+            Vec::new(),
+            Vec::new(),
+        ))
+    }
+
+    #[test]
+    fn slices_match_walking_the_characters() {
+        let text: String = (0..20_000)
+            .map(|i| if i % 7 == 0 { 'é' } else { 'x' })
+            .collect();
+        let r = rendering(&text);
+        assert_eq!(r.total_chars, 20_000);
+        for (offset, max) in [
+            (0, 5),
+            (4095, 3),
+            (4096, 1),
+            (9000, 5000),
+            (19_999, 10),
+            (20_000, 5),
+            (3, 0),
+        ] {
+            let walked: String = text.chars().skip(offset).take(max).collect();
+            assert_eq!(r.slice(offset, max), walked, "{offset} {max}");
+        }
     }
 
     #[test]
     fn keeps_recent_renderings_within_its_bytes() {
-        let cache = Cache::new(3 * 1024 + 3 * 512);
         let big = "x".repeat(1024);
+        let each = rendering(&big).weight();
+        let cache = Cache::new(3 * each);
         let keys: Vec<Key> = (0..4)
             .map(|i| Key::new(format!("doc {i}").as_bytes(), "markdown".into()))
             .collect();
@@ -168,7 +239,7 @@ mod tests {
         for key in [&keys[0], &keys[2], &keys[3]] {
             assert!(cache.get(key).is_some());
         }
-        assert!(cache.bytes() <= 3 * 1024 + 3 * 512);
+        assert_eq!(cache.bytes(), 3 * each);
         // Same bytes, other options: another entry.
         assert!(cache.get(&Key::new(b"doc 0", "text".into())).is_none());
         // Larger than the whole cache: not kept, nothing evicted.

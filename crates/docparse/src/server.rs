@@ -615,15 +615,7 @@ impl DocParse {
                 "the rendering stopped at {max_chars} characters (the output limit); ask for a page range for the rest"
             ));
         }
-        let total_chars = text.chars().count();
-        Ok(Rendering {
-            format,
-            text,
-            total_chars,
-            metadata,
-            outline,
-            warnings,
-        })
+        Ok(Rendering::new(format, text, metadata, outline, warnings))
     }
 
     /// Applies `engine` and `ocr` to a parsed PDF.
@@ -751,12 +743,7 @@ impl DocParse {
                 "'offset' {offset} is past the end ({total_chars} characters)"
             )));
         }
-        let content: String = rendering
-            .text
-            .chars()
-            .skip(offset)
-            .take(max_chars)
-            .collect();
+        let content = rendering.slice(offset, max_chars).to_owned();
         let end = offset + content.chars().count();
         let truncated = end < total_chars;
         Ok(Json(Parsed {
