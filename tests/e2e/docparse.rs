@@ -349,6 +349,7 @@ const PDF_PROGRAMS: &[&str] = &[
 /// Whether the optional `programs` are installed. When one is missing the
 /// test skips with a visible notice, unless `FFMCP_REQUIRE_OPTIONAL` is set
 /// (`.ci/run` sets it), which makes a missing program a failure.
+#[allow(clippy::print_stderr)] // the skip notice must be visible
 fn optional_programs(test: &str, programs: &[&str]) -> bool {
     let missing: Vec<&str> = programs
         .iter()

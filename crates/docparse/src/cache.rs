@@ -67,9 +67,9 @@ impl Rendering {
         warnings: Vec<String>,
     ) -> Self {
         let mut marks = Vec::with_capacity(text.len() / MARK_EVERY + 1);
-        let mut total_chars = 0;
+        let mut total_chars: usize = 0;
         for (byte, _) in text.char_indices() {
-            if total_chars % MARK_EVERY == 0 {
+            if total_chars.is_multiple_of(MARK_EVERY) {
                 marks.push(byte);
             }
             total_chars += 1;

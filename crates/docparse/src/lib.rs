@@ -114,7 +114,8 @@ pub struct ParseOptions {
     /// Where the document came from, to resolve relative links (HTML).
     pub base_url: Option<url::Url>,
     /// Bytes charged against [`Limits::max_expanded_bytes`] so far by this
-    /// call (shared by every part and every parser the call runs).
+    /// call (shared by every part and every parser the call runs; clones
+    /// share it, and [`formats::parse`] starts each call at zero).
     pub expanded: Arc<AtomicU64>,
 }
 

@@ -688,7 +688,7 @@ fn mutation_fuzz_smoke() {
                 }
             }
             let t = Instant::now();
-            let _ = pdf::parse(&data, &options);
+            let _ = ffmcp_docparse::formats::parse(Format::Pdf, &data, &options);
             slowest = slowest.max(t.elapsed());
         }
     }

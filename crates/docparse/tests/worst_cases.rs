@@ -6,6 +6,9 @@
 //! third-party parser sees it (Markdown container nesting, HTML and XML
 //! attribute counts) or by caps inside our own code.
 
+// The measured times are printed for the record.
+#![allow(clippy::print_stderr)]
+
 use std::time::{Duration, Instant};
 
 use ffmcp_docparse::{DocError, Format, ParseOptions, formats, testdocs};
@@ -216,11 +219,11 @@ fn every_parser_bounds_its_worst_case() {
             case.bytes.len(),
             outcome
         );
-        let ok = match (case.outcome, &result) {
-            (Outcome::Parsed, Ok(_)) | (Outcome::Bounded, Ok(_)) => true,
-            (Outcome::Refused | Outcome::Bounded, Err(DocError::Limit(_))) => true,
-            _ => false,
-        };
+        let ok = matches!(
+            (case.outcome, &result),
+            (Outcome::Parsed | Outcome::Bounded, Ok(_))
+                | (Outcome::Refused | Outcome::Bounded, Err(DocError::Limit(_)))
+        );
         if !ok {
             failures.push(format!(
                 "{}: expected {:?}, got {outcome}",

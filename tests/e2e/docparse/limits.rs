@@ -47,7 +47,8 @@ fn peak_rss_mib(pid: u32) -> u64 {
 }
 
 /// Sends `bytes` as base64 to `parse`; returns the result, the time the
-/// call took and the server's peak RSS.
+/// call took and the server's peak RSS (printed for the record).
+#[allow(clippy::print_stderr)]
 async fn hostile(
     name: &str,
     filename: &str,

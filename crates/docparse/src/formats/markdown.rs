@@ -45,7 +45,7 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError>
     // Events are charged to the memory budget as they are produced.
     let mut events: Vec<Event<'_>> = Vec::new();
     for event in Parser::new_ext(body, opts) {
-        if events.len() % EVENT_BATCH == 0 {
+        if events.len().is_multiple_of(EVENT_BATCH) {
             options.charge(
                 (EVENT_BATCH * std::mem::size_of::<Event<'_>>()) as u64,
                 || format!("the {} Markdown events parsed so far", events.len()),
