@@ -349,7 +349,6 @@ const PDF_PROGRAMS: &[&str] = &[
 /// Whether the optional `programs` are installed. When one is missing the
 /// test skips with a visible notice, unless `FFMCP_REQUIRE_OPTIONAL` is set
 /// (`.ci/run` sets it), which makes a missing program a failure.
-#[allow(clippy::print_stderr)] // the skip notice must be visible
 fn optional_programs(test: &str, programs: &[&str]) -> bool {
     let missing: Vec<&str> = programs
         .iter()
@@ -365,7 +364,11 @@ fn optional_programs(test: &str, programs: &[&str]) -> bool {
         "{test}: {} missing ({hint}); FFMCP_REQUIRE_OPTIONAL is set, so this is a failure",
         missing.join(", ")
     );
-    eprintln!(
+    // Straight to the process's stderr: libtest captures `eprintln!` of
+    // passing tests, and this notice must be seen.
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stderr(),
         "SKIPPED {test}: {} not installed ({hint}; set FFMCP_REQUIRE_OPTIONAL=1 to make this a failure)",
         missing.join(", ")
     );
