@@ -375,6 +375,18 @@ fn optional_programs(test: &str, programs: &[&str]) -> bool {
     false
 }
 
+#[test]
+fn missing_optional_programs_skip_unless_required() {
+    let missing = ["/nonexistent/ffmcp-optional-program"];
+    let outcome = std::panic::catch_unwind(|| optional_programs("probe", &missing));
+    if std::env::var_os("FFMCP_REQUIRE_OPTIONAL").is_some() {
+        assert!(outcome.is_err(), "required but missing must fail");
+    } else {
+        assert_eq!(outcome.ok(), Some(false), "missing must skip");
+    }
+    assert!(optional_programs("probe", &[]));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn sandboxed_pdftotext_and_ocr_backends() {
     if !optional_programs("sandboxed_pdftotext_and_ocr_backends", PDF_PROGRAMS) {
