@@ -382,6 +382,24 @@ mod tests {
     use super::*;
     use crate::model::{Block, Document, ListItem, Span, Table};
 
+    #[test]
+    fn rendering_stops_at_the_output_limit() {
+        let doc = Document {
+            blocks: (0..1000)
+                .map(|i| Block::text(format!("paragraph {i}")))
+                .collect(),
+            ..Document::default()
+        };
+        let (full, stopped) = render_limited(&doc, OutputFormat::Markdown, usize::MAX);
+        assert!(!stopped);
+        assert_eq!(full, render(&doc, OutputFormat::Markdown));
+        let (cut, stopped) = render_limited(&doc, OutputFormat::Markdown, 100);
+        assert!(stopped);
+        // Stops at the first block boundary at or past the limit.
+        assert!((100..130).contains(&cut.chars().count()), "{cut:?}");
+        assert!(full.starts_with(cut.trim_end()));
+    }
+
     fn doc(blocks: Vec<Block>) -> Document {
         Document {
             blocks,

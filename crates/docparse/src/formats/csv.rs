@@ -11,6 +11,7 @@ use crate::{
 /// Parses `bytes`; `tab` forces tab-separated.
 pub fn parse(bytes: &[u8], options: &ParseOptions, tab: bool) -> Result<Document, DocError> {
     let (text, encoding) = super::text::decode(bytes);
+    options.charge(text.len() as u64, || "the decoded text".to_owned())?;
     let delimiter = if tab { b'\t' } else { sniff(&text) };
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)

@@ -11,6 +11,8 @@ use crate::{
 /// Parses a Markdown document.
 pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError> {
     let (text, _) = super::text::decode(bytes);
+    // The decoded and the normalised copy.
+    options.charge(2 * text.len() as u64, || "the decoded text".to_owned())?;
     let text = super::text::normalize_newlines(&text);
     if text.chars().count() > options.limits.max_output_chars {
         return Err(DocError::Limit(format!(

@@ -33,6 +33,8 @@ pub fn normalize_newlines(text: &str) -> String {
 /// a paragraph are kept.
 pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError> {
     let (text, encoding) = decode(bytes);
+    // The decoded and the normalised copy.
+    options.charge(2 * text.len() as u64, || "the decoded text".to_owned())?;
     if text.chars().count() > options.limits.max_output_chars {
         return Err(DocError::Limit(format!(
             "the text has more than {} characters",
