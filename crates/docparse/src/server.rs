@@ -712,14 +712,18 @@ impl DocParse {
         let language = args.ocr_language.as_deref().unwrap_or("eng");
         backends::check_language(language)?;
         let output = args.output.unwrap_or(OutputFormat::Markdown);
-        let key = cache::Key::new(
-            &loaded.bytes,
-            format!(
-                "{pages:?}|{output:?}|{engine:?}|{ocr}|{language}|{:?}|{:?}",
-                loaded.url.as_ref().map(url::Url::as_str),
-                loaded.format()
-            ),
+        let options = format!(
+            "{pages:?}|{output:?}|{engine:?}|{ocr}|{language}|{:?}|{:?}",
+            loaded.url.as_ref().map(url::Url::as_str),
+            loaded.format()
         );
+        // Hashing up to the input limit is CPU work: off the runtime.
+        let (loaded, key) = tokio::task::spawn_blocking(move || {
+            let key = cache::Key::new(&loaded.bytes, options);
+            (loaded, key)
+        })
+        .await
+        .map_err(|e| ToolError::internal(format!("hashing the document failed: {e}")))?;
         let (rendering, reused) = match self.renderings.get(&key) {
             Some(rendering) => (rendering, true),
             None => {
