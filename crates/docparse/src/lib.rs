@@ -12,6 +12,7 @@
 //! memory.
 
 pub mod backends;
+pub mod cache;
 pub mod chunk;
 pub mod detect;
 pub mod formats;
@@ -19,10 +20,12 @@ pub mod input;
 pub mod model;
 pub mod render;
 mod server;
+#[doc(hidden)]
+pub mod testdocs;
 
 use std::sync::{
     Arc,
-    atomic::{AtomicBool, Ordering},
+    atomic::{AtomicBool, AtomicU64, Ordering},
 };
 
 pub use detect::Format;
@@ -38,6 +41,13 @@ pub fn spec() -> ffmcp_core::ServerSpec {
     )
 }
 
+/// Environment variable overriding [`Limits::max_expanded_bytes`].
+pub const MAX_EXPANDED_BYTES_ENV: &str = "FF_DOCPARSE_MAX_EXPANDED_BYTES";
+/// Default of [`Limits::max_expanded_bytes`]: 256 MiB keeps a call's peak
+/// memory under 512 MiB for any input within the input limit (the input,
+/// its base64 frame and the rendering come on top).
+pub const DEFAULT_MAX_EXPANDED_BYTES: u64 = 256 << 20;
+
 /// Limits every parser enforces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -45,8 +55,12 @@ pub struct Limits {
     pub max_input_bytes: u64,
     /// Pages (PDF), slides, sheets or chapters processed.
     pub max_pages: u32,
-    /// Total bytes decompressed from a container (ZIP members, PDF streams).
-    pub max_decompressed_bytes: u64,
+    /// One call's memory budget: bytes decompressed (ZIP members, PDF
+    /// stream filters, fonts) plus the estimated size of what parsing
+    /// expands them into (HTML trees, shared strings, cells, blocks),
+    /// summed over every part of the document. Setting:
+    /// [`MAX_EXPANDED_BYTES_ENV`].
+    pub max_expanded_bytes: u64,
     /// Entries in a ZIP container.
     pub max_zip_entries: usize,
     /// Cells read from all sheets of a workbook.
@@ -62,7 +76,7 @@ impl Default for Limits {
         Self {
             max_input_bytes: 100 << 20,
             max_pages: 5000,
-            max_decompressed_bytes: 1 << 30,
+            max_expanded_bytes: DEFAULT_MAX_EXPANDED_BYTES,
             max_zip_entries: 20_000,
             max_cells: 2_000_000,
             max_depth: 512,
@@ -99,6 +113,10 @@ pub struct ParseOptions {
     pub progress: Option<ProgressFn>,
     /// Where the document came from, to resolve relative links (HTML).
     pub base_url: Option<url::Url>,
+    /// Bytes charged against [`Limits::max_expanded_bytes`] so far by this
+    /// call (shared by every part and every parser the call runs; clones
+    /// share it, and [`formats::parse`] starts each call at zero).
+    pub expanded: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for ParseOptions {
@@ -106,6 +124,7 @@ impl std::fmt::Debug for ParseOptions {
         f.debug_struct("ParseOptions")
             .field("pages", &self.pages)
             .field("limits", &self.limits)
+            .field("expanded", &self.expanded())
             .finish_non_exhaustive()
     }
 }
@@ -122,6 +141,39 @@ impl ParseOptions {
         }
         Ok(())
     }
+
+    /// Charges `bytes` of decompressed or expanded data to this call's
+    /// memory budget *before* they are produced or kept; once the total
+    /// passes [`Limits::max_expanded_bytes`] the call fails with an error
+    /// naming the budget, `what` was being expanded and the setting.
+    pub fn charge(&self, bytes: u64, what: impl FnOnce() -> String) -> Result<(), DocError> {
+        let limit = self.limits.max_expanded_bytes;
+        let before = self.expanded.fetch_add(bytes, Ordering::Relaxed);
+        if before.saturating_add(bytes) > limit {
+            return Err(budget_error(limit, &what()));
+        }
+        Ok(())
+    }
+
+    /// Bytes charged so far.
+    pub fn expanded(&self) -> u64 {
+        self.expanded.load(Ordering::Relaxed)
+    }
+
+    /// Bytes that may still be charged.
+    pub fn remaining(&self) -> u64 {
+        self.limits
+            .max_expanded_bytes
+            .saturating_sub(self.expanded())
+    }
+}
+
+/// The error of a spent memory budget.
+pub fn budget_error(limit: u64, what: &str) -> DocError {
+    DocError::Limit(format!(
+        "the document expands past the memory budget of {limit} bytes ({what}); \
+         set {MAX_EXPANDED_BYTES_ENV} to change it"
+    ))
 }
 
 /// Why a document could not be parsed.

@@ -159,3 +159,65 @@ impl Block {
         }
     }
 }
+
+/// Heap bytes a run of blocks holds, estimated from above (every `String`
+/// and `Vec` counted at its length plus allocator rounding): what parsers
+/// charge to the call's memory budget for the blocks they keep.
+pub fn footprint(blocks: &[Block]) -> u64 {
+    blocks.iter().map(block_footprint).sum()
+}
+
+/// Per allocation: the allocator's header and rounding.
+const ALLOCATION: u64 = 16;
+
+fn text_footprint(text: &str) -> u64 {
+    if text.is_empty() {
+        0
+    } else {
+        text.len() as u64 + ALLOCATION
+    }
+}
+
+fn inline_footprint(inline: &[Span]) -> u64 {
+    let spans: u64 = inline
+        .iter()
+        .map(|s| {
+            std::mem::size_of::<Span>() as u64
+                + text_footprint(&s.text)
+                + s.link.as_deref().map_or(0, text_footprint)
+        })
+        .sum();
+    spans + ALLOCATION
+}
+
+fn block_footprint(block: &Block) -> u64 {
+    let own = std::mem::size_of::<Block>() as u64;
+    own + match block {
+        Block::Heading { content, .. }
+        | Block::Paragraph(content)
+        | Block::Footnote { content, .. } => inline_footprint(content),
+        Block::List { items, .. } => items
+            .iter()
+            .map(|i| {
+                std::mem::size_of::<ListItem>() as u64
+                    + inline_footprint(&i.content)
+                    + footprint(&i.children)
+            })
+            .sum::<u64>(),
+        Block::Table(table) => table
+            .rows
+            .iter()
+            .map(|row| {
+                ALLOCATION
+                    + row
+                        .iter()
+                        .map(|c| std::mem::size_of::<String>() as u64 + text_footprint(c))
+                        .sum::<u64>()
+            })
+            .sum::<u64>(),
+        Block::Code { text, .. } => text_footprint(text),
+        Block::Quote(inner) => footprint(inner) + ALLOCATION,
+        Block::Image { alt } => text_footprint(alt),
+        Block::PageBreak { .. } | Block::Rule => 0,
+    }
+}

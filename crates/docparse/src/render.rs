@@ -20,11 +20,31 @@ pub fn render(doc: &Document, format: OutputFormat) -> String {
     render_blocks(&doc.blocks, format)
 }
 
+/// Renders the document, stopping at the first block boundary at or past
+/// `max_chars` characters; `true` when it stopped early.
+pub fn render_limited(doc: &Document, format: OutputFormat, max_chars: usize) -> (String, bool) {
+    render_blocks_limited(&doc.blocks, format, max_chars)
+}
+
 /// Renders a run of blocks.
 pub fn render_blocks(blocks: &[Block], format: OutputFormat) -> String {
+    render_blocks_limited(blocks, format, usize::MAX).0
+}
+
+fn render_blocks_limited(
+    blocks: &[Block],
+    format: OutputFormat,
+    max_chars: usize,
+) -> (String, bool) {
     let mut out = String::new();
+    let mut chars = 0usize;
+    let mut stopped = false;
     let mut last_heading: Option<String> = None;
     for block in blocks {
+        if chars >= max_chars {
+            stopped = true;
+            break;
+        }
         // A sheet's name is already its heading: do not print it twice.
         let unnamed;
         let block = match block {
@@ -59,20 +79,23 @@ pub fn render_blocks(blocks: &[Block], format: OutputFormat) -> String {
             if !out.is_empty() {
                 out.push('\n');
                 out.push_str(&piece);
+                chars += piece.chars().count() + 1;
             }
             continue;
         }
         if !out.is_empty() && !out.ends_with('\u{c}') {
             out.push_str(if out.ends_with('\n') { "\n" } else { "\n\n" });
+            chars += 2;
         }
         out.push_str(&piece);
+        chars += piece.chars().count();
     }
     let trimmed = out.trim_end_matches(['\n', '\u{c}']).len();
     out.truncate(trimmed);
     if !out.is_empty() {
         out.push('\n');
     }
-    out
+    (out, stopped)
 }
 
 fn block_markdown(block: &Block, depth: usize) -> String {
@@ -358,6 +381,24 @@ fn ordered_marker(line: &str) -> bool {
 mod tests {
     use super::*;
     use crate::model::{Block, Document, ListItem, Span, Table};
+
+    #[test]
+    fn rendering_stops_at_the_output_limit() {
+        let doc = Document {
+            blocks: (0..1000)
+                .map(|i| Block::text(format!("paragraph {i}")))
+                .collect(),
+            ..Document::default()
+        };
+        let (full, stopped) = render_limited(&doc, OutputFormat::Markdown, usize::MAX);
+        assert!(!stopped);
+        assert_eq!(full, render(&doc, OutputFormat::Markdown));
+        let (cut, stopped) = render_limited(&doc, OutputFormat::Markdown, 100);
+        assert!(stopped);
+        // Stops at the first block boundary at or past the limit.
+        assert!((100..130).contains(&cut.chars().count()), "{cut:?}");
+        assert!(full.starts_with(cut.trim_end()));
+    }
 
     fn doc(blocks: Vec<Block>) -> Document {
         Document {

@@ -28,8 +28,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::{
-    DocError, Document, Format, Limits, PageRange, ParseOptions, ProgressFn,
+    DocError, Document, Format, Limits, MAX_EXPANDED_BYTES_ENV, PageRange, ParseOptions,
+    ProgressFn,
     backends::{self, Engine},
+    cache::{self, Cache, Rendering},
     chunk::{self, Chunk, ChunkOptions},
     formats,
     input::{Loaded, Source},
@@ -71,6 +73,12 @@ fn shared() -> &'static Shared {
         {
             limits.max_input_bytes = max;
         }
+        if let Some(max) = std::env::var(MAX_EXPANDED_BYTES_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+        {
+            limits.max_expanded_bytes = max;
+        }
         Shared {
             roots: Roots::from_env().map_err(|e| e.to_string()),
             fetcher: Fetcher::from_env().map_err(|e| e.to_string()),
@@ -86,6 +94,8 @@ fn shared() -> &'static Shared {
 #[derive(Clone)]
 pub struct DocParse {
     tool_router: ToolRouter<Self>,
+    /// Renderings of recent `parse` calls, for paging without re-parsing.
+    renderings: Arc<Cache>,
 }
 
 impl Default for DocParse {
@@ -259,6 +269,9 @@ pub struct Parsed {
     pub truncated: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_offset: Option<usize>,
+    /// This slice was cut from an earlier parse of the same bytes with the
+    /// same options (kept for paging); the document was not parsed again.
+    pub reused: bool,
 }
 
 impl Render for Parsed {
@@ -545,6 +558,7 @@ impl DocParse {
             cancel,
             progress,
             base_url: loaded.url.clone(),
+            expanded: Arc::default(),
         };
         let bytes = Arc::new(loaded.bytes);
         let input = Arc::clone(&bytes);
@@ -558,6 +572,50 @@ impl DocParse {
             .map_err(|e| ToolError::internal(format!("the parser stopped unexpectedly: {e}")))?
             .map_err(doc_error)?;
         Ok((format, doc, bytes))
+    }
+
+    /// Parses, applies the PDF engine/OCR choice and renders; the rendering
+    /// stops at the output limit (with a warning).
+    async fn render_loaded(
+        &self,
+        loaded: Loaded,
+        pages: Option<PageRange>,
+        output: OutputFormat,
+        choice: &PdfChoice<'_>,
+        ctx: &RequestContext<RoleServer>,
+    ) -> Result<Rendering, ToolError> {
+        let (format, mut doc, bytes) = self.parse_loaded(loaded, pages, ctx).await?;
+        if format == Format::Pdf && (choice.engine != Engine::Builtin || choice.ocr) {
+            self.pdf_backends(&mut doc, bytes, pages, choice, ctx)
+                .await?;
+        } else if choice.engine != Engine::Builtin || choice.ocr {
+            doc.warnings.push(format!(
+                "'engine' and 'ocr' apply to PDFs only; this document is {}",
+                format.name()
+            ));
+        }
+        let max_chars = shared().limits.max_output_chars;
+        let Document {
+            metadata,
+            outline,
+            mut warnings,
+            blocks,
+        } = doc;
+        let (text, stopped) = tokio::task::spawn_blocking(move || {
+            let doc = Document {
+                blocks,
+                ..Document::default()
+            };
+            render::render_limited(&doc, output, max_chars)
+        })
+        .await
+        .map_err(|e| ToolError::internal(format!("rendering stopped unexpectedly: {e}")))?;
+        if stopped {
+            warnings.push(format!(
+                "the rendering stopped at {max_chars} characters (the output limit); ask for a page range for the rest"
+            ));
+        }
+        Ok(Rendering::new(format, text, metadata, outline, warnings))
     }
 
     /// Applies `engine` and `ocr` to a parsed PDF.
@@ -626,6 +684,7 @@ impl DocParse {
     pub fn new() -> Self {
         Self {
             tool_router: Self::tool_router(),
+            renderings: Arc::new(Cache::from_env()),
         }
     }
 
@@ -648,47 +707,60 @@ impl DocParse {
         }
         let loaded = self.load(args.source(), &ctx).await?;
         let source = loaded.label.clone();
-        let (format, mut doc, bytes) = self.parse_loaded(loaded, pages, &ctx).await?;
         let engine = args.engine.unwrap_or_default();
         let ocr = args.ocr.unwrap_or(false);
         let language = args.ocr_language.as_deref().unwrap_or("eng");
         backends::check_language(language)?;
-        if format == Format::Pdf && (engine != Engine::Builtin || ocr) {
-            let choice = PdfChoice {
-                engine,
-                ocr,
-                language,
-            };
-            self.pdf_backends(&mut doc, bytes, pages, &choice, &ctx)
-                .await?;
-        } else if engine != Engine::Builtin || ocr {
-            doc.warnings.push(format!(
-                "'engine' and 'ocr' apply to PDFs only; this document is {}",
-                format.name()
-            ));
-        }
         let output = args.output.unwrap_or(OutputFormat::Markdown);
-        let rendered = render::render(&doc, output);
-        let total_chars = rendered.chars().count();
+        let options = format!(
+            "{pages:?}|{output:?}|{engine:?}|{ocr}|{language}|{:?}|{:?}",
+            loaded.url.as_ref().map(url::Url::as_str),
+            loaded.format()
+        );
+        // Hashing up to the input limit is CPU work: off the runtime.
+        let (loaded, key) = tokio::task::spawn_blocking(move || {
+            let key = cache::Key::new(&loaded.bytes, options);
+            (loaded, key)
+        })
+        .await
+        .map_err(|e| ToolError::internal(format!("hashing the document failed: {e}")))?;
+        let (rendering, reused) = match self.renderings.get(&key) {
+            Some(rendering) => (rendering, true),
+            None => {
+                let choice = PdfChoice {
+                    engine,
+                    ocr,
+                    language,
+                };
+                let rendering = self
+                    .render_loaded(loaded, pages, output, &choice, &ctx)
+                    .await?;
+                let rendering = Arc::new(rendering);
+                self.renderings.insert(key, Arc::clone(&rendering));
+                (rendering, false)
+            }
+        };
+        let total_chars = rendering.total_chars;
         let offset = args.offset.unwrap_or(0);
         if offset > total_chars {
             return Err(ToolError::invalid(format!(
                 "'offset' {offset} is past the end ({total_chars} characters)"
             )));
         }
-        let content: String = rendered.chars().skip(offset).take(max_chars).collect();
+        let content = rendering.slice(offset, max_chars).to_owned();
         let end = offset + content.chars().count();
         let truncated = end < total_chars;
         Ok(Json(Parsed {
             source,
-            format,
+            format: rendering.format,
             content,
-            metadata: doc.metadata,
-            outline: doc.outline,
-            warnings: doc.warnings,
+            metadata: rendering.metadata.clone(),
+            outline: rendering.outline.clone(),
+            warnings: rendering.warnings.clone(),
             total_chars,
             truncated,
             next_offset: truncated.then_some(end),
+            reused,
         }))
     }
 

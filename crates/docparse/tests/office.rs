@@ -246,7 +246,7 @@ fn zip_bombs_are_refused() {
     members.push(("word/media/blob.bin".into(), zeros.clone()));
     let bytes = rezip(&members);
     let options = limited(Limits {
-        max_decompressed_bytes: 1 << 20,
+        max_expanded_bytes: 1 << 20,
         ..Limits::default()
     });
     // DOCX reads only the parts it needs; a workbook is verified whole
@@ -255,7 +255,8 @@ fn zip_bombs_are_refused() {
     let err = parse_timed(Format::Xlsx, &bytes, &options).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "limit exceeded: the ZIP container inflates past 1048576 bytes in total (member 'word/media/blob.bin')"
+        "limit exceeded: the document expands past the memory budget of 1048576 bytes \
+         (inflating ZIP member 'word/media/blob.bin'); set FF_DOCPARSE_MAX_EXPANDED_BYTES to change it"
     );
 
     // The main part itself: declared as 100 bytes, really 3 MiB.

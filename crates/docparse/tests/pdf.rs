@@ -523,7 +523,7 @@ fn limits_end_in_clear_errors() {
     let err = pdf::parse(
         &build(&objects, ""),
         &with(Limits {
-            max_decompressed_bytes: 1 << 20,
+            max_expanded_bytes: 1 << 20,
             ..Limits::default()
         }),
     )
@@ -646,7 +646,7 @@ fn mutation_fuzz_smoke() {
     };
     let options = ParseOptions {
         limits: Limits {
-            max_decompressed_bytes: 64 << 20,
+            max_expanded_bytes: 64 << 20,
             ..Limits::default()
         },
         ..ParseOptions::default()
@@ -688,7 +688,7 @@ fn mutation_fuzz_smoke() {
                 }
             }
             let t = Instant::now();
-            let _ = pdf::parse(&data, &options);
+            let _ = ffmcp_docparse::formats::parse(Format::Pdf, &data, &options);
             slowest = slowest.max(t.elapsed());
         }
     }

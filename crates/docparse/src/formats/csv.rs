@@ -11,6 +11,7 @@ use crate::{
 /// Parses `bytes`; `tab` forces tab-separated.
 pub fn parse(bytes: &[u8], options: &ParseOptions, tab: bool) -> Result<Document, DocError> {
     let (text, encoding) = super::text::decode(bytes);
+    options.charge(text.len() as u64, || "the decoded text".to_owned())?;
     let delimiter = if tab { b'\t' } else { sniff(&text) };
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
@@ -31,6 +32,14 @@ pub fn parse(bytes: &[u8], options: &ParseOptions, tab: bool) -> Result<Document
             ));
             break;
         }
+        options.charge(
+            record
+                .iter()
+                .map(|f| (f.len() + std::mem::size_of::<String>() + 16) as u64)
+                .sum::<u64>()
+                + 24,
+            || format!("the fields of CSV row {}", rows.len() + 1),
+        )?;
         rows.push(record.iter().map(str::to_owned).collect::<Vec<_>>());
     }
     while rows

@@ -23,7 +23,7 @@ const FORMAT: &str = "docx";
 
 /// Parses a DOCX document.
 pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError> {
-    let mut zip = ZipSafe::new(bytes, &options.limits)?;
+    let mut zip = ZipSafe::new(bytes, options)?;
     let main = ooxml::main_part(&mut zip, "word/document.xml", FORMAT, options)?;
     let Some(xml) = zip.read(&main)? else {
         return Err(DocError::malformed(

@@ -311,6 +311,10 @@ impl<'c> Walker<'c> {
                 self.cx.options.limits.max_output_chars
             )));
         }
+        self.cx.options.charge(
+            (text.len() + std::mem::size_of::<Span>() + 16) as u64,
+            || "the text runs of the document".to_owned(),
+        )?;
         let span = Span {
             text: text.to_owned(),
             bold: self.run.bold,

@@ -37,7 +37,7 @@ struct Package {
 
 /// Parses an EPUB book.
 pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError> {
-    let mut zip = ZipSafe::new(bytes, &options.limits)?;
+    let mut zip = ZipSafe::new(bytes, options)?;
     if zip
         .names()
         .iter()

@@ -11,6 +11,8 @@ use crate::{
 /// Parses a Markdown document.
 pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError> {
     let (text, _) = super::text::decode(bytes);
+    // The decoded and the normalised copy.
+    options.charge(2 * text.len() as u64, || "the decoded text".to_owned())?;
     let text = super::text::normalize_newlines(&text);
     if text.chars().count() > options.limits.max_output_chars {
         return Err(DocError::Limit(format!(
@@ -27,21 +29,91 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError>
             ffmcp_core::limits::MAX_HTML_DEPTH
         )));
     }
+    // pulldown-cmark's work grows with the square of container nesting
+    // (`>>>>…`, `- - - …`); refuse deep nesting before it parses.
+    let nesting = container_depth(&text);
+    if nesting > options.limits.max_depth {
+        return Err(DocError::Limit(format!(
+            "the Markdown nests block quotes or lists {nesting} levels deep; the limit is {}",
+            options.limits.max_depth
+        )));
+    }
     let mut doc = Document::default();
     let body = front_matter(&text, &mut doc);
     let opts = Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_TASKLISTS;
-    let events: Vec<Event<'_>> = Parser::new_ext(body, opts).collect();
+    // Events are charged to the memory budget as they are produced.
+    let mut events: Vec<Event<'_>> = Vec::new();
+    for event in Parser::new_ext(body, opts) {
+        if events.len().is_multiple_of(EVENT_BATCH) {
+            options.charge(
+                (EVENT_BATCH * std::mem::size_of::<Event<'_>>()) as u64,
+                || format!("the {} Markdown events parsed so far", events.len()),
+            )?;
+        }
+        events.push(event);
+    }
     let mut pos = 0;
     doc.blocks = blocks(&events, &mut pos, None, options.limits.max_depth);
+    drop(events);
+    options.charge(crate::model::footprint(&doc.blocks), || {
+        "the blocks converted from Markdown".to_owned()
+    })?;
     if doc.metadata.title.is_none()
         && let Some(Block::Heading { level: 1, content }) = doc.blocks.first()
     {
         doc.metadata.title = Some(crate::model::inline_text(content));
     }
     Ok(doc)
+}
+
+/// Events charged to the memory budget at a time.
+const EVENT_BATCH: usize = 4096;
+
+/// The deepest nesting of block containers on any line, in one pass:
+/// block-quote markers (`>`) and list markers (`-`, `+`, `*`, `1.`, `1)`)
+/// that open a line, plus indentation (every 2 columns can open a nested
+/// list item).
+pub fn container_depth(text: &str) -> usize {
+    let mut deepest = 0;
+    for line in text.lines() {
+        let bytes = line.as_bytes();
+        let mut depth = 0usize;
+        let mut columns = 0usize;
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b' ' => columns += 1,
+                b'\t' => columns += 4,
+                b'>' => depth += 1,
+                b'-' | b'+' | b'*'
+                    if bytes.get(i + 1).is_none_or(|b| *b == b' ' || *b == b'\t') =>
+                {
+                    depth += 1
+                }
+                b'0'..=b'9' => {
+                    let digits = bytes[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+                    let after = bytes.get(i + digits).copied();
+                    let next = bytes.get(i + digits + 1).copied();
+                    if digits <= 9
+                        && matches!(after, Some(b'.' | b')'))
+                        && next.is_none_or(|b| b == b' ' || b == b'\t')
+                    {
+                        depth += 1;
+                        i += digits;
+                    } else {
+                        break;
+                    }
+                }
+                _ => break,
+            }
+            i += 1;
+        }
+        deepest = deepest.max(depth + columns / 2);
+    }
+    deepest
 }
 
 /// Strips `---` YAML front matter, reading `title`, `author`, `date`,

@@ -21,8 +21,14 @@ pub mod zipsafe;
 
 use crate::{DocError, Document, Format, ParseOptions};
 
-/// Parses `bytes` as `format`.
+/// Parses `bytes` as `format`, with a fresh memory budget (each call is
+/// charged on its own, even when `options` is reused).
 pub fn parse(format: Format, bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError> {
+    let fresh = ParseOptions {
+        expanded: std::sync::Arc::default(),
+        ..options.clone()
+    };
+    let options = &fresh;
     match format {
         Format::Pdf => pdf::parse(bytes, options),
         Format::Text => text::parse(bytes, options),

@@ -25,7 +25,7 @@ const FORMAT: &str = "pptx";
 
 /// Parses a PPTX presentation.
 pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError> {
-    let mut zip = ZipSafe::new(bytes, &options.limits)?;
+    let mut zip = ZipSafe::new(bytes, options)?;
     let main = ooxml::main_part(&mut zip, "ppt/presentation.xml", FORMAT, options)?;
     let Some(presentation) = zip.read(&main)? else {
         return Err(DocError::malformed(
@@ -55,6 +55,9 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError>
             break;
         }
         options.checkpoint(index as u32, total)?;
+        options.charge(std::mem::size_of::<Block>() as u64, || {
+            format!("slide {number}")
+        })?;
         read += 1;
         doc.blocks.push(Block::PageBreak { number });
         let Some(xml) = zip.read(part)? else {
@@ -334,6 +337,10 @@ fn read_shapes(
                         options.limits.max_output_chars
                     )));
                 }
+                options.charge(
+                    (text.len() + std::mem::size_of::<Span>() + 16) as u64,
+                    || "the text runs of the slides".to_owned(),
+                )?;
                 if let Some(p) = paragraphs.last_mut() {
                     p.spans.push(Span {
                         text,

@@ -33,7 +33,7 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError>
     if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         return parse_xls(bytes, options);
     }
-    let zip = ZipSafe::new(bytes, &options.limits)?;
+    let zip = ZipSafe::new(bytes, options)?;
     if zip.contains("content.xml") && !zip.contains("xl/workbook.xml") {
         parse_ods(bytes, zip, options)
     } else {
@@ -48,6 +48,7 @@ fn parse_xlsx(
 ) -> Result<Document, DocError> {
     const FORMAT: &str = "xlsx";
     zip.verify_all()?;
+    charge_shared_strings(&mut zip, options)?;
     let mut doc = Document::default();
     ooxml::properties(&mut zip, &mut doc.metadata, FORMAT, options)?;
     doc.warnings.append(&mut zip.warnings);
@@ -60,9 +61,17 @@ fn parse_xlsx(
         let Some(budget) = sheets.budget(name) else {
             break;
         };
-        let (cells, truncated) = guarded(FORMAT, || read_xlsx_cells(&mut book, name, budget))?
-            .map_err(|e| DocError::malformed(FORMAT, format!("sheet '{name}': {e}")))?;
-        sheets.push(name, index, grid_from_cells(cells), truncated);
+        let (cells, truncated) =
+            guarded(FORMAT, || read_xlsx_cells(&mut book, name, budget, options))?.map_err(
+                |e| match e {
+                    CellsError::Read(e) => {
+                        DocError::malformed(FORMAT, format!("sheet '{name}': {e}"))
+                    }
+                    CellsError::Budget(e) => e,
+                },
+            )?;
+        let grid = grid_from_cells(cells, name, options)?;
+        sheets.push(name, index, grid, truncated);
     }
     sheets.finish()
 }
@@ -132,7 +141,12 @@ where
                 truncated = true;
                 break;
             }
-            grid.push(row.iter().map(data_text).collect());
+            let row: Vec<Cell> = row.iter().map(data_text).collect();
+            options.charge(
+                row.iter().map(|c| cell_footprint(&c.0)).sum::<u64>(),
+                || format!("the cells of sheet '{name}'"),
+            )?;
+            grid.push(row);
         }
         sheets.push(name, index, grid, truncated);
     }
@@ -251,12 +265,56 @@ fn open_error(format: &'static str, message: String) -> DocError {
     }
 }
 
+/// Bytes a kept cell holds: its slot and its text.
+fn cell_footprint(text: &str) -> u64 {
+    (std::mem::size_of::<Placed>() + text.len()) as u64 + if text.is_empty() { 0 } else { 16 }
+}
+
+/// Charges the shared-strings table that calamine loads whole when it
+/// opens the workbook: each `<si>` becomes a `String` (about 48 bytes
+/// beyond its text), so a table of millions of tiny strings costs several
+/// times its XML. Charged before calamine builds it.
+fn charge_shared_strings(zip: &mut ZipSafe<'_>, options: &ParseOptions) -> Result<(), DocError> {
+    let Some(name) = zip
+        .names()
+        .iter()
+        .find(|n| n.eq_ignore_ascii_case("xl/sharedStrings.xml"))
+        .cloned()
+    else {
+        return Ok(());
+    };
+    let Some(xml) = zip.read(&name)? else {
+        return Ok(());
+    };
+    let strings = xml.windows(3).filter(|w| w == b"<si").count() as u64;
+    let size = xml.len() as u64;
+    drop(xml);
+    options.charge(size + strings * 48, || {
+        format!("the shared-strings table ({strings} strings in {size} bytes)")
+    })
+}
+
+/// Why an XLSX sheet could not be streamed.
+enum CellsError {
+    Read(calamine::XlsxError),
+    Budget(DocError),
+}
+
+impl From<calamine::XlsxError> for CellsError {
+    fn from(e: calamine::XlsxError) -> Self {
+        Self::Read(e)
+    }
+}
+
 /// Streams an XLSX sheet's cells, stopping after `budget` non-empty ones.
+/// Each cell's text is a copy (a shared string referenced by a million
+/// cells is a million copies), so every cell is charged as it is read.
 fn read_xlsx_cells<R: std::io::Read + std::io::Seek>(
     book: &mut Xlsx<R>,
     name: &str,
     budget: u64,
-) -> Result<(Vec<Placed>, bool), calamine::XlsxError> {
+    options: &ParseOptions,
+) -> Result<(Vec<Placed>, bool), CellsError> {
     let mut reader = book.worksheet_cells_reader(name)?;
     let mut cells = Vec::new();
     while let Some(cell) = reader.next_cell()? {
@@ -267,6 +325,11 @@ fn read_xlsx_cells<R: std::io::Read + std::io::Seek>(
         if cells.len() as u64 >= budget {
             return Ok((cells, true));
         }
+        options
+            .charge(cell_footprint(&value.0), || {
+                format!("the cells of sheet '{name}'")
+            })
+            .map_err(CellsError::Budget)?;
         let (row, col) = cell.get_position();
         cells.push((row, col, value));
     }
@@ -274,13 +337,18 @@ fn read_xlsx_cells<R: std::io::Read + std::io::Seek>(
 }
 
 /// A dense grid from sparse cells, anchored at the first used row/column;
-/// rows past the cell budget implied by the cell count are dropped.
-fn grid_from_cells(cells: Vec<Placed>) -> Vec<Vec<Cell>> {
+/// rows past the cell budget implied by the cell count are dropped. The
+/// blank slots are charged before the grid is allocated.
+fn grid_from_cells(
+    cells: Vec<Placed>,
+    sheet: &str,
+    options: &ParseOptions,
+) -> Result<Vec<Vec<Cell>>, DocError> {
     let (Some(min_row), Some(min_col)) = (
         cells.iter().map(|c| c.0).min(),
         cells.iter().map(|c| c.1).min(),
     ) else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
     let max_row = cells.iter().map(|c| c.0).max().unwrap_or(min_row);
     let max_col = cells.iter().map(|c| c.1).max().unwrap_or(min_col);
@@ -290,6 +358,10 @@ fn grid_from_cells(cells: Vec<Placed>) -> Vec<Vec<Cell>> {
     // keep at most 16 blank cells per value, plus a row's worth.
     let allowed = (cells.len() * 16 + width).max(width);
     let rows = height.min(allowed / width.max(1)).max(1);
+    let slots = (rows as u64).saturating_mul(width as u64);
+    options.charge(slots * std::mem::size_of::<Cell>() as u64, || {
+        format!("a grid of {rows} x {width} cells for sheet '{sheet}'")
+    })?;
     let mut grid = vec![vec![(String::new(), false); width]; rows];
     for (row, col, value) in cells {
         let (r, c) = ((row - min_row) as usize, (col - min_col) as usize);
@@ -297,7 +369,7 @@ fn grid_from_cells(cells: Vec<Placed>) -> Vec<Vec<Cell>> {
             *slot = value;
         }
     }
-    grid
+    Ok(grid)
 }
 
 /// Drops trailing empty rows and columns.

@@ -33,6 +33,8 @@ pub fn normalize_newlines(text: &str) -> String {
 /// a paragraph are kept.
 pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError> {
     let (text, encoding) = decode(bytes);
+    // The decoded and the normalised copy.
+    options.charge(2 * text.len() as u64, || "the decoded text".to_owned())?;
     if text.chars().count() > options.limits.max_output_chars {
         return Err(DocError::Limit(format!(
             "the text has more than {} characters",
@@ -45,20 +47,29 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError>
         .extra
         .insert("encoding".into(), encoding.into());
     let mut paragraph: Vec<&str> = Vec::new();
-    let flush = |paragraph: &mut Vec<&str>, blocks: &mut Vec<Block>| {
+    // Each paragraph is charged to the memory budget before it is kept
+    // (a block costs ~100 bytes, so "a\n\n" repeated expands 30-fold).
+    let flush = |paragraph: &mut Vec<&str>, blocks: &mut Vec<Block>| -> Result<(), DocError> {
         if !paragraph.is_empty() {
-            blocks.push(Block::Paragraph(vec![Span::plain(paragraph.join("\n"))]));
+            let text = paragraph.join("\n");
+            options.charge(
+                (text.len() + std::mem::size_of::<Block>() + std::mem::size_of::<Span>() + 32)
+                    as u64,
+                || format!("paragraph {} of the text", blocks.len() + 1),
+            )?;
+            blocks.push(Block::Paragraph(vec![Span::plain(text)]));
             paragraph.clear();
         }
+        Ok(())
     };
     for line in text.lines() {
         if line.trim().is_empty() {
-            flush(&mut paragraph, &mut doc.blocks);
+            flush(&mut paragraph, &mut doc.blocks)?;
         } else {
             paragraph.push(line.trim_end());
         }
     }
-    flush(&mut paragraph, &mut doc.blocks);
+    flush(&mut paragraph, &mut doc.blocks)?;
     Ok(doc)
 }
 

@@ -1,6 +1,9 @@
 //! The one way docparse opens a ZIP container (DOCX, XLSX, PPTX, ODS,
 //! EPUB). It enforces [`Limits`]: the number of entries, a per-member cap,
-//! a total across members and a compression-ratio ceiling. Members are read
+//! a compression-ratio ceiling, and charges every inflated byte to the
+//! call's memory budget ([`ParseOptions::charge`]) chunk by chunk while
+//! inflating, so the budget is shared with everything else the call
+//! expands. Members are read
 //! through a counting `take()`, so a member whose header declares a small
 //! size but inflates to gigabytes stops at the cap (and, since inflating
 //! past the declared size is itself a lie, as soon as it passes that);
@@ -14,7 +17,7 @@ use std::{
     io::{Cursor, Read},
 };
 
-use crate::{DocError, Limits};
+use crate::{DocError, Limits, ParseOptions};
 
 /// Largest single member, whatever the total budget.
 pub const MEMBER_CAP: u64 = 256 << 20;
@@ -30,7 +33,7 @@ pub struct ZipSafe<'a> {
     /// Lower-cased name -> index, for OOXML's case-insensitive part names.
     folded: HashMap<String, usize>,
     names: Vec<String>,
-    budget: u64,
+    options: &'a ParseOptions,
     used: u64,
     /// Things worth telling the caller (duplicate names).
     pub warnings: Vec<String>,
@@ -48,7 +51,8 @@ impl std::fmt::Debug for ZipSafe<'_> {
 impl<'a> ZipSafe<'a> {
     /// Opens `bytes` as a ZIP container, refusing too many entries,
     /// encrypted members and members whose declared size is an obvious bomb.
-    pub fn new(bytes: &'a [u8], limits: &Limits) -> Result<Self, DocError> {
+    pub fn new(bytes: &'a [u8], options: &'a ParseOptions) -> Result<Self, DocError> {
+        let limits: &Limits = &options.limits;
         if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
             let encrypted_package: Vec<u8> =
                 b"EncryptedPackage".iter().flat_map(|b| [*b, 0]).collect();
@@ -111,7 +115,7 @@ impl<'a> ZipSafe<'a> {
             archive,
             folded,
             names,
-            budget: limits.max_decompressed_bytes,
+            options,
             used: 0,
             warnings,
         })
@@ -127,7 +131,7 @@ impl<'a> ZipSafe<'a> {
         self.index_of(name).is_some()
     }
 
-    /// Bytes decompressed so far.
+    /// Bytes this container decompressed so far.
     pub fn decompressed(&self) -> u64 {
         self.used
     }
@@ -169,8 +173,6 @@ impl<'a> ZipSafe<'a> {
 
     fn stream(&mut self, index: usize, out: &mut dyn std::io::Write) -> Result<u64, DocError> {
         let name = self.names.get(index).cloned().unwrap_or_default();
-        let remaining = self.budget.saturating_sub(self.used);
-        let cap = MEMBER_CAP.min(remaining);
         let mut file = self
             .archive
             .by_index(index)
@@ -178,7 +180,7 @@ impl<'a> ZipSafe<'a> {
         let compressed = file.compressed_size();
         let declared = file.size();
         // One byte past the cap tells "exactly at the cap" from "beyond it".
-        let mut limited = (&mut file).take(cap.saturating_add(1));
+        let mut limited = (&mut file).take(MEMBER_CAP.saturating_add(1));
         let mut total: u64 = 0;
         let mut buf = [0u8; 64 * 1024];
         loop {
@@ -189,17 +191,10 @@ impl<'a> ZipSafe<'a> {
                 break;
             }
             total += n as u64;
-            if total > cap {
-                return Err(if cap == remaining && remaining < MEMBER_CAP {
-                    DocError::Limit(format!(
-                        "the ZIP container inflates past {} bytes in total (member '{name}')",
-                        self.budget
-                    ))
-                } else {
-                    DocError::Limit(format!(
-                        "ZIP member '{name}' inflates past {MEMBER_CAP} bytes"
-                    ))
-                });
+            if total > MEMBER_CAP {
+                return Err(DocError::Limit(format!(
+                    "ZIP member '{name}' inflates past {MEMBER_CAP} bytes"
+                )));
             }
             if total > declared {
                 // The central directory's size is exact in a valid file; a
@@ -209,10 +204,13 @@ impl<'a> ZipSafe<'a> {
                 )));
             }
             check_ratio(&name, total, compressed)?;
+            // Charged per chunk, before the chunk is kept.
+            self.options
+                .charge(n as u64, || format!("inflating ZIP member '{name}'"))?;
+            self.used += n as u64;
             out.write_all(&buf[..n])
                 .map_err(|e| DocError::malformed("zip", format!("member '{name}': {e}")))?;
         }
-        self.used += total;
         Ok(total)
     }
 }
@@ -305,9 +303,10 @@ mod tests {
 
     #[test]
     fn refuses_garbage() {
-        let err = ZipSafe::new(b"not a zip", &Limits::default()).expect_err("garbage");
+        let options = ParseOptions::default();
+        let err = ZipSafe::new(b"not a zip", &options).expect_err("garbage");
         assert!(err.to_string().contains("not a ZIP"), "{err}");
-        let err = ZipSafe::new(b"PK\x03\x04trunc", &Limits::default()).expect_err("truncated");
+        let err = ZipSafe::new(b"PK\x03\x04trunc", &options).expect_err("truncated");
         assert!(err.to_string().contains("unreadable ZIP"), "{err}");
     }
 }

@@ -119,7 +119,7 @@ impl Default for GraphicsState {
 /// Interprets one page.
 pub(super) struct Interpreter<'a> {
     doc: &'a Document,
-    budget: &'a Budget,
+    budget: &'a Budget<'a>,
     fonts: &'a mut FontCache,
     out: PageContent,
     state: GraphicsState,
@@ -133,7 +133,7 @@ pub(super) struct Interpreter<'a> {
 }
 
 impl<'a> Interpreter<'a> {
-    pub(super) fn new(doc: &'a Document, budget: &'a Budget, fonts: &'a mut FontCache) -> Self {
+    pub(super) fn new(doc: &'a Document, budget: &'a Budget<'a>, fonts: &'a mut FontCache) -> Self {
         Self {
             doc,
             budget,

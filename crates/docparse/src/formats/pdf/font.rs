@@ -76,7 +76,7 @@ const MAX_WIDTH_RUNS: usize = 1 << 16;
 impl Font {
     /// Builds the font from its dictionary; never fails (a broken font
     /// decodes to less text, not to an error).
-    pub(super) fn load(doc: &Document, dict: &Dictionary, budget: &Budget) -> Font {
+    pub(super) fn load(doc: &Document, dict: &Dictionary, budget: &Budget<'_>) -> Font {
         let subtype = objects::name(doc, dict, b"Subtype").unwrap_or_default();
         let to_unicode = match objects::get(doc, dict, b"ToUnicode") {
             Some(Object::Stream(stream)) => budget.decode(stream).ok().map(|d| CMap::parse(&d)),
@@ -180,7 +180,7 @@ impl CidWidths {
     }
 }
 
-fn composite(doc: &Document, dict: &Dictionary, budget: &Budget) -> Kind {
+fn composite(doc: &Document, dict: &Dictionary, budget: &Budget<'_>) -> Kind {
     let encoding = match objects::get(doc, dict, b"Encoding") {
         Some(Object::Name(name)) => {
             let name = String::from_utf8_lossy(name);
@@ -248,7 +248,7 @@ fn composite(doc: &Document, dict: &Dictionary, budget: &Budget) -> Kind {
 }
 
 /// The text of each one-byte code from the font's encoding.
-fn simple_codes(doc: &Document, dict: &Dictionary, budget: &Budget) -> Box<[Option<Box<str>>]> {
+fn simple_codes(doc: &Document, dict: &Dictionary, budget: &Budget<'_>) -> Box<[Option<Box<str>>]> {
     let base_font = objects::name(doc, dict, b"BaseFont").unwrap_or_default();
     let base_name = String::from_utf8_lossy(base_font);
     // Subset prefix "ABCDEF+Name".
@@ -324,7 +324,7 @@ fn simple_codes(doc: &Document, dict: &Dictionary, budget: &Budget) -> Box<[Opti
 fn builtin_encoding(
     doc: &Document,
     descriptor: &Dictionary,
-    budget: &Budget,
+    budget: &Budget<'_>,
 ) -> Option<Vec<Option<String>>> {
     let Some(Object::Stream(stream)) = objects::get(doc, descriptor, b"FontFile") else {
         return None;

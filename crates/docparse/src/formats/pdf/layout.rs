@@ -253,14 +253,29 @@ fn cut(lines: &[Line], mut set: Vec<usize>, depth: usize, leaves: &mut Vec<Vec<u
 /// Splits a region's lines (top to bottom) into paragraphs at wide
 /// vertical gaps and font-size changes.
 fn split_paragraphs(lines: &[Line], mut set: Vec<usize>, out: &mut Vec<Paragraph>) {
+    // Top to bottom, then left to right within a band of nearly equal
+    // baselines. A comparator with a tolerance is not a total order (the
+    // standard sort may panic on it), so: a total order first, then each
+    // band re-sorted by x.
     set.sort_by(|&a, &b| {
-        let (la, lb) = (&lines[a], &lines[b]);
-        if (la.y - lb.y).abs() < 0.3 * la.size.min(lb.size) {
-            la.x0.total_cmp(&lb.x0)
-        } else {
-            lb.y.total_cmp(&la.y)
-        }
+        lines[b]
+            .y
+            .total_cmp(&lines[a].y)
+            .then(lines[a].x0.total_cmp(&lines[b].x0))
     });
+    let mut start = 0;
+    while start < set.len() {
+        let first = &lines[set[start]];
+        let mut end = start + 1;
+        while end < set.len() && {
+            let line = &lines[set[end]];
+            (first.y - line.y).abs() < 0.3 * first.size.min(line.size)
+        } {
+            end += 1;
+        }
+        set[start..end].sort_by(|&a, &b| lines[a].x0.total_cmp(&lines[b].x0));
+        start = end;
+    }
     // Merge lines sharing a baseline (side by side) into one output line.
     let mut rows: Vec<Line> = Vec::new();
     for &i in &set {

@@ -14,7 +14,7 @@ const MAX_OUTLINE: usize = 10_000;
 const MAX_NAMES: usize = 100_000;
 
 /// Fills `meta` from the Info dictionary and the XMP packet.
-pub(super) fn metadata(doc: &Document, budget: &Budget, meta: &mut Metadata) {
+pub(super) fn metadata(doc: &Document, budget: &Budget<'_>, meta: &mut Metadata) {
     meta.extra.insert("pdf_version".into(), doc.version.clone());
     if let Some(Object::Dictionary(info)) = doc
         .trailer

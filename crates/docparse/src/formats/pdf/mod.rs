@@ -49,7 +49,10 @@ use objects::{Budget, StreamError};
 
 /// Per-stream decompression bound handed to lopdf for the streams it
 /// decodes while loading (object and xref streams).
-const LOAD_STREAM_LIMIT: u64 = 256 << 20;
+const LOAD_STREAM_LIMIT: u64 = 32 << 20;
+/// Bytes a kept line costs beyond its text (the `String`, its paragraph
+/// and, later, its block), charged to the memory budget.
+const KEPT_LINE_OVERHEAD: usize = 48;
 /// Levels of /Parent followed when inheriting page resources.
 const MAX_PARENT_HOPS: usize = 32;
 
@@ -58,8 +61,7 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError>
     let limits = &options.limits;
     let load_options = lopdf::LoadOptions {
         max_decompressed_size: Some(
-            usize::try_from(limits.max_decompressed_bytes.min(LOAD_STREAM_LIMIT))
-                .unwrap_or(usize::MAX),
+            usize::try_from(limits.max_expanded_bytes.min(LOAD_STREAM_LIMIT)).unwrap_or(usize::MAX),
         ),
         ..lopdf::LoadOptions::default()
     };
@@ -130,7 +132,7 @@ fn extract(pdf: &lopdf::Document, options: &ParseOptions) -> Result<Document, Do
         )));
     }
 
-    let budget = Budget::new(limits.max_decompressed_bytes);
+    let budget = Budget::new(options);
     let mut doc = Document::default();
     doc.metadata.pages = Some(total);
     meta::metadata(pdf, &budget, &mut doc.metadata);
@@ -148,9 +150,9 @@ fn extract(pdf: &lopdf::Document, options: &ParseOptions) -> Result<Document, Do
     for (done, (&number, &page_id)) in pages.range(first..=last).enumerate() {
         options.checkpoint(done as u32, selected)?;
         let page = read_page(pdf, page_id, &budget, &mut fonts).map_err(|e| match e {
-            StreamError::Budget(limit) => DocError::Limit(format!(
-                "page {number}: the PDF's streams decompress to more than {limit} bytes"
-            )),
+            StreamError::Budget(limit) => {
+                crate::budget_error(limit, &format!("decoding the PDF's streams, page {number}"))
+            }
             StreamError::Broken(reason) => {
                 DocError::malformed("PDF", format!("page {number}: {reason}"))
             }
@@ -170,6 +172,13 @@ fn extract(pdf: &lopdf::Document, options: &ParseOptions) -> Result<Document, Do
             ));
         }
         let paragraphs = layout::paragraphs(&page);
+        drop(page);
+        let kept: usize = paragraphs
+            .iter()
+            .flat_map(|p| &p.lines)
+            .map(|l| l.len() + KEPT_LINE_OVERHEAD)
+            .sum();
+        options.charge(kept as u64, || format!("the text of page {number}"))?;
         chars_out += paragraphs
             .iter()
             .flat_map(|p| &p.lines)
@@ -192,13 +201,13 @@ fn extract(pdf: &lopdf::Document, options: &ParseOptions) -> Result<Document, Do
 fn read_page(
     pdf: &lopdf::Document,
     page_id: ObjectId,
-    budget: &Budget,
+    budget: &Budget<'_>,
     fonts: &mut FontCache,
 ) -> Result<content::PageContent, StreamError> {
     let Some(Object::Dictionary(page)) = objects::object(pdf, page_id) else {
         return Ok(content::PageContent::default());
     };
-    let mut data = Vec::new();
+    let mut data: Vec<u8> = Vec::new();
     let mut problems = Vec::new();
     let streams: Vec<&Object> = match page.get(b"Contents") {
         Ok(Object::Array(items)) => items.iter().collect(),
@@ -212,7 +221,14 @@ fn read_page(
     for stream in streams {
         if let Some(Object::Stream(stream)) = objects::resolve(pdf, stream) {
             match budget.decode(stream) {
+                // The first stream is kept as it is, not copied (a page is
+                // usually one stream, and a big one must not exist twice).
+                Ok(mut bytes) if data.is_empty() => {
+                    bytes.push(b'\n');
+                    data = bytes;
+                }
                 Ok(bytes) => {
+                    budget.charge(bytes.len() as u64)?;
                     data.extend_from_slice(&bytes);
                     data.push(b'\n');
                 }

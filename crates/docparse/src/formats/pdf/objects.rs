@@ -2,9 +2,9 @@
 //! number of hops (a reference loop ends as "absent"), streams decompress
 //! under a byte budget.
 
-use std::cell::Cell;
-
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
+
+use crate::ParseOptions;
 
 /// Hops followed along a chain of references.
 const MAX_HOPS: usize = 16;
@@ -107,24 +107,25 @@ pub(super) fn decode_text(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// A budget of decompressed bytes shared by all streams of one document.
+/// The call's memory budget ([`ParseOptions::charge`]) as seen by the PDF
+/// reader: every decoded stream (content, forms, fonts, CMaps, metadata)
+/// is charged to it. lopdf decodes each filter of a chain (Flate, LZW,
+/// ASCIIHex, ASCII85, RunLength, predictors) under a cap that grows its
+/// buffer incrementally and stops at the cap, so a bomb is never inflated
+/// first and measured afterwards.
 #[derive(Debug)]
-pub(super) struct Budget {
-    remaining: Cell<u64>,
-    limit: u64,
+pub(super) struct Budget<'a> {
+    options: &'a ParseOptions,
 }
 
-impl Budget {
-    pub(super) fn new(limit: u64) -> Self {
-        Self {
-            remaining: Cell::new(limit),
-            limit,
-        }
+impl<'a> Budget<'a> {
+    pub(super) fn new(options: &'a ParseOptions) -> Self {
+        Self { options }
     }
 
     /// The decoded content of `stream`, charged to the budget.
     pub(super) fn decode(&self, stream: &Stream) -> Result<Vec<u8>, StreamError> {
-        let remaining = self.remaining.get();
+        let remaining = self.options.remaining();
         let cap = usize::try_from(remaining).unwrap_or(usize::MAX);
         let data = if stream.dict.get(b"Filter").is_ok() {
             match stream.decompressed_content_with_limit(cap) {
@@ -132,25 +133,36 @@ impl Budget {
                 Err(lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded {
                     ..
                 })) => {
-                    return Err(StreamError::Budget(self.limit));
+                    return Err(StreamError::Budget(self.limit()));
                 }
                 Err(e) => return Err(StreamError::Broken(e.to_string())),
             }
         } else {
+            // Unfiltered: already in memory as part of the file; a copy.
+            if stream.content.len() as u64 > remaining {
+                return Err(StreamError::Budget(self.limit()));
+            }
             stream.content.clone()
         };
-        let used = data.len() as u64;
-        if used > remaining {
-            return Err(StreamError::Budget(self.limit));
-        }
-        self.remaining.set(remaining - used);
+        self.charge(data.len() as u64)?;
         Ok(data)
+    }
+
+    /// Charges `bytes` of kept output (glyphs, paragraphs).
+    pub(super) fn charge(&self, bytes: u64) -> Result<(), StreamError> {
+        self.options
+            .charge(bytes, String::new)
+            .map_err(|_| StreamError::Budget(self.limit()))
+    }
+
+    fn limit(&self) -> u64 {
+        self.options.limits.max_expanded_bytes
     }
 }
 
 #[derive(Debug)]
 pub(super) enum StreamError {
-    /// The document's decompression budget (its limit) is spent.
+    /// The call's memory budget (its limit) is spent.
     Budget(u64),
     /// The stream could not be decoded.
     Broken(String),
