@@ -72,48 +72,10 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError>
 /// Events charged to the memory budget at a time.
 const EVENT_BATCH: usize = 4096;
 
-/// The deepest nesting of block containers on any line, in one pass:
-/// block-quote markers (`>`) and list markers (`-`, `+`, `*`, `1.`, `1)`)
-/// that open a line, plus indentation (every 2 columns can open a nested
-/// list item).
+/// The deepest nesting of block containers on any line, in one pass (the
+/// estimate `transform` uses too).
 pub fn container_depth(text: &str) -> usize {
-    let mut deepest = 0;
-    for line in text.lines() {
-        let bytes = line.as_bytes();
-        let mut depth = 0usize;
-        let mut columns = 0usize;
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b' ' => columns += 1,
-                b'\t' => columns += 4,
-                b'>' => depth += 1,
-                b'-' | b'+' | b'*'
-                    if bytes.get(i + 1).is_none_or(|b| *b == b' ' || *b == b'\t') =>
-                {
-                    depth += 1
-                }
-                b'0'..=b'9' => {
-                    let digits = bytes[i..].iter().take_while(|b| b.is_ascii_digit()).count();
-                    let after = bytes.get(i + digits).copied();
-                    let next = bytes.get(i + digits + 1).copied();
-                    if digits <= 9
-                        && matches!(after, Some(b'.' | b')'))
-                        && next.is_none_or(|b| b == b' ' || b == b'\t')
-                    {
-                        depth += 1;
-                        i += digits;
-                    } else {
-                        break;
-                    }
-                }
-                _ => break,
-            }
-            i += 1;
-        }
-        deepest = deepest.max(depth + columns / 2);
-    }
-    deepest
+    ffmcp_core::limits::markdown_depth(text)
 }
 
 /// Strips `---` YAML front matter, reading `title`, `author`, `date`,
