@@ -244,7 +244,10 @@ fn guard_output(policy: &Path, command: &[&str], strict: bool) -> std::process::
 /// The server's one JSON line, when it ran.
 fn reply(out: &std::process::Output) -> Option<Value> {
     let stdout = String::from_utf8_lossy(&out.stdout);
-    stdout.lines().next().map(|l| serde_json::from_str(l).expect("json line"))
+    stdout
+        .lines()
+        .next()
+        .map(|l| serde_json::from_str(l).expect("json line"))
 }
 
 fn doctor_sandbox() -> Value {
@@ -296,14 +299,21 @@ fn policy_globs_do_not_cross_slashes_or_climb_out() {
     // Allowed: a file directly in notes/, and a spelling of one that the
     // server receives normalised (what was checked is what runs).
     for (arg, received) in [
-        (format!("{root_s}/notes/a.txt"), format!("{root_s}/notes/a.txt")),
+        (
+            format!("{root_s}/notes/a.txt"),
+            format!("{root_s}/notes/a.txt"),
+        ),
         (
             format!("{root_s}/notes/sub/../b.txt"),
             format!("{root_s}/notes/b.txt"),
         ),
     ] {
         let out = guard_output(&policy, &[PYTHON, "-I", script, &arg], false);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let message = reply(&out).expect("the server ran");
         assert_eq!(message["result"], json!([received]), "{message}");
     }
@@ -323,7 +333,9 @@ fn a_guarded_server_reaches_no_local_socket_parent_signal_or_inherited_descripto
         let addr = std::os::unix::net::SocketAddr::from_abstract_name(&name).expect("name");
         std::os::unix::net::UnixListener::bind_addr(&addr).expect("bind abstract")
     };
-    abstract_listener.set_nonblocking(true).expect("nonblocking");
+    abstract_listener
+        .set_nonblocking(true)
+        .expect("nonblocking");
     let secret_path = root.join("secret");
     std::fs::write(&secret_path, "TOP-SECRET-FD").expect("secret");
     // As `exec 7</secret` before `ffmcp guard`: open, not close-on-exec.
@@ -366,7 +378,11 @@ print(json.dumps({{"jsonrpc": "2.0", "id": 1, "result": r}}), flush=True)
             dir = server_dir.display().to_string()
         ),
     );
-    let out = guard_output(&policy, &[PYTHON, "-I", script.to_str().expect("utf8")], false);
+    let out = guard_output(
+        &policy,
+        &[PYTHON, "-I", script.to_str().expect("utf8")],
+        false,
+    );
     drop(secret);
     let stderr = String::from_utf8_lossy(&out.stderr);
     // The guard (the server's parent) survived its SIGTERM and relayed.
@@ -469,7 +485,11 @@ print(json.dumps({{"jsonrpc": "2.0", "id": 1, "result": r}}), flush=True)
     }
     // Without strict: the named socket works, abstract sockets stay scoped.
     let out = guard_output(&policy, &[PYTHON, "-I", script], false);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let r = reply(&out).expect("ran")["result"].clone();
     assert_eq!(r["allowed"], "allowed", "{r}");
     assert!(arrived(&allowed_l), "the named socket was not reached");

@@ -10,8 +10,8 @@ use std::{path::Path, process::Command};
 use ffmcp_core::exec::{ExecError, Sandbox};
 use serde_json::Value;
 
-use super::{Fixture, PYTHON, python, quick, unique};
 use super::super::support::bin;
+use super::{Fixture, PYTHON, python, quick, unique};
 
 /// A listener the confined child must not reach; `arrived` is checked after.
 struct Listener(std::os::unix::net::UnixListener);
@@ -80,10 +80,16 @@ async fn local_sockets_and_other_socket_families_are_out_of_reach() {
     let abstract_listener = Listener::abstract_name(&name);
     let unix = "socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)";
     let attempts = [
-        ("pathname", format!("{unix}.connect({:?})", sock.display().to_string())),
+        (
+            "pathname",
+            format!("{unix}.connect({:?})", sock.display().to_string()),
+        ),
         ("abstract", format!("{unix}.connect('\\0' + {name:?})")),
         ("unix_socket", format!("{unix}")),
-        ("vsock", "socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)".to_owned()),
+        (
+            "vsock",
+            "socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)".to_owned(),
+        ),
         (
             "netlink",
             "socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)".to_owned(),
@@ -92,7 +98,10 @@ async fn local_sockets_and_other_socket_families_are_out_of_reach() {
             "packet",
             "socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)".to_owned(),
         ),
-        ("inet6", "socket.socket(socket.AF_INET6, socket.SOCK_STREAM)".to_owned()),
+        (
+            "inet6",
+            "socket.socket(socket.AF_INET6, socket.SOCK_STREAM)".to_owned(),
+        ),
         ("socketpair", "socket.socketpair()".to_owned()),
     ];
     let code = attempts_script(&attempts);
@@ -108,11 +117,17 @@ async fn local_sockets_and_other_socket_families_are_out_of_reach() {
             for (attempt, _) in &attempts {
                 assert_eq!(r[attempt], "PermissionError", "{label} {attempt}: {r}");
             }
-            assert!(probe.unix_socket_blocked && probe.abstract_socket_blocked, "{probe:?}");
+            assert!(
+                probe.unix_socket_blocked && probe.abstract_socket_blocked,
+                "{probe:?}"
+            );
             assert!(probe.vsock_blocked && probe.netlink_blocked, "{probe:?}");
         }
         if probe.applied.local_sockets_confined {
-            assert!(!pathname.arrived(), "{label}: the pathname listener was reached");
+            assert!(
+                !pathname.arrived(),
+                "{label}: the pathname listener was reached"
+            );
             assert!(
                 !abstract_listener.arrived(),
                 "{label}: the abstract listener was reached"
@@ -222,9 +237,7 @@ async fn strict_mode_refuses_to_run_when_a_protection_is_missing() {
             .expect("valid argument")
     };
     // As on a kernel without Landlock scopes (ABI 5): strict refuses…
-    let strict = Sandbox::new(bin())
-        .max_landlock_abi(5)
-        .strict(true);
+    let strict = Sandbox::new(bin()).max_landlock_abi(5).strict(true);
     let err = strict.run(call()).await.expect_err("refused");
     assert!(matches!(err, ExecError::Refused { .. }), "{err}");
     assert!(err.to_string().contains("Landlock"), "{err}");
@@ -278,7 +291,9 @@ fn doctor_tries_each_escape_and_reports_it_blocked() {
         assert_eq!(doctor["all_active"], true);
         assert!(strict.status.success());
     } else {
-        eprintln!("doctor: this kernel lacks Landlock ABI 6 or seccomp; checking that --strict fails");
+        eprintln!(
+            "doctor: this kernel lacks Landlock ABI 6 or seccomp; checking that --strict fails"
+        );
         assert_eq!(doctor["all_active"], false);
         assert!(!strict.status.success());
     }

@@ -238,12 +238,13 @@ pub async fn run(
     args: &[String],
 ) -> Result<i32, GuardError> {
     let (resolved, args) = policy.check(program, args)?;
-    sandbox.require_verified().await.map_err(|reason| {
-        GuardError::ProgramRefused {
+    sandbox
+        .require_verified()
+        .await
+        .map_err(|reason| GuardError::ProgramRefused {
             program: program.to_owned(),
             reason,
-        }
-    })?;
+        })?;
     let dir = tempfile::Builder::new()
         .prefix("ffmcp-guard-")
         .tempdir()

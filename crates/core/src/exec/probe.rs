@@ -67,8 +67,14 @@ impl ProbeReport {
             ("network socket", self.network_blocked),
             ("process creation", self.process_creation_blocked),
             ("read outside allowed paths", self.read_outside_blocked),
-            ("write outside the call directory", self.write_outside_blocked),
-            ("connect to a pathname unix socket", self.unix_socket_blocked),
+            (
+                "write outside the call directory",
+                self.write_outside_blocked,
+            ),
+            (
+                "connect to a pathname unix socket",
+                self.unix_socket_blocked,
+            ),
             (
                 "connect to an abstract unix socket",
                 self.abstract_socket_blocked,
@@ -120,7 +126,10 @@ pub(super) struct ProbeStage {
 
 /// Runs the probe with `helper` (an ffmcp binary); `max_landlock_abi` as
 /// in [`Confinement`].
-pub(super) async fn run(helper: &Path, max_landlock_abi: Option<u8>) -> Result<ProbeReport, String> {
+pub(super) async fn run(
+    helper: &Path,
+    max_landlock_abi: Option<u8>,
+) -> Result<ProbeReport, String> {
     let dir = tempfile::Builder::new()
         .prefix("ffmcp-probe-")
         .tempdir()
@@ -133,11 +142,7 @@ pub(super) async fn run(helper: &Path, max_landlock_abi: Option<u8>) -> Result<P
     let unix_socket = dir.path().join("outside.sock");
     let pathname = UnixListener::bind(&unix_socket)
         .map_err(|e| format!("listening on {}: {e}", unix_socket.display()))?;
-    let abstract_name = format!(
-        "ffmcp-probe-{}-{}",
-        std::process::id(),
-        fastrand::u64(..)
-    );
+    let abstract_name = format!("ffmcp-probe-{}-{}", std::process::id(), fastrand::u64(..));
     let abstract_listener = listen_abstract(&abstract_name)?;
     for listener in std::iter::once(&pathname).chain(abstract_listener.as_ref()) {
         listener
@@ -185,8 +190,8 @@ pub(super) async fn run(helper: &Path, max_landlock_abi: Option<u8>) -> Result<P
             out.status
         ));
     }
-    let mut report: ProbeReport = serde_json::from_slice(&out.stdout)
-        .map_err(|e| format!("unreadable probe report: {e}"))?;
+    let mut report: ProbeReport =
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("unreadable probe report: {e}"))?;
     // A connect that "failed" but reached the listener still leaked.
     report.unix_socket_blocked &= nothing_arrived(&pathname);
     report.abstract_socket_blocked &= abstract_listener.as_ref().is_none_or(nothing_arrived);

@@ -17,10 +17,12 @@ use tokio::{
 };
 
 use super::{
-    CHILD_PATH, ExecError, ExitInfo, Invocation, Output, Slot, is_dangerous_env, strict_mode,
+    CHILD_PATH, ExecError, ExitInfo, Invocation, Output, Slot,
     confine::Confinement,
     helper::{EXIT_NOT_RUN, EXIT_REFUSED, HELPER_ARG, HelperRequest, MESSAGE_PREFIX},
+    is_dangerous_env,
     probe::{self, ProbeReport},
+    strict_mode,
 };
 
 /// Runs [`Invocation`]s under the sandbox helper.
@@ -406,4 +408,3 @@ fn collect_outputs(dir: &Path, inputs: &[(String, Vec<u8>)], cap: usize) -> Vec<
     }
     files
 }
-

@@ -138,10 +138,7 @@ pub(super) fn seccomp(conf: &Confinement, applied: &mut Applied) -> Result<(), S
     } else {
         &[]
     };
-    denied.insert(
-        libc::SYS_socketpair,
-        unless_arg0_in(pairs.iter().copied())?,
-    );
+    denied.insert(libc::SYS_socketpair, unless_arg0_in(pairs.iter().copied())?);
     applied.sockets = match families.is_empty() {
         true => "socket(): no family".to_owned(),
         false => format!(
