@@ -85,7 +85,7 @@ async fn local_sockets_and_other_socket_families_are_out_of_reach() {
             format!("{unix}.connect({:?})", sock.display().to_string()),
         ),
         ("abstract", format!("{unix}.connect('\\0' + {name:?})")),
-        ("unix_socket", format!("{unix}")),
+        ("unix_socket", unix.to_owned()),
         (
             "vsock",
             "socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)".to_owned(),
@@ -248,6 +248,7 @@ async fn strict_mode_refuses_to_run_when_a_protection_is_missing() {
 }
 
 #[test]
+#[allow(clippy::print_stderr)] // the visible notice on a kernel without the layers
 fn doctor_tries_each_escape_and_reports_it_blocked() {
     let out = Command::new(bin())
         .args(["doctor", "--json"])

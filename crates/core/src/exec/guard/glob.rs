@@ -99,9 +99,10 @@ pub fn normalise_argument(arg: &str) -> Cow<'_, str> {
         }
     }
     let mut out = stack.join("/");
-    if rooted && stack.len() == 1 {
-        out.push('/');
-    } else if arg.ends_with('/') && !out.ends_with('/') && !out.is_empty() {
+    // `/` alone (or `--file=/`), or a trailing slash the argument had.
+    let root_only = rooted && stack.len() == 1;
+    let trailing = arg.ends_with('/') && !out.ends_with('/') && !out.is_empty();
+    if root_only || trailing {
         out.push('/');
     }
     if out.is_empty() {
