@@ -13,9 +13,15 @@
 //!   and names a spec lists; loader and interpreter hooks (`LD_PRELOAD`,
 //!   `PYTHONPATH`, `NODE_OPTIONS`…) can never be listed.
 //! - **Limits and confinement.** The child runs under the sandbox helper
-//!   ([`helper`]): rlimits, Landlock, seccomp, its own process group (killed
-//!   whole on timeout, overflow or cancellation), and a per-call temp dir
-//!   that is its only writable place and is removed afterwards.
+//!   ([`helper`], [`confine`]): rlimits, Landlock (files, TCP, abstract Unix
+//!   socket and signal scopes), seccomp (no socket family at all, signals
+//!   only to itself where Landlock cannot scope them), no inherited
+//!   descriptor above 2, its own process group (killed whole on timeout,
+//!   overflow or cancellation), and a per-call temp dir that is its only
+//!   writable place and is removed afterwards.
+//! - **Verified, not assumed.** [`probe`] confines a throwaway helper the
+//!   same way and tries each escape; `ffmcp doctor` reports it and strict
+//!   mode refuses to run anything when one is not blocked.
 
 // The one home of process creation (see clippy.toml).
 #![allow(clippy::disallowed_methods)]
@@ -24,6 +30,7 @@ pub mod catalog;
 pub mod confine;
 pub mod guard;
 pub mod helper;
+mod invocation;
 pub mod probe;
 mod sandbox;
 
@@ -38,11 +45,11 @@ use std::{
 
 pub use confine::{Applied, ResourceLimits};
 pub use helper::{HELPER_ARG, run_if_requested};
+use invocation::Slot;
+pub use invocation::{Invocation, OptValue};
 pub use probe::ProbeReport;
 pub use sandbox::Sandbox;
 pub(crate) use sandbox::{GroupKill, child_env, exit_info};
-
-use crate::roots::AllowedPath;
 
 /// Environment variable: `1` turns on strict mode (as `--strict` does).
 pub const STRICT_ENV: &str = "FF_STRICT";
@@ -271,15 +278,7 @@ impl Program {
 
     /// Starts building a call.
     pub fn invoke(&self) -> Invocation<'_> {
-        Invocation {
-            program: self,
-            args: Vec::new(),
-            after_dashdash: false,
-            inputs: Vec::new(),
-            stdin: None,
-            data: Vec::new(),
-            bytes: 0,
-        }
+        Invocation::new(self)
     }
 }
 
@@ -364,220 +363,6 @@ fn resolve(name: &str, dirs: &[PathBuf]) -> Option<PathBuf> {
         dirs.iter().map(|d| d.join(name)).find(|p| executable(p))
     }?;
     candidate.canonicalize().ok()
-}
-
-/// A value for an option slot.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OptValue {
-    Int(i64),
-    /// A word that may not start with `-` (so it can never be an option).
-    Word(String),
-}
-
-impl From<i64> for OptValue {
-    fn from(v: i64) -> Self {
-        Self::Int(v)
-    }
-}
-
-impl From<u32> for OptValue {
-    fn from(v: u32) -> Self {
-        Self::Int(i64::from(v))
-    }
-}
-
-impl From<&str> for OptValue {
-    fn from(v: &str) -> Self {
-        Self::Word(v.to_owned())
-    }
-}
-
-#[derive(Debug, Clone)]
-enum Slot {
-    Text(String),
-    /// A file in the per-call directory, by name.
-    Output(String),
-}
-
-/// Whether `name` is a plain file name for the per-call directory.
-fn plain_file_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 128
-        && !name.starts_with(['-', '.'])
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-}
-
-/// One call being built; every method validates its slot.
-#[derive(Debug)]
-pub struct Invocation<'p> {
-    program: &'p Program,
-    args: Vec<Slot>,
-    after_dashdash: bool,
-    inputs: Vec<PathBuf>,
-    stdin: Option<Vec<u8>>,
-    /// Input files written into the per-call directory before the run.
-    data: Vec<(String, Vec<u8>)>,
-    bytes: usize,
-}
-
-impl Invocation<'_> {
-    fn invalid(&self, reason: String) -> ExecError {
-        ExecError::InvalidArgument {
-            program: self.program.name().to_owned(),
-            reason,
-        }
-    }
-
-    fn push(&mut self, slot: Slot) -> Result<(), ExecError> {
-        let text = match &slot {
-            Slot::Text(t) | Slot::Output(t) => t,
-        };
-        if text.contains('\0') {
-            return Err(self.invalid("an argument contains a NUL byte".to_owned()));
-        }
-        if text.len() > MAX_ARG_BYTES {
-            return Err(self.invalid(format!(
-                "an argument is {} bytes; the limit is {MAX_ARG_BYTES}",
-                text.len()
-            )));
-        }
-        self.bytes += text.len() + 1;
-        if self.bytes > MAX_ARGV_BYTES || self.args.len() >= MAX_ARGS {
-            return Err(self.invalid(format!(
-                "the command line exceeds {MAX_ARGV_BYTES} bytes or {MAX_ARGS} arguments"
-            )));
-        }
-        self.args.push(slot);
-        Ok(())
-    }
-
-    fn before_literals(&self, what: &str) -> Result<(), ExecError> {
-        if self.after_dashdash {
-            Err(self.invalid(format!("{what} cannot follow a literal argument")))
-        } else {
-            Ok(())
-        }
-    }
-
-    /// An allowlisted flag.
-    pub fn flag(mut self, flag: &str) -> Result<Self, ExecError> {
-        if !self.program.spec.flags.iter().any(|f| f == flag) {
-            return Err(ExecError::UnknownFlag {
-                program: self.program.name().to_owned(),
-                flag: flag.chars().take(64).collect(),
-            });
-        }
-        self.before_literals("a flag")?;
-        self.push(Slot::Text(flag.to_owned()))?;
-        Ok(self)
-    }
-
-    /// An allowlisted option and its value, as two arguments.
-    pub fn option(mut self, option: &str, value: impl Into<OptValue>) -> Result<Self, ExecError> {
-        if !self.program.spec.options.iter().any(|f| f == option) {
-            return Err(ExecError::UnknownFlag {
-                program: self.program.name().to_owned(),
-                flag: option.chars().take(64).collect(),
-            });
-        }
-        self.before_literals("an option")?;
-        let value = match value.into() {
-            OptValue::Int(n) => n.to_string(),
-            OptValue::Word(w) => {
-                if w.starts_with('-') {
-                    return Err(ExecError::OptionLike {
-                        program: self.program.name().to_owned(),
-                        value: w.chars().take(64).collect(),
-                    });
-                }
-                if w.is_empty() || w.len() > MAX_WORD_BYTES || w.chars().any(char::is_control) {
-                    return Err(self.invalid(format!(
-                        "the value of {option} must be 1 to {MAX_WORD_BYTES} bytes without control characters"
-                    )));
-                }
-                w
-            }
-        };
-        self.push(Slot::Text(option.to_owned()))?;
-        self.push(Slot::Text(value))?;
-        Ok(self)
-    }
-
-    /// A fixed token the spec allows (e.g. `-` for stdout).
-    pub fn token(mut self, token: &str) -> Result<Self, ExecError> {
-        if !self.program.spec.tokens.iter().any(|t| t == token) {
-            return Err(ExecError::UnknownFlag {
-                program: self.program.name().to_owned(),
-                flag: token.chars().take(64).collect(),
-            });
-        }
-        self.push(Slot::Text(token.to_owned()))?;
-        Ok(self)
-    }
-
-    /// A file under the allowed roots, readable (only) by the program.
-    pub fn input(mut self, path: &AllowedPath) -> Result<Self, ExecError> {
-        let text = path
-            .as_path()
-            .to_str()
-            .ok_or_else(|| self.invalid("input paths must be valid UTF-8".to_owned()))?
-            .to_owned();
-        // Canonical and absolute: it starts with '/', never with '-'.
-        debug_assert!(text.starts_with('/'));
-        self.inputs.push(path.as_path().to_path_buf());
-        self.push(Slot::Text(text))?;
-        Ok(self)
-    }
-
-    /// A file the program writes in the per-call directory; read back into
-    /// [`Output::files`].
-    pub fn output(mut self, name: &str) -> Result<Self, ExecError> {
-        self.check_file_name(name)?;
-        self.push(Slot::Output(name.to_owned()))?;
-        Ok(self)
-    }
-
-    /// A file with `bytes`, written into the per-call directory before the
-    /// program starts and passed as its absolute path (for in-memory input:
-    /// a downloaded PDF, a rendered page image).
-    pub fn input_data(mut self, name: &str, bytes: Vec<u8>) -> Result<Self, ExecError> {
-        self.check_file_name(name)?;
-        if self.data.iter().any(|(n, _)| n == name) {
-            return Err(self.invalid(format!("input file '{name}' given twice")));
-        }
-        self.push(Slot::Output(name.to_owned()))?;
-        self.data.push((name.to_owned(), bytes));
-        Ok(self)
-    }
-
-    fn check_file_name(&self, name: &str) -> Result<(), ExecError> {
-        if plain_file_name(name) {
-            Ok(())
-        } else {
-            Err(self.invalid(format!(
-                "file name '{}' must be a plain file name ([A-Za-z0-9._-], not starting with - or .)",
-                name.chars().take(64).collect::<String>()
-            )))
-        }
-    }
-
-    /// Free text, passed verbatim as one argument after `--`.
-    pub fn literal(mut self, value: &str) -> Result<Self, ExecError> {
-        if !self.after_dashdash {
-            self.push(Slot::Text("--".to_owned()))?;
-            self.after_dashdash = true;
-        }
-        self.push(Slot::Text(value.to_owned()))?;
-        Ok(self)
-    }
-
-    /// Bytes written to the program's stdin (closed afterwards).
-    pub fn stdin(mut self, bytes: Vec<u8>) -> Self {
-        self.stdin = Some(bytes);
-        self
-    }
 }
 
 /// How a run ended.
