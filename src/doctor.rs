@@ -166,7 +166,19 @@ impl Report {
             Ok(p) => {
                 line(&mut out, "Landlock", &p.applied.landlock);
                 line(&mut out, "seccomp", &p.applied.seccomp);
-                line(&mut out, "local sockets", &p.applied.local_sockets);
+                line(
+                    &mut out,
+                    "local sockets",
+                    &format!(
+                        "{}; guard `unix_sockets` {}",
+                        p.applied.local_sockets,
+                        if p.applied.unix_connect_confined {
+                            "limited to the named paths (Landlock RESOLVE_UNIX)"
+                        } else {
+                            "would open every pathname socket (needs Landlock ABI 9; --strict refuses)"
+                        }
+                    ),
+                );
                 line(&mut out, "signals", &p.applied.signals);
                 line(
                     &mut out,

@@ -267,6 +267,14 @@ pub async fn run(
     let mut write = existing(&policy.write);
     write.push(dir.path().to_path_buf());
     let unix_sockets = existing(&policy.unix_sockets);
+    if !unix_sockets.is_empty()
+        && let Ok(probe) = sandbox.probe().await
+        && !probe.applied.unix_connect_confined
+    {
+        tracing::warn!(
+            "the policy names unix_sockets, but this kernel's Landlock lacks RESOLVE_UNIX (ABI 9): the server can connect to every pathname Unix socket (--strict refuses)"
+        );
+    }
     let request = HelperRequest {
         program: resolved,
         args,
