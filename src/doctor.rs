@@ -1,6 +1,9 @@
 //! `ffmcp doctor`: which protections are active on this machine, verified
-//! by a real probe (a confined helper that tries to escape), plus the
-//! configuration that decides what tools may touch.
+//! by a real probe (a confined helper that tries to escape: a socket, a
+//! process, files outside its paths, a pathname and an abstract Unix socket
+//! the parent listens on, AF_VSOCK, AF_NETLINK, signalling its parent, an
+//! inherited descriptor), plus the configuration that decides what tools
+//! may touch.
 
 use ffmcp_core::{
     Servers,
@@ -129,15 +132,9 @@ fn yes_no(b: bool) -> &'static str {
 }
 
 impl Report {
-    /// Every protection applied and verified.
+    /// Every protection applied and every escape the probe tried blocked.
     pub fn all_active(&self) -> bool {
-        self.probe.as_ref().is_ok_and(|p| {
-            p.applied.missing().is_empty()
-                && p.network_blocked
-                && p.process_creation_blocked
-                && p.read_outside_blocked
-                && p.write_outside_blocked
-        })
+        self.probe.as_ref().is_ok_and(ProbeReport::all_held)
     }
 
     /// The human-readable report.
@@ -169,19 +166,41 @@ impl Report {
             Ok(p) => {
                 line(&mut out, "Landlock", &p.applied.landlock);
                 line(&mut out, "seccomp", &p.applied.seccomp);
-                line(&mut out, "no_new_privs", yes_no(p.applied.no_new_privs));
-                line(&mut out, "rlimits", &p.applied.rlimits);
                 line(
                     &mut out,
-                    "verified",
+                    "local sockets",
                     &format!(
-                        "network blocked: {}, process creation blocked: {}, read outside allowed paths blocked: {}, write outside the call directory blocked: {}",
-                        yes_no(p.network_blocked),
-                        yes_no(p.process_creation_blocked),
-                        yes_no(p.read_outside_blocked),
-                        yes_no(p.write_outside_blocked)
+                        "{}; guard `unix_sockets` {}",
+                        p.applied.local_sockets,
+                        if p.applied.unix_connect_confined {
+                            "limited to the named paths (Landlock RESOLVE_UNIX)"
+                        } else {
+                            "would open every pathname socket (needs Landlock ABI 9; --strict refuses)"
+                        }
                     ),
                 );
+                line(&mut out, "signals", &p.applied.signals);
+                line(
+                    &mut out,
+                    "inherited fds",
+                    if p.applied.inherited_fds_closed {
+                        "every descriptor above 2 closed at exec"
+                    } else {
+                        "NOT closed"
+                    },
+                );
+                line(&mut out, "no_new_privs", yes_no(p.applied.no_new_privs));
+                line(&mut out, "rlimits", &p.applied.rlimits);
+                for (check, blocked) in p.checks() {
+                    line(
+                        &mut out,
+                        "tried",
+                        &format!(
+                            "{check}: {}",
+                            if blocked { "blocked" } else { "NOT BLOCKED" }
+                        ),
+                    );
+                }
             }
             Err(e) => line(&mut out, "sandbox", &format!("probe FAILED: {e}")),
         }
@@ -243,6 +262,12 @@ impl Report {
             "sandbox": match &self.probe {
                 Ok(p) => serde_json::to_value(p).unwrap_or(Value::Null),
                 Err(e) => json!({ "error": e }),
+            },
+            "checks": match &self.probe {
+                Ok(p) => p.checks().into_iter().map(|(check, blocked)| {
+                    json!({ "check": check, "result": if blocked { "blocked" } else { "not blocked" } })
+                }).collect::<Vec<_>>(),
+                Err(_) => Vec::new(),
             },
             "strict": self.strict,
             "roots": result_json(&self.roots),

@@ -14,6 +14,8 @@ use ffmcp_core::{
 };
 use serde_json::Value;
 
+mod escapes;
+
 const PYTHON: &str = "/usr/bin/python3";
 
 struct Fixture {

@@ -1,7 +1,23 @@
 //! Confinement the sandbox helper applies to itself before it execs the
-//! target: resource limits, Landlock and seccomp. Runs single-threaded in a
-//! fresh process (the re-exec'd ffmcp binary), so no `pre_exec` and no
-//! unsafe code is needed.
+//! target: resource limits, Landlock (filesystem, TCP, and the abstract
+//! Unix socket and signal scopes), seccomp (dangerous calls, socket
+//! families, and signals where Landlock cannot scope them), and closing
+//! every inherited descriptor above 2. Runs single-threaded in a fresh
+//! process (the re-exec'd ffmcp binary), so no `pre_exec` and no unsafe
+//! code is needed.
+//!
+//! Socket families are an allowlist: a core::exec program may create no
+//! socket at all; a guarded server gets AF_INET/AF_INET6 only when its
+//! policy grants `network`, and AF_UNIX only when the policy names socket
+//! paths (`unix_sockets`). Every other family (AF_VSOCK, AF_NETLINK,
+//! AF_PACKET, …) is always refused. Connecting is what reaches the
+//! Docker socket, the D-Bus bus or X11, so refusing the family is the
+//! layer that holds on every kernel; Landlock's `RESOLVE_UNIX` right
+//! (ABI 9) narrows an allowed AF_UNIX to the named paths where the kernel
+//! has it, and [`Applied::missing`] says so where it does not.
+
+#[cfg(target_os = "linux")]
+mod linux;
 
 use std::path::PathBuf;
 
@@ -29,23 +45,54 @@ pub struct Confinement {
     pub read: Vec<PathBuf>,
     /// Read-write paths (the per-call temp dir).
     pub write: Vec<PathBuf>,
-    /// Allow network sockets.
+    /// Allow AF_INET/AF_INET6 sockets.
     pub network: bool,
     /// Allow creating processes (threads are always allowed).
     pub subprocesses: bool,
     pub limits: ResourceLimits,
     /// Refuse to run when a protection cannot be applied.
     pub strict: bool,
+    /// Pathname Unix sockets the child may connect to; non-empty allows
+    /// AF_UNIX sockets (guard policies' `unix_sockets`).
+    #[serde(default)]
+    pub unix_sockets: Vec<PathBuf>,
+    /// Allow `socketpair(AF_UNIX)`: an anonymous connected pair that
+    /// reaches nothing outside (Python's asyncio and libuv need one).
+    #[serde(default)]
+    pub socket_pairs: bool,
+    /// Use at most this Landlock ABI, as if the kernel were older: lets
+    /// tests exercise the seccomp fallbacks on a new kernel.
+    #[serde(default)]
+    pub max_landlock_abi: Option<u8>,
 }
 
 /// What was actually enforced.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Applied {
     /// "fully enforced (ABI 6)", "partially enforced", or why not.
     pub landlock: String,
+    /// Every right of Landlock ABI 6 (files, TCP, scopes) is enforced.
     pub landlock_full: bool,
+    /// Landlock scopes abstract Unix sockets and signals to the sandbox.
+    pub landlock_scopes: bool,
+    /// Landlock confines connecting to pathname Unix sockets (ABI 9).
+    pub unix_connect_confined: bool,
     pub seccomp: String,
     pub seccomp_active: bool,
+    /// The socket families `socket()` accepts, or why there is no filter.
+    pub sockets: String,
+    /// Neither pathname nor abstract Unix sockets outside the named paths
+    /// can be reached.
+    pub local_sockets_confined: bool,
+    /// How local sockets are confined, or what is missing.
+    pub local_sockets: String,
+    /// Signals cannot reach processes outside the sandbox.
+    pub signals_confined: bool,
+    /// Which layer confines signals, or why nothing does.
+    pub signals: String,
+    /// Every descriptor above 2 is close-on-exec.
+    pub inherited_fds_closed: bool,
     pub no_new_privs: bool,
     pub rlimits: String,
     pub rlimits_active: bool,
@@ -60,6 +107,15 @@ impl Applied {
         }
         if !self.seccomp_active {
             missing.push(format!("seccomp: {}", self.seccomp));
+        }
+        if !self.local_sockets_confined {
+            missing.push(format!("local sockets: {}", self.local_sockets));
+        }
+        if !self.signals_confined {
+            missing.push(format!("signals: {}", self.signals));
+        }
+        if !self.inherited_fds_closed {
+            missing.push("inherited descriptors: not closed".to_owned());
         }
         if !self.rlimits_active {
             missing.push(format!("rlimits: {}", self.rlimits));
@@ -92,12 +148,15 @@ pub const SYSTEM_READ_PATHS: &[&str] = &[
     "/sys/devices/system/cpu",
 ];
 
-/// Applies everything, in order: rlimits, Landlock, seccomp.
+/// Applies everything, in order: rlimits, Landlock, seccomp, then marks
+/// every descriptor above 2 close-on-exec.
 pub fn apply(conf: &Confinement) -> Result<Applied, String> {
     let mut applied = Applied::default();
     apply_rlimits(&conf.limits, &mut applied)?;
     imp::landlock(conf, &mut applied)?;
     imp::seccomp(conf, &mut applied)?;
+    judge_local_sockets(conf, &mut applied);
+    close_inherited(&mut applied);
     if conf.strict {
         let missing = applied.missing();
         if !missing.is_empty() {
@@ -108,6 +167,45 @@ pub fn apply(conf: &Confinement) -> Result<Applied, String> {
         }
     }
     Ok(applied)
+}
+
+/// Whether Unix sockets outside the named paths stay out of reach.
+fn judge_local_sockets(conf: &Confinement, applied: &mut Applied) {
+    (applied.local_sockets_confined, applied.local_sockets) = if !applied.seccomp_active {
+        (
+            false,
+            "no seccomp filter: AF_UNIX sockets (Docker, D-Bus, X11) are reachable".to_owned(),
+        )
+    } else if conf.unix_sockets.is_empty() {
+        (true, "socket(AF_UNIX) denied by seccomp".to_owned())
+    } else {
+        let mut gaps = Vec::new();
+        if !applied.unix_connect_confined {
+            gaps.push("pathname sockets outside `unix_sockets` are reachable (connecting needs Landlock ABI 9, LANDLOCK_ACCESS_FS_RESOLVE_UNIX)");
+        }
+        if !applied.landlock_scopes {
+            gaps.push("abstract sockets are reachable (needs Landlock ABI 6 scopes)");
+        }
+        if gaps.is_empty() {
+            (
+                true,
+                "AF_UNIX allowed; Landlock limits connects to the named paths and scopes abstract sockets"
+                    .to_owned(),
+            )
+        } else {
+            (false, format!("AF_UNIX allowed: {}", gaps.join("; ")))
+        }
+    };
+}
+
+/// Marks every descriptor above 2 close-on-exec, so nothing the parent
+/// inherited (`exec 7</secret` before starting ffmcp) reaches the target.
+fn close_inherited(applied: &mut Applied) {
+    // close_range(3, ~0, CLOSE_RANGE_CLOEXEC) where the kernel has it
+    // (5.11+), otherwise each open descriptor; safe because it only sets a
+    // flag, it never invalidates a descriptor this process owns.
+    close_fds::set_fds_cloexec(3, &[]);
+    applied.inherited_fds_closed = true;
 }
 
 fn apply_rlimits(limits: &ResourceLimits, applied: &mut Applied) -> Result<(), String> {
@@ -158,206 +256,7 @@ fn apply_rlimits(limits: &ResourceLimits, applied: &mut Applied) -> Result<(), S
 }
 
 #[cfg(target_os = "linux")]
-mod imp {
-    use std::collections::BTreeMap;
-
-    use landlock::{
-        ABI, Access, AccessFs, AccessNet, CompatLevel, Compatible, LandlockStatus, Ruleset,
-        RulesetAttr, RulesetCreatedAttr, RulesetStatus, path_beneath_rules,
-    };
-    use seccompiler::{
-        SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
-        SeccompRule, TargetArch,
-    };
-
-    use super::{Applied, Confinement, SYSTEM_READ_PATHS};
-
-    /// The newest ABI this code asks for; older kernels get best effort.
-    const WANTED_ABI: ABI = ABI::V6;
-
-    pub(super) fn landlock(conf: &Confinement, applied: &mut Applied) -> Result<(), String> {
-        let err = |e: landlock::RulesetError| format!("Landlock: {e}");
-        let mut ruleset = Ruleset::default()
-            .set_compatibility(CompatLevel::BestEffort)
-            .handle_access(AccessFs::from_all(WANTED_ABI))
-            .map_err(err)?;
-        if !conf.network {
-            ruleset = ruleset
-                .handle_access(AccessNet::from_all(WANTED_ABI))
-                .map_err(err)?;
-        }
-        let read: Vec<&std::path::Path> = SYSTEM_READ_PATHS
-            .iter()
-            .map(std::path::Path::new)
-            .chain(conf.read.iter().map(|p| p.as_path()))
-            .collect();
-        let status = ruleset
-            .create()
-            .map_err(err)?
-            .add_rules(path_beneath_rules(read, AccessFs::from_read(WANTED_ABI)))
-            .map_err(err)?
-            .add_rules(path_beneath_rules(
-                ["/dev/null"],
-                AccessFs::from_read(WANTED_ABI) | AccessFs::WriteFile,
-            ))
-            .map_err(err)?
-            .add_rules(path_beneath_rules(
-                &conf.write,
-                AccessFs::from_all(WANTED_ABI),
-            ))
-            .map_err(err)?
-            .restrict_self()
-            .map_err(err)?;
-        applied.no_new_privs = status.no_new_privs;
-        let abi = match status.landlock {
-            LandlockStatus::Available { effective_abi, .. } => format!("{effective_abi:?}"),
-            LandlockStatus::NotEnabled => "not enabled in this kernel".to_owned(),
-            LandlockStatus::NotImplemented => "not built into this kernel".to_owned(),
-        };
-        (applied.landlock, applied.landlock_full) = match status.ruleset {
-            RulesetStatus::FullyEnforced => (format!("fully enforced (ABI {abi})"), true),
-            RulesetStatus::PartiallyEnforced => (
-                format!("partially enforced (kernel ABI {abi} lacks some rights)"),
-                false,
-            ),
-            RulesetStatus::NotEnforced => (format!("not enforced ({abi})"), false),
-        };
-        Ok(())
-    }
-
-    pub(super) fn seccomp(conf: &Confinement, applied: &mut Applied) -> Result<(), String> {
-        let arch = match TargetArch::try_from(std::env::consts::ARCH) {
-            Ok(arch) => arch,
-            Err(_) => {
-                applied.seccomp = format!("no filter for {}", std::env::consts::ARCH);
-                return Ok(());
-            }
-        };
-        let err = |e: seccompiler::BackendError| format!("seccomp: {e}");
-        let mut denied: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
-        for nr in always_denied() {
-            denied.insert(nr, Vec::new());
-        }
-        if !conf.network {
-            let mut rules = Vec::new();
-            for domain in [
-                libc::AF_INET,
-                libc::AF_INET6,
-                libc::AF_PACKET,
-                libc::AF_NETLINK,
-            ] {
-                rules.push(
-                    SeccompRule::new(vec![
-                        SeccompCondition::new(
-                            0,
-                            SeccompCmpArgLen::Dword,
-                            SeccompCmpOp::Eq,
-                            domain as u64,
-                        )
-                        .map_err(err)?,
-                    ])
-                    .map_err(err)?,
-                );
-            }
-            denied.insert(libc::SYS_socket, rules);
-        }
-        if !conf.subprocesses {
-            // clone without CLONE_THREAD makes a process; with it, a thread.
-            denied.insert(
-                libc::SYS_clone,
-                vec![
-                    SeccompRule::new(vec![
-                        SeccompCondition::new(
-                            0,
-                            SeccompCmpArgLen::Qword,
-                            SeccompCmpOp::MaskedEq(libc::CLONE_THREAD as u64),
-                            0,
-                        )
-                        .map_err(err)?,
-                    ])
-                    .map_err(err)?,
-                ],
-            );
-            #[cfg(target_arch = "x86_64")]
-            for nr in [libc::SYS_fork, libc::SYS_vfork] {
-                denied.insert(nr, Vec::new());
-            }
-            // Staying in our process group keeps the group kill complete.
-            for nr in [libc::SYS_setsid, libc::SYS_setpgid] {
-                denied.insert(nr, Vec::new());
-            }
-        }
-        let eperm = SeccompFilter::new(
-            denied,
-            SeccompAction::Allow,
-            SeccompAction::Errno(libc::EPERM as u32),
-            arch,
-        )
-        .map_err(err)?;
-        // clone3 passes its flags in memory, where a filter cannot look:
-        // ENOSYS makes libc fall back to clone, which the filter above sees.
-        let enosys = SeccompFilter::new(
-            BTreeMap::from([(libc::SYS_clone3, Vec::new())]),
-            SeccompAction::Allow,
-            SeccompAction::Errno(libc::ENOSYS as u32),
-            arch,
-        )
-        .map_err(err)?;
-        for filter in [enosys, eperm] {
-            let program: seccompiler::BpfProgram = filter.try_into().map_err(err)?;
-            seccompiler::apply_filter(&program).map_err(|e| format!("seccomp: {e}"))?;
-        }
-        applied.seccomp_active = true;
-        applied.seccomp = format!(
-            "active: no {}ptrace, kernel modules, kexec, bpf, mount, namespaces, keyrings, io_uring{}",
-            if conf.network {
-                ""
-            } else {
-                "network sockets, "
-            },
-            if conf.subprocesses {
-                ""
-            } else {
-                ", new processes"
-            }
-        );
-        Ok(())
-    }
-
-    /// Calls no document converter needs and every escape wants.
-    fn always_denied() -> Vec<i64> {
-        vec![
-            libc::SYS_ptrace,
-            libc::SYS_process_vm_readv,
-            libc::SYS_process_vm_writev,
-            libc::SYS_kcmp,
-            libc::SYS_init_module,
-            libc::SYS_finit_module,
-            libc::SYS_delete_module,
-            libc::SYS_kexec_load,
-            libc::SYS_kexec_file_load,
-            libc::SYS_bpf,
-            libc::SYS_perf_event_open,
-            libc::SYS_mount,
-            libc::SYS_umount2,
-            libc::SYS_pivot_root,
-            libc::SYS_chroot,
-            libc::SYS_setns,
-            libc::SYS_unshare,
-            libc::SYS_keyctl,
-            libc::SYS_add_key,
-            libc::SYS_request_key,
-            libc::SYS_userfaultfd,
-            libc::SYS_io_uring_setup,
-            libc::SYS_io_uring_enter,
-            libc::SYS_io_uring_register,
-            libc::SYS_swapon,
-            libc::SYS_swapoff,
-            libc::SYS_reboot,
-            libc::SYS_open_by_handle_at,
-        ]
-    }
-}
+use linux as imp;
 
 #[cfg(not(target_os = "linux"))]
 mod imp {
@@ -365,11 +264,13 @@ mod imp {
 
     pub(super) fn landlock(_: &Confinement, applied: &mut Applied) -> Result<(), String> {
         applied.landlock = "Landlock exists only on Linux".to_owned();
+        applied.signals = "no Landlock or seccomp on this system".to_owned();
         Ok(())
     }
 
     pub(super) fn seccomp(_: &Confinement, applied: &mut Applied) -> Result<(), String> {
         applied.seccomp = "seccomp exists only on Linux".to_owned();
+        applied.sockets = "not filtered (no seccomp)".to_owned();
         Ok(())
     }
 }

@@ -2,17 +2,22 @@
 //! confinement as ffmcp's own subprocesses, and relay its stdio.
 //!
 //! The policy (TOML) says which programs may start, which arguments they
-//! may receive (glob patterns, every argument must match one), what they
-//! may read and write, whether they may use the network or start
-//! processes, and which environment variables pass. Everything else is
-//! refused before anything runs. While it runs, the server's stdout is
+//! may receive (glob patterns, every argument must match one after `..` is
+//! resolved; see [`glob`]), what they may read and write, whether they may
+//! use the network, which Unix sockets they may connect to, whether they
+//! may start processes, and which environment variables pass. Everything
+//! else is refused before anything runs. While it runs, the server's stdout is
 //! relayed line by line and only lines that are JSON reach the client: a
 //! server that prints banners or debug output cannot corrupt the protocol.
+
+pub mod glob;
 
 use std::{
     path::{Path, PathBuf},
     process::Stdio,
 };
+
+pub use glob::{glob_match, normalise_argument};
 
 use serde::Deserialize;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -34,7 +39,8 @@ pub const MAX_LINE_BYTES: usize = 64 << 20;
 pub struct GuardPolicy {
     /// Programs that may start: names looked up on PATH, or absolute paths.
     pub programs: Vec<String>,
-    /// Glob patterns (`*`, `?`); every argument must match one. Empty: no
+    /// Glob patterns (`*` within one path component, `**` across `/`,
+    /// `?`); every argument, with `..` resolved, must match one. Empty: no
     /// arguments at all.
     #[serde(default)]
     pub args: Vec<String>,
@@ -44,9 +50,14 @@ pub struct GuardPolicy {
     /// Paths the server may write (besides its own temp dir).
     #[serde(default)]
     pub write: Vec<String>,
-    /// Network access (off by default).
+    /// Network access: AF_INET/AF_INET6 sockets (off by default).
     #[serde(default)]
     pub network: bool,
+    /// Pathname Unix sockets the server may connect to (`~` is $HOME).
+    /// Naming one allows AF_UNIX sockets; with none, the server can create
+    /// no Unix socket at all (Docker, D-Bus and X11 stay out of reach).
+    #[serde(default)]
+    pub unix_sockets: Vec<String>,
     /// May start processes (npx and uvx launchers need this).
     #[serde(default)]
     pub subprocesses: bool,
@@ -128,11 +139,25 @@ impl GuardPolicy {
                 "environment variable {name} changes how programs load code and can never be passed"
             ));
         }
+        if let Some(bad) = self
+            .unix_sockets
+            .iter()
+            .find(|p| !Path::new(&expand_home(p)).is_absolute() || p.contains('\0'))
+        {
+            return Err(format!(
+                "`unix_sockets` entry '{bad}' must be an absolute path (or start with ~/)"
+            ));
+        }
         Ok(())
     }
 
-    /// The absolute path to run, when `program` and `args` are allowed.
-    pub fn check(&self, program: &str, args: &[String]) -> Result<PathBuf, GuardError> {
+    /// The absolute path to run and the arguments to pass (normalised, as
+    /// they were matched), when `program` and `args` are allowed.
+    pub fn check(
+        &self,
+        program: &str,
+        args: &[String],
+    ) -> Result<(PathBuf, Vec<String>), GuardError> {
         let refused = |reason: &str| GuardError::ProgramRefused {
             program: program.to_owned(),
             reason: reason.to_owned(),
@@ -156,16 +181,20 @@ impl GuardPolicy {
                 self.programs.join(", ")
             )));
         }
+        let patterns: Vec<String> = self.args.iter().map(|p| expand_home(p)).collect();
+        let mut checked = Vec::with_capacity(args.len());
         for (index, arg) in args.iter().enumerate() {
-            if !self.args.iter().any(|pattern| glob_match(pattern, arg)) {
+            let arg = normalise_argument(arg);
+            if !patterns.iter().any(|pattern| glob_match(pattern, &arg)) {
                 return Err(GuardError::ArgumentRefused {
                     program: program.to_owned(),
                     index: index + 1,
                     arg: arg.chars().take(120).collect(),
                 });
             }
+            checked.push(arg.into_owned());
         }
-        Ok(resolved)
+        Ok((resolved, checked))
     }
 
     fn resources(&self) -> ResourceLimits {
@@ -177,30 +206,6 @@ impl GuardPolicy {
             processes: self.limits.processes,
         }
     }
-}
-
-/// `*` matches any run of characters (including none), `?` one character.
-pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
 }
 
 fn expand_home(path: &str) -> String {
@@ -232,7 +237,14 @@ pub async fn run(
     program: &str,
     args: &[String],
 ) -> Result<i32, GuardError> {
-    let resolved = policy.check(program, args)?;
+    let (resolved, args) = policy.check(program, args)?;
+    sandbox
+        .require_verified()
+        .await
+        .map_err(|reason| GuardError::ProgramRefused {
+            program: program.to_owned(),
+            reason,
+        })?;
     let dir = tempfile::Builder::new()
         .prefix("ffmcp-guard-")
         .tempdir()
@@ -254,9 +266,18 @@ pub async fn run(
     read.push(resolved.clone());
     let mut write = existing(&policy.write);
     write.push(dir.path().to_path_buf());
+    let unix_sockets = existing(&policy.unix_sockets);
+    if !unix_sockets.is_empty()
+        && let Ok(probe) = sandbox.probe().await
+        && !probe.applied.unix_connect_confined
+    {
+        tracing::warn!(
+            "the policy names unix_sockets, but this kernel's Landlock lacks RESOLVE_UNIX (ABI 9): the server can connect to every pathname Unix socket (--strict refuses)"
+        );
+    }
     let request = HelperRequest {
         program: resolved,
-        args: args.to_vec(),
+        args,
         cwd: dir.path().to_path_buf(),
         confinement: Confinement {
             read,
@@ -265,8 +286,12 @@ pub async fn run(
             subprocesses: policy.subprocesses,
             limits: policy.resources(),
             strict: sandbox.is_strict(),
+            unix_sockets,
+            // Anonymous pairs reach nothing; asyncio and libuv need them.
+            socket_pairs: true,
+            max_landlock_abi: None,
         },
-        probe: false,
+        probe: None,
     };
     let mut command = sandbox
         .helper_command(&request, child_env(&policy.env, dir.path()))
@@ -365,20 +390,6 @@ async fn relay_stdout(child_out: tokio::process::ChildStdout, framing: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn globs() {
-        assert!(glob_match("*", "anything"));
-        assert!(glob_match("*", ""));
-        assert!(glob_match("@scope/pkg@1.*", "@scope/pkg@1.2.3"));
-        assert!(!glob_match("@scope/pkg@1.*", "@scope/pkg@2.0.0"));
-        assert!(glob_match("/data/*", "/data/a/b"));
-        assert!(glob_match("-?", "-y"));
-        assert!(!glob_match("-?", "-yy"));
-        assert!(!glob_match("/data/*", "/etc/passwd"));
-        assert!(glob_match("a*b*c", "aXXbYYc"));
-        assert!(!glob_match("a*b*c", "aXXbYY"));
-    }
 
     #[test]
     fn policy_refuses_loader_hooks_and_unknown_keys() {

@@ -1,9 +1,9 @@
 //! The sandbox helper: the ffmcp binary re-executed as
 //! `ffmcp __sandbox-exec <request-json>`. It confines itself (rlimits,
-//! Landlock, seccomp), changes to the per-call directory and `exec`s the
-//! target, which inherits every restriction. Running in a fresh,
-//! single-threaded process is what lets this stay free of `pre_exec` and
-//! unsafe code.
+//! Landlock, seccomp, close-on-exec on every descriptor above 2), changes
+//! to the per-call directory and `exec`s the target, which inherits every
+//! restriction. Running in a fresh, single-threaded process is what lets
+//! this stay free of `pre_exec` and unsafe code.
 //!
 //! Any binary that uses [`super::Sandbox`] must call
 //! [`run_if_requested`] first thing in `main`.
@@ -11,17 +11,14 @@
 // The one home of process creation (see clippy.toml).
 #![allow(clippy::disallowed_methods)]
 
-use std::{
-    ffi::OsStr,
-    io::Write,
-    os::unix::process::CommandExt,
-    path::{Path, PathBuf},
-    process::Command,
-};
+use std::{ffi::OsStr, io::Write, os::unix::process::CommandExt, path::PathBuf, process::Command};
 
 use serde::{Deserialize, Serialize};
 
-use super::confine::{self, Applied, Confinement};
+use super::{
+    confine::{self, Confinement},
+    probe::{self, PROBE_ARG, ProbeStage, ProbeTargets},
+};
 
 /// The hidden first argument that selects helper mode.
 pub const HELPER_ARG: &str = "__sandbox-exec";
@@ -35,41 +32,32 @@ pub const EXIT_NOT_RUN: i32 = 127;
 /// What the parent asks the helper to do.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HelperRequest {
-    /// Absolute path of the program; ignored in probe mode.
+    /// Absolute path of the program (in probe mode: this ffmcp binary).
     pub program: PathBuf,
     pub args: Vec<String>,
     /// Working directory (the per-call temp dir).
     pub cwd: PathBuf,
     pub confinement: Confinement,
-    /// Apply the confinement, test it, print a [`ProbeReport`] as JSON.
-    pub probe: bool,
+    /// Probe mode: confine, then exec the probe program against these.
+    #[serde(default)]
+    pub probe: Option<ProbeTargets>,
 }
 
-/// What the probe found: what was applied, and whether it held.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub struct ProbeReport {
-    pub applied: Applied,
-    /// Opening an IPv4 socket failed.
-    pub network_blocked: bool,
-    /// Starting a process failed.
-    pub process_creation_blocked: bool,
-    /// Reading a file outside the allowed paths failed.
-    pub read_outside_blocked: bool,
-    /// Creating a file outside the writable directory failed.
-    pub write_outside_blocked: bool,
-}
-
-/// Runs the helper and exits when this process was started as one;
-/// returns otherwise.
+/// Runs the helper (or the probe program) and exits when this process was
+/// started as one; returns otherwise.
 pub fn run_if_requested() {
     let mut args = std::env::args_os();
-    if args.nth(1).as_deref() != Some(OsStr::new(HELPER_ARG)) {
+    let mode = args.nth(1);
+    let code = if mode.as_deref() == Some(OsStr::new(HELPER_ARG)) {
+        let request = args.next().unwrap_or_default();
+        match serde_json::from_slice::<HelperRequest>(request.as_encoded_bytes()) {
+            Ok(request) => run(&request),
+            Err(e) => refuse(EXIT_REFUSED, &format!("invalid helper request: {e}")),
+        }
+    } else if mode.as_deref() == Some(OsStr::new(PROBE_ARG)) {
+        probe::run_stage(args.next().unwrap_or_default().as_encoded_bytes())
+    } else {
         return;
-    }
-    let request = args.next().unwrap_or_default();
-    let code = match serde_json::from_slice::<HelperRequest>(request.as_encoded_bytes()) {
-        Ok(request) => run(&request),
-        Err(e) => refuse(EXIT_REFUSED, &format!("invalid helper request: {e}")),
     };
     std::process::exit(code);
 }
@@ -81,60 +69,36 @@ fn run(request: &HelperRequest) -> i32 {
             &format!("cannot enter {}: {e}", request.cwd.display()),
         );
     }
+    // Probe mode: a descriptor left open as a careless parent would leave
+    // it; the confinement must keep it from the program.
+    let secret = match request.probe.as_ref().map(probe::open_inheritable) {
+        Some(Err(e)) => return refuse(EXIT_REFUSED, &e),
+        Some(Ok(file)) => Some(file),
+        None => None,
+    };
     let applied = match confine::apply(&request.confinement) {
         Ok(applied) => applied,
         Err(e) => return refuse(EXIT_REFUSED, &e),
     };
-    if request.probe {
-        return probe(applied, &request.cwd);
+    let mut command = Command::new(&request.program);
+    if let (Some(targets), Some(secret)) = (&request.probe, &secret) {
+        use std::os::fd::AsRawFd;
+        let stage = ProbeStage {
+            applied,
+            targets: targets.clone(),
+            fd: secret.as_raw_fd(),
+        };
+        let json = serde_json::to_string(&stage).unwrap_or_default();
+        command.arg(PROBE_ARG).arg(json);
+    } else {
+        command.args(&request.args);
     }
     // `exec` only returns on failure.
-    let err = Command::new(&request.program).args(&request.args).exec();
+    let err = command.exec();
     refuse(
         EXIT_NOT_RUN,
         &format!("cannot run {}: {err}", request.program.display()),
     )
-}
-
-fn probe(applied: Applied, cwd: &Path) -> i32 {
-    let network_blocked = std::net::UdpSocket::bind("127.0.0.1:0").is_err();
-    let process_creation_blocked = Command::new("/bin/true")
-        .stdin(std::process::Stdio::null())
-        .status()
-        .is_err();
-    // Regular files outside every allowed path (not symlinks into /usr).
-    let read_outside_blocked = ["/etc/passwd", "/etc/hostname", "/etc/group"]
-        .iter()
-        .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()))
-        .all(|p| std::fs::read(p).is_err());
-    let outside = cwd
-        .parent()
-        .unwrap_or(Path::new("/"))
-        .join(format!(".ffmcp-probe-{}", std::process::id()));
-    let write_outside_blocked = match std::fs::File::create(&outside) {
-        Ok(_) => {
-            let _ = std::fs::remove_file(&outside);
-            false
-        }
-        Err(_) => true,
-    };
-    let report = ProbeReport {
-        applied,
-        network_blocked,
-        process_creation_blocked,
-        read_outside_blocked,
-        write_outside_blocked,
-    };
-    let json = serde_json::to_string(&report).unwrap_or_default();
-    let mut out = std::io::stdout().lock();
-    if out
-        .write_all(json.as_bytes())
-        .and_then(|()| out.flush())
-        .is_err()
-    {
-        return EXIT_REFUSED;
-    }
-    0
 }
 
 fn refuse(code: i32, message: &str) -> i32 {
