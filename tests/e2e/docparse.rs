@@ -502,6 +502,12 @@ fn live_ocr(root: &std::path::Path) -> usize {
                     let comm = std::fs::read(e.path().join("comm")).unwrap_or_default();
                     comm.starts_with(b"tesseract") || comm.starts_with(b"pdftoppm")
                 })
+                // A killed child waiting to be reaped (state Z) runs nothing.
+                .filter(|e| {
+                    let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+                    let state = stat.rsplit_once(") ").and_then(|(_, rest)| rest.chars().next());
+                    !matches!(state, Some('Z' | 'X'))
+                })
                 .filter(|e| parent_is_ours(&e.file_name().to_string_lossy()))
                 .count()
         })
