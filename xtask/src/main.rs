@@ -28,6 +28,7 @@ mod bench_intel;
 mod bench_leadgen;
 mod bench_load;
 mod bench_model;
+mod bench_paging;
 mod bench_seo;
 mod bench_startup;
 mod dist;
@@ -52,6 +53,7 @@ fn main() -> anyhow::Result<()> {
         ["bench", "docparse", rest @ ..] => bench_docparse::run(rest),
         ["bench", "startup", rest @ ..] => bench_startup::run(rest),
         ["bench", "load", rest @ ..] => bench_load::run(rest),
+        ["bench", "paging", rest @ ..] => bench_paging::run(rest),
         ["dist", rest @ ..] => dist::run(rest),
         ["fidelity", "pdf", dir] => fidelity::pdf(std::path::Path::new(dir)),
         ["fidelity", "rss", file] => fidelity::rss(std::path::Path::new(file)),
@@ -67,6 +69,7 @@ fn main() -> anyhow::Result<()> {
                     cargo xtask dist [--skip-build] [--pack]   (release binary + npm packages)\n\
                     cargo xtask bench startup   (size, cold start, idle RSS vs Node servers; after dist --pack)\n\
                     cargo xtask bench load [--heavy N] [--pings N] [--skip-build]   (ping latency while heavy calls run; trivial-call throughput)\n\
+                    cargo xtask bench paging [--pages N] [--skip-build]   (docparse: paging a long PDF vs one parse)\n\
                     cargo xtask fidelity text FILE (docparse PDF text of one file)\n\
              measures tools/call round-trips of ffmcp vs Python FastMCP over stdio and HTTP"
         ),

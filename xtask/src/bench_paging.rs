@@ -1,0 +1,129 @@
+//! `cargo xtask bench paging [--pages N] [--skip-build]`: what following
+//! `next_offset` through a long document costs against one full parse. A
+//! generated PDF of N pages (default 1,151, the size of the book in
+//! issue 14) is parsed once (every call parses the whole document; this one
+//! returns a small slice) and then paged from the start at the default
+//! `max_chars` by the release `ffmcp docparse` over stdio; the
+//! table shows both times and their ratio (the target is under 1.5×: the
+//! server keeps the rendering and cuts slices from it).
+
+use std::{
+    io::{BufRead, BufReader, Write},
+    path::Path,
+    process::{Command, Stdio},
+    time::Instant,
+};
+
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+
+pub fn run(args: &[&str]) -> anyhow::Result<()> {
+    let mut pages = 1151usize;
+    let mut skip_build = false;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match *arg {
+            "--pages" => pages = it.next().context("--pages N")?.parse()?,
+            "--skip-build" => skip_build = true,
+            other => bail!("unknown option {other}"),
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .context("xtask has a parent")?
+        .to_path_buf();
+    if !skip_build {
+        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["build", "--release", "--locked", "--bin", "ffmcp"])
+            .current_dir(&root)
+            .status()?;
+        if !status.success() {
+            bail!("cargo build --release failed");
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("ffmcp-bench-paging-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let pdf = ffmcp_docparse::testdocs::pdf_pages(pages, 40);
+    std::fs::write(dir.join("book.pdf"), &pdf)?;
+    let result = measure(&root.join("target/release/ffmcp"), &dir, pdf.len());
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn measure(binary: &Path, dir: &Path, bytes: usize) -> anyhow::Result<()> {
+    let mut child = Command::new(binary)
+        .arg("docparse")
+        .env("FF_ROOTS", dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let mut stdin = child.stdin.take().context("stdin")?;
+    let mut stdout = BufReader::new(child.stdout.take().context("stdout")?);
+    let mut id = 0u64;
+    let mut call = |method: &str, params: Value| -> anyhow::Result<Value> {
+        id += 1;
+        let mut line = serde_json::to_vec(
+            &json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}),
+        )?;
+        line.push(b'\n');
+        stdin.write_all(&line)?;
+        stdin.flush()?;
+        loop {
+            let mut text = String::new();
+            if stdout.read_line(&mut text)? == 0 {
+                bail!("server closed stdout");
+            }
+            let value: Value = serde_json::from_str(&text)?;
+            if value["id"] == json!(id) {
+                return Ok(value);
+            }
+        }
+    };
+    call(
+        "initialize",
+        json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}),
+    )?;
+    let parse = |call: &mut dyn FnMut(&str, Value) -> anyhow::Result<Value>,
+                 args: Value|
+     -> anyhow::Result<Value> {
+        let reply = call("tools/call", json!({"name": "parse", "arguments": args}))?;
+        let result = &reply["result"];
+        if result["isError"] == json!(true) {
+            bail!("parse failed: {}", result["content"][0]["text"]);
+        }
+        Ok(result["structuredContent"].clone())
+    };
+    // Warm-up on another name, so the full parse is not served from the cache.
+    std::fs::copy(dir.join("book.pdf"), dir.join("warm.pdf"))?;
+    parse(&mut call, json!({"path": "warm.pdf", "max_chars": 1000}))?;
+    std::fs::copy(dir.join("book.pdf"), dir.join("full.pdf"))?;
+    let started = Instant::now();
+    let full = parse(&mut call, json!({"path": "full.pdf", "max_chars": 1000}))?;
+    let full_time = started.elapsed();
+    let chars = full["total_chars"].as_u64().unwrap_or(0);
+    let started = Instant::now();
+    let mut offset = 0u64;
+    let mut slices = 0;
+    loop {
+        let slice = parse(&mut call, json!({"path": "book.pdf", "offset": offset}))?;
+        slices += 1;
+        match slice["next_offset"].as_u64() {
+            Some(next) => offset = next,
+            None => break,
+        }
+    }
+    let paged_time = started.elapsed();
+    let _ = child.kill();
+    let _ = child.wait();
+    println!("| document | characters | full parse s | paged s ({slices} slices) | ratio |");
+    println!("|---|---:|---:|---:|---:|");
+    println!(
+        "| generated PDF, {} KiB | {chars} | {:.2} | {:.2} | {:.2}× |",
+        bytes / 1024,
+        full_time.as_secs_f64(),
+        paged_time.as_secs_f64(),
+        paged_time.as_secs_f64() / full_time.as_secs_f64()
+    );
+    Ok(())
+}
