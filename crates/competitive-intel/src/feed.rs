@@ -207,8 +207,16 @@ pub fn looks_like_html(bytes: &[u8]) -> bool {
 
 /// Feed links announced by an HTML page (`<link rel="alternate"
 /// type="application/rss+xml|atom+xml|feed+json" href>`), resolved
-/// against `base`, in page order.
+/// against `base`, in page order. A page nested deeper than
+/// [`MAX_HTML_DEPTH`](ffmcp_core::limits::MAX_HTML_DEPTH) announces none:
+/// html5ever's tree builder is quadratic in nesting depth (10 MiB of
+/// `<div>` ran for minutes), so such pages are not parsed.
 pub fn discover(html: &str, base: &Url) -> Vec<Discovered> {
+    let depth = ffmcp_core::limits::html_depth(html);
+    if depth > ffmcp_core::limits::MAX_HTML_DEPTH {
+        tracing::debug!(depth, "page too deeply nested for feed discovery");
+        return Vec::new();
+    }
     let Ok(selector) = Selector::parse("link[href]") else {
         return Vec::new();
     };

@@ -12,6 +12,8 @@ use crate::feed::hex;
 
 /// Deepest element nesting walked; deeper content is ignored.
 const MAX_DEPTH: usize = 256;
+
+use ffmcp_core::limits::MAX_HTML_DEPTH;
 /// Longest text kept from one page, in bytes.
 pub const MAX_TEXT_BYTES: usize = 1 << 20;
 
@@ -22,6 +24,8 @@ pub enum PageError {
     BadSelector { selector: String, reason: String },
     #[error("the selector '{0}' matches nothing on the page")]
     NoMatch(String),
+    #[error("the page nests HTML elements about {depth} levels deep; the limit is {limit}")]
+    TooDeep { depth: usize, limit: usize },
 }
 
 /// The region to watch: `selector` (whole `<body>` when absent), minus
@@ -52,7 +56,18 @@ pub struct PageText {
 }
 
 /// Extracts the watched text of `html`.
+///
+/// Pages nested deeper than [`MAX_HTML_DEPTH`] are refused before parsing:
+/// html5ever's tree builder is quadratic in nesting depth (10 MiB of
+/// `<div>` ran for minutes).
 pub fn extract(html: &str, region: &Region) -> Result<PageText, PageError> {
+    let depth = ffmcp_core::limits::html_depth(html);
+    if depth > MAX_HTML_DEPTH {
+        return Err(PageError::TooDeep {
+            depth,
+            limit: MAX_HTML_DEPTH,
+        });
+    }
     let doc = Html::parse_document(html);
     let mut ignored = HashSet::new();
     for s in &region.ignore {

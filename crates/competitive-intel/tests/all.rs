@@ -5,3 +5,4 @@ mod checks;
 mod limits;
 mod samples;
 mod support;
+mod worst_case;

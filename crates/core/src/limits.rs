@@ -115,6 +115,150 @@ pub fn markdown_depth(markdown: &str) -> usize {
     max
 }
 
+/// Deepest nesting accepted in structured data (JSON, YAML, TOML): the
+/// same 128 levels serde_json and yaml_serde enforce while deserializing.
+pub const MAX_DATA_DEPTH: usize = 128;
+
+/// Refuses YAML whose flow collections (`[`, `{`) nest deeper than `max`.
+///
+/// yaml_serde only checks depth after libyaml has scanned the whole
+/// document, and libyaml's scanner does work per open flow level for every
+/// token: `[` × 2 MiB took 78 s before it was refused. This linear
+/// pre-scan refuses it first. Block nesting (`- - - x`) is cheap to scan
+/// and left to the parser's own limit.
+pub fn check_yaml_depth(argument: &str, yaml: &str, max: usize) -> Result<(), ToolError> {
+    let depth = yaml_flow_depth(yaml);
+    if depth > max {
+        return Err(ToolError::invalid(format!(
+            "argument '{argument}' nests YAML flow collections about {depth} levels deep; \
+             the limit is {max}"
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses TOML whose tables and arrays nest deeper than `max`.
+///
+/// Dotted keys (`a.a.a… = 1`), headers (`[a.a.a…]`), inline tables and
+/// arrays each open a level; the toml crate builds and drops its values
+/// recursively, so a 2 MiB dotted key would be a million nested tables.
+pub fn check_toml_depth(argument: &str, toml: &str, max: usize) -> Result<(), ToolError> {
+    let depth = toml_depth(toml);
+    if depth > max {
+        return Err(ToolError::invalid(format!(
+            "argument '{argument}' nests TOML tables or arrays about {depth} levels deep; \
+             the limit is {max}"
+        )));
+    }
+    Ok(())
+}
+
+/// Estimated deepest flow nesting of `yaml`. Quoted scalars and comments
+/// are skipped; outside a flow collection a bracket opens one only where a
+/// value can start (line start, after `:`, `-`, `?` or `,`), so brackets in
+/// plain text (`^[a-z]+$`) do not count.
+pub fn yaml_flow_depth(yaml: &str) -> usize {
+    let bytes = yaml.as_bytes();
+    let (mut depth, mut max, mut i) = (0usize, 0usize, 0usize);
+    // The last byte that was not a space or tab.
+    let mut prev = b'\n';
+    while let Some(&c) = bytes.get(i) {
+        let at_value_start = matches!(prev, b'\n' | b':' | b'-' | b'?' | b',' | b'[' | b'{');
+        match c {
+            b' ' | b'\t' | b'\r' => {
+                i += 1;
+                continue;
+            }
+            b'#' if i == 0 || matches!(bytes[i - 1], b' ' | b'\t' | b'\n') => {
+                i += bytes[i..]
+                    .iter()
+                    .position(|b| *b == b'\n')
+                    .unwrap_or(bytes.len() - i);
+                continue;
+            }
+            b'"' | b'\'' if at_value_start => {
+                i += 1;
+                while let Some(&q) = bytes.get(i) {
+                    i += 1;
+                    if q == b'\\' && c == b'"' {
+                        i += 1;
+                    } else if q == c {
+                        break;
+                    }
+                }
+                prev = c;
+                continue;
+            }
+            b'[' | b'{' if depth > 0 || at_value_start => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' if depth > 0 => depth -= 1,
+            _ => {}
+        }
+        prev = c;
+        i += 1;
+    }
+    max
+}
+
+/// Estimated deepest nesting of `toml`: open brackets plus the dots of the
+/// key being read. Strings (basic, literal, multi-line) and comments are
+/// skipped.
+pub fn toml_depth(toml: &str) -> usize {
+    let bytes = toml.as_bytes();
+    let (mut max, mut i, mut dots, mut in_key) = (0usize, 0usize, 0usize, true);
+    // Open brackets, innermost last: `{` tables read keys after `,`.
+    let mut open: Vec<u8> = Vec::new();
+    while let Some(&c) = bytes.get(i) {
+        match c {
+            b'"' | b'\'' => {
+                let triple = [c, c, c];
+                let quote: &[u8] = if bytes[i..].starts_with(&triple) {
+                    &triple
+                } else {
+                    &triple[..1]
+                };
+                i += quote.len();
+                while i < bytes.len() && !bytes[i..].starts_with(quote) {
+                    i += if c == b'"' && bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += quote.len();
+                continue;
+            }
+            b'#' => {
+                i += bytes[i..]
+                    .iter()
+                    .position(|b| *b == b'\n')
+                    .unwrap_or(bytes.len() - i);
+                continue;
+            }
+            b'\n' => {
+                in_key = open.is_empty();
+                dots = 0;
+            }
+            b'=' => in_key = false,
+            b'.' if in_key => dots += 1,
+            b'[' | b'{' => {
+                in_key = c == b'{' || (open.is_empty() && in_key);
+                open.push(c);
+                dots = 0;
+            }
+            b']' | b'}' => {
+                open.pop();
+            }
+            b',' => {
+                in_key = open.last() == Some(&b'{');
+                dots = 0;
+            }
+            _ => {}
+        }
+        max = max.max(open.len() + dots);
+        i += 1;
+    }
+    max
+}
+
 /// Estimated maximum element nesting depth of `html`.
 pub fn html_depth(html: &str) -> usize {
     const NOT_NESTING: &[&str] = &[
@@ -190,6 +334,35 @@ mod tests {
             "{err}"
         );
         assert!(check_html_depth("html", "<div><b>ok</b></div>", MAX_HTML_DEPTH).is_ok());
+    }
+
+    #[test]
+    fn data_depth_estimates() {
+        let yaml: &[(&str, usize)] = &[
+            ("a: 1\nb: [1, [2, {c: 3}]]\n", 3),
+            ("re: ^[a-z]+$\nq: '[[[['\nd: \"[[\\\"[\"\n# [[[[\n", 0),
+            ("- [\n  [x],\n  [y]\n]\n", 2),
+            ("text: don't [stop]\n", 0),
+        ];
+        for (text, depth) in yaml {
+            assert_eq!(yaml_flow_depth(text), *depth, "{text}");
+        }
+        let toml: &[(&str, usize)] = &[
+            ("a = 1.5\n[t]\nb.c = [1, [2]]\n", 2),
+            ("[a.b.c]\nx = \"[[[.\"\ny = '''\n[[[[\n'''\n", 3),
+            ("t = {a.b = 1, c = {d = 2.5}}\n", 2),
+            ("# [[[[ a.b.c\nk = 1\n", 0),
+        ];
+        for (text, depth) in toml {
+            assert_eq!(toml_depth(text), *depth, "{text}");
+        }
+        let deep = "[".repeat(1 << 21);
+        assert_eq!(yaml_flow_depth(&deep), 1 << 21);
+        let err = check_yaml_depth("input", &deep, MAX_DATA_DEPTH).expect_err("too deep");
+        assert!(err.message().contains("the limit is 128"), "{err}");
+        let dotted = format!("{}a = 1", "a.".repeat(1 << 20));
+        let err = check_toml_depth("input", &dotted, MAX_DATA_DEPTH).expect_err("too deep");
+        assert!(err.message().contains("the limit is 128"), "{err}");
     }
 
     #[test]

@@ -6,3 +6,4 @@ mod batch;
 mod checks;
 mod extract;
 mod normalize;
+mod worst_case;

@@ -4,6 +4,7 @@ mod docs;
 mod fixture;
 mod pages;
 mod site;
+mod worst_case;
 
 use ffmcp_core::fetch::{FetchLimits, FetchPolicy, Fetcher};
 

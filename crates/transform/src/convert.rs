@@ -4,12 +4,30 @@
 //! order preserved. Conversions that would lose information (nested data to
 //! CSV, `null` to TOML, a non-table to TOML) are refused with an error that
 //! names the place in the data, never done silently.
+//!
+//! Hostile input stays linear and bounded: YAML flow and TOML nesting are
+//! refused by a linear pre-scan before the parsers see them (libyaml's
+//! scanner is quadratic in flow depth, the toml crate recursive); JSON and
+//! YAML depth is the parsers' own 128 levels; CSV may not expand to more
+//! than [`MAX_CELLS`] cells (short rows are padded to the header); output
+//! stops at [`MAX_OUTPUT_BYTES`] (pretty-printing deep data multiplies it).
 
-use std::fmt;
+use std::{collections::HashSet, fmt, io};
+
+use ffmcp_core::limits::{MAX_DATA_DEPTH, toml_depth, yaml_flow_depth};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+/// Most cells a CSV conversion reads or writes (rows × columns, counting the
+/// cells a short row is padded with). A 2 MiB CSV has at most ~2M cells of
+/// its own; padding or a union of distinct keys could otherwise multiply
+/// that without bound.
+pub const MAX_CELLS: usize = 1 << 21;
+
+/// Largest output written, in bytes.
+pub const MAX_OUTPUT_BYTES: usize = 32 << 20;
 
 /// A data format `convert` reads or writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -98,6 +116,16 @@ fn parse(
         format: from,
         message,
     };
+    let depth = match from {
+        Format::Yaml => yaml_flow_depth(input),
+        Format::Toml => toml_depth(input),
+        Format::Json | Format::Csv => 0,
+    };
+    if depth > MAX_DATA_DEPTH {
+        return Err(parse_err(format!(
+            "it nests about {depth} levels deep; the limit is {MAX_DATA_DEPTH}"
+        )));
+    }
     match from {
         Format::Json => serde_json::from_str(input)
             .map(|v| (v, None))
@@ -128,17 +156,23 @@ fn write(
     };
     match to {
         Format::Json => {
-            let text = if options.pretty {
-                serde_json::to_string_pretty(value)
+            let mut out = Bounded::default();
+            let written = if options.pretty {
+                serde_json::to_writer_pretty(&mut out, value)
             } else {
-                serde_json::to_string(value)
+                serde_json::to_writer(&mut out, value)
             };
-            text.map(|t| (t, None))
-                .map_err(|e| unrepresentable(e.to_string()))
+            out.finish(written.map_err(|e| e.to_string()))
+                .map(|t| (t, None))
+                .map_err(unrepresentable)
         }
-        Format::Yaml => yaml_serde::to_string(value)
-            .map(|t| (t, None))
-            .map_err(|e| unrepresentable(e.to_string())),
+        Format::Yaml => {
+            let mut out = Bounded::default();
+            let written = yaml_serde::to_writer(&mut out, value);
+            out.finish(written.map_err(|e| e.to_string()))
+                .map(|t| (t, None))
+                .map_err(unrepresentable)
+        }
         Format::Toml => {
             let Value::Object(map) = value else {
                 return Err(unrepresentable(format!(
@@ -152,13 +186,57 @@ fn write(
             } else {
                 toml::to_string(&table)
             };
-            text.map(|t| (t, None))
-                .map_err(|e| unrepresentable(e.to_string()))
+            let text = text.map_err(|e| unrepresentable(e.to_string()))?;
+            if text.len() > MAX_OUTPUT_BYTES {
+                return Err(unrepresentable(output_too_large()));
+            }
+            Ok((text, None))
         }
         Format::Csv => write_csv(value, options, warnings)
             .map(|(t, n)| (t, Some(n)))
             .map_err(unrepresentable),
     }
+}
+
+fn output_too_large() -> String {
+    format!("the output would be larger than {MAX_OUTPUT_BYTES} bytes, the output limit")
+}
+
+/// An in-memory writer that fails once [`MAX_OUTPUT_BYTES`] is passed, so
+/// serialization stops there instead of growing without bound.
+#[derive(Default)]
+struct Bounded {
+    bytes: Vec<u8>,
+    over: bool,
+}
+
+impl Bounded {
+    fn finish(self, written: Result<(), String>) -> Result<String, String> {
+        if self.over {
+            return Err(output_too_large());
+        }
+        written?;
+        String::from_utf8(self.bytes).map_err(|e| e.to_string())
+    }
+}
+
+impl io::Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.bytes.len() + buf.len() > MAX_OUTPUT_BYTES {
+            self.over = true;
+            return Err(io::Error::other(output_too_large()));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn too_many_cells(cells: usize) -> String {
+    format!("it would have {cells} or more cells; the limit is {MAX_CELLS} cells")
 }
 
 fn describe(value: &Value) -> &'static str {
@@ -250,8 +328,13 @@ fn read_csv(input: &str, options: &Options) -> Result<(Value, usize), String> {
         Vec::new()
     };
     let mut rows = Vec::new();
+    let mut cells_read = 0usize;
     for (index, record) in reader.records().enumerate() {
         let record = record.map_err(|e| e.to_string())?;
+        cells_read += record.len().max(headers.len());
+        if cells_read > MAX_CELLS {
+            return Err(too_many_cells(cells_read));
+        }
         let cells = record
             .iter()
             .map(|cell| cell_value(cell, options.infer_types));
@@ -315,10 +398,14 @@ fn write_csv(
     let mut writer = csv::WriterBuilder::new()
         .delimiter(options.delimiter)
         .flexible(true)
-        .from_writer(Vec::new());
+        .from_writer(Bounded::default());
     let all_objects = rows.iter().all(Value::is_object);
     if all_objects && !rows.is_empty() {
         let columns = column_union(rows, warnings);
+        let cells = columns.len().saturating_mul(rows.len());
+        if cells > MAX_CELLS {
+            return Err(too_many_cells(cells));
+        }
         if options.header {
             writer.write_record(&columns).map_err(|e| e.to_string())?;
         }
@@ -350,24 +437,26 @@ fn write_csv(
             writer.write_record(&cells).map_err(|e| e.to_string())?;
         }
     }
-    let bytes = writer.into_inner().map_err(|e| e.to_string())?;
-    let text = String::from_utf8(bytes).map_err(|e| e.to_string())?;
-    Ok((text, rows.len()))
+    let out = writer.into_inner().map_err(|e| e.to_string())?;
+    Ok((out.finish(Ok(()))?, rows.len()))
 }
 
 /// Columns in first-seen order; warns when rows disagree.
 fn column_union(rows: &[Value], warnings: &mut Vec<String>) -> Vec<String> {
+    // A set beside the ordered list: `Vec::contains` per key was quadratic
+    // (200k distinct keys took minutes).
     let mut columns: Vec<String> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
     let mut uneven = 0usize;
     for row in rows {
         let Value::Object(object) = row else { continue };
         if !columns.is_empty()
-            && (object.len() != columns.len() || !object.keys().all(|k| columns.contains(k)))
+            && (object.len() != columns.len() || !object.keys().all(|k| seen.contains(k.as_str())))
         {
             uneven += 1;
         }
         for key in object.keys() {
-            if !columns.contains(key) {
+            if seen.insert(key) {
                 columns.push(key.clone());
             }
         }

@@ -16,7 +16,7 @@
 //!   so a gzip or brotli bomb stops at the same cap as a plain body.
 //! - **Time limits** on connect, each read, and the whole exchange.
 //! - **Politeness**: a clear user agent, per-host concurrency and spacing,
-//!   optional robots.txt (Google's matcher, [`robotstxt`]).
+//!   optional robots.txt (Google's rules, our linear matcher: [`super::robots`]).
 
 use std::{
     collections::HashMap,
@@ -669,18 +669,9 @@ impl Fetcher {
     }
 }
 
-/// Google's matcher, for `ffmcp` then `*`.
+/// Google's rules, for `ffmcp` then `*`, matched in linear time.
 pub fn robots_allows(robots_txt: &str, url: &str) -> bool {
-    // The port of Google's C++ matcher indexes bytes; keep a malformed file
-    // from taking the caller down with it.
-    std::panic::catch_unwind(|| {
-        robotstxt::DefaultMatcher::default().one_agent_allowed_by_robots(
-            robots_txt,
-            ROBOTS_AGENT,
-            url,
-        )
-    })
-    .unwrap_or(false)
+    super::robots::agent_allowed(robots_txt, ROBOTS_AGENT, url)
 }
 
 fn parse_url(raw: &str) -> Result<Url, FetchError> {

@@ -7,6 +7,7 @@
 
 pub mod client;
 pub mod policy;
+pub mod robots;
 
 pub use client::{
     FetchError, FetchLimits, FetchRequest, Fetched, Fetcher, FetcherBuilder, Lookup, SystemLookup,

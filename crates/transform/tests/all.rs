@@ -1,0 +1,3 @@
+//! transform's integration tests, one binary.
+
+mod worst_case;
