@@ -404,7 +404,6 @@ async fn a_waiting_job_resumes_soon_after_the_outage_ends() {
     let before = imitation.hits(PRIMARY) + imitation.hits(FALLBACK);
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let probes = imitation.hits(PRIMARY) + imitation.hits(FALLBACK) - before;
-    eprintln!("provider attempts in one second of the outage: {probes}");
     assert!(
         probes >= 8,
         "the job probes about every cooldown (100 ms), not every few seconds: {probes} attempts"
