@@ -505,7 +505,9 @@ fn live_ocr(root: &std::path::Path) -> usize {
                 // A killed child waiting to be reaped (state Z) runs nothing.
                 .filter(|e| {
                     let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
-                    let state = stat.rsplit_once(") ").and_then(|(_, rest)| rest.chars().next());
+                    let state = stat
+                        .rsplit_once(") ")
+                        .and_then(|(_, rest)| rest.chars().next());
                     !matches!(state, Some('Z' | 'X'))
                 })
                 .filter(|e| parent_is_ours(&e.file_name().to_string_lossy()))
