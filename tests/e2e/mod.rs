@@ -8,6 +8,7 @@ mod http;
 mod intel;
 mod leadgen;
 mod model_ssrf;
+mod schemas;
 mod seo;
 mod stdio_raw;
 mod stdio_rmcp;

@@ -111,7 +111,7 @@ impl CompetitiveIntel {
 impl CompetitiveIntel {
     pub fn new() -> Self {
         Self {
-            tool_router: Self::tool_router(),
+            tool_router: ffmcp_core::schema::standard_schemas(Self::tool_router()),
             subscriptions: Subscriptions::default(),
         }
     }

@@ -683,7 +683,7 @@ impl DocParse {
     /// A server with every tool.
     pub fn new() -> Self {
         Self {
-            tool_router: Self::tool_router(),
+            tool_router: ffmcp_core::schema::standard_schemas(Self::tool_router()),
             renderings: Arc::new(Cache::from_env()),
         }
     }

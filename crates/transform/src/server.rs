@@ -273,7 +273,9 @@ impl Transform {
     /// A server whose model tools use `models` (shared across sessions).
     pub fn with_models(models: Models) -> Self {
         Self {
-            tool_router: Self::tool_router() + Self::model_tool_router(),
+            tool_router: ffmcp_core::schema::standard_schemas(
+                Self::tool_router() + Self::model_tool_router(),
+            ),
             models,
         }
     }

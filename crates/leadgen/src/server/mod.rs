@@ -120,7 +120,9 @@ impl Leadgen {
             }
         }
         Self {
-            tool_router: Self::tool_router() + Self::job_router(),
+            tool_router: ffmcp_core::schema::standard_schemas(
+                Self::tool_router() + Self::job_router(),
+            ),
         }
     }
 

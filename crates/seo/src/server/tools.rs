@@ -41,7 +41,7 @@ impl Seo {
     /// A server with every tool.
     pub fn new() -> Self {
         Self {
-            tool_router: Self::tool_router(),
+            tool_router: ffmcp_core::schema::standard_schemas(Self::tool_router()),
         }
     }
 
