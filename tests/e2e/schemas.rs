@@ -6,27 +6,7 @@ use serde_json::Value;
 
 use super::support::stdio_client_env;
 
-const STANDARD: &[&str] = &[
-    "date-time",
-    "date",
-    "time",
-    "duration",
-    "email",
-    "idn-email",
-    "hostname",
-    "idn-hostname",
-    "ipv4",
-    "ipv6",
-    "uri",
-    "uri-reference",
-    "iri",
-    "iri-reference",
-    "uuid",
-    "uri-template",
-    "json-pointer",
-    "relative-json-pointer",
-    "regex",
-];
+use ffmcp_core::schema::STANDARD_FORMATS as STANDARD;
 
 fn formats(value: &Value, out: &mut Vec<String>) {
     match value {

@@ -14,7 +14,7 @@ use rmcp::handler::server::router::tool::ToolRouter;
 use serde_json::{Map, Value};
 
 /// The `format` values JSON Schema 2020-12 defines.
-const STANDARD_FORMATS: &[&str] = &[
+pub const STANDARD_FORMATS: &[&str] = &[
     "date-time",
     "date",
     "time",
