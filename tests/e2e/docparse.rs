@@ -346,33 +346,11 @@ const PDF_PROGRAMS: &[&str] = &[
     "/usr/bin/tesseract",
 ];
 
-/// Whether the optional `programs` are installed. When one is missing the
-/// test skips with a visible notice, unless `FFMCP_REQUIRE_OPTIONAL` is set
-/// (`.ci/run` sets it), which makes a missing program a failure.
+/// How to get the programs the PDF backends need.
+const PDF_HINT: &str = "apt-get install poppler-utils tesseract-ocr";
+
 fn optional_programs(test: &str, programs: &[&str]) -> bool {
-    let missing: Vec<&str> = programs
-        .iter()
-        .copied()
-        .filter(|p| !std::path::Path::new(p).exists())
-        .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    let hint = "apt-get install poppler-utils tesseract-ocr";
-    assert!(
-        std::env::var_os("FFMCP_REQUIRE_OPTIONAL").is_none(),
-        "{test}: {} missing ({hint}); FFMCP_REQUIRE_OPTIONAL is set, so this is a failure",
-        missing.join(", ")
-    );
-    // Straight to the process's stderr: libtest captures `eprintln!` of
-    // passing tests, and this notice must be seen.
-    use std::io::Write as _;
-    let _ = writeln!(
-        std::io::stderr(),
-        "SKIPPED {test}: {} not installed ({hint}; set FFMCP_REQUIRE_OPTIONAL=1 to make this a failure)",
-        missing.join(", ")
-    );
-    false
+    super::support::optional_programs(test, programs, PDF_HINT)
 }
 
 #[test]

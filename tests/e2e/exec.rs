@@ -16,7 +16,7 @@ use serde_json::Value;
 
 mod escapes;
 
-const PYTHON: &str = "/usr/bin/python3";
+use super::support::PYTHON;
 
 struct Fixture {
     dir: tempfile::TempDir,
@@ -94,6 +94,13 @@ const ARGV_DUMP: &str = "import json, sys\nprint(json.dumps(sys.argv[1:]))\n";
 
 #[tokio::test]
 async fn literals_reach_the_program_verbatim_after_double_dash() {
+    if !super::support::optional_programs(
+        "literals_reach_the_program_verbatim_after_double_dash",
+        &[super::support::PYTHON],
+        super::support::PYTHON_HINT,
+    ) {
+        return;
+    }
     let fx = Fixture::new();
     let programs = python(quick());
     let py = programs.get(PYTHON).expect("python");
@@ -132,6 +139,13 @@ async fn literals_reach_the_program_verbatim_after_double_dash() {
 
 #[tokio::test]
 async fn option_injection_and_malformed_arguments_are_refused_before_running() {
+    if !super::support::optional_programs(
+        "option_injection_and_malformed_arguments_are_refused_before_running",
+        &[super::support::PYTHON],
+        super::support::PYTHON_HINT,
+    ) {
+        return;
+    }
     let programs = python(quick());
     let py = programs.get(PYTHON).expect("python");
     let err = py.invoke().flag("-o/etc/x").expect_err("unknown flag");
@@ -178,6 +192,13 @@ async fn option_injection_and_malformed_arguments_are_refused_before_running() {
 
 #[tokio::test]
 async fn the_child_sees_only_the_scrubbed_environment() {
+    if !super::support::optional_programs(
+        "the_child_sees_only_the_scrubbed_environment",
+        &[super::support::PYTHON],
+        super::support::PYTHON_HINT,
+    ) {
+        return;
+    }
     let fx = Fixture::new();
     let programs = python(quick());
     let py = programs.get(PYTHON).expect("python");
@@ -204,6 +225,13 @@ async fn the_child_sees_only_the_scrubbed_environment() {
 
 #[tokio::test]
 async fn endless_forking_is_stopped() {
+    if !super::support::optional_programs(
+        "endless_forking_is_stopped",
+        &[super::support::PYTHON],
+        super::support::PYTHON_HINT,
+    ) {
+        return;
+    }
     let fx = Fixture::new();
     let programs = python(quick());
     let py = programs.get(PYTHON).expect("python");
@@ -250,6 +278,13 @@ async fn endless_forking_is_stopped() {
 
 #[tokio::test]
 async fn unbounded_allocation_hits_the_address_space_limit() {
+    if !super::support::optional_programs(
+        "unbounded_allocation_hits_the_address_space_limit",
+        &[super::support::PYTHON],
+        super::support::PYTHON_HINT,
+    ) {
+        return;
+    }
     let fx = Fixture::new();
     let programs = python(ExecLimits {
         resources: ResourceLimits {
@@ -280,6 +315,13 @@ async fn unbounded_allocation_hits_the_address_space_limit() {
 
 #[tokio::test]
 async fn a_child_that_never_exits_is_killed_at_the_wall_limit() {
+    if !super::support::optional_programs(
+        "a_child_that_never_exits_is_killed_at_the_wall_limit",
+        &[super::support::PYTHON],
+        super::support::PYTHON_HINT,
+    ) {
+        return;
+    }
     let fx = Fixture::new();
     let programs = python(ExecLimits {
         wall: Duration::from_millis(1500),
@@ -310,6 +352,13 @@ async fn a_child_that_never_exits_is_killed_at_the_wall_limit() {
 
 #[tokio::test]
 async fn cancelling_a_run_kills_the_child() {
+    if !super::support::optional_programs(
+        "cancelling_a_run_kills_the_child",
+        &[super::support::PYTHON],
+        super::support::PYTHON_HINT,
+    ) {
+        return;
+    }
     let fx = Fixture::new();
     let programs = python(quick());
     let py = programs.get(PYTHON).expect("python");
@@ -337,6 +386,13 @@ async fn cancelling_a_run_kills_the_child() {
 
 #[tokio::test]
 async fn cpu_time_limit_stops_a_busy_loop() {
+    if !super::support::optional_programs(
+        "cpu_time_limit_stops_a_busy_loop",
+        &[super::support::PYTHON],
+        super::support::PYTHON_HINT,
+    ) {
+        return;
+    }
     let fx = Fixture::new();
     let programs = python(ExecLimits {
         resources: ResourceLimits {
@@ -363,6 +419,13 @@ async fn cpu_time_limit_stops_a_busy_loop() {
 
 #[tokio::test]
 async fn flooding_stdout_is_truncated_with_a_marker() {
+    if !super::support::optional_programs(
+        "flooding_stdout_is_truncated_with_a_marker",
+        &[super::support::PYTHON],
+        super::support::PYTHON_HINT,
+    ) {
+        return;
+    }
     let fx = Fixture::new();
     let programs = python(ExecLimits {
         max_stdout_bytes: 1 << 20,
@@ -397,6 +460,13 @@ async fn flooding_stdout_is_truncated_with_a_marker() {
 
 #[tokio::test]
 async fn confinement_holds_where_the_kernel_provides_it() {
+    if !super::support::optional_programs(
+        "confinement_holds_where_the_kernel_provides_it",
+        &[super::support::PYTHON],
+        super::support::PYTHON_HINT,
+    ) {
+        return;
+    }
     let fx = Fixture::new();
     let programs = python(quick());
     let py = programs.get(PYTHON).expect("python");
@@ -466,6 +536,13 @@ print(json.dumps(r))
 
 #[tokio::test]
 async fn output_files_come_back_and_the_call_directory_is_removed() {
+    if !super::support::optional_programs(
+        "output_files_come_back_and_the_call_directory_is_removed",
+        &[super::support::PYTHON],
+        super::support::PYTHON_HINT,
+    ) {
+        return;
+    }
     let fx = Fixture::new();
     let programs = python(quick());
     let py = programs.get(PYTHON).expect("python");
@@ -502,6 +579,13 @@ async fn output_files_come_back_and_the_call_directory_is_removed() {
 
 #[tokio::test]
 async fn in_memory_inputs_are_written_into_the_call_directory() {
+    if !super::support::optional_programs(
+        "in_memory_inputs_are_written_into_the_call_directory",
+        &[super::support::PYTHON],
+        super::support::PYTHON_HINT,
+    ) {
+        return;
+    }
     let fx = Fixture::new();
     let programs = python(quick());
     let py = programs.get(PYTHON).expect("python");

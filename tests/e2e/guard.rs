@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::support::{TIMEOUT, bin, call};
 
-const PYTHON: &str = "/usr/bin/python3";
+use super::support::PYTHON;
 
 fn write_policy(dir: &Path, toml: &str) -> std::path::PathBuf {
     let path = dir.join("policy.toml");
@@ -37,6 +37,13 @@ fn guard(policy: &Path, command: &[&str]) -> Command {
 
 #[tokio::test]
 async fn relays_a_confined_server_to_an_mcp_client() {
+    if !super::support::optional_programs(
+        "relays_a_confined_server_to_an_mcp_client",
+        &[super::support::PYTHON],
+        super::support::PYTHON_HINT,
+    ) {
+        return;
+    }
     let dir = tempfile::tempdir().expect("tempdir");
     let policy = write_policy(
         dir.path(),
@@ -68,6 +75,13 @@ async fn relays_a_confined_server_to_an_mcp_client() {
 
 #[test]
 fn drops_non_json_output_and_confines_the_server() {
+    if !super::support::optional_programs(
+        "drops_non_json_output_and_confines_the_server",
+        &[super::support::PYTHON],
+        super::support::PYTHON_HINT,
+    ) {
+        return;
+    }
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().canonicalize().expect("canonical");
     let server_dir = root.join("server");
@@ -136,6 +150,13 @@ print("debug: done", flush=True)
 
 #[test]
 fn refuses_programs_and_arguments_outside_the_policy() {
+    if !super::support::optional_programs(
+        "refuses_programs_and_arguments_outside_the_policy",
+        &[super::support::PYTHON],
+        super::support::PYTHON_HINT,
+    ) {
+        return;
+    }
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().canonicalize().expect("canonical");
     let sentinel = root.join("SENTINEL");
@@ -187,6 +208,13 @@ fn refuses_programs_and_arguments_outside_the_policy() {
 
 #[test]
 fn loader_hooks_in_the_callers_environment_never_reach_the_server() {
+    if !super::support::optional_programs(
+        "loader_hooks_in_the_callers_environment_never_reach_the_server",
+        &[super::support::PYTHON],
+        super::support::PYTHON_HINT,
+    ) {
+        return;
+    }
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().canonicalize().expect("canonical");
     let script = root.join("env.py");
@@ -261,6 +289,13 @@ fn doctor_sandbox() -> Value {
 
 #[test]
 fn policy_globs_do_not_cross_slashes_or_climb_out() {
+    if !super::support::optional_programs(
+        "policy_globs_do_not_cross_slashes_or_climb_out",
+        &[super::support::PYTHON],
+        super::support::PYTHON_HINT,
+    ) {
+        return;
+    }
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().canonicalize().expect("canonical");
     let notes = root.join("notes");
@@ -321,6 +356,13 @@ fn policy_globs_do_not_cross_slashes_or_climb_out() {
 
 #[test]
 fn a_guarded_server_reaches_no_local_socket_parent_signal_or_inherited_descriptor() {
+    if !super::support::optional_programs(
+        "a_guarded_server_reaches_no_local_socket_parent_signal_or_inherited_descriptor",
+        &[super::support::PYTHON],
+        super::support::PYTHON_HINT,
+    ) {
+        return;
+    }
     use std::os::fd::AsRawFd;
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().canonicalize().expect("canonical");
@@ -411,6 +453,13 @@ print(json.dumps({{"jsonrpc": "2.0", "id": 1, "result": r}}), flush=True)
 
 #[test]
 fn unix_sockets_named_in_the_policy_are_the_only_ones_allowed() {
+    if !super::support::optional_programs(
+        "unix_sockets_named_in_the_policy_are_the_only_ones_allowed",
+        &[super::support::PYTHON],
+        super::support::PYTHON_HINT,
+    ) {
+        return;
+    }
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().canonicalize().expect("canonical");
     let listen = |name: &str| {

@@ -305,3 +305,34 @@ pub fn error_text(result: &CallToolResult) -> String {
     assert_eq!(result.is_error, Some(true), "expected an error: {result:?}");
     text_of(result)
 }
+
+/// Whether every program in `programs` is installed. When one is missing
+/// the test should return early: this prints a SKIPPED notice straight to
+/// stderr (libtest hides `eprintln!` of passing tests), unless
+/// `FFMCP_REQUIRE_OPTIONAL` is set (CI sets it), which makes it a failure.
+pub fn optional_programs(test: &str, programs: &[&str], hint: &str) -> bool {
+    let missing: Vec<&str> = programs
+        .iter()
+        .copied()
+        .filter(|p| !std::path::Path::new(p).exists())
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("FFMCP_REQUIRE_OPTIONAL").is_none(),
+        "{test}: {} missing ({hint}); FFMCP_REQUIRE_OPTIONAL is set, so this is a failure",
+        missing.join(", ")
+    );
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {test}: {} not installed ({hint}; set FFMCP_REQUIRE_OPTIONAL=1 to make this a failure)",
+        missing.join(", ")
+    );
+    false
+}
+
+/// The interpreter the sandbox tests confine as a hostile child.
+pub const PYTHON: &str = "/usr/bin/python3";
+/// How to get it.
+pub const PYTHON_HINT: &str = "apt-get install python3";

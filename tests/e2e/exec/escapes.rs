@@ -73,6 +73,13 @@ async fn run_attempts(fx: &Fixture, sandbox: &Sandbox, name: &str, code: &str) -
 
 #[tokio::test]
 async fn local_sockets_and_other_socket_families_are_out_of_reach() {
+    if !super::super::support::optional_programs(
+        "local_sockets_and_other_socket_families_are_out_of_reach",
+        &[super::super::support::PYTHON],
+        super::super::support::PYTHON_HINT,
+    ) {
+        return;
+    }
     let fx = Fixture::new();
     let sock = fx.root().join("docker.sock");
     let pathname = Listener::path(&sock);
@@ -138,6 +145,13 @@ async fn local_sockets_and_other_socket_families_are_out_of_reach() {
 
 #[tokio::test]
 async fn signals_cannot_reach_processes_outside_the_sandbox() {
+    if !super::super::support::optional_programs(
+        "signals_cannot_reach_processes_outside_the_sandbox",
+        &[super::super::support::PYTHON],
+        super::super::support::PYTHON_HINT,
+    ) {
+        return;
+    }
     let fx = Fixture::new();
     let mut victim = std::process::Command::new("/bin/sleep")
         .arg("300")
@@ -182,6 +196,13 @@ async fn signals_cannot_reach_processes_outside_the_sandbox() {
 
 #[tokio::test]
 async fn inherited_descriptors_never_reach_the_program() {
+    if !super::super::support::optional_programs(
+        "inherited_descriptors_never_reach_the_program",
+        &[super::super::support::PYTHON],
+        super::super::support::PYTHON_HINT,
+    ) {
+        return;
+    }
     use std::os::fd::AsRawFd;
     let fx = Fixture::new();
     let secret_path = fx.root().join("secret");
@@ -225,6 +246,13 @@ async fn inherited_descriptors_never_reach_the_program() {
 
 #[tokio::test]
 async fn strict_mode_refuses_to_run_when_a_protection_is_missing() {
+    if !super::super::support::optional_programs(
+        "strict_mode_refuses_to_run_when_a_protection_is_missing",
+        &[super::super::support::PYTHON],
+        super::super::support::PYTHON_HINT,
+    ) {
+        return;
+    }
     let fx = Fixture::new();
     let programs = python(quick());
     let py = programs.get(PYTHON).expect("python");
@@ -250,6 +278,13 @@ async fn strict_mode_refuses_to_run_when_a_protection_is_missing() {
 #[test]
 #[allow(clippy::print_stderr)] // the visible notice on a kernel without the layers
 fn doctor_tries_each_escape_and_reports_it_blocked() {
+    if !super::super::support::optional_programs(
+        "doctor_tries_each_escape_and_reports_it_blocked",
+        &[super::super::support::PYTHON],
+        super::super::support::PYTHON_HINT,
+    ) {
+        return;
+    }
     let out = Command::new(bin())
         .args(["doctor", "--json"])
         .output()
