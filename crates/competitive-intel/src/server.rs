@@ -390,7 +390,7 @@ impl CompetitiveIntel {
     ) -> Result<Json<Summary>, ToolError> {
         let engine = engine().await?;
         let call = Call::new("summarize_changes")
-            .with_peer(ctx.peer.clone())
+            .with_sampler(ffmcp_core::sampling::client(ctx.peer.clone()))
             .with_model_arg(args.model.as_deref())
             .map_err(|e| ToolError::invalid(e.to_string()))?;
         let filter = args.changes.filter(MAX_SUMMARY_CHANGES)?;

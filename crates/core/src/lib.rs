@@ -13,6 +13,7 @@ pub mod logging;
 pub mod model;
 pub mod output;
 pub mod roots;
+pub mod sampling;
 pub mod schema;
 pub mod server;
 pub mod store;

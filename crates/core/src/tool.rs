@@ -27,7 +27,7 @@ use rmcp::{
 };
 use serde::Serialize;
 
-use crate::work::Governor;
+use crate::{model::ModelError, work::Governor};
 
 /// A short human-readable rendering of a tool's structured result.
 pub trait Render {
@@ -107,6 +107,23 @@ impl fmt::Display for ToolError {
         f.write_str(&self.message)
     }
 }
+
+/// How a model failure reaches the agent: configuration and argument
+/// problems are the caller's to fix (`invalid`), the rest is upstream.
+impl From<ModelError> for ToolError {
+    fn from(err: ModelError) -> Self {
+        match err {
+            e @ (ModelError::NotConfigured { .. } | ModelError::InvalidRoute(_)) => {
+                ToolError::invalid(e.to_string())
+            }
+            e @ ModelError::InvalidSchema(_) => {
+                ToolError::invalid(format!("argument 'schema': {e}"))
+            }
+            other => ToolError::upstream(other.to_string()),
+        }
+    }
+}
+
 
 impl IntoCallToolResult for ToolError {
     fn into_call_tool_result(self) -> Result<CallToolResponse, ErrorData> {

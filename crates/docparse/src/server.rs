@@ -892,7 +892,7 @@ impl DocParse {
         }
         let pages = page_range(args.pages.as_deref())?;
         let call = Call::new("extract")
-            .with_peer(ctx.peer.clone())
+            .with_sampler(ffmcp_core::sampling::client(ctx.peer.clone()))
             .with_model_arg(args.model.as_deref())
             .map_err(|e| ToolError::invalid(e.to_string()))?;
         let loaded = self.load(args.source(), &ctx).await?;

@@ -231,13 +231,15 @@ impl Stats {
         let mut inner = self.lock();
         let series = inner.routes.entry(route.to_owned()).or_default();
         series.attempts += 1;
+        // Failed attempts count in the percentiles too: a route that times
+        // out after 60 s is slow, not fast.
+        series.latencies.push(latency);
         match success {
             Some((usage, cost)) => {
                 series.successes += 1;
                 series.input_tokens += usage.input_tokens;
                 series.output_tokens += usage.output_tokens;
                 series.cost_usd += cost.unwrap_or(0.0);
-                series.latencies.push(latency);
             }
             None => series.failures += 1,
         }

@@ -1,5 +1,9 @@
 //! The model-client layer: the one way ffmcp calls a language model.
 //!
+//! It knows no MCP types: sampling goes through a [`Sampler`] the server
+//! edge implements (`ffmcp_core::sampling`), and model errors become tool
+//! errors at the edge (`ffmcp_core::tool`).
+//!
 //! Owns: the providers (Anthropic Messages, OpenAI Chat Completions,
 //! Gemini `generateContent`, Bedrock Converse signed with SigV4,
 //! OpenAI-compatible servers by base URL, and MCP sampling through the
@@ -44,12 +48,15 @@
 //!   features).
 
 mod accounting;
+mod breaker;
+mod config;
 #[cfg(feature = "imitation")]
 pub mod imitation;
 mod provider;
 mod request;
 mod route;
 mod router;
+mod sampler;
 mod settings;
 mod structured;
 
@@ -63,6 +70,7 @@ pub use router::{
     Call, ModelError, Response, RouteFailure, RouteHealth, RouteStatus, Router, RouterConfig,
 };
 pub use settings::{AwsCredentials, BedrockSettings, Endpoint, ProviderSettings};
+pub use sampler::Sampler;
 pub use structured::JsonResponse;
 
 #[doc(hidden)]

@@ -22,129 +22,26 @@
 //! call failing untried.
 
 use std::{
-    collections::HashMap,
     fmt,
-    sync::Mutex,
+    sync::Arc,
     time::{Duration, Instant},
 };
 
-use rmcp::{Peer, RoleServer};
-use serde::Serialize;
 use tracing::Instrument;
 
+pub use super::breaker::{RouteHealth, RouteStatus};
+pub use super::config::RouterConfig;
 use super::{
-    accounting::{CallRecord, PriceTable, Stats, StatsSnapshot},
+    accounting::{CallRecord, Stats, StatsSnapshot},
+    breaker::Breaker,
     provider::{Disposition, Failure, ProviderError, Providers},
     request::{Completion, Request, Usage},
     route::{ProviderKind, RequestedRoute, Route, parse_requested_routes},
-    settings::ProviderSettings,
+    sampler::Sampler,
 };
 
-/// How the router behaves; every window is configurable so tests can run
-/// outages in milliseconds.
-#[derive(Debug, Clone)]
-pub struct RouterConfig {
-    /// Primary first, then fallbacks.
-    pub routes: Vec<Route>,
-    /// One attempt's time limit (`FF_LLM_TIMEOUT_MS`, default 60 s).
-    pub attempt_timeout: Duration,
-    /// Attempts per route (`FF_LLM_MAX_ATTEMPTS`, default 3).
-    pub max_attempts: u32,
-    /// First backoff ceiling; doubles per retry (`FF_LLM_BACKOFF_MS`, default 100 ms).
-    pub backoff_base: Duration,
-    /// Largest backoff ceiling (`FF_LLM_BACKOFF_MAX_MS`, default 2 s).
-    pub backoff_max: Duration,
-    /// Longest `retry-after` honoured (`FF_LLM_RETRY_AFTER_CAP_MS`, default 5 s).
-    pub retry_after_cap: Duration,
-    /// Consecutive abandoned calls that open a route's breaker
-    /// (`FF_LLM_BREAKER_FAILURES`, default 3).
-    pub breaker_threshold: u32,
-    /// How long an open breaker skips its route (`FF_LLM_COOLDOWN_MS`, default 30 s).
-    pub cooldown: Duration,
-    /// Model prices (`FF_LLM_PRICES` adds or overrides entries).
-    pub prices: PriceTable,
-    pub providers: ProviderSettings,
-}
-
-impl RouterConfig {
-    /// Defaults for everything but the routes and providers.
-    pub fn new(routes: Vec<Route>, providers: ProviderSettings) -> Self {
-        Self {
-            routes,
-            attempt_timeout: Duration::from_secs(60),
-            max_attempts: 3,
-            backoff_base: Duration::from_millis(100),
-            backoff_max: Duration::from_secs(2),
-            retry_after_cap: Duration::from_secs(5),
-            breaker_threshold: 3,
-            cooldown: Duration::from_secs(30),
-            prices: PriceTable::default(),
-            providers,
-        }
-    }
-
-    /// Reads `FF_LLM_*` and the provider variables through `lookup`.
-    /// Returns the usable configuration and what was wrong with the rest
-    /// (a bad route is dropped, a bad number keeps its default).
-    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> (Self, Vec<String>) {
-        let mut problems = Vec::new();
-        let mut routes = Vec::new();
-        for var in ["FF_LLM_PRIMARY", "FF_LLM_FALLBACKS"] {
-            let Some(value) = lookup(var) else { continue };
-            for spec in value.split(',').filter(|s| !s.trim().is_empty()) {
-                match spec.parse::<Route>() {
-                    Ok(route) if routes.contains(&route) => {}
-                    Ok(route) => routes.push(route),
-                    Err(e) => problems.push(format!("{var}: {e}")),
-                }
-            }
-        }
-        let mut config = Self::new(routes, ProviderSettings::from_lookup(lookup));
-        let mut millis = |var: &str, slot: &mut Duration| {
-            if let Some(raw) = lookup(var) {
-                match raw.trim().parse::<u64>() {
-                    Ok(ms) => *slot = Duration::from_millis(ms),
-                    Err(_) => problems.push(format!(
-                        "{var}={raw:?} is not a number of milliseconds; using {} ms",
-                        slot.as_millis()
-                    )),
-                }
-            }
-        };
-        millis("FF_LLM_TIMEOUT_MS", &mut config.attempt_timeout);
-        millis("FF_LLM_BACKOFF_MS", &mut config.backoff_base);
-        millis("FF_LLM_BACKOFF_MAX_MS", &mut config.backoff_max);
-        millis("FF_LLM_RETRY_AFTER_CAP_MS", &mut config.retry_after_cap);
-        millis("FF_LLM_COOLDOWN_MS", &mut config.cooldown);
-        let mut count = |var: &str, slot: &mut u32| {
-            if let Some(raw) = lookup(var) {
-                match raw.trim().parse::<u32>() {
-                    Ok(n) if n >= 1 => *slot = n,
-                    _ => problems.push(format!(
-                        "{var}={raw:?} is not a whole number >= 1; using {slot}"
-                    )),
-                }
-            }
-        };
-        count("FF_LLM_MAX_ATTEMPTS", &mut config.max_attempts);
-        count("FF_LLM_BREAKER_FAILURES", &mut config.breaker_threshold);
-        if let Some(spec) = lookup("FF_LLM_PRICES") {
-            match config.prices.clone().with_overrides(&spec) {
-                Ok(prices) => config.prices = prices,
-                Err(e) => problems.push(format!("FF_LLM_PRICES: {e}")),
-            }
-        }
-        (config, problems)
-    }
-
-    /// [`Self::from_lookup`] on the process environment.
-    pub fn from_env() -> (Self, Vec<String>) {
-        Self::from_lookup(&|name| std::env::var(name).ok())
-    }
-}
-
 /// Who is calling: the tool (for accounting), an optional per-call route
-/// list replacing the configured one, and the MCP client (for `sampling`).
+/// list replacing the configured one, and who answers the `sampling` route.
 ///
 /// `routes` is trusted (set by ffmcp's own code); `requested` comes from a
 /// tool argument and is checked against the configuration before use.
@@ -153,7 +50,7 @@ pub struct Call {
     pub tool: String,
     pub routes: Option<Vec<Route>>,
     pub requested: Option<Vec<RequestedRoute>>,
-    pub peer: Option<Peer<RoleServer>>,
+    pub sampler: Option<Arc<dyn Sampler>>,
 }
 
 impl fmt::Debug for Call {
@@ -162,7 +59,7 @@ impl fmt::Debug for Call {
             .field("tool", &self.tool)
             .field("routes", &self.routes)
             .field("requested", &self.requested)
-            .field("peer", &self.peer.is_some())
+            .field("sampler", &self.sampler.is_some())
             .finish()
     }
 }
@@ -181,9 +78,10 @@ impl Call {
         self
     }
 
-    /// The calling MCP client, which `sampling` routes ask.
-    pub fn with_peer(mut self, peer: Peer<RoleServer>) -> Self {
-        self.peer = Some(peer);
+    /// Who answers `sampling` routes (at the server edge: the calling MCP
+    /// client, `ffmcp_core::sampling::client`).
+    pub fn with_sampler(mut self, sampler: Arc<dyn Sampler>) -> Self {
+        self.sampler = Some(sampler);
         self
     }
 
@@ -264,22 +162,6 @@ pub enum ModelError {
     InvalidOutput { route: String, problem: String },
 }
 
-/// How a model failure reaches the agent: configuration and argument
-/// problems are the caller's to fix (`invalid`), the rest is upstream.
-impl From<ModelError> for crate::ToolError {
-    fn from(err: ModelError) -> Self {
-        match err {
-            e @ (ModelError::NotConfigured { .. } | ModelError::InvalidRoute(_)) => {
-                crate::ToolError::invalid(e.to_string())
-            }
-            e @ ModelError::InvalidSchema(_) => {
-                crate::ToolError::invalid(format!("argument 'schema': {e}"))
-            }
-            other => crate::ToolError::upstream(other.to_string()),
-        }
-    }
-}
-
 /// How to make a route available, for errors about the `model` argument.
 const CONFIGURE_HINT: &str = "add the route to FF_LLM_PRIMARY or FF_LLM_FALLBACKS in the server's \
      environment (with its key variable, e.g. FF_LLM_FALLBACKS=openai-compat:http://127.0.0.1:11434/v1#llama3) \
@@ -318,57 +200,11 @@ fn list_failures(failures: &[RouteFailure]) -> String {
         .join("; ")
 }
 
-/// A route's state as the `models` tool reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RouteHealth {
-    /// Answering (or not used yet).
-    Healthy,
-    /// Recent calls failed; not yet skipped.
-    Failing,
-    /// Skipped until the cooldown ends.
-    CoolingDown,
-    /// Cooldown over: the next call probes it.
-    Probing,
-    /// Cannot be used: credentials or setup missing.
-    Unconfigured,
-}
-
-/// One configured route and its health.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RouteStatus {
-    /// `provider:model`.
-    pub route: String,
-    pub provider: &'static str,
-    /// The model id (a hint for `sampling`).
-    pub model: String,
-    /// 0 for the primary.
-    pub position: usize,
-    pub health: RouteHealth,
-    pub consecutive_failures: u32,
-    /// Time left before the breaker lets a call probe the route again.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cooldown_remaining_ms: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_error: Option<String>,
-    /// What is missing before this route can work.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub setup_missing: Option<String>,
-}
-
-#[derive(Debug, Default)]
-struct Health {
-    consecutive_failures: u32,
-    open_until: Option<Instant>,
-    probe_since: Option<Instant>,
-    last_error: Option<String>,
-}
-
 /// The model client every server uses; see the module docs.
 pub struct Router {
     config: RouterConfig,
     providers: Providers,
-    health: Mutex<HashMap<Route, Health>>,
+    breaker: Breaker,
     stats: Stats,
     problems: Vec<String>,
 }
@@ -408,10 +244,14 @@ impl Router {
     /// A router that reports `problems` (from reading its configuration)
     /// in its not-configured error and in [`Router::problems`].
     pub fn with_problems(config: RouterConfig, problems: Vec<String>) -> Self {
+        // A probe that never reports back stops blocking others after the
+        // longest a route's turn can take.
+        let probe_budget =
+            (config.attempt_timeout + config.backoff_max).saturating_mul(config.max_attempts);
         Self {
             providers: Providers::new(config.providers.clone()),
+            breaker: Breaker::new(config.breaker_threshold, config.cooldown, probe_budget),
             config,
-            health: Mutex::new(HashMap::new()),
             stats: Stats::default(),
             problems,
         }
@@ -446,35 +286,23 @@ impl Router {
     /// The configured routes and their health.
     pub fn status(&self) -> Vec<RouteStatus> {
         let now = Instant::now();
-        let health = self.lock_health();
         self.config
             .routes
             .iter()
             .enumerate()
             .map(|(position, route)| {
-                let h = health.get(route);
                 let setup_missing = self.providers.missing_setup(route);
-                let remaining = h
-                    .and_then(|h| h.open_until)
-                    .and_then(|until| until.checked_duration_since(now));
-                let state = match h {
-                    _ if setup_missing.is_some() => RouteHealth::Unconfigured,
-                    Some(h) if h.open_until.is_some() && remaining.is_some() => {
-                        RouteHealth::CoolingDown
-                    }
-                    Some(h) if h.open_until.is_some() => RouteHealth::Probing,
-                    Some(h) if h.consecutive_failures > 0 => RouteHealth::Failing,
-                    _ => RouteHealth::Healthy,
-                };
+                let (health, consecutive_failures, remaining, last_error) =
+                    self.breaker.state(route, setup_missing.is_some(), now);
                 RouteStatus {
                     route: route.to_string(),
                     provider: route.provider.name(),
                     model: route.model.clone(),
                     position,
-                    health: state,
-                    consecutive_failures: h.map_or(0, |h| h.consecutive_failures),
+                    health,
+                    consecutive_failures,
                     cooldown_remaining_ms: remaining.map(|d| d.as_millis() as u64),
-                    last_error: h.and_then(|h| h.last_error.clone()),
+                    last_error,
                     setup_missing,
                 }
             })
@@ -612,11 +440,7 @@ impl Router {
         if !self.config.routes.is_empty() {
             return Ok(self.config.routes.clone());
         }
-        if call
-            .peer
-            .as_ref()
-            .is_some_and(super::provider::sampling_supported)
-        {
+        if call.sampler.as_ref().is_some_and(|s| s.available()) {
             return Ok(vec![Route {
                 provider: ProviderKind::Sampling,
                 model: String::new(),
@@ -639,12 +463,12 @@ impl Router {
         let mut cooling: Vec<usize> = Vec::new();
         let mut tried_any = false;
         for (index, route) in routes.iter().enumerate() {
-            if !self.admit(route) {
+            if !self.breaker.admit(route) {
                 self.stats.skipped(&route.to_string());
                 failures.push(RouteFailure {
                     route: route.clone(),
                     attempts: 0,
-                    reason: self.cooling_reason(route),
+                    reason: self.breaker.cooling_reason(route),
                 });
                 cooling.push(failures.len() - 1);
                 continue;
@@ -694,11 +518,11 @@ impl Router {
     fn settle(&self, route: &Route, turn: Result<Completion, RouteEnd>) -> Settled {
         match turn {
             Ok(completion) => {
-                self.record_success(route);
+                self.breaker.record_success(route);
                 Settled::Answer(completion)
             }
             Err(RouteEnd::Stop(error)) => {
-                self.release_probe(route);
+                self.breaker.release_probe(route);
                 Settled::Stop(ModelError::Rejected {
                     route: route.to_string(),
                     error: Box::new(error),
@@ -710,9 +534,9 @@ impl Router {
                 counts,
             }) => {
                 if counts {
-                    self.record_failure(route, &error);
+                    self.breaker.record_failure(route, &error);
                 } else {
-                    self.release_probe(route);
+                    self.breaker.release_probe(route);
                 }
                 Settled::Next(RouteFailure {
                     route: route.clone(),
@@ -738,7 +562,7 @@ impl Router {
             n += 1;
             *attempts += 1;
             let started = Instant::now();
-            let attempt = self.providers.complete(route, request, call.peer.as_ref());
+            let attempt = self.providers.complete(route, request, call.sampler.as_deref());
             let result = match tokio::time::timeout(self.config.attempt_timeout, attempt).await {
                 Ok(result) => result,
                 Err(_) => Err(ProviderError::new(
@@ -829,88 +653,5 @@ impl Router {
         }
     }
 
-    // ---- breaker -----------------------------------------------------------
 
-    /// Whether a call may use `route` now (taking the probe when half-open).
-    fn admit(&self, route: &Route) -> bool {
-        let now = Instant::now();
-        let probe_budget = self.probe_budget();
-        let mut health = self.lock_health();
-        let h = health.entry(route.clone()).or_default();
-        match h.open_until {
-            None => true,
-            Some(until) if now < until => false,
-            Some(_) => {
-                if h.probe_since
-                    .is_some_and(|since| now.duration_since(since) < probe_budget)
-                {
-                    false
-                } else {
-                    h.probe_since = Some(now);
-                    true
-                }
-            }
-        }
-    }
-
-    /// A probe that never reports back (its caller went away) stops
-    /// blocking others after this long.
-    fn probe_budget(&self) -> Duration {
-        (self.config.attempt_timeout + self.config.backoff_max)
-            .saturating_mul(self.config.max_attempts)
-    }
-
-    fn cooling_reason(&self, route: &Route) -> String {
-        let health = self.lock_health();
-        let Some(h) = health.get(route) else {
-            return "skipped".to_owned();
-        };
-        let left = h
-            .open_until
-            .and_then(|u| u.checked_duration_since(Instant::now()))
-            .map_or(0, |d| d.as_millis());
-        format!(
-            "skipped for {left} ms more after {} failed calls (last: {})",
-            h.consecutive_failures,
-            h.last_error
-                .as_deref()
-                .unwrap_or("another call is probing it")
-        )
-    }
-
-    fn record_success(&self, route: &Route) {
-        let mut health = self.lock_health();
-        let h = health.entry(route.clone()).or_default();
-        if h.open_until.is_some() {
-            tracing::info!(route = %route, "route answered again; breaker closed");
-        }
-        *h = Health::default();
-    }
-
-    fn record_failure(&self, route: &Route, error: &ProviderError) {
-        let mut health = self.lock_health();
-        let h = health.entry(route.clone()).or_default();
-        h.consecutive_failures += 1;
-        h.last_error = Some(error.to_string());
-        h.probe_since = None;
-        if h.consecutive_failures >= self.config.breaker_threshold {
-            h.open_until = Some(Instant::now() + self.config.cooldown);
-            tracing::warn!(
-                route = %route,
-                failures = h.consecutive_failures,
-                cooldown_ms = self.config.cooldown.as_millis() as u64,
-                "breaker open: skipping route"
-            );
-        }
-    }
-
-    fn release_probe(&self, route: &Route) {
-        if let Some(h) = self.lock_health().get_mut(route) {
-            h.probe_since = None;
-        }
-    }
-
-    fn lock_health(&self) -> std::sync::MutexGuard<'_, HashMap<Route, Health>> {
-        self.health.lock().unwrap_or_else(|p| p.into_inner())
-    }
 }

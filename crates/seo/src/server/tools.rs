@@ -322,7 +322,7 @@ impl Seo {
     ) -> Result<Json<Suggestions>, ToolError> {
         let count = check_range("count", args.count.unwrap_or(3), 1, 10)?;
         let call = Call::new("suggest")
-            .with_peer(ctx.peer.clone())
+            .with_sampler(ffmcp_core::sampling::client(ctx.peer.clone()))
             .with_model_arg(args.model.as_deref())
             .map_err(|e| ToolError::invalid(e.to_string()))?;
         let source = PageSource {

@@ -73,7 +73,7 @@ fn model_error(err: TransformError) -> ToolError {
 
 fn model_call(tool: &str, model: Option<&str>, peer: Peer<RoleServer>) -> Result<Call, ToolError> {
     Call::new(tool)
-        .with_peer(peer)
+        .with_sampler(ffmcp_core::sampling::client(peer))
         .with_model_arg(model)
         .map_err(|e| ToolError::invalid(e.to_string()))
 }

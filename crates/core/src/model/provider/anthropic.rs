@@ -2,7 +2,7 @@
 //! `x-api-key` and `anthropic-version`.
 
 use futures::future::BoxFuture;
-use rmcp::{Peer, RoleServer};
+use crate::model::sampler::Sampler;
 use serde_json::{Value, json};
 
 use super::{Failure, Provider, ProviderError, http};
@@ -34,7 +34,7 @@ impl Provider for Anthropic {
         &'a self,
         model: &'a str,
         request: &'a Request,
-        _peer: Option<&'a Peer<RoleServer>>,
+        _sampler: Option<&'a dyn Sampler>,
     ) -> BoxFuture<'a, Result<Completion, ProviderError>> {
         Box::pin(async move {
             let Some(key) = &self.endpoint.api_key else {

@@ -4,7 +4,7 @@
 use std::time::SystemTime;
 
 use futures::future::BoxFuture;
-use rmcp::{Peer, RoleServer};
+use crate::model::sampler::Sampler;
 use serde_json::{Value, json};
 use url::Url;
 
@@ -45,7 +45,7 @@ impl Provider for Bedrock {
         &'a self,
         model: &'a str,
         request: &'a Request,
-        _peer: Option<&'a Peer<RoleServer>>,
+        _sampler: Option<&'a dyn Sampler>,
     ) -> BoxFuture<'a, Result<Completion, ProviderError>> {
         Box::pin(async move {
             if let Some(missing) = self.missing_setup() {

@@ -9,16 +9,14 @@ mod openai;
 mod sampling;
 pub mod sigv4;
 
-pub(crate) use sampling::supported as sampling_supported;
-
 use std::{fmt, time::Duration};
 
 use futures::future::BoxFuture;
-use rmcp::{Peer, RoleServer};
 
 use super::{
     request::{Completion, Request},
     route::{ProviderKind, Route},
+    sampler::Sampler,
     settings::ProviderSettings,
 };
 
@@ -29,7 +27,7 @@ pub(crate) trait Provider: Send + Sync {
         &'a self,
         model: &'a str,
         request: &'a Request,
-        peer: Option<&'a Peer<RoleServer>>,
+        sampler: Option<&'a dyn Sampler>,
     ) -> BoxFuture<'a, Result<Completion, ProviderError>>;
 }
 
@@ -72,7 +70,7 @@ pub struct ProviderError {
 }
 
 impl ProviderError {
-    pub(crate) fn new(failure: Failure, message: impl Into<String>) -> Self {
+    pub fn new(failure: Failure, message: impl Into<String>) -> Self {
         Self {
             failure,
             message: message.into(),
@@ -153,19 +151,19 @@ impl Providers {
     }
 
     /// One attempt on `route`, without retries, timeout or fallback.
-    /// `peer` is the calling MCP client, needed only by `sampling`.
+    /// `sampler` answers the `sampling` route (the calling MCP client).
     pub async fn complete(
         &self,
         route: &Route,
         request: &Request,
-        peer: Option<&Peer<RoleServer>>,
+        sampler: Option<&dyn Sampler>,
     ) -> Result<Completion, ProviderError> {
         if let Some(problem) = &self.http_unusable
             && route.provider != ProviderKind::Sampling
         {
             return Err(ProviderError::new(Failure::Unavailable, problem.clone()));
         }
-        self.attempt(route, request, peer)
+        self.attempt(route, request, sampler)
             .await
             .map_err(|mut error| {
                 error.message = http::scrub(&error.message, &self.secrets, 300);
@@ -177,23 +175,23 @@ impl Providers {
         &self,
         route: &Route,
         request: &Request,
-        peer: Option<&Peer<RoleServer>>,
+        sampler: Option<&dyn Sampler>,
     ) -> Result<Completion, ProviderError> {
         match &route.provider {
-            ProviderKind::Anthropic => self.anthropic.complete(&route.model, request, peer).await,
-            ProviderKind::OpenAi => self.openai.complete(&route.model, request, peer).await,
-            ProviderKind::Gemini => self.gemini.complete(&route.model, request, peer).await,
-            ProviderKind::Bedrock => self.bedrock.complete(&route.model, request, peer).await,
+            ProviderKind::Anthropic => self.anthropic.complete(&route.model, request, sampler).await,
+            ProviderKind::OpenAi => self.openai.complete(&route.model, request, sampler).await,
+            ProviderKind::Gemini => self.gemini.complete(&route.model, request, sampler).await,
+            ProviderKind::Bedrock => self.bedrock.complete(&route.model, request, sampler).await,
             ProviderKind::OpenAiCompat(base) => {
                 let endpoint = super::settings::Endpoint::new(
                     base.as_str().to_owned(),
                     self.compat_api_key.clone(),
                 );
                 openai::OpenAi::new(self.http.clone(), endpoint, openai::Dialect::Compatible)
-                    .complete(&route.model, request, peer)
+                    .complete(&route.model, request, sampler)
                     .await
             }
-            ProviderKind::Sampling => self.sampling.complete(&route.model, request, peer).await,
+            ProviderKind::Sampling => self.sampling.complete(&route.model, request, sampler).await,
         }
     }
 

@@ -3,7 +3,7 @@
 //! vLLM, llama.cpp) at their own base URL.
 
 use futures::future::BoxFuture;
-use rmcp::{Peer, RoleServer};
+use crate::model::sampler::Sampler;
 use serde_json::{Value, json};
 
 use super::{Failure, Provider, ProviderError, http};
@@ -47,7 +47,7 @@ impl Provider for OpenAi {
         &'a self,
         model: &'a str,
         request: &'a Request,
-        _peer: Option<&'a Peer<RoleServer>>,
+        _sampler: Option<&'a dyn Sampler>,
     ) -> BoxFuture<'a, Result<Completion, ProviderError>> {
         Box::pin(async move {
             if self.key_missing() {

@@ -1,91 +1,38 @@
-//! MCP sampling as a provider: asks the calling client's own model through
-//! `sampling/createMessage`. Works with no API key at all, when the client
-//! advertised the `sampling` capability at initialize.
-
-// Sampling is deprecated by SEP-2577 in newer protocol versions, but every
-// client that negotiates through initialize (protocol <= 2025-11-25) still
-// has it, and that is what clients ship today.
-#![allow(deprecated)]
+//! The `sampling` route as a provider: hands the request to the call's
+//! [`Sampler`] (at the server edge, the calling MCP client). Works with no
+//! API key at all.
 
 use futures::future::BoxFuture;
-use rmcp::{
-    Peer, RoleServer, ServiceError,
-    model::{CreateMessageRequestParams, ModelHint, ModelPreferences, SamplingMessage},
-};
 
 use super::{Failure, Provider, ProviderError};
-use crate::model::request::{Completion, Request, Role, Usage};
+use crate::model::{
+    request::{Completion, Request},
+    sampler::Sampler,
+};
 
 pub(crate) struct Sampling;
-
-/// Whether the client at the other end of `peer` can be asked to sample.
-pub(crate) fn supported(peer: &Peer<RoleServer>) -> bool {
-    peer.peer_info()
-        .is_some_and(|info| info.capabilities.sampling.is_some())
-}
 
 impl Provider for Sampling {
     fn complete<'a>(
         &'a self,
         model: &'a str,
         request: &'a Request,
-        peer: Option<&'a Peer<RoleServer>>,
+        sampler: Option<&'a dyn Sampler>,
     ) -> BoxFuture<'a, Result<Completion, ProviderError>> {
         Box::pin(async move {
-            let Some(peer) = peer else {
+            let Some(sampler) = sampler else {
                 return Err(ProviderError::new(
                     Failure::Unavailable,
                     "no MCP client is connected to sample from",
                 ));
             };
-            if !supported(peer) {
+            if !sampler.available() {
                 return Err(ProviderError::new(
                     Failure::Unavailable,
                     "the connected MCP client does not advertise the sampling capability",
                 ));
             }
-            let messages = request
-                .messages
-                .iter()
-                .map(|m| match m.role {
-                    Role::User => SamplingMessage::user_text(m.text.clone()),
-                    Role::Assistant => SamplingMessage::assistant_text(m.text.clone()),
-                })
-                .collect();
-            let mut params = CreateMessageRequestParams::new(messages, request.max_tokens);
-            if let Some(system) = request.system_with_schema() {
-                params = params.with_system_prompt(system);
-            }
-            params.temperature = request.temperature;
-            if !model.is_empty() {
-                let mut preferences = ModelPreferences::default();
-                preferences.hints = Some(vec![ModelHint::new(model)]);
-                params = params.with_model_preferences(preferences);
-            }
-            let result = peer.create_message(params).await.map_err(|e| match e {
-                ServiceError::McpError(data) => ProviderError::new(
-                    Failure::Declined,
-                    format!("the client answered with an error: {}", data.message),
-                ),
-                ServiceError::Timeout { timeout } => ProviderError::new(
-                    Failure::Timeout,
-                    format!("the client did not answer within {timeout:?}"),
-                ),
-                other => ProviderError::new(Failure::Declined, other.to_string()),
-            })?;
-            let text: String = result
-                .message
-                .content
-                .into_vec()
-                .iter()
-                .filter_map(|block| block.as_text().map(|t| t.text.clone()))
-                .collect();
-            Ok(Completion {
-                text,
-                model: result.model,
-                usage: Usage::default(),
-                stop_reason: result.stop_reason,
-            })
+            sampler.sample(model, request).await
         })
     }
 }
