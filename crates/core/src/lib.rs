@@ -6,6 +6,7 @@
 //! logging. Deliberately absent: anything about one server's domain, and
 //! anything about MCP beyond the edge (domain code never sees rmcp types).
 
+pub mod config;
 pub mod exec;
 pub mod fetch;
 pub mod limits;
@@ -21,5 +22,6 @@ pub mod tool;
 pub mod transport;
 pub mod work;
 
-pub use server::{ServerSpec, Servers};
+pub use config::Config;
+pub use server::{Context, Server, ServerSpec, Servers, StartError, Tools};
 pub use tool::{Json, Render, ToolError};

@@ -182,9 +182,9 @@ impl Roots {
     }
 
     /// Roots from `FF_ROOTS`; none when it is unset or empty.
-    pub fn from_env() -> Result<Self, RootsError> {
-        match std::env::var_os(ROOTS_ENV) {
-            Some(list) if !list.is_empty() => {
+    pub fn from_config(config: &crate::config::Config) -> Result<Self, RootsError> {
+        match config.get(ROOTS_ENV) {
+            Some(list) => {
                 Self::new(std::env::split_paths(&list).filter(|p| !p.as_os_str().is_empty()))
             }
             _ => Ok(Self::default()),

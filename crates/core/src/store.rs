@@ -58,18 +58,18 @@ impl std::fmt::Debug for Store {
 /// The default database path: `FF_DB`, else `$XDG_DATA_HOME/ffmcp/ffmcp.db`,
 /// else `~/.local/share/ffmcp/ffmcp.db` (`%APPDATA%\ffmcp\ffmcp.db` on
 /// Windows, `~/Library/Application Support/ffmcp/ffmcp.db` on macOS).
-pub fn default_path() -> PathBuf {
-    if let Some(path) = std::env::var_os(DB_ENV).filter(|p| !p.is_empty()) {
+pub fn default_path(config: &crate::config::Config) -> PathBuf {
+    if let Some(path) = config.get(DB_ENV) {
         return PathBuf::from(path);
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let home = config.get("HOME").map(PathBuf::from);
     let base = if cfg!(target_os = "windows") {
-        std::env::var_os("APPDATA").map(PathBuf::from)
+        config.get("APPDATA").map(PathBuf::from)
     } else if cfg!(target_os = "macos") {
         home.map(|h| h.join("Library/Application Support"))
     } else {
-        std::env::var_os("XDG_DATA_HOME")
-            .filter(|p| !p.is_empty())
+        config
+            .get("XDG_DATA_HOME")
             .map(PathBuf::from)
             .or_else(|| home.map(|h| h.join(".local/share")))
     };
@@ -99,8 +99,8 @@ impl Store {
     }
 
     /// Opens [`default_path`].
-    pub fn open_default() -> Result<Self, StoreError> {
-        Self::open(default_path())
+    pub fn open_default(config: &crate::config::Config) -> Result<Self, StoreError> {
+        Self::open(default_path(config))
     }
 
     /// A private in-memory database (tests).

@@ -8,7 +8,7 @@
 //!   tool declares one.
 //! * [`ToolError`]: a failed call, sent as a tool result with `isError: true`
 //!   and a message that names what was wrong.
-//! * [`call_tool`]: dispatches through a tool router under the process's
+//! * `call_tool` (run by [`crate::server`] around every server): dispatches through a tool router under the process's
 //!   admission limits and the call's time budget ([`crate::work`]), and turns
 //!   a panic inside a tool into a tool error plus a line on stderr, so one
 //!   bug never takes the server down or leaves the client waiting.
@@ -135,8 +135,11 @@ impl IntoCallToolResult for ToolError {
 /// [`Governor`](crate::work::Governor), bounded by its time budget, stopped
 /// on cancellation, with panics contained.
 ///
-/// Every server's `ServerHandler::call_tool` delegates here.
-pub async fn call_tool<S: ServerHandler + Send + Sync + 'static>(
+/// Core calls this for every server (the [`crate::server`] wrapper); no
+/// server calls it itself.
+pub(crate) async fn call_tool<S: ServerHandler + Send + Sync + 'static>(
+    governor: &Governor,
+    server_name: &str,
     router: &ToolRouter<S>,
     server: &S,
     request: CallToolRequestParams,
@@ -157,7 +160,6 @@ pub async fn call_tool<S: ServerHandler + Send + Sync + 'static>(
             None,
         ));
     }
-    let governor = Governor::global();
     let session = context
         .extensions
         .get::<axum::http::request::Parts>()
@@ -175,8 +177,7 @@ pub async fn call_tool<S: ServerHandler + Send + Sync + 'static>(
         .meta
         .get(TIMEOUT_META_KEY)
         .and_then(serde_json::Value::as_u64);
-    let server_name = server.get_info().server_info.name;
-    let budget = governor.limits().budget(&server_name, requested_ms);
+    let budget = governor.limits().budget(server_name, requested_ms);
     // The tool sees a child token: cancelled by the client's cancellation
     // and by the deadline alike, so cooperative work stops either way.
     let cancelled_by_client = context.ct.clone();

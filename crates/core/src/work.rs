@@ -164,6 +164,8 @@ impl Limits {
     }
 }
 
+static POOL: OnceLock<Arc<Governor>> = OnceLock::new();
+
 /// Admission and the worker pool of one process.
 #[derive(Debug)]
 pub struct Governor {
@@ -192,16 +194,26 @@ impl Governor {
         }
     }
 
-    /// The process's governor, from the environment on first use.
-    pub fn global() -> &'static Governor {
-        static GLOBAL: OnceLock<Governor> = OnceLock::new();
-        GLOBAL.get_or_init(|| {
-            let (limits, problems) = Limits::from_lookup(&|name| std::env::var(name).ok());
-            for problem in problems {
-                tracing::warn!(%problem, "call limits");
-            }
-            Governor::new(limits)
-        })
+    /// From the configuration; problems are logged (the default stays).
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        let (limits, problems) = Limits::from_lookup(&|name| config.lookup(name));
+        for problem in problems {
+            tracing::warn!(%problem, "call limits");
+        }
+        Governor::new(limits)
+    }
+
+    /// Makes `governor` the process's worker pool for [`cpu_work`]: the one
+    /// process-wide resource, like tokio's blocking pool, installed once by
+    /// the binary from its configuration. Later calls change nothing.
+    pub fn install(governor: Arc<Governor>) {
+        let _ = POOL.set(governor);
+    }
+
+    /// The installed pool (the defaults when none was installed, e.g. in
+    /// unit tests).
+    pub fn pool() -> &'static Arc<Governor> {
+        POOL.get_or_init(|| Arc::new(Governor::new(Limits::default())))
     }
 
     pub fn limits(&self) -> &Limits {
@@ -312,7 +324,7 @@ pub async fn cpu_work<T: Send + 'static>(
     if input_bytes < INLINE_WORK_BYTES {
         return Ok(work());
     }
-    Governor::global().run_cpu(work).await
+    Governor::pool().run_cpu(work).await
 }
 
 #[cfg(test)]

@@ -451,8 +451,8 @@ impl Fetcher {
 
     /// A fetcher with the policy from `FF_ALLOW_HOSTS` /
     /// `FF_ALLOW_PRIVATE_NETWORK` and default limits.
-    pub fn from_env() -> Result<Self, FetchError> {
-        let policy = FetchPolicy::from_env().map_err(|reason| FetchError::InvalidUrl {
+    pub fn from_config(config: &crate::config::Config) -> Result<Self, FetchError> {
+        let policy = FetchPolicy::from_config(config).map_err(|reason| FetchError::InvalidUrl {
             url: super::policy::ALLOW_HOSTS_ENV.to_owned(),
             reason,
         })?;

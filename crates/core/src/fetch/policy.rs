@@ -102,13 +102,14 @@ impl FetchPolicy {
     }
 
     /// From `FF_ALLOW_HOSTS` and `FF_ALLOW_PRIVATE_NETWORK`.
-    pub fn from_env() -> Result<Self, String> {
+    pub fn from_config(config: &crate::config::Config) -> Result<Self, String> {
         let mut policy = Self {
-            allow_private: std::env::var(ALLOW_PRIVATE_ENV)
-                .is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true")),
+            allow_private: config
+                .get(ALLOW_PRIVATE_ENV)
+                .is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true")),
             allowed: Vec::new(),
         };
-        if let Ok(list) = std::env::var(ALLOW_HOSTS_ENV) {
+        if let Some(list) = config.get(ALLOW_HOSTS_ENV) {
             for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
                 policy = policy.allow(entry)?;
             }

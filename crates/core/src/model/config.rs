@@ -102,9 +102,9 @@ impl RouterConfig {
         (config, problems)
     }
 
-    /// [`Self::from_lookup`] on the process environment.
-    pub fn from_env() -> (Self, Vec<String>) {
-        Self::from_lookup(&|name| std::env::var(name).ok())
+    /// [`Self::from_lookup`] on the process's configuration.
+    pub fn from_config(config: &crate::config::Config) -> (Self, Vec<String>) {
+        Self::from_lookup(&|name| config.lookup(name))
     }
 }
 

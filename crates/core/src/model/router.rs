@@ -257,9 +257,9 @@ impl Router {
         }
     }
 
-    /// From the environment; configuration problems are logged and kept.
-    pub fn from_env() -> Self {
-        let (config, problems) = RouterConfig::from_env();
+    /// From the configuration; its problems are logged and kept.
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        let (config, problems) = RouterConfig::from_config(config);
         for problem in &problems {
             tracing::warn!(%problem, "model configuration");
         }

@@ -153,8 +153,8 @@ impl ProviderSettings {
         secrets
     }
 
-    /// Reads the settings from the process environment.
-    pub fn from_env() -> Self {
-        Self::from_lookup(&|name| std::env::var(name).ok())
+    /// Reads the settings from the configuration.
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        Self::from_lookup(&|name| config.lookup(name))
     }
 }

@@ -1,0 +1,293 @@
+//! The server registry and factory.
+//!
+//! A server crate exposes `pub fn spec() -> ServerSpec`: its name, a
+//! one-line summary, whether it uses models, the settings it reads, and a
+//! factory that builds it from the process's [`Context`] (configuration,
+//! the one model router, the call governor). The binary lists the specs in
+//! one table and never matches on server names anywhere else; adding a
+//! server is a new crate plus one line there.
+//!
+//! What a server shares between sessions lives in the value its factory
+//! builds (no `static`s), so two differently configured servers can live
+//! in one process. Core wraps every server value ([`served`]): tool calls
+//! run under core's admission, time budget, cancellation and panic
+//! containment whatever the server writes.
+
+mod served;
+
+use std::{fmt, future::Future, pin::Pin, sync::Arc};
+
+pub use served::{STATS_URI, Tools};
+use served::Served;
+
+use crate::{
+    config::{Config, Setting},
+    model::Router,
+    transport::{
+        ServeError,
+        http::{HttpOptions, mcp_service},
+        stdio::StdioOptions,
+    },
+    work::Governor,
+};
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+type Background = Arc<dyn Fn() -> BoxFuture<Result<(), String>> + Send + Sync>;
+type Commands = Arc<dyn Fn(Vec<String>) -> BoxFuture<Result<String, String>> + Send + Sync>;
+type Build = Box<dyn Fn(&Context) -> Result<Server, StartError> + Send + Sync>;
+
+/// What every server of one process shares: built once by the binary.
+#[derive(Clone)]
+pub struct Context {
+    /// Every setting, with its source.
+    pub config: Arc<Config>,
+    /// The one model router: one set of breakers and one accounting
+    /// (`ffmcp://stats`) for every server.
+    pub models: Arc<Router>,
+    /// Admission and time budgets of tool calls, process-wide.
+    pub governor: Arc<Governor>,
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context").finish_non_exhaustive()
+    }
+}
+
+impl Context {
+    /// Builds the shared services from `config`; configuration problems of
+    /// the router and the governor are logged and kept (`ffmcp doctor`
+    /// shows them).
+    pub fn new(config: Config) -> Self {
+        let models = Arc::new(Router::from_config(&config));
+        let governor = Arc::new(Governor::from_config(&config));
+        Self {
+            config: Arc::new(config),
+            models,
+            governor,
+        }
+    }
+}
+
+/// Why a server could not be built from its configuration.
+#[derive(Debug, thiserror::Error)]
+#[error("{server} could not start: {message}")]
+pub struct StartError {
+    /// The server's name.
+    pub server: &'static str,
+    /// What is wrong, naming the setting.
+    pub message: String,
+}
+
+/// A built server: how to make a value per session, its background work
+/// and its command-line commands.
+pub struct Server {
+    runner: Box<dyn Runner>,
+    /// Whether the wrapper serves `ffmcp://stats`: set from the spec.
+    stats: Arc<std::sync::atomic::AtomicBool>,
+    background: Option<Background>,
+    commands: Option<Commands>,
+}
+
+impl fmt::Debug for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Server").finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// `make` builds a fresh server value: once for stdio, once per session
+    /// over HTTP. It should clone shared state (an `Arc`), not rebuild it.
+    pub fn new<S, F>(context: &Context, name: &'static str, make: F) -> Self
+    where
+        S: Tools + Send + Sync + 'static,
+        F: Fn() -> S + Send + Sync + Clone + 'static,
+    {
+        let governor = context.governor.clone();
+        let models = context.models.clone();
+        let stats = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let with_stats = stats.clone();
+        Self {
+            stats,
+            runner: Box::new(Factory(move || Served {
+                inner: make(),
+                name,
+                governor: governor.clone(),
+                models: with_stats
+                    .load(std::sync::atomic::Ordering::Relaxed)
+                    .then(|| models.clone()),
+            })),
+            background: None,
+            commands: None,
+        }
+    }
+
+    /// Work the server does while the process runs, with or without a
+    /// client (e.g. scheduled checks); also what `--daemon` runs alone.
+    pub fn with_background<F, Fut>(mut self, task: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        self.background = Some(Arc::new(move || Box::pin(task())));
+        self
+    }
+
+    /// One-shot command-line commands of this server (`ffmcp <server>
+    /// COMMAND ARGS…`, e.g. an export): `run` gets the words after the
+    /// server name and returns what to print on stdout.
+    pub fn with_commands<F, Fut>(mut self, run: F) -> Self
+    where
+        F: Fn(Vec<String>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<String, String>> + Send + 'static,
+    {
+        self.commands = Some(Arc::new(move |args| Box::pin(run(args))));
+        self
+    }
+
+    /// Runs a command-line command; `None` when the server has none.
+    pub fn run_command(&self, args: Vec<String>) -> Option<BoxFuture<Result<String, String>>> {
+        self.commands.as_ref().map(|run| run(args))
+    }
+
+    /// Starts the background work on the current runtime, if there is any.
+    pub fn start_background(&self) -> Option<tokio::task::JoinHandle<Result<(), String>>> {
+        let task = self.background.as_ref()?;
+        Some(tokio::spawn(task()))
+    }
+
+    /// Serves this server on the process's stdin/stdout until EOF or a signal.
+    pub fn serve_stdio(&self, options: StdioOptions) -> BoxFuture<Result<(), ServeError>> {
+        self.runner.serve_stdio(options)
+    }
+
+    /// The streamable-HTTP MCP endpoint for this server (mounted by the caller).
+    pub fn http_endpoint(&self, options: &HttpOptions) -> axum::Router {
+        self.runner.http_endpoint(options)
+    }
+}
+
+/// One servable MCP server, as the registry lists it; see the module docs.
+pub struct ServerSpec {
+    name: &'static str,
+    summary: &'static str,
+    uses_models: bool,
+    settings: &'static [Setting],
+    build: Build,
+}
+
+impl fmt::Debug for ServerSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerSpec")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl ServerSpec {
+    /// `build` makes the server from the process's context; it runs once
+    /// per process (per `ffmcp <server>`, or once for each server under
+    /// `ffmcp serve`).
+    pub fn new<F>(name: &'static str, summary: &'static str, build: F) -> Self
+    where
+        F: Fn(&Context) -> Result<Server, StartError> + Send + Sync + 'static,
+    {
+        Self {
+            name,
+            summary,
+            uses_models: false,
+            settings: &[],
+            build: Box::new(build),
+        }
+    }
+
+    /// The server has tools that call a model (client configuration offers
+    /// model settings for it; it serves `ffmcp://stats`).
+    pub fn uses_models(mut self) -> Self {
+        self.uses_models = true;
+        self
+    }
+
+    /// The settings this server reads besides core's.
+    pub fn settings(mut self, settings: &'static [Setting]) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Builds the server.
+    pub fn build(&self, context: &Context) -> Result<Server, StartError> {
+        let server = (self.build)(context)?;
+        server
+            .stats
+            .store(self.uses_models, std::sync::atomic::Ordering::Relaxed);
+        Ok(server)
+    }
+
+    /// The server's name (its subcommand).
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// One line: what the server does.
+    pub fn summary(&self) -> &'static str {
+        self.summary
+    }
+
+    /// Whether the server has model-backed tools.
+    pub fn has_models(&self) -> bool {
+        self.uses_models
+    }
+
+    /// The settings this server reads besides core's.
+    pub fn own_settings(&self) -> &'static [Setting] {
+        self.settings
+    }
+}
+
+trait Runner: Send + Sync {
+    fn serve_stdio(&self, options: StdioOptions) -> BoxFuture<Result<(), ServeError>>;
+    fn http_endpoint(&self, options: &HttpOptions) -> axum::Router;
+}
+
+struct Factory<F>(F);
+
+impl<S, F> Runner for Factory<F>
+where
+    S: rmcp::ServerHandler + Send + Sync + 'static,
+    F: Fn() -> S + Send + Sync + Clone + 'static,
+{
+    fn serve_stdio(&self, options: StdioOptions) -> BoxFuture<Result<(), ServeError>> {
+        let server = (self.0)();
+        Box::pin(crate::transport::serve_stdio(server, options))
+    }
+
+    fn http_endpoint(&self, options: &HttpOptions) -> axum::Router {
+        mcp_service(self.0.clone(), options)
+    }
+}
+
+/// The table of servers the binary offers.
+#[derive(Debug, Default)]
+pub struct Servers(Vec<ServerSpec>);
+
+impl Servers {
+    /// The table, in listing order.
+    pub fn new(specs: Vec<ServerSpec>) -> Self {
+        Self(specs)
+    }
+
+    /// The server called `name`.
+    pub fn get(&self, name: &str) -> Option<&ServerSpec> {
+        self.0.iter().find(|s| s.name == name)
+    }
+
+    /// Every server.
+    pub fn iter(&self) -> impl Iterator<Item = &ServerSpec> {
+        self.0.iter()
+    }
+
+    /// Every server's name.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.0.iter().map(|s| s.name).collect()
+    }
+}

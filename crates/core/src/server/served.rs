@@ -1,0 +1,357 @@
+//! [`Served`]: the wrapper core puts around every server value.
+//!
+//! `tools/call` goes through [`crate::tool::call_tool`] (admission, time
+//! budget, cancellation, panic containment) with the server's own tool
+//! router; every other request is the server's, except that a server with
+//! model tools also serves `ffmcp://stats` (the process's model accounting
+//! and route health) next to its own resources. Since [`super::ServerSpec`]
+//! only serves wrapped values, no server can forget the enforcement — it
+//! does not write a `call_tool` of its own.
+
+#![allow(deprecated)] // The wrapper forwards every method, the legacy ones (logging, resources/subscribe) included.
+
+use std::{borrow::Cow, future::Future, sync::Arc};
+
+use rmcp::{
+    ErrorData as McpError, RoleServer, ServerHandler,
+    handler::server::router::tool::ToolRouter,
+    model::*,
+    service::{MaybeSendFuture, NotificationContext, RequestContext, SubscriptionContext},
+};
+
+use crate::{model::Router, work::Governor};
+
+/// The URI of the model statistics resource.
+pub const STATS_URI: &str = "ffmcp://stats";
+
+/// A server whose tools core runs: it hands over its tool router.
+pub trait Tools: ServerHandler {
+    /// The server's tools (what `#[tool_router]` built).
+    fn tools(&self) -> &ToolRouter<Self>;
+}
+
+/// A server value as core serves it; see the module docs.
+pub(crate) struct Served<S> {
+    pub(crate) inner: S,
+    pub(crate) name: &'static str,
+    pub(crate) governor: Arc<Governor>,
+    /// The router whose accounting `ffmcp://stats` shows (servers with
+    /// model tools only).
+    pub(crate) models: Option<Arc<Router>>,
+}
+
+impl<S: Tools> Served<S> {
+    async fn resources(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        let own = if self.inner.get_info().capabilities.resources.is_some() {
+            self.inner.list_resources(request, context).await?
+        } else {
+            ListResourcesResult::with_all_items(Vec::new())
+        };
+        let mut result = own;
+        if self.models.is_some() && result.next_cursor.is_none() {
+            result.resources.push(stats_resource());
+        }
+        Ok(result)
+    }
+
+    async fn read(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        match &self.models {
+            Some(router) if request.uri == STATS_URI => Ok(read_stats(router)?.into()),
+            _ if self.inner.get_info().capabilities.resources.is_none() => {
+                Err(McpError::resource_not_found(
+                    format!(
+                        "unknown resource '{}'; this server offers {STATS_URI}",
+                        request.uri
+                    ),
+                    None,
+                ))
+            }
+            _ => self.inner.read_resource(request, context).await,
+        }
+    }
+}
+
+fn stats_resource() -> Resource {
+    Resource::new(STATS_URI, "stats")
+        .with_title("Model call statistics")
+        .with_description(
+            "Model calls since the process started, for every server in it: per tool and per \
+             route, calls, failures, attempts, fallbacks, tokens, cost (USD) and p50/p95/p99 \
+             latency (failed attempts included); plus each route's health. No prompt or \
+             completion text.",
+        )
+        .with_mime_type("application/json")
+}
+
+fn read_stats(router: &Router) -> Result<ReadResourceResult, McpError> {
+    let body = serde_json::json!({
+        "stats": router.stats(),
+        "routes": router.status(),
+    });
+    let text = serde_json::to_string_pretty(&body).map_err(|e| {
+        McpError::internal_error(format!("could not serialise the stats: {e}"), None)
+    })?;
+    Ok(ReadResourceResult::new(vec![
+        ResourceContents::text(text, STATS_URI).with_mime_type("application/json"),
+    ]))
+}
+
+impl<S: Tools> ServerHandler for Served<S> {
+    fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<CallToolResponse, McpError>> + MaybeSendFuture + '_ {
+        crate::tool::call_tool(
+            &self.governor,
+            self.name,
+            self.inner.tools(),
+            &self.inner,
+            request,
+            context,
+        )
+    }
+
+    fn ping(
+        &self,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
+        self.inner.ping(context)
+    }
+
+    fn initialize(
+        &self,
+        request: InitializeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<InitializeResult, McpError>> + MaybeSendFuture + '_ {
+        self.inner.initialize(request, context)
+    }
+
+    fn negotiate_initialize(
+        &self,
+        request: &InitializeRequestParams,
+    ) -> Result<InitializeResult, McpError> {
+        self.inner.negotiate_initialize(request)
+    }
+
+    fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
+        self.inner.supported_protocol_versions()
+    }
+
+    fn discover(
+        &self,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<DiscoverResult, McpError>> + MaybeSendFuture + '_ {
+        self.inner.discover(context)
+    }
+
+    fn complete(
+        &self,
+        request: CompleteRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<CompleteResult, McpError>> + MaybeSendFuture + '_ {
+        self.inner.complete(request, context)
+    }
+
+    fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
+        self.inner.set_level(request, context)
+    }
+
+    fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<GetPromptResponse, McpError>> + MaybeSendFuture + '_ {
+        self.inner.get_prompt(request, context)
+    }
+
+    fn list_prompts(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<ListPromptsResult, McpError>> + MaybeSendFuture + '_ {
+        self.inner.list_prompts(request, context)
+    }
+
+    fn list_resources(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<ListResourcesResult, McpError>> + MaybeSendFuture + '_ {
+        self.resources(request, context)
+    }
+
+    fn list_resource_templates(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<ListResourceTemplatesResult, McpError>> + MaybeSendFuture + '_
+    {
+        self.inner.list_resource_templates(request, context)
+    }
+
+    fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<ReadResourceResponse, McpError>> + MaybeSendFuture + '_ {
+        self.read(request, context)
+    }
+
+    fn accepted_subscription_filter(
+        &self,
+        requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        self.inner.accepted_subscription_filter(requested)
+    }
+
+    fn listen(
+        &self,
+        context: SubscriptionContext,
+    ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
+        self.inner.listen(context)
+    }
+
+    fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
+        self.inner.subscribe(request, context)
+    }
+
+    fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
+        self.inner.unsubscribe(request, context)
+    }
+
+    fn list_tools(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<ListToolsResult, McpError>> + MaybeSendFuture + '_ {
+        self.inner.list_tools(request, context)
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.inner.get_tool(name)
+    }
+
+    fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<CustomResult, McpError>> + MaybeSendFuture + '_ {
+        self.inner.on_custom_request(request, context)
+    }
+
+    fn on_cancelled(
+        &self,
+        notification: CancelledNotificationParam,
+        context: NotificationContext<RoleServer>,
+    ) -> impl Future<Output = ()> + MaybeSendFuture + '_ {
+        self.inner.on_cancelled(notification, context)
+    }
+
+    fn on_progress(
+        &self,
+        notification: ProgressNotificationParam,
+        context: NotificationContext<RoleServer>,
+    ) -> impl Future<Output = ()> + MaybeSendFuture + '_ {
+        self.inner.on_progress(notification, context)
+    }
+
+    fn on_initialized(
+        &self,
+        context: NotificationContext<RoleServer>,
+    ) -> impl Future<Output = ()> + MaybeSendFuture + '_ {
+        self.inner.on_initialized(context)
+    }
+
+    fn on_roots_list_changed(
+        &self,
+        context: NotificationContext<RoleServer>,
+    ) -> impl Future<Output = ()> + MaybeSendFuture + '_ {
+        self.inner.on_roots_list_changed(context)
+    }
+
+    fn on_custom_notification(
+        &self,
+        notification: CustomNotification,
+        context: NotificationContext<RoleServer>,
+    ) -> impl Future<Output = ()> + MaybeSendFuture + '_ {
+        self.inner.on_custom_notification(notification, context)
+    }
+
+    fn get_info(&self) -> ServerConfig {
+        let mut info = self.inner.get_info();
+        if self.models.is_some() && info.capabilities.resources.is_none() {
+            info.capabilities.resources = Some(ResourcesCapability::default());
+        }
+        info
+    }
+
+    fn get_task(
+        &self,
+        request: GetTaskParams,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<GetTaskResult, McpError>> + MaybeSendFuture + '_ {
+        self.inner.get_task(request, context)
+    }
+
+    fn update_task(
+        &self,
+        request: UpdateTaskParams,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
+        self.inner.update_task(request, context)
+    }
+
+    fn cancel_task(
+        &self,
+        request: CancelTaskParams,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
+        self.inner.cancel_task(request, context)
+    }
+
+    fn list_skills(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<ListSkillsResult, McpError>> + MaybeSendFuture + '_ {
+        self.inner.list_skills(request, context)
+    }
+
+    fn get_skill(
+        &self,
+        request: GetSkillRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<GetSkillResult, McpError>> + MaybeSendFuture + '_ {
+        self.inner.get_skill(request, context)
+    }
+
+    fn read_resource_directory(
+        &self,
+        request: ReadResourceDirectoryRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<ReadResourceDirectoryResult, McpError>> + MaybeSendFuture + '_
+    {
+        self.inner.read_resource_directory(request, context)
+    }
+}
