@@ -34,6 +34,32 @@ pub fn spec() -> ffmcp_core::ServerSpec {
     ffmcp_core::ServerSpec::new(
         "seo",
         "SEO audits: pages and bounded site crawls with scored, fixable findings; robots.txt, sitemaps, structured data",
-        Seo::new,
+        |context| {
+            let shared = server::Shared::new(context.config.clone(), context.models.clone());
+            Ok(ffmcp_core::Server::new(context, "seo", move || {
+                Seo::with_shared(shared.clone())
+            }))
+        },
     )
+    .uses_models()
+    .settings(SETTINGS)
 }
+
+/// What seo reads besides core's settings.
+pub const SETTINGS: &[ffmcp_core::config::Setting] = &[
+    ffmcp_core::config::Setting::new(
+        server::CONCURRENCY_ENV,
+        "8",
+        "seo: fetches in flight per host (1-64)",
+    ),
+    ffmcp_core::config::Setting::new(
+        "FF_SEO_MAX_CRAWLS",
+        "200",
+        "seo: crawls kept for resume",
+    ),
+    ffmcp_core::config::Setting::new(
+        "FF_SEO_CRAWL_MAX_AGE_DAYS",
+        "30",
+        "seo: days a crawl is kept",
+    ),
+];

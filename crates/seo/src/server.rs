@@ -3,7 +3,7 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, OnceLock},
+    sync::Arc,
     time::{Duration, Instant},
 };
 
@@ -47,11 +47,12 @@ pub use types::SiteReport;
 
 /// Environment variable: fetches in flight per host (default 8).
 pub const CONCURRENCY_ENV: &str = "FF_SEO_MAX_CONCURRENCY";
-/// What every session shares.
-struct Shared {
+/// What every session shares (built once per process by [`crate::spec`]).
+pub(crate) struct Shared {
     fetcher: Result<Fetcher, String>,
     roots: Result<Roots, String>,
-    router: OnceLock<Router>,
+    router: Arc<Router>,
+    config: Arc<ffmcp_core::Config>,
     /// The database crawls are kept in, opened at the first `audit_site`.
     store: tokio::sync::OnceCell<Result<Store, String>>,
     retention: crawls::Retention,
@@ -60,15 +61,14 @@ struct Shared {
     max_concurrency: usize,
 }
 
-fn shared() -> &'static Shared {
-    static SHARED: OnceLock<Shared> = OnceLock::new();
-    SHARED.get_or_init(|| {
-        let max_concurrency = std::env::var(CONCURRENCY_ENV)
-            .ok()
+impl Shared {
+    pub(crate) fn new(config: Arc<ffmcp_core::Config>, router: Arc<Router>) -> Arc<Self> {
+        let max_concurrency = config
+            .get(CONCURRENCY_ENV)
             .and_then(|v| v.trim().parse::<usize>().ok())
             .filter(|n| (1..=64).contains(n))
             .unwrap_or(8);
-        let fetcher = FetchPolicy::from_env().and_then(|policy| {
+        let fetcher = FetchPolicy::from_config(&config).and_then(|policy| {
             Fetcher::builder()
                 .policy(policy)
                 .limits(FetchLimits {
@@ -78,20 +78,21 @@ fn shared() -> &'static Shared {
                 .build()
                 .map_err(|e| e.to_string())
         });
-        Shared {
+        Arc::new(Shared {
             fetcher,
-            roots: Roots::from_env().map_err(|e| e.to_string()),
-            router: OnceLock::new(),
+            roots: Roots::from_config(&config).map_err(|e| e.to_string()),
+            router,
             store: tokio::sync::OnceCell::new(),
-            retention: crawls::Retention::from_env(),
+            retention: crawls::Retention::from_lookup(&|k| config.lookup(k)),
             running: std::sync::Mutex::new(std::collections::HashSet::new()),
             max_concurrency,
-        }
-    })
+            config,
+        })
+    }
 }
 
-fn fetcher() -> Result<&'static Fetcher, ToolError> {
-    shared()
+fn fetcher(shared: &Shared) -> Result<&Fetcher, ToolError> {
+    shared
         .fetcher
         .as_ref()
         .map_err(|e| ToolError::invalid(format!("the fetch policy is invalid: {e}")))
@@ -143,7 +144,7 @@ fn fetch_error(e: FetchError) -> ToolError {
 }
 
 impl PageSource {
-    async fn load(&self) -> Result<Loaded, ToolError> {
+    async fn load(&self, shared: &Shared) -> Result<Loaded, ToolError> {
         match (&self.url, &self.html) {
             (Some(_), Some(_)) => Err(ToolError::invalid(
                 "give either 'url' or 'html' (with 'base_url'), not both",
@@ -153,7 +154,7 @@ impl PageSource {
             )),
             (Some(url), None) => {
                 let url = parse_url("url", url)?;
-                let (html, response, final_url) = crawl::fetch_page(fetcher()?, &url)
+                let (html, response, final_url) = crawl::fetch_page(fetcher(shared)?, &url)
                     .await
                     .map_err(fetch_error)?;
                 Ok(Loaded {
@@ -177,8 +178,8 @@ impl PageSource {
         }
     }
 
-    async fn audit(&self) -> Result<(PageReport, Loaded), ToolError> {
-        let loaded = self.load().await?;
+    async fn audit(&self, shared: &Shared) -> Result<(PageReport, Loaded), ToolError> {
+        let loaded = self.load(shared).await?;
         let report = crawl::audit_fetched(
             loaded.html.clone(),
             loaded.url.clone(),
@@ -197,8 +198,8 @@ const MAX_IMAGES_CHECKED: usize = 20;
 
 /// Fetches up to 20 same-host images with a 200 KiB cap: over the cap is
 /// `img-oversized`.
-async fn oversized_images(report: &PageReport) -> Vec<Finding> {
-    let Ok(fetcher) = fetcher() else {
+async fn oversized_images(shared: &Shared, report: &PageReport) -> Vec<Finding> {
+    let Ok(fetcher) = fetcher(shared) else {
         return Vec::new();
     };
     let host = Url::parse(&report.url)
@@ -238,10 +239,10 @@ async fn oversized_images(report: &PageReport) -> Vec<Finding> {
 /// `blocked-by-robots` when the site's robots.txt disallows `url` for
 /// Googlebot (the crawler that matters for search; ffmcp's own fetch of the
 /// page does not consult robots.txt, so blocked pages can still be audited).
-async fn robots_block(url: &str) -> Option<Finding> {
+async fn robots_block(shared: &Shared, url: &str) -> Option<Finding> {
     let url = Url::parse(url).ok()?;
     let robots_url = format!("{}/robots.txt", url.origin().ascii_serialization());
-    let got = fetcher()
+    let got = fetcher(shared)
         .ok()?
         .fetch(
             FetchRequest::get(&robots_url)
@@ -276,6 +277,7 @@ async fn robots_block(url: &str) -> Option<Finding> {
 #[derive(Clone)]
 pub struct Seo {
     tool_router: ToolRouter<Self>,
+    shared: Arc<Shared>,
 }
 
 impl Default for Seo {
@@ -327,22 +329,20 @@ impl ServerHandler for Seo {
                  description rewrites; needs a model). URLs must be public unless FF_ALLOW_HOSTS allows them.",
             )
     }
+}
 
-    async fn call_tool(
-        &self,
-        request: CallToolRequestParams,
-        context: RequestContext<RoleServer>,
-    ) -> Result<CallToolResponse, ErrorData> {
-        ffmcp_core::tool::call_tool(&self.tool_router, self, request, context).await
+impl ffmcp_core::Tools for Seo {
+    fn tools(&self) -> &ToolRouter<Self> {
+        &self.tool_router
     }
 }
 
 /// The store, opened (`FF_DB`) and migrated once.
-async fn store() -> Result<&'static Store, ToolError> {
-    shared()
+async fn store(shared: &Shared) -> Result<&Store, ToolError> {
+    shared
         .store
         .get_or_init(|| async {
-            let store = Store::open_default().map_err(|e| e.to_string())?;
+            let store = Store::open_default(&shared.config).map_err(|e| e.to_string())?;
             store
                 .migrate("seo", crawls::MIGRATIONS)
                 .await
@@ -355,21 +355,21 @@ async fn store() -> Result<&'static Store, ToolError> {
 }
 
 /// Marks a crawl as running for as long as it lives.
-struct Running(String);
+struct Running(Arc<Shared>, String);
 
 impl Running {
-    fn claim(id: &str) -> Option<Self> {
-        let mut running = shared().running.lock().unwrap_or_else(|p| p.into_inner());
+    fn claim(shared: &Arc<Shared>, id: &str) -> Option<Self> {
+        let mut running = shared.running.lock().unwrap_or_else(|p| p.into_inner());
         running
             .insert(id.to_owned())
-            .then(|| Running(id.to_owned()))
+            .then(|| Running(shared.clone(), id.to_owned()))
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        let mut running = shared().running.lock().unwrap_or_else(|p| p.into_inner());
-        running.remove(&self.0);
+        let mut running = self.0.running.lock().unwrap_or_else(|p| p.into_inner());
+        running.remove(&self.1);
     }
 }
 

@@ -13,17 +13,23 @@ pub mod markdown;
 mod server;
 pub mod stats;
 
-pub use server::{Models, STATS_URI, Transform};
+pub use ffmcp_core::server::STATS_URI;
+pub use server::{Models, Transform};
 
 /// The registry entry for the binary. Every session (stdio, or each HTTP
-/// session) shares one model router, so breaker state and statistics are
-/// per process.
+/// session) uses the process's one model router, so breaker state and
+/// statistics are shared with the other servers.
 pub fn spec() -> ffmcp_core::ServerSpec {
-    let models = Models::from_env();
     ffmcp_core::ServerSpec::new(
         "transform",
         "Text and data transforms: JSON/YAML/TOML/CSV conversion, HTML<->Markdown, text statistics; \
          with a model: summarize, translate, rewrite, extract, classify",
-        move || Transform::with_models(models.clone()),
+        |context| {
+            let models = Models::new(context.models.clone());
+            Ok(ffmcp_core::Server::new(context, "transform", move || {
+                Transform::with_models(models.clone())
+            }))
+        },
     )
+    .uses_models()
 }

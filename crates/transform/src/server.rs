@@ -4,7 +4,7 @@
 //! model-backed ones in `model_tools`; the server also exposes the
 //! `ffmcp://stats` resource.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use ffmcp_core::{Json, Render, ToolError, limits, model::Router, tool::cpu_work};
 use rmcp::{
@@ -30,9 +30,6 @@ mod model_tools;
 
 const MAX_INPUT: usize = limits::DEFAULT_MAX_INPUT_BYTES;
 
-/// The URI of the model-call statistics resource.
-pub const STATS_URI: &str = "ffmcp://stats";
-
 /// The transform server.
 #[derive(Clone)]
 pub struct Transform {
@@ -46,26 +43,23 @@ impl Default for Transform {
     }
 }
 
-/// The model router, shared by every session of the process and built on
-/// first use (the offline tools never pay for it).
-#[derive(Clone, Default)]
-pub struct Models(Arc<OnceLock<Router>>);
+/// The model router, shared by every server and session of the process.
+#[derive(Clone)]
+pub struct Models(Arc<Router>);
 
 impl Models {
-    /// A handle that reads `FF_LLM_*` and the provider variables on first use.
-    pub fn from_env() -> Self {
-        Self::default()
+    /// A handle on the process's router.
+    pub fn new(router: Arc<Router>) -> Self {
+        Self(router)
     }
 
-    /// A handle on an already-built router.
+    /// A handle on a router of its own (tests).
     pub fn with_router(router: Router) -> Self {
-        let cell = OnceLock::new();
-        let _ = cell.set(router);
-        Self(Arc::new(cell))
+        Self(Arc::new(router))
     }
 
     fn get(&self) -> &Router {
-        self.0.get_or_init(Router::from_env)
+        &self.0
     }
 }
 
@@ -266,8 +260,10 @@ impl Render for TextStatsResult {
 
 #[tool_router]
 impl Transform {
+    /// A server configured from the process environment (tests, tools).
     pub fn new() -> Self {
-        Self::with_models(Models::from_env())
+        let config = ffmcp_core::Config::from_env();
+        Self::with_models(Models::new(Arc::new(Router::from_config(&config))))
     }
 
     /// A server whose model tools use `models` (shared across sessions).
@@ -414,10 +410,7 @@ impl Transform {
 impl ServerHandler for Transform {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(
-            ServerCapabilities::builder()
-                .enable_tools()
-                .enable_resources()
-                .build(),
+            ServerCapabilities::builder().enable_tools().build(),
         )
             .with_server_info(Implementation::new(
                 "ffmcp-transform",
@@ -432,57 +425,10 @@ impl ServerHandler for Transform {
                  Every tool returns structured content matching its output schema plus a short text.",
             )
     }
+}
 
-    async fn call_tool(
-        &self,
-        request: CallToolRequestParams,
-        context: RequestContext<RoleServer>,
-    ) -> Result<CallToolResponse, ErrorData> {
-        ffmcp_core::tool::call_tool(&self.tool_router, self, request, context).await
-    }
-
-    async fn list_resources(
-        &self,
-        _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<ListResourcesResult, ErrorData> {
-        Ok(ListResourcesResult::with_all_items(vec![
-            Resource::new(STATS_URI, "stats")
-                .with_title("Model call statistics")
-                .with_description(
-                    "Model calls since the server started: per tool and per route, calls, \
-                     failures, attempts, fallbacks, tokens, cost (USD) and p50/p95/p99 latency; \
-                     plus each route's health. No prompt or completion text.",
-                )
-                .with_mime_type("application/json"),
-        ]))
-    }
-
-    async fn read_resource(
-        &self,
-        request: ReadResourceRequestParams,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<ReadResourceResponse, ErrorData> {
-        if request.uri != STATS_URI {
-            return Err(ErrorData::resource_not_found(
-                format!(
-                    "unknown resource '{}'; this server offers {STATS_URI}",
-                    request.uri
-                ),
-                None,
-            ));
-        }
-        let router = self.models.get();
-        let body = serde_json::json!({
-            "stats": router.stats(),
-            "routes": router.status(),
-        });
-        let text = serde_json::to_string_pretty(&body).map_err(|e| {
-            ErrorData::internal_error(format!("could not serialise the stats: {e}"), None)
-        })?;
-        Ok(ReadResourceResult::new(vec![
-            ResourceContents::text(text, STATS_URI).with_mime_type("application/json"),
-        ])
-        .into())
+impl ffmcp_core::Tools for Transform {
+    fn tools(&self) -> &ToolRouter<Self> {
+        &self.tool_router
     }
 }

@@ -7,6 +7,7 @@ use super::{
 };
 
 pub(super) async fn audit_site(
+    shared: &Arc<Shared>,
     args: SiteArgs,
     ctx: RequestContext<RoleServer>,
 ) -> Result<SiteReport, ToolError> {
@@ -18,7 +19,7 @@ pub(super) async fn audit_site(
         1,
         1800,
     )?;
-    let max_concurrency = shared().max_concurrency;
+    let max_concurrency = shared.max_concurrency;
     let concurrency = range(
         "concurrency",
         args.concurrency.unwrap_or(4.min(max_concurrency)),
@@ -35,7 +36,7 @@ pub(super) async fn audit_site(
     let report_roots = match &args.report_path {
         None => None,
         Some(path) => {
-            let configured = shared()
+            let configured = shared
                 .roots
                 .as_ref()
                 .map_err(|e| ToolError::invalid(format!("FF_ROOTS is invalid: {e}")))?;
@@ -44,10 +45,10 @@ pub(super) async fn audit_site(
             Some(roots)
         }
     };
-    let fetcher = fetcher()?;
+    let fetcher = fetcher(shared)?;
 
     // Without a database a new crawl still runs; it just cannot be resumed.
-    let store = match store().await {
+    let store = match store(shared).await {
         Ok(store) => Some(store),
         Err(e) if args.resume.is_none() => {
             tracing::warn!(error = %e.message(), "crawls cannot be kept for resume");
@@ -55,10 +56,10 @@ pub(super) async fn audit_site(
         }
         Err(e) => return Err(e),
     };
-    let retention = shared().retention;
+    let retention = shared.retention;
     let (mut crawl, running) = match &args.resume {
         Some(id) => {
-            let running = Running::claim(id).ok_or_else(|| {
+            let running = Running::claim(shared, id).ok_or_else(|| {
                 ToolError::invalid("this crawl is running in another call; wait for it to finish")
             })?;
             let (key, now) = (id.clone(), unix_now());
@@ -111,7 +112,7 @@ pub(super) async fn audit_site(
                 respect_robots: args.respect_robots.unwrap_or(true),
             };
             let id = new_crawl_id();
-            let running = Running::claim(&id)
+            let running = Running::claim(shared, &id)
                 .ok_or_else(|| ToolError::internal("a fresh crawl id was already in use"))?;
             (Crawl::new(id, options), running)
         }
@@ -131,8 +132,9 @@ pub(super) async fn audit_site(
     // Run and save in a task of its own: a cancelled call still stores
     // what was crawled, so it can be resumed.
     let ct = ctx.ct.clone();
+    let (fetcher, store) = (fetcher.clone(), store.cloned());
     let task = tokio::spawn(async move {
-        crawl.run(fetcher, more_pages, &ct, &*progress).await;
+        crawl.run(&fetcher, more_pages, &ct, &*progress).await;
         let (saved, now) = (Arc::new(crawl), unix_now());
         let state = Arc::clone(&saved);
         let result = match store {

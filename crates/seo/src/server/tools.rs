@@ -25,10 +25,13 @@ fn check_range<T: PartialOrd + std::fmt::Display + Copy>(
 
 /// The audit of `audit_page`: the HTML checks plus, for fetched pages,
 /// the image-size and robots.txt checks that need more requests.
-async fn full_audit(source: &PageSource) -> Result<PageReport, ToolError> {
-    let (mut report, loaded) = source.audit().await?;
+async fn full_audit(shared: &Shared, source: &PageSource) -> Result<PageReport, ToolError> {
+    let (mut report, loaded) = source.audit(shared).await?;
     if loaded.response.status.is_some() {
-        let (images, blocked) = tokio::join!(oversized_images(&report), robots_block(&report.url));
+        let (images, blocked) = tokio::join!(
+            oversized_images(shared, &report),
+            robots_block(shared, &report.url)
+        );
         report.findings.extend(images);
         report.findings.extend(blocked);
         report.score = crate::finding::score(&report.findings);
@@ -38,10 +41,18 @@ async fn full_audit(source: &PageSource) -> Result<PageReport, ToolError> {
 
 #[tool_router]
 impl Seo {
-    /// A server with every tool.
+    /// A server configured from the process environment (tests, tools).
     pub fn new() -> Self {
+        let config = Arc::new(ffmcp_core::Config::from_env());
+        let router = Arc::new(Router::from_config(&config));
+        Self::with_shared(Shared::new(config, router))
+    }
+
+    /// A server on state shared with the process's other sessions.
+    pub(crate) fn with_shared(shared: Arc<Shared>) -> Self {
         Self {
             tool_router: ffmcp_core::schema::standard_schemas(Self::tool_router()),
+            shared,
         }
     }
 
@@ -56,7 +67,7 @@ impl Seo {
         &self,
         Parameters(args): Parameters<PageSource>,
     ) -> Result<Json<PageReport>, ToolError> {
-        Ok(Json(full_audit(&args).await?))
+        Ok(Json(full_audit(&self.shared, &args).await?))
     }
 
     /// Crawl a site from a start URL and its sitemap (bounded by pages,
@@ -72,7 +83,7 @@ impl Seo {
         Parameters(args): Parameters<SiteArgs>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<SiteReport>, ToolError> {
-        super::site_audit::audit_site(args, ctx).await.map(Json)
+        super::site_audit::audit_site(&self.shared, args, ctx).await.map(Json)
     }
 
     /// Is this URL allowed for this user agent by the site's robots.txt,
@@ -85,7 +96,7 @@ impl Seo {
         let url = parse_url("url", &args.url)?;
         let agent = args.user_agent.unwrap_or_else(|| "ffmcp".into());
         let robots_url = format!("{}/robots.txt", url.origin().ascii_serialization());
-        let got = fetcher()?
+        let got = fetcher(&self.shared)?
             .fetch(
                 FetchRequest::get(&robots_url)
                     .accept("text/plain")
@@ -168,7 +179,7 @@ impl Seo {
         let start = parse_url("url", &args.url)?;
         let max_urls = check_range("max_urls", args.max_urls.unwrap_or(1000), 1, 50_000)?;
         let follow = args.follow_index.unwrap_or(true);
-        let fetcher = fetcher()?;
+        let fetcher = fetcher(&self.shared)?;
         let mut queue = vec![start];
         let (mut files, mut urls, mut total) = (Vec::new(), Vec::new(), 0usize);
         while let Some(url) = queue.pop() {
@@ -235,7 +246,7 @@ impl Seo {
         &self,
         Parameters(args): Parameters<PageSource>,
     ) -> Result<Json<StructuredData>, ToolError> {
-        let (report, _) = args.audit().await?;
+        let (report, _) = args.audit(&self.shared).await?;
         let findings = report
             .findings
             .iter()
@@ -256,7 +267,10 @@ impl Seo {
         &self,
         Parameters(args): Parameters<CompareArgs>,
     ) -> Result<Json<Comparison>, ToolError> {
-        let (a, b) = tokio::try_join!(full_audit(&args.a), full_audit(&args.b))?;
+        let (a, b) = tokio::try_join!(
+            full_audit(&self.shared, &args.a),
+            full_audit(&self.shared, &args.b)
+        )?;
         let mut checks: Vec<CheckDiff> = Vec::new();
         for (side, report) in [(0, &a), (1, &b)] {
             for f in &report.findings {
@@ -330,7 +344,7 @@ impl Seo {
             html: args.html,
             base_url: args.base_url,
         };
-        let (report, loaded) = source.audit().await?;
+        let (report, loaded) = source.audit(&self.shared).await?;
         let facts = crate::page::extract(&loaded.html, &loaded.url);
         let body: String = facts.text.chars().take(4000).collect();
         let mut prompt = format!(
@@ -356,7 +370,7 @@ impl Seo {
         });
         let mut request = Request::new(prompt).with_system(SUGGEST_SYSTEM);
         request.max_tokens = 1024;
-        let router = shared().router.get_or_init(Router::from_env);
+        let router = &self.shared.router;
         let reply = router.complete_json(&request, &schema, &call).await?;
         let list = |key: &str, title: bool| -> Vec<Candidate> {
             reply.value[key]
