@@ -138,15 +138,6 @@ impl Cache {
         }
     }
 
-    /// The capacity from [`CACHE_BYTES_ENV`], else the default.
-    pub fn from_env() -> Self {
-        let capacity = std::env::var(CACHE_BYTES_ENV)
-            .ok()
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .unwrap_or(DEFAULT_CACHE_BYTES);
-        Self::new(capacity)
-    }
-
     /// The rendering kept for `key`, now the most recently used.
     pub fn get(&self, key: &Key) -> Option<Arc<Rendering>> {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());

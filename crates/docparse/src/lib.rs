@@ -37,9 +37,35 @@ pub fn spec() -> ffmcp_core::ServerSpec {
     ffmcp_core::ServerSpec::new(
         "docparse",
         "Documents (PDF, DOCX, XLSX, PPTX, EPUB, HTML, Markdown, CSV, text) to clean Markdown, metadata, tables and chunks",
-        DocParse::new,
+        |context| {
+            let shared = server::Shared::new(&context.config, context.models.clone());
+            Ok(ffmcp_core::Server::new(context, "docparse", move || {
+                DocParse::with_shared(shared.clone())
+            }))
+        },
     )
+    .uses_models()
+    .settings(SETTINGS)
 }
+
+/// What docparse reads besides core's settings.
+pub const SETTINGS: &[ffmcp_core::config::Setting] = &[
+    ffmcp_core::config::Setting::new(
+        server::MAX_BYTES_ENV,
+        "104857600",
+        "docparse: largest input file",
+    ),
+    ffmcp_core::config::Setting::new(
+        MAX_EXPANDED_BYTES_ENV,
+        "268435456",
+        "docparse: one call's decompression and expansion budget",
+    ),
+    ffmcp_core::config::Setting::new(
+        cache::CACHE_BYTES_ENV,
+        "67108864",
+        "docparse: renderings kept per session for paging",
+    ),
+];
 
 /// Environment variable overriding [`Limits::max_expanded_bytes`].
 pub const MAX_EXPANDED_BYTES_ENV: &str = "FF_DOCPARSE_MAX_EXPANDED_BYTES";

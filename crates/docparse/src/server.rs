@@ -2,7 +2,7 @@
 //! are the schemas an agent reads), the tools, progress and cancellation.
 
 use std::sync::{
-    Arc, OnceLock,
+    Arc,
     atomic::{AtomicBool, Ordering},
 };
 
@@ -52,42 +52,41 @@ value that matches the given JSON Schema: no prose, no code fences. Use only fac
 document; when the document does not give a value, use null (or omit the field if the schema \
 allows). Never invent values.";
 
-/// What every session shares: roots, the fetcher, the helper programs.
-struct Shared {
+/// What every session shares: roots, the fetcher, the helper programs
+/// (built once per process by [`crate::spec`]).
+pub(crate) struct Shared {
     roots: Result<Roots, String>,
     fetcher: Result<Fetcher, String>,
     programs: Programs,
     sandbox: Result<Sandbox, String>,
     limits: Limits,
-    /// The model router, built on first use of `extract`.
-    router: OnceLock<Router>,
+    /// The process's model router (`extract`).
+    router: Arc<Router>,
+    /// Bytes of renderings kept per session for paging.
+    cache_bytes: u64,
 }
 
-fn shared() -> &'static Shared {
-    static SHARED: OnceLock<Shared> = OnceLock::new();
-    SHARED.get_or_init(|| {
+impl Shared {
+    pub(crate) fn new(config: &ffmcp_core::Config, router: Arc<Router>) -> Arc<Self> {
+        let number = |name: &str| config.get(name).and_then(|v| v.trim().parse::<u64>().ok());
         let mut limits = Limits::default();
-        if let Some(max) = std::env::var(MAX_BYTES_ENV)
-            .ok()
-            .and_then(|v| v.trim().parse::<u64>().ok())
-        {
+        if let Some(max) = number(MAX_BYTES_ENV) {
             limits.max_input_bytes = max;
         }
-        if let Some(max) = std::env::var(MAX_EXPANDED_BYTES_ENV)
-            .ok()
-            .and_then(|v| v.trim().parse::<u64>().ok())
-        {
+        if let Some(max) = number(MAX_EXPANDED_BYTES_ENV) {
             limits.max_expanded_bytes = max;
         }
-        Shared {
-            roots: Roots::from_env().map_err(|e| e.to_string()),
-            fetcher: Fetcher::from_env().map_err(|e| e.to_string()),
+        Arc::new(Shared {
+            roots: Roots::from_config(config).map_err(|e| e.to_string()),
+            fetcher: Fetcher::from_config(config).map_err(|e| e.to_string()),
             programs: Programs::discover(catalog::all()),
             sandbox: Sandbox::from_env().map_err(|e| e.to_string()),
             limits,
-            router: OnceLock::new(),
-        }
-    })
+            router,
+            cache_bytes: number(crate::cache::CACHE_BYTES_ENV)
+                .unwrap_or(crate::cache::DEFAULT_CACHE_BYTES),
+        })
+    }
 }
 
 /// The docparse server.
@@ -96,6 +95,7 @@ pub struct DocParse {
     tool_router: ToolRouter<Self>,
     /// Renderings of recent `parse` calls, for paging without re-parsing.
     renderings: Arc<Cache>,
+    shared: Arc<Shared>,
 }
 
 impl Default for DocParse {
@@ -489,7 +489,7 @@ impl DocParse {
         source: Source<'_>,
         ctx: &RequestContext<RoleServer>,
     ) -> Result<Loaded, ToolError> {
-        let shared = shared();
+        let shared = &*self.shared;
         let configured = shared
             .roots
             .as_ref()
@@ -554,7 +554,7 @@ impl DocParse {
         };
         let options = ParseOptions {
             pages,
-            limits: shared().limits,
+            limits: self.shared.limits,
             cancel,
             progress,
             base_url: loaded.url.clone(),
@@ -594,7 +594,7 @@ impl DocParse {
                 format.name()
             ));
         }
-        let max_chars = shared().limits.max_output_chars;
+        let max_chars = self.shared.limits.max_output_chars;
         let Document {
             metadata,
             outline,
@@ -632,7 +632,7 @@ impl DocParse {
             ocr,
             language,
         } = *choice;
-        let shared = shared();
+        let shared = &*self.shared;
         let sandbox = shared
             .sandbox
             .as_ref()
@@ -680,11 +680,20 @@ impl DocParse {
 
 #[tool_router]
 impl DocParse {
-    /// A server with every tool.
+    /// A server configured from the process environment (tests, tools).
     pub fn new() -> Self {
+        let config = ffmcp_core::Config::from_env();
+        let router = Arc::new(Router::from_config(&config));
+        Self::with_shared(Shared::new(&config, router))
+    }
+
+    /// A session's server on state shared with the process's other
+    /// sessions; the paging cache is the session's own.
+    pub(crate) fn with_shared(shared: Arc<Shared>) -> Self {
         Self {
             tool_router: ffmcp_core::schema::standard_schemas(Self::tool_router()),
-            renderings: Arc::new(Cache::from_env()),
+            renderings: Arc::new(Cache::new(shared.cache_bytes)),
+            shared,
         }
     }
 
@@ -916,7 +925,7 @@ impl DocParse {
         let mut request = Request::new(prompt).with_system(EXTRACT_SYSTEM);
         request.max_tokens = 4096;
         request.temperature = Some(0.0);
-        let router = shared().router.get_or_init(Router::from_env);
+        let router = &self.shared.router;
         let reply = router.complete_json(&request, &args.schema, &call).await?;
         Ok(Json(Extracted {
             source,
@@ -935,7 +944,7 @@ impl DocParse {
     /// programs (pdftotext, tesseract) are installed.
     #[tool]
     async fn formats(&self) -> Result<Json<FormatsResult>, ToolError> {
-        let shared = shared();
+        let shared = &*self.shared;
         let formats = formats::supported()
             .into_iter()
             .map(|format| FormatInfo {
@@ -1010,14 +1019,6 @@ impl ServerHandler for DocParse {
                  `content_base64` with `filename`. Long results are sliced: follow `next_offset`.",
             )
     }
-
-    async fn call_tool(
-        &self,
-        request: CallToolRequestParams,
-        context: RequestContext<RoleServer>,
-    ) -> Result<CallToolResponse, ErrorData> {
-        ffmcp_core::tool::call_tool(&self.tool_router, self, request, context).await
-    }
 }
 
 #[cfg(test)]
@@ -1046,5 +1047,11 @@ mod tests {
             let err = page_range(Some(bad)).expect_err(bad);
             assert!(err.to_string().contains("'pages'"), "{err}");
         }
+    }
+}
+
+impl ffmcp_core::Tools for DocParse {
+    fn tools(&self) -> &ToolRouter<Self> {
+        &self.tool_router
     }
 }

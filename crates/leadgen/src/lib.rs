@@ -33,6 +33,37 @@ pub fn spec() -> ffmcp_core::ServerSpec {
     ffmcp_core::ServerSpec::new(
         "leadgen",
         "Leads from pages and lists: extract, normalise, dedupe, enrich, score, and classify in resumable batches",
-        Leadgen::new,
+        |context| {
+            let shared = server::Shared::new(context.config.clone(), context.models.clone());
+            Ok(ffmcp_core::Server::new(context, "leadgen", move || {
+                Leadgen::with_shared(shared.clone())
+            }))
+        },
     )
+    .uses_models()
+    .settings(SETTINGS)
 }
+
+/// What leadgen reads besides core's settings.
+pub const SETTINGS: &[ffmcp_core::config::Setting] = &[
+    ffmcp_core::config::Setting::new(
+        "FF_LEADGEN_CONCURRENCY",
+        "8",
+        "leadgen: model calls in flight per job (1-64)",
+    ),
+    ffmcp_core::config::Setting::new(
+        "FF_LEADGEN_RETRY_MS",
+        "1000",
+        "leadgen: first pause when every model route failed",
+    ),
+    ffmcp_core::config::Setting::new(
+        "FF_LEADGEN_RETRY_MAX_MS",
+        "5000",
+        "leadgen: longest pause between probes of a failing provider",
+    ),
+    ffmcp_core::config::Setting::new(
+        "FF_LEADGEN_DNS",
+        "system resolver",
+        "leadgen: DNS server for MX checks (host:port)",
+    ),
+];

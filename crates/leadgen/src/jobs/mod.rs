@@ -161,13 +161,9 @@ impl Default for JobSettings {
 impl JobSettings {
     /// Defaults, overridden by `FF_LEADGEN_CONCURRENCY`,
     /// `FF_LEADGEN_RETRY_MS` and `FF_LEADGEN_RETRY_MAX_MS`.
-    pub fn from_env() -> Self {
+    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Self {
         let mut s = Self::default();
-        let num = |var: &str| {
-            std::env::var(var)
-                .ok()
-                .and_then(|v| v.trim().parse::<u64>().ok())
-        };
+        let num = |var: &str| lookup(var).and_then(|v| v.trim().parse::<u64>().ok());
         if let Some(n) = num("FF_LEADGEN_CONCURRENCY").filter(|n| (1..=64).contains(n)) {
             s.concurrency = n as usize;
         }

@@ -10,7 +10,7 @@ use rmcp::{
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Leadgen, MAX_LEADS, check_leads, engine, shared};
+use super::{Leadgen, MAX_LEADS, check_leads};
 use crate::{
     export::{self, Record},
     jobs::{Category, ItemResult, JobError, JobSpec, JobState, JobStatus, Observer, Progress},
@@ -271,7 +271,7 @@ impl Leadgen {
         let call = ffmcp_core::model::Call::new("classify_leads")
             .with_model_arg(args.model.as_deref())
             .map_err(ToolError::from)?;
-        let engine = engine().await?;
+        let engine = self.shared.engine().await?;
         if let Some(requested) = &call.requested {
             engine
                 .router()
@@ -307,7 +307,7 @@ impl Leadgen {
         &self,
         Parameters(args): Parameters<StatusArgs>,
     ) -> Result<Json<JobReport>, ToolError> {
-        let engine = engine().await?;
+        let engine = self.shared.engine().await?;
         let wait = Duration::from_secs(args.wait_seconds.unwrap_or(0).min(60));
         let status = engine.wait(&args.job_id, wait).await.map_err(job_error)?;
         Ok(Json(JobReport { status }))
@@ -319,7 +319,7 @@ impl Leadgen {
         &self,
         Parameters(args): Parameters<ResultsArgs>,
     ) -> Result<Json<JobResults>, ToolError> {
-        let engine = engine().await?;
+        let engine = self.shared.engine().await?;
         let limit = args.limit.unwrap_or(100);
         if !(1..=1000).contains(&limit) {
             return Err(ToolError::invalid("'limit' must be between 1 and 1000"));
@@ -357,7 +357,9 @@ impl Leadgen {
         &self,
         Parameters(args): Parameters<JobArgs>,
     ) -> Result<Json<JobReport>, ToolError> {
-        let status = engine()
+        let status = self
+            .shared
+            .engine()
             .await?
             .cancel(&args.job_id)
             .await
@@ -373,7 +375,9 @@ impl Leadgen {
         Parameters(args): Parameters<JobArgs>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<JobReport>, ToolError> {
-        let status = engine()
+        let status = self
+            .shared
+            .engine()
             .await?
             .resume(&args.job_id, observer(&ctx))
             .await
@@ -388,7 +392,9 @@ impl Leadgen {
         &self,
         Parameters(args): Parameters<JobArgs>,
     ) -> Result<Json<Deleted>, ToolError> {
-        let deleted = engine()
+        let deleted = self
+            .shared
+            .engine()
             .await?
             .delete(&args.job_id)
             .await
@@ -422,7 +428,7 @@ impl Leadgen {
                 (records, false)
             }
             (None, Some(id)) => {
-                let engine = engine().await?;
+                let engine = self.shared.engine().await?;
                 let rows = engine
                     .results(id, 0, MAX_LEADS as u64 * 10)
                     .await
@@ -461,7 +467,8 @@ impl Leadgen {
                 bytes,
             }));
         };
-        let roots = shared()
+        let roots = self
+            .shared
             .roots
             .as_ref()
             .map_err(|e| ToolError::invalid(format!("FF_ROOTS is invalid: {e}")))?

@@ -5,7 +5,7 @@
 mod jobs;
 mod types;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use ffmcp_core::{
     Json, ToolError,
@@ -41,47 +41,62 @@ pub use types::*;
 /// Most leads one call takes.
 pub const MAX_LEADS: usize = 10_000;
 
-/// What every session shares.
-struct Shared {
+/// What every session shares (built once per process by [`crate::spec`]).
+pub(crate) struct Shared {
     fetcher: Result<Fetcher, String>,
     roots: Result<Roots, String>,
+    config: Arc<ffmcp_core::Config>,
+    router: Arc<Router>,
     engine: OnceCell<Result<Engine, String>>,
 }
 
-fn shared() -> &'static Shared {
-    static SHARED: OnceLock<Shared> = OnceLock::new();
-    SHARED.get_or_init(|| Shared {
-        fetcher: Fetcher::from_env().map_err(|e| e.to_string()),
-        roots: Roots::from_env().map_err(|e| e.to_string()),
-        engine: OnceCell::new(),
-    })
-}
+impl Shared {
+    /// The shared state; when a runtime is running, unfinished jobs of a
+    /// process that was killed mid-job are picked up at once.
+    pub(crate) fn new(config: Arc<ffmcp_core::Config>, router: Arc<Router>) -> Arc<Self> {
+        let shared = Arc::new(Self {
+            fetcher: Fetcher::from_config(&config).map_err(|e| e.to_string()),
+            roots: Roots::from_config(&config).map_err(|e| e.to_string()),
+            config,
+            router,
+            engine: OnceCell::new(),
+        });
+        if tokio::runtime::Handle::try_current().is_ok() {
+            let resume = shared.clone();
+            tokio::spawn(async move {
+                let _ = resume.engine().await;
+            });
+        }
+        shared
+    }
 
-/// The job engine on `FF_DB`, opened (and unfinished jobs resumed) once.
-async fn engine() -> Result<&'static Engine, ToolError> {
-    let engine = shared()
-        .engine
-        .get_or_init(|| async {
-            let store = Store::open_default().map_err(|e| e.to_string())?;
-            let router = Arc::new(Router::from_env());
-            let engine = Engine::open(store, router, JobSettings::from_env())
-                .await
-                .map_err(|e| e.to_string())?;
-            if let Err(e) = engine.resume_unfinished().await {
-                tracing::error!(error = %e, "leadgen: could not resume unfinished jobs");
-            }
-            Ok(engine)
+    /// The job engine on `FF_DB`, opened (and unfinished jobs resumed) once.
+    async fn engine(&self) -> Result<&Engine, ToolError> {
+        let engine = self
+            .engine
+            .get_or_init(|| async {
+                let store = Store::open_default(&self.config).map_err(|e| e.to_string())?;
+                let settings = JobSettings::from_lookup(&|k| self.config.lookup(k));
+                let engine = Engine::open(store, self.router.clone(), settings)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if let Err(e) = engine.resume_unfinished().await {
+                    tracing::error!(error = %e, "leadgen: could not resume unfinished jobs");
+                }
+                Ok(engine)
+            })
+            .await;
+        engine.as_ref().map_err(|e| {
+            ToolError::internal(format!("the leadgen job database is unavailable: {e}"))
         })
-        .await;
-    engine
-        .as_ref()
-        .map_err(|e| ToolError::internal(format!("the leadgen job database is unavailable: {e}")))
+    }
 }
 
 /// The leadgen server.
 #[derive(Clone)]
 pub struct Leadgen {
     tool_router: ToolRouter<Self>,
+    shared: Arc<Shared>,
 }
 
 impl Default for Leadgen {
@@ -108,21 +123,20 @@ fn region(code: Option<&str>) -> Result<Region, ToolError> {
 
 #[tool_router]
 impl Leadgen {
-    /// A server with every tool.
+    /// A server configured from the process environment (tests, tools).
     pub fn new() -> Self {
-        // A process that was killed mid-job picks its jobs up on start.
-        if tokio::runtime::Handle::try_current().is_ok() {
-            static RESUMED: OnceLock<()> = OnceLock::new();
-            if RESUMED.set(()).is_ok() {
-                tokio::spawn(async {
-                    let _ = engine().await;
-                });
-            }
-        }
+        let config = Arc::new(ffmcp_core::Config::from_env());
+        let router = Arc::new(Router::from_config(&config));
+        Self::with_shared(Shared::new(config, router))
+    }
+
+    /// A session's server on the process's shared state.
+    pub(crate) fn with_shared(shared: Arc<Shared>) -> Self {
         Self {
             tool_router: ffmcp_core::schema::standard_schemas(
                 Self::tool_router() + Self::job_router(),
             ),
+            shared,
         }
     }
 
@@ -150,7 +164,8 @@ impl Leadgen {
             None => None,
         };
         let (source, body, base, is_html) = if let Some(url) = &args.url {
-            let fetcher = shared()
+            let fetcher = self
+                .shared
                 .fetcher
                 .as_ref()
                 .map_err(|e| ToolError::invalid(format!("the fetch policy is invalid: {e}")))?;
@@ -285,7 +300,8 @@ impl Leadgen {
         let mut sites: std::collections::HashMap<String, SiteCheck> =
             std::collections::HashMap::new();
         if args.check_website.unwrap_or(false) {
-            let fetcher = shared()
+            let fetcher = self
+                .shared
                 .fetcher
                 .as_ref()
                 .map_err(|e| ToolError::invalid(format!("the fetch policy is invalid: {e}")))?;
@@ -396,12 +412,10 @@ impl ServerHandler for Leadgen {
                  delete jobs you no longer need.",
             )
     }
+}
 
-    async fn call_tool(
-        &self,
-        request: CallToolRequestParams,
-        context: RequestContext<RoleServer>,
-    ) -> Result<CallToolResponse, ErrorData> {
-        ffmcp_core::tool::call_tool(&self.tool_router, self, request, context).await
+impl ffmcp_core::Tools for Leadgen {
+    fn tools(&self) -> &ToolRouter<Self> {
+        &self.tool_router
     }
 }
