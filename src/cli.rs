@@ -3,10 +3,10 @@
 
 use std::{io::Write, net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
 
-use anyhow::Context;
+use anyhow::Context as _;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use ffmcp_core::{
-    Servers,
+    Config, Context, Server, Servers,
     transport::{
         http::{self, HttpOptions},
         stdio::{DEFAULT_MAX_FRAME_BYTES, StdioOptions},
@@ -26,6 +26,10 @@ const DEFAULT_SERVE_ADDR: &str = "127.0.0.1:8765";
     arg_required_else_help = true
 )]
 struct Cli {
+    /// A TOML file of settings (`FF_MAX_CALLS = 8`, …); the environment
+    /// wins over it. Also FF_CONFIG_FILE.
+    #[arg(long, global = true, value_name = "PATH")]
+    config_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Fixed,
 }
@@ -91,6 +95,13 @@ struct AuditArgs {
 
 #[derive(Debug, Subcommand)]
 enum ConfigTarget {
+    /// The effective configuration: every setting, its value and where it
+    /// came from (environment, config file, default); secrets masked.
+    Show {
+        /// Print it as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// A claude_desktop_config.json fragment for the given servers (all by default).
     Claude {
         /// Servers to include (all by default).
@@ -219,7 +230,15 @@ fn seconds(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(value))
 }
 
-/// What to do, resolved from the command line.
+/// What to do, resolved from the command line, and the config file named
+/// on it.
+#[derive(Debug)]
+pub struct Invocation {
+    pub command: Command,
+    pub config_file: Option<PathBuf>,
+}
+
+/// What to do.
 #[derive(Debug)]
 pub enum Command {
     Stdio {
@@ -245,6 +264,9 @@ pub enum Command {
         options: crate::client_config::ClaudeOptions,
         write: Option<PathBuf>,
     },
+    ConfigShow {
+        json: bool,
+    },
     Audit {
         config: Option<PathBuf>,
         json: bool,
@@ -269,7 +291,7 @@ impl Command {
 }
 
 /// Parses `std::env::args`, with one subcommand per registered server.
-pub fn parse(servers: &Servers) -> Result<Command, clap::Error> {
+pub fn parse(servers: &Servers) -> Result<Invocation, clap::Error> {
     let mut command = Cli::command();
     for spec in servers.iter() {
         let sub = ServerArgs::augment_args(clap::Command::new(spec.name()))
@@ -278,6 +300,15 @@ pub fn parse(servers: &Servers) -> Result<Command, clap::Error> {
         command = command.subcommand(sub);
     }
     let matches = command.try_get_matches()?;
+    let config_file = matches.get_one::<PathBuf>("config_file").cloned();
+    let command = resolve(servers, &matches)?;
+    Ok(Invocation {
+        command,
+        config_file,
+    })
+}
+
+fn resolve(servers: &Servers, matches: &clap::ArgMatches) -> Result<Command, clap::Error> {
     if let Some((name, sub)) = matches.subcommand()
         && servers.get(name).is_some()
     {
@@ -308,7 +339,7 @@ pub fn parse(servers: &Servers) -> Result<Command, clap::Error> {
             },
         });
     }
-    Ok(match Cli::from_arg_matches(&matches)?.command {
+    Ok(match Cli::from_arg_matches(matches)?.command {
         Fixed::Serve(args) => {
             if args.strict {
                 ffmcp_core::exec::set_strict(true);
@@ -318,6 +349,7 @@ pub fn parse(servers: &Servers) -> Result<Command, clap::Error> {
             }
         }
         Fixed::List => Command::List,
+        Fixed::Config(ConfigTarget::Show { json }) => Command::ConfigShow { json },
         Fixed::Config(ConfigTarget::Claude {
             servers,
             npx,
@@ -387,38 +419,46 @@ fn http_options(bind: SocketAddr, args: HttpArgs) -> anyhow::Result<HttpOptions>
 
 /// Runs a parsed command to completion; the exit code is success unless the
 /// command reports otherwise (`audit` exits 2 on high-severity findings).
-pub async fn run(command: Command, servers: &Servers) -> anyhow::Result<ExitCode> {
-    match command {
+pub async fn run(invocation: Invocation, servers: &Servers) -> anyhow::Result<ExitCode> {
+    let config = Config::load(invocation.config_file.as_deref())?;
+    let context = Context::new(config);
+    // The worker pool for CPU-heavy work is process-wide, like tokio's
+    // blocking pool: the one the configuration asks for.
+    ffmcp_core::work::Governor::install(context.governor.clone());
+    let build = |name: &str| -> anyhow::Result<Server> {
+        let spec = servers.get(name).context("unknown server")?;
+        Ok(spec.build(&context)?)
+    };
+    match invocation.command {
         Command::Stdio { server, options } => {
-            let spec = servers.get(&server).context("unknown server")?;
-            tracing::info!(server = spec.name(), "serving on stdio");
-            let _background = spec.start_background().map(AbortOnDrop);
-            spec.serve_stdio(options).await?;
+            let built = build(&server)?;
+            tracing::info!(server = %server, "serving on stdio");
+            let _background = built.start_background().map(AbortOnDrop);
+            built.serve_stdio(options).await?;
         }
         Command::Http { server, options } => {
-            let spec = servers.get(&server).context("unknown server")?;
-            let endpoint = spec.http_endpoint(&options);
-            let name = spec.name();
-            let _background = spec.start_background().map(AbortOnDrop);
+            let built = build(&server)?;
+            let endpoint = built.http_endpoint(&options);
+            let name = server.clone();
+            let _background = built.start_background().map(AbortOnDrop);
             http::serve(vec![("/mcp".to_owned(), endpoint)], options, |addr| {
                 announce(&format!("ffmcp {name}: MCP endpoint http://{addr}/mcp"));
             })
             .await?;
         }
         Command::ServeAll { options } => {
-            let endpoints = servers
+            let built = servers
                 .iter()
-                .map(|spec| {
-                    (
-                        format!("/{}/mcp", spec.name()),
-                        spec.http_endpoint(&options),
-                    )
-                })
+                .map(|spec| Ok((spec.name(), build(spec.name())?)))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let endpoints = built
+                .iter()
+                .map(|(name, server)| (format!("/{name}/mcp"), server.http_endpoint(&options)))
                 .collect();
             let token = options.token.is_some();
-            let _background: Vec<_> = servers
+            let _background: Vec<_> = built
                 .iter()
-                .filter_map(|spec| spec.start_background().map(AbortOnDrop))
+                .filter_map(|(_, server)| server.start_background().map(AbortOnDrop))
                 .collect();
             http::serve(endpoints, options, |addr| {
                 announce(&serve_banner(servers, addr, token));
@@ -426,8 +466,8 @@ pub async fn run(command: Command, servers: &Servers) -> anyhow::Result<ExitCode
             .await?;
         }
         Command::Daemon { server } => {
-            let spec = servers.get(&server).context("unknown server")?;
-            let task = spec.start_background().with_context(|| {
+            let built = build(&server)?;
+            let task = built.start_background().with_context(|| {
                 format!("{server} has no background work; --daemon applies to servers that run on a schedule")
             })?;
             announce(&format!(
@@ -439,8 +479,8 @@ pub async fn run(command: Command, servers: &Servers) -> anyhow::Result<ExitCode
             }
         }
         Command::RunServerTask { server, args } => {
-            let spec = servers.get(&server).context("unknown server")?;
-            let run = spec.run_command(args).with_context(|| {
+            let built = build(&server)?;
+            let run = built.run_command(args).with_context(|| {
                 format!("{server} has no commands; run `ffmcp {server}` to serve it")
             })?;
             write_stdout(&run.await.map_err(anyhow::Error::msg)?)?;
@@ -491,8 +531,24 @@ pub async fn run(command: Command, servers: &Servers) -> anyhow::Result<ExitCode
             let code = ffmcp_core::exec::guard::run(&sandbox, &policy, &program, &args).await?;
             return Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)));
         }
+        Command::ConfigShow { json } => {
+            let settings = crate::doctor::effective(servers, &context.config);
+            let file = context.config.file().map(|p| p.display().to_string());
+            write_stdout(&if json {
+                let mut text = serde_json::to_string_pretty(&serde_json::json!({
+                    "config_file": file,
+                    "settings": settings,
+                }))?;
+                text.push('\n');
+                text
+            } else {
+                crate::doctor::settings_text(file.as_deref(), &settings)
+                    .trim_start()
+                    .to_owned()
+            })?;
+        }
         Command::Doctor { json, strict } => {
-            let report = crate::doctor::report(servers).await?;
+            let report = crate::doctor::report(servers, &context).await?;
             write_stdout(&if json {
                 report.to_json()
             } else {

@@ -26,15 +26,6 @@ pub struct ClaudeOptions {
     pub model_env: bool,
 }
 
-/// Servers that have model-backed tools.
-const MODEL_SERVERS: &[&str] = &[
-    "transform",
-    "docparse",
-    "seo",
-    "competitive-intel",
-    "leadgen",
-];
-
 /// The `mcpServers` entries.
 pub fn entries(servers: &Servers, options: &ClaudeOptions) -> anyhow::Result<Map<String, Value>> {
     let selected: Vec<&str> = if options.servers.is_empty() {
@@ -74,7 +65,7 @@ pub fn entries(servers: &Servers, options: &ClaudeOptions) -> anyhow::Result<Map
         {
             env.insert("FF_ROOTS".into(), json!(docs.to_string_lossy()));
         }
-        if options.model_env && MODEL_SERVERS.contains(&name) {
+        if options.model_env && servers.get(name).is_some_and(|s| s.has_models()) {
             env.insert(
                 "FF_LLM_PRIMARY".into(),
                 json!("anthropic:claude-sonnet-4-5"),

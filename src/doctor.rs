@@ -6,7 +6,8 @@
 //! may touch.
 
 use ffmcp_core::{
-    Servers,
+    Context, Servers,
+    config::{CORE_SETTINGS, Effective},
     exec::{self, ProbeReport, Programs, Sandbox},
     fetch::{FetchPolicy, policy::ALLOW_HOSTS_ENV, policy::ALLOW_PRIVATE_ENV},
     roots::Roots,
@@ -28,6 +29,8 @@ pub struct Report {
     model_problems: Vec<String>,
     keys: Vec<(&'static str, bool)>,
     database: String,
+    config_file: Option<String>,
+    settings: Vec<Effective>,
 }
 
 /// Provider credentials doctor reports as set or unset (never their values).
@@ -42,24 +45,25 @@ const KEY_VARS: &[&str] = &[
 ];
 
 /// Runs the probe and reads the configuration.
-pub async fn report(servers: &Servers) -> anyhow::Result<Report> {
+pub async fn report(servers: &Servers, context: &Context) -> anyhow::Result<Report> {
+    let config = &*context.config;
     let sandbox = Sandbox::from_env()?;
     let probe = sandbox.probe().await.map_err(|e| e.to_string());
-    let roots = match Roots::from_env() {
+    let roots = match Roots::from_config(config) {
         Ok(roots) if roots.is_empty() => {
             Err("FF_ROOTS unset: file tools use the roots the MCP client announces, and refuse every path without them".to_owned())
         }
         Ok(roots) => Ok(roots.to_string()),
         Err(e) => Err(e.to_string()),
     };
-    let fetch = FetchPolicy::from_env().map(|p| {
+    let fetch = FetchPolicy::from_config(config).map(|p| {
         if p == FetchPolicy::public_only() {
             format!("public addresses only ({ALLOW_HOSTS_ENV} and {ALLOW_PRIVATE_ENV} unset)")
         } else {
             format!(
                 "public addresses, plus {ALLOW_HOSTS_ENV}={} {ALLOW_PRIVATE_ENV}={}",
-                std::env::var(ALLOW_HOSTS_ENV).unwrap_or_default(),
-                std::env::var(ALLOW_PRIVATE_ENV).unwrap_or_default()
+                config.get(ALLOW_HOSTS_ENV).unwrap_or_default(),
+                config.get(ALLOW_PRIVATE_ENV).unwrap_or_default()
             )
         }
     });
@@ -94,19 +98,21 @@ pub async fn report(servers: &Servers) -> anyhow::Result<Report> {
         ),
         Err(e) => format!("unknown: {e}"),
     };
-    let router = ffmcp_core::model::Router::from_env();
+    let router = &context.models;
     let routes = router.status().into_iter().map(|r| r.route).collect();
     let model_problems = router.problems().to_vec();
     let keys = KEY_VARS
         .iter()
-        .map(|k| (*k, std::env::var_os(k).is_some_and(|v| !v.is_empty())))
+        .map(|k| (*k, config.get(k).is_some()))
         .collect();
-    let db = ffmcp_core::store::default_path();
+    let db = ffmcp_core::store::default_path(config);
     let database = match std::fs::metadata(&db) {
         Ok(meta) => format!("{} ({} KiB)", db.display(), meta.len() / 1024),
         Err(_) => format!("{} (created on first use)", db.display()),
     };
     Ok(Report {
+        config_file: config.file().map(|p| p.display().to_string()),
+        settings: effective(servers, config),
         servers: servers.names().iter().map(|s| (*s).to_owned()).collect(),
         client_config,
         routes,
@@ -239,6 +245,7 @@ impl Report {
             line(&mut out, "program", &value);
         }
         line(&mut out, "system", &self.kernel);
+        out.push_str(&settings_text(self.config_file.as_deref(), &self.settings));
         out.push('\n');
         out.push_str(if self.all_active() {
             "All protections are active.\n"
@@ -277,11 +284,44 @@ impl Report {
                 Err(why) => json!({ "name": name, "unavailable": why }),
             }).collect::<Vec<_>>(),
             "system": self.kernel,
+            "config_file": self.config_file,
+            "settings": self.settings,
         });
         let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
         text.push('\n');
         text
     }
+}
+
+/// Every declared setting, core's then each server's, with its value and
+/// source (secrets masked).
+pub fn effective(servers: &Servers, config: &ffmcp_core::Config) -> Vec<Effective> {
+    let mut all = config.effective("core", CORE_SETTINGS);
+    for spec in servers.iter() {
+        all.extend(config.effective(spec.name(), spec.own_settings()));
+    }
+    all
+}
+
+/// The effective configuration as text: one line per setting.
+pub fn settings_text(file: Option<&str>, settings: &[Effective]) -> String {
+    let mut out = String::from("\nEffective configuration (environment over the config file over defaults):\n");
+    out.push_str(&format!(
+        "  {:<16}{}\n",
+        "config file",
+        file.unwrap_or("none (--config-file or FF_CONFIG_FILE)")
+    ));
+    for s in settings {
+        let source = s
+            .source
+            .as_ref()
+            .map_or_else(|| "default".to_owned(), ToString::to_string);
+        out.push_str(&format!(
+            "  {:<30} {:<28} {:<12} {}\n",
+            s.name, s.value, source, s.help
+        ));
+    }
+    out
 }
 
 fn result_json(r: &Result<String, String>) -> Value {

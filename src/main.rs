@@ -23,15 +23,15 @@ fn main() -> ExitCode {
         ffmcp_seo::spec(),
         ffmcp_transform::spec(),
     ]);
-    let command = match cli::parse(&servers) {
-        Ok(command) => command,
+    let invocation = match cli::parse(&servers) {
+        Ok(invocation) => invocation,
         Err(err) => err.exit(),
     };
     // stdio serves one client whose requests arrive one line at a time: a
     // single-threaded runtime avoids cross-thread wake-ups on every message
     // (measured: ~4x lower round-trip latency). Large inputs still go to the
     // blocking pool (`cpu_work`). HTTP serves many clients: multi-threaded.
-    let mut builder = if command.is_stdio() {
+    let mut builder = if invocation.command.is_stdio() {
         tokio::runtime::Builder::new_current_thread()
     } else {
         tokio::runtime::Builder::new_multi_thread()
@@ -40,7 +40,7 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(err) => return fail(&format!("could not start the async runtime: {err}")),
     };
-    match runtime.block_on(cli::run(command, &servers)) {
+    match runtime.block_on(cli::run(invocation, &servers)) {
         Ok(code) => code,
         Err(err) => fail(&format!("{err:#}")),
     }

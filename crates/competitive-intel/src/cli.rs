@@ -2,20 +2,23 @@
 //! json|csv|atom] [--since TIME] [--cursor N] [--competitor NAME]
 //! [--tag TAG] [--watch ID] [--limit N]` prints detected changes.
 
-use crate::{db, export, server::ChangesArgs};
+use crate::{
+    db, export,
+    server::{ChangesArgs, Shared},
+};
 
 const USAGE: &str = "usage: ffmcp competitive-intel export [--format json|csv|atom] \
 [--since RFC3339] [--cursor N] [--competitor NAME] [--tag TAG] [--watch ID] [--limit N]";
 
 /// Runs `args` (the words after the server name); returns what to print.
-pub async fn run(args: Vec<String>) -> Result<String, String> {
+pub(crate) async fn run(shared: &Shared, args: Vec<String>) -> Result<String, String> {
     let (command, rest) = args.split_first().ok_or(USAGE)?;
     if command != "export" {
         return Err(format!("unknown command '{command}'; {USAGE}"));
     }
     let (format, filter) = export_args(rest)?;
     let filter = filter.filter(1_000_000).map_err(|e| e.to_string())?;
-    let engine = crate::server::engine().await.map_err(|e| e.to_string())?;
+    let engine = shared.engine().await.map_err(|e| e.to_string())?;
     let changes = engine
         .db(move |c| db::changes(c, &filter))
         .await

@@ -53,7 +53,7 @@ impl From<ffmcp_core::store::rusqlite::Error> for IntelError {
     }
 }
 
-/// Engine settings; [`Settings::from_env`] reads `FF_INTEL_*` overrides.
+/// Engine settings; [`Settings::from_lookup`] reads `FF_INTEL_*` overrides.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Checks in flight at once.
@@ -109,10 +109,6 @@ impl Settings {
     /// `FF_INTEL_MAX_BODY_BYTES`, `FF_INTEL_MAX_WATCHES` (1..=100000),
     /// `FF_INTEL_MAX_SNAPSHOT_BYTES` (1 KiB..=64 MiB), `FF_INTEL_ROBOTS`.
     /// Out-of-range values are clamped.
-    pub fn from_env() -> Self {
-        Self::from_lookup(&|k| std::env::var(k).ok())
-    }
-
     pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Self {
         let num = |k: &str| get(k).and_then(|v| v.trim().parse::<i64>().ok());
         let mut s = Self::default();
@@ -212,17 +208,17 @@ impl Engine {
         })
     }
 
-    /// The engine of a process: `FF_DB`, the fetch policy from the
-    /// environment, settings from `FF_INTEL_*`.
-    pub async fn from_env() -> Result<Self, IntelError> {
-        let settings = Settings::from_env();
-        let policy = FetchPolicy::from_env().map_err(IntelError::Invalid)?;
+    /// The engine of a process: `FF_DB`, the fetch policy and the
+    /// `FF_INTEL_*` settings from `config`.
+    pub async fn from_config(config: &ffmcp_core::Config) -> Result<Self, IntelError> {
+        let settings = Settings::from_lookup(&|k| config.lookup(k));
+        let policy = FetchPolicy::from_config(config).map_err(IntelError::Invalid)?;
         let fetcher = Fetcher::builder()
             .policy(policy)
             .limits(settings.fetch_limits())
             .build()
             .map_err(|e| IntelError::Invalid(e.to_string()))?;
-        let store = Store::open_default()?;
+        let store = Store::open_default(config)?;
         Self::open(store, fetcher, settings).await
     }
 

@@ -4,7 +4,7 @@
 
 mod args;
 
-use std::sync::OnceLock;
+use std::sync::Arc;
 
 use ffmcp_core::{
     Json, ToolError,
@@ -16,7 +16,7 @@ use rmcp::{
     ErrorData, RoleServer, ServerHandler,
     handler::server::{router::tool::ToolRouter, wrapper::Parameters},
     model::{
-        CallToolRequestParams, CallToolResponse, Implementation, ListResourcesResult,
+        Implementation, ListResourcesResult,
         PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
         ServerCapabilities, ServerConfig, SubscribeRequestParams, SubscriptionFilter,
         UnsubscribeRequestParams,
@@ -43,33 +43,49 @@ const SUMMARY_SYSTEM: &str = "You write short competitive-intelligence digests. 
 changes given; do not invent products, prices, dates or intentions. Group by competitor, lead with \
 what matters most (launches, pricing, hiring), and cite each item's link.";
 
-/// The engine of this process, opened on first use.
-pub(crate) async fn engine() -> Result<&'static Engine, ToolError> {
-    static ENGINE: OnceCell<Result<Engine, String>> = OnceCell::const_new();
-    ENGINE
-        .get_or_init(|| async { Engine::from_env().await.map_err(|e| e.to_string()) })
-        .await
-        .as_ref()
-        .map_err(|e| ToolError::internal(format!("competitive-intel could not start: {e}")))
+/// What every session and the scheduler share (built once per process by
+/// [`crate::spec`]).
+pub(crate) struct Shared {
+    config: Arc<ffmcp_core::Config>,
+    router: Arc<Router>,
+    engine: OnceCell<Result<Engine, String>>,
 }
 
-/// The scheduler: runs for as long as the process serves (or `--daemon`).
-pub async fn run_background() -> Result<(), String> {
-    // Nothing is due before a watch exists, so before the database does:
-    // serving (or `ffmcp serve` for other servers) never creates one.
-    let path = ffmcp_core::store::default_path();
-    while !path.exists() {
-        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+impl Shared {
+    pub(crate) fn new(config: Arc<ffmcp_core::Config>, router: Arc<Router>) -> Arc<Self> {
+        Arc::new(Self {
+            config,
+            router,
+            engine: OnceCell::new(),
+        })
     }
-    let engine = engine().await.map_err(|e| e.to_string())?;
-    tracing::info!(db = %engine.store.path().display(), "competitive-intel scheduler started");
-    engine.run_scheduler(CancellationToken::new()).await;
-    Ok(())
-}
 
-fn router() -> &'static Router {
-    static ROUTER: OnceLock<Router> = OnceLock::new();
-    ROUTER.get_or_init(Router::from_env)
+    /// The engine, opened on first use.
+    pub(crate) async fn engine(&self) -> Result<&Engine, ToolError> {
+        self.engine
+            .get_or_init(|| async {
+                Engine::from_config(&self.config)
+                    .await
+                    .map_err(|e| e.to_string())
+            })
+            .await
+            .as_ref()
+            .map_err(|e| ToolError::internal(format!("competitive-intel could not start: {e}")))
+    }
+
+    /// The scheduler: runs for as long as the process serves (or `--daemon`).
+    pub(crate) async fn run_background(&self) -> Result<(), String> {
+        // Nothing is due before a watch exists, so before the database does:
+        // serving (or `ffmcp serve` for other servers) never creates one.
+        let path = ffmcp_core::store::default_path(&self.config);
+        while !path.exists() {
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        }
+        let engine = self.engine().await.map_err(|e| e.to_string())?;
+        tracing::info!(db = %engine.store.path().display(), "competitive-intel scheduler started");
+        engine.run_scheduler(CancellationToken::new()).await;
+        Ok(())
+    }
 }
 
 fn tool_error(e: IntelError) -> ToolError {
@@ -85,6 +101,7 @@ fn tool_error(e: IntelError) -> ToolError {
 pub struct CompetitiveIntel {
     tool_router: ToolRouter<Self>,
     subscriptions: Subscriptions,
+    shared: Arc<Shared>,
 }
 
 impl Default for CompetitiveIntel {
@@ -109,10 +126,19 @@ impl CompetitiveIntel {
 
 #[tool_router]
 impl CompetitiveIntel {
+    /// A server configured from the process environment (tests, tools).
     pub fn new() -> Self {
+        let config = Arc::new(ffmcp_core::Config::from_env());
+        let router = Arc::new(Router::from_config(&config));
+        Self::with_shared(Shared::new(config, router))
+    }
+
+    /// A session's server on the process's shared state.
+    pub(crate) fn with_shared(shared: Arc<Shared>) -> Self {
         Self {
             tool_router: ffmcp_core::schema::standard_schemas(Self::tool_router()),
             subscriptions: Subscriptions::default(),
+            shared,
         }
     }
 
@@ -125,7 +151,7 @@ impl CompetitiveIntel {
         &self,
         Parameters(args): Parameters<WatchAddArgs>,
     ) -> Result<Json<WatchAdded>, ToolError> {
-        let engine = engine().await?;
+        let engine = self.shared.engine().await?;
         let url = args::check_url(&args.url)?;
         let interval = args::interval(args.interval_secs, &engine.settings)?;
         let region = page::Region {
@@ -192,7 +218,7 @@ impl CompetitiveIntel {
         &self,
         Parameters(args): Parameters<WatchListArgs>,
     ) -> Result<Json<WatchList>, ToolError> {
-        let engine = engine().await?;
+        let engine = self.shared.engine().await?;
         let watches = engine
             .db(move |c| db::watches(c, args.tag.as_deref(), args.competitor.as_deref()))
             .await
@@ -207,7 +233,7 @@ impl CompetitiveIntel {
         &self,
         Parameters(args): Parameters<WatchUpdateArgs>,
     ) -> Result<Json<db::Watch>, ToolError> {
-        let engine = engine().await?;
+        let engine = self.shared.engine().await?;
         let mut watch = Self::watch_by_id(engine, args.id).await?;
         if let Some(selector) = args.selector {
             if watch.is_feed() && !selector.trim().is_empty() {
@@ -251,7 +277,7 @@ impl CompetitiveIntel {
         &self,
         Parameters(args): Parameters<WatchIdArgs>,
     ) -> Result<Json<Removed>, ToolError> {
-        let engine = engine().await?;
+        let engine = self.shared.engine().await?;
         let id = args.id;
         let removed = engine
             .db(move |c| db::remove_watch(c, id))
@@ -272,7 +298,7 @@ impl CompetitiveIntel {
         Parameters(args): Parameters<CheckNowArgs>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<Checked>, ToolError> {
-        let engine = engine().await?;
+        let engine = self.shared.engine().await?;
         let watches = match args.id {
             Some(id) => vec![Self::watch_by_id(engine, id).await?],
             None => engine
@@ -298,7 +324,7 @@ impl CompetitiveIntel {
         &self,
         Parameters(args): Parameters<ChangesArgs>,
     ) -> Result<Json<ChangeList>, ToolError> {
-        let engine = engine().await?;
+        let engine = self.shared.engine().await?;
         let filter = args.filter(500)?;
         let after = filter.after_id;
         let changes = engine
@@ -319,7 +345,7 @@ impl CompetitiveIntel {
         &self,
         Parameters(args): Parameters<DiffArgs>,
     ) -> Result<Json<DiffResult>, ToolError> {
-        let engine = engine().await?;
+        let engine = self.shared.engine().await?;
         let watch = Self::watch_by_id(engine, args.watch_id).await?;
         let id = watch.id;
         let (from, to) = engine
@@ -367,7 +393,7 @@ impl CompetitiveIntel {
         &self,
         Parameters(args): Parameters<HistoryArgs>,
     ) -> Result<Json<History>, ToolError> {
-        let engine = engine().await?;
+        let engine = self.shared.engine().await?;
         let watch = Self::watch_by_id(engine, args.watch_id).await?;
         let limit = args.limit.unwrap_or(20).clamp(1, 500);
         let (id, text) = (watch.id, args.include_text.unwrap_or(false));
@@ -388,7 +414,7 @@ impl CompetitiveIntel {
         Parameters(args): Parameters<SummarizeArgs>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<Summary>, ToolError> {
-        let engine = engine().await?;
+        let engine = self.shared.engine().await?;
         let call = Call::new("summarize_changes")
             .with_sampler(ffmcp_core::sampling::client(ctx.peer.clone()))
             .with_model_arg(args.model.as_deref())
@@ -416,7 +442,7 @@ impl CompetitiveIntel {
         let mut request = Request::new(prompt).with_system(SUMMARY_SYSTEM);
         request.max_tokens = 2048;
         request.temperature = Some(0.2);
-        let reply = router().complete(&request, &call).await?;
+        let reply = self.shared.router.complete(&request, &call).await?;
         Ok(Json(Summary {
             summary: reply.text,
             changes: changes.len(),
@@ -435,7 +461,7 @@ impl CompetitiveIntel {
     ) -> Result<Json<ParsedFeedResult>, ToolError> {
         let (body, base, source) = match (args.url, args.content) {
             (Some(url), None) => {
-                let engine = engine().await?;
+                let engine = self.shared.engine().await?;
                 let url = args::check_url(&url)?;
                 let probe = engine.probe(&url, Want::Feed).await.map_err(tool_error)?;
                 let target = probe.feed_url.unwrap_or(url);
@@ -474,8 +500,8 @@ impl CompetitiveIntel {
         Parameters(args): Parameters<ExportArgs>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<Exported>, ToolError> {
-        let engine = engine().await?;
-        let roots = Roots::from_env()
+        let engine = self.shared.engine().await?;
+        let roots = Roots::from_config(&self.shared.config)
             .map_err(|e| ToolError::invalid(format!("FF_ROOTS is invalid: {e}")))?
             .for_client(&ctx.peer)
             .await;
@@ -531,14 +557,6 @@ impl ServerHandler for CompetitiveIntel {
         )
     }
 
-    async fn call_tool(
-        &self,
-        request: CallToolRequestParams,
-        context: RequestContext<RoleServer>,
-    ) -> Result<CallToolResponse, ErrorData> {
-        ffmcp_core::tool::call_tool(&self.tool_router, self, request, context).await
-    }
-
     async fn list_resources(
         &self,
         _request: Option<PaginatedRequestParams>,
@@ -552,7 +570,9 @@ impl ServerHandler for CompetitiveIntel {
         request: ReadResourceRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
-        let engine = engine()
+        let engine = self
+            .shared
+            .engine()
             .await
             .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
         Ok(resources::read(engine, &request.uri).await?.into())
@@ -563,7 +583,9 @@ impl ServerHandler for CompetitiveIntel {
         request: SubscribeRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
-        let engine = engine()
+        let engine = self
+            .shared
+            .engine()
             .await
             .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
         self.subscriptions
@@ -578,7 +600,9 @@ impl ServerHandler for CompetitiveIntel {
     }
 
     async fn listen(&self, context: SubscriptionContext) -> Result<(), ErrorData> {
-        let engine = engine()
+        let engine = self
+            .shared
+            .engine()
             .await
             .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
         resources::listen(engine, context).await
@@ -591,5 +615,11 @@ impl ServerHandler for CompetitiveIntel {
     ) -> Result<(), ErrorData> {
         self.subscriptions.unsubscribe(&request.uri);
         Ok(())
+    }
+}
+
+impl ffmcp_core::Tools for CompetitiveIntel {
+    fn tools(&self) -> &ToolRouter<Self> {
+        &self.tool_router
     }
 }

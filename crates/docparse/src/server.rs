@@ -14,10 +14,10 @@ use ffmcp_core::{
     roots::Roots,
 };
 use rmcp::{
-    ErrorData, RoleServer, ServerHandler,
+    RoleServer, ServerHandler,
     handler::server::{router::tool::ToolRouter, wrapper::Parameters},
     model::{
-        CallToolRequestParams, CallToolResponse, Implementation, ProgressNotificationParam,
+        Implementation, ProgressNotificationParam,
         ServerCapabilities, ServerConfig,
     },
     service::RequestContext,

@@ -17,10 +17,10 @@ use ffmcp_core::{
     store::Store,
 };
 use rmcp::{
-    ErrorData, RoleServer, ServerHandler,
+    RoleServer, ServerHandler,
     handler::server::{router::tool::ToolRouter, wrapper::Parameters},
     model::{
-        CallToolRequestParams, CallToolResponse, Implementation, ProgressNotificationParam,
+        Implementation, ProgressNotificationParam,
         ServerCapabilities, ServerConfig,
     },
     service::RequestContext,

@@ -8,14 +8,11 @@ use std::sync::Arc;
 
 use ffmcp_core::{Json, Render, ToolError, limits, model::Router, tool::cpu_work};
 use rmcp::{
-    ErrorData, RoleServer, ServerHandler,
+    ServerHandler,
     handler::server::{router::tool::ToolRouter, wrapper::Parameters},
     model::{
-        CallToolRequestParams, CallToolResponse, Implementation, ListResourcesResult,
-        PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
-        ReadResourceResult, Resource, ResourceContents, ServerCapabilities, ServerConfig,
+        Implementation, ServerCapabilities, ServerConfig,
     },
-    service::RequestContext,
     tool, tool_handler, tool_router,
 };
 use schemars::JsonSchema;

@@ -16,12 +16,11 @@ use ffmcp_core::{
     store::Store,
 };
 use rmcp::{
-    ErrorData, RoleServer, ServerHandler,
+    ServerHandler,
     handler::server::{router::tool::ToolRouter, wrapper::Parameters},
     model::{
-        CallToolRequestParams, CallToolResponse, Implementation, ServerCapabilities, ServerConfig,
+        Implementation, ServerCapabilities, ServerConfig,
     },
-    service::RequestContext,
     tool, tool_handler, tool_router,
 };
 use tokio::sync::OnceCell;
