@@ -13,7 +13,7 @@ use rmcp::{
     ClientHandler, ErrorData, RoleClient, RoleServer, ServerHandler, ServiceExt,
     handler::server::{router::tool::ToolRouter, wrapper::Parameters},
     model::{
-        CallToolRequestParams, CallToolResponse, ClientCapabilities, ClientConfig, Implementation,
+        CallToolRequestParams, ClientCapabilities, ClientConfig, Implementation,
         ListRootsResult, Root, ServerCapabilities, ServerConfig,
     },
     service::RequestContext,
@@ -61,18 +61,16 @@ impl FileServer {
     }
 }
 
+impl ffmcp_core::Tools for FileServer {
+    fn tools(&self) -> &ToolRouter<Self> {
+        &self.tool_router
+    }
+}
+
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for FileServer {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-    }
-
-    async fn call_tool(
-        &self,
-        request: CallToolRequestParams,
-        context: RequestContext<RoleServer>,
-    ) -> Result<CallToolResponse, ErrorData> {
-        ffmcp_core::tool::call_tool(&self.tool_router, self, request, context).await
     }
 }
 
@@ -110,10 +108,15 @@ async fn client_announced_roots_bound_file_access() {
         ProtocolOut::new(server_write),
         StdioOptions::default(),
     );
-    let server = FileServer {
-        configured: Roots::default(),
-        tool_router: FileServer::tool_router(),
-    };
+    let server = ffmcp_core::Server::wrap(
+        &ffmcp_core::Context::new(ffmcp_core::Config::default()),
+        "files",
+        FileServer {
+            configured: Roots::default(),
+            tool_router: FileServer::tool_router(),
+        },
+        false,
+    );
     let server = tokio::spawn(async move {
         let running = server.serve(transport).await.expect("server handshake");
         running.waiting().await.expect("server loop")

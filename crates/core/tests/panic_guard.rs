@@ -7,10 +7,9 @@ use ffmcp_core::{
     transport::stdio::{ProtocolOut, StdioOptions, StdioTransport},
 };
 use rmcp::{
-    ErrorData, RoleServer, ServerHandler, ServiceExt,
+    ServerHandler, ServiceExt,
     handler::server::{router::tool::ToolRouter, wrapper::Parameters},
-    model::{CallToolRequestParams, CallToolResponse, ServerCapabilities, ServerConfig},
-    service::RequestContext,
+    model::{CallToolRequestParams, ServerCapabilities, ServerConfig},
     tool, tool_handler, tool_router,
 };
 use serde::{Deserialize, Serialize};
@@ -58,18 +57,16 @@ impl Fragile {
     }
 }
 
+impl ffmcp_core::Tools for Fragile {
+    fn tools(&self) -> &ToolRouter<Self> {
+        &self.tool_router
+    }
+}
+
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for Fragile {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-    }
-
-    async fn call_tool(
-        &self,
-        request: CallToolRequestParams,
-        context: RequestContext<RoleServer>,
-    ) -> Result<CallToolResponse, ErrorData> {
-        ffmcp_core::tool::call_tool(&self.tool_router, self, request, context).await
     }
 }
 
@@ -83,7 +80,8 @@ async fn panic_in_tool_is_a_tool_error_and_server_survives() {
         StdioOptions::default(),
     );
     let server = tokio::spawn(async move {
-        let running = Fragile::new()
+        let context = ffmcp_core::Context::new(ffmcp_core::Config::default());
+        let running = ffmcp_core::Server::wrap(&context, "fragile", Fragile::new(), false)
             .serve(transport)
             .await
             .expect("server handshake");

@@ -122,6 +122,23 @@ impl Server {
         }
     }
 
+    /// One server value wrapped as core serves it (tool calls under the
+    /// governor, panics contained, `ffmcp://stats` when `stats`), for
+    /// serving it on a transport of one's own (tests, embedding).
+    pub fn wrap<S: Tools + Send + Sync + 'static>(
+        context: &Context,
+        name: &'static str,
+        value: S,
+        stats: bool,
+    ) -> impl rmcp::ServerHandler {
+        Served {
+            inner: value,
+            name,
+            governor: context.governor.clone(),
+            models: stats.then(|| context.models.clone()),
+        }
+    }
+
     /// Work the server does while the process runs, with or without a
     /// client (e.g. scheduled checks); also what `--daemon` runs alone.
     pub fn with_background<F, Fut>(mut self, task: F) -> Self
