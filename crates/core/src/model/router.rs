@@ -203,7 +203,9 @@ fn list_failures(failures: &[RouteFailure]) -> String {
 /// The model client every server uses; see the module docs.
 pub struct Router {
     config: RouterConfig,
-    providers: Providers,
+    /// Built on first use: a process whose tools never call a model never
+    /// loads TLS roots or builds an HTTP client.
+    providers: std::sync::OnceLock<Providers>,
     breaker: Breaker,
     stats: Stats,
     problems: Vec<String>,
@@ -249,7 +251,7 @@ impl Router {
         let probe_budget =
             (config.attempt_timeout + config.backoff_max).saturating_mul(config.max_attempts);
         Self {
-            providers: Providers::new(config.providers.clone()),
+            providers: std::sync::OnceLock::new(),
             breaker: Breaker::new(config.breaker_threshold, config.cooldown, probe_budget),
             config,
             stats: Stats::default(),
@@ -276,7 +278,8 @@ impl Router {
 
     /// The providers, for direct calls that bypass routing.
     pub fn providers(&self) -> &Providers {
-        &self.providers
+        self.providers
+            .get_or_init(|| Providers::new(self.config.providers.clone()))
     }
 
     pub fn stats(&self) -> StatsSnapshot {
@@ -291,7 +294,7 @@ impl Router {
             .iter()
             .enumerate()
             .map(|(position, route)| {
-                let setup_missing = self.providers.missing_setup(route);
+                let setup_missing = self.providers().missing_setup(route);
                 let (health, consecutive_failures, remaining, last_error) =
                     self.breaker.state(route, setup_missing.is_some(), now);
                 RouteStatus {
@@ -419,7 +422,7 @@ impl Router {
                         )))
                     }
                 }
-                _ => match self.providers.missing_setup(route) {
+                _ => match self.providers().missing_setup(route) {
                     None => Ok(route.clone()),
                     Some(missing) => Err(refuse(format!(
                         "uses {} which is not configured here ({missing}); {CONFIGURE_HINT}",
@@ -562,7 +565,8 @@ impl Router {
             n += 1;
             *attempts += 1;
             let started = Instant::now();
-            let attempt = self.providers.complete(route, request, call.sampler.as_deref());
+            let attempt = self.providers()
+                .complete(route, request, call.sampler.as_deref());
             let result = match tokio::time::timeout(self.config.attempt_timeout, attempt).await {
                 Ok(result) => result,
                 Err(_) => Err(ProviderError::new(

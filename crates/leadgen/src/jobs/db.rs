@@ -4,7 +4,7 @@
 
 use ffmcp_core::store::rusqlite::{self, Connection, OptionalExtension, params};
 
-use super::{Category, ItemResult, JobState, JobStatus};
+use super::{Category, ItemResult, JobState, JobStatus, JobUsage};
 use crate::lead::Lead;
 
 /// Migrations of the `leadgen` namespace.
@@ -35,6 +35,12 @@ CREATE TABLE lg_items (
     PRIMARY KEY (job_id, idx)
 );
 CREATE INDEX lg_items_pending ON lg_items (job_id, status);
+", "
+ALTER TABLE lg_items ADD COLUMN input_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE lg_items ADD COLUMN output_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE lg_items ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0;
+ALTER TABLE lg_items ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE lg_items ADD COLUMN fallbacks INTEGER NOT NULL DEFAULT 0;
 "];
 
 /// The job's definition, as the runner needs it.
@@ -107,13 +113,27 @@ pub fn complete_item(
     id: &str,
     idx: u32,
     outcome: &Result<ItemResult, String>,
+    usage: &JobUsage,
 ) -> rusqlite::Result<bool> {
     let changed = match outcome {
         Ok(r) => conn.execute(
             "UPDATE lg_items SET status = 'done', label = ?3, confidence = ?4, rationale = ?5, route = ?6,
+                 input_tokens = ?7, output_tokens = ?8, cost_usd = ?9, attempts = ?10, fallbacks = ?11,
                  completed_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
              WHERE job_id = ?1 AND idx = ?2 AND status = 'pending'",
-            params![id, idx, r.label, r.confidence, r.rationale, r.route],
+            params![
+                id,
+                idx,
+                r.label,
+                r.confidence,
+                r.rationale,
+                r.route,
+                usage.input_tokens as i64,
+                usage.output_tokens as i64,
+                usage.cost_usd,
+                usage.attempts as i64,
+                usage.fallbacks as i64
+            ],
         )?,
         Err(e) => conn.execute(
             "UPDATE lg_items SET status = 'failed', error = ?3,
@@ -167,6 +187,7 @@ pub fn status(conn: &Connection, id: &str) -> rusqlite::Result<Option<JobStatus>
                     pending: 0,
                     last_error: r.get(3)?,
                     pauses: r.get::<_, i64>(4)?.max(0) as u64,
+                    usage: JobUsage::default(),
                     created_at: r.get(5)?,
                     updated_at: r.get(6)?,
                     categories: serde_json::from_str::<Vec<Category>>(&categories)
@@ -195,6 +216,21 @@ pub fn status(conn: &Connection, id: &str) -> rusqlite::Result<Option<JobStatus>
             _ => status.pending = n,
         }
     }
+    status.usage = conn.query_row(
+        "SELECT COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0),
+                COALESCE(SUM(cost_usd), 0.0), COALESCE(SUM(attempts), 0), COALESCE(SUM(fallbacks), 0)
+         FROM lg_items WHERE job_id = ?1",
+        params![id],
+        |r| {
+            Ok(JobUsage {
+                input_tokens: r.get::<_, i64>(0)?.max(0) as u64,
+                output_tokens: r.get::<_, i64>(1)?.max(0) as u64,
+                cost_usd: r.get(2)?,
+                attempts: r.get::<_, i64>(3)?.max(0) as u64,
+                fallbacks: r.get::<_, i64>(4)?.max(0) as u64,
+            })
+        },
+    )?;
     Ok(Some(status))
 }
 

@@ -97,9 +97,25 @@ pub struct JobStatus {
     pub last_error: Option<String>,
     /// Times the job waited for a route to come back.
     pub pauses: u64,
+    /// What the job's classified leads cost in model calls.
+    pub usage: JobUsage,
     pub categories: Vec<String>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// Model use of a job's classified leads (calls that ended in an outage
+/// are counted in `ffmcp://stats`, not here).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct JobUsage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// USD; 0 where the model's price is unknown.
+    pub cost_usd: f64,
+    /// Provider attempts, retries included.
+    pub attempts: u64,
+    /// Leads answered by a fallback route rather than the primary.
+    pub fallbacks: u64,
 }
 
 /// One lead's classification.

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tokio::{sync::Notify, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
-use super::{Category, Inner, ItemResult, JobState, Progress, db};
+use super::{Category, Inner, ItemResult, JobState, JobUsage, Progress, db};
 use crate::lead::Lead;
 
 const SYSTEM: &str = "You classify sales leads into exactly one of the given categories. \
@@ -289,8 +289,18 @@ async fn classify(
         .with_max_tokens(400)
         .with_temperature(0.0);
     let answer = inner.router.complete_json(&request, schema, call).await;
+    let mut usage = JobUsage::default();
     let outcome = match answer {
-        Ok(reply) => Ok(ItemResult {
+        Ok(reply) => Ok({
+            let r = &reply.response;
+            usage = JobUsage {
+                input_tokens: r.usage.input_tokens,
+                output_tokens: r.usage.output_tokens,
+                cost_usd: r.cost_usd.unwrap_or(0.0),
+                attempts: u64::from(r.attempts),
+                fallbacks: u64::from(r.fallbacks > 0),
+            };
+            ItemResult {
             label: reply.value["label"].as_str().unwrap_or_default().to_owned(),
             confidence: reply.value["confidence"].as_f64().unwrap_or(0.0),
             rationale: reply.value["rationale"]
@@ -298,6 +308,7 @@ async fn classify(
                 .unwrap_or_default()
                 .to_owned(),
             route: reply.response.route.to_string(),
+            }
         }),
         Err(ModelError::AllFailed { failures }) => {
             let why = ModelError::AllFailed { failures }.to_string();
@@ -309,7 +320,7 @@ async fn classify(
     let job = id.to_owned();
     match inner
         .store
-        .call(move |c| db::complete_item(c, &job, idx, &outcome))
+        .call(move |c| db::complete_item(c, &job, idx, &outcome, &usage))
         .await
     {
         Ok(Ok(counted)) => Outcome::Finished(counted),

@@ -118,6 +118,16 @@ impl Render for JobReport {
             s.failed,
             s.pending
         );
+        if s.usage.attempts > 0 {
+            line.push_str(&format!(
+                "\nmodel use: {} input + {} output tokens, ${:.4}, {} attempts, {} leads by a fallback route",
+                s.usage.input_tokens,
+                s.usage.output_tokens,
+                s.usage.cost_usd,
+                s.usage.attempts,
+                s.usage.fallbacks
+            ));
+        }
         if let (JobState::Waiting | JobState::Paused, Some(e)) = (s.state, &s.last_error) {
             line.push_str(&format!("\nwhy: {e}"));
         }

@@ -131,9 +131,15 @@ impl Providers {
             Ok(client) => (client, None),
             // Never fall back to a direct connection the operator did not ask
             // for: HTTP routes stay unavailable and say why.
-            // The placeholder client is never used (every HTTP route refuses).
+            // The placeholder client is never used (every HTTP route
+            // refuses). It trusts no root at all, so it builds even where
+            // no CA certificates can be read (a confined process).
             Err(problem) => (
-                http::client(None).unwrap_or_else(|_| reqwest::Client::new()),
+                reqwest::Client::builder()
+                    .tls_certs_only(std::iter::empty())
+                    .no_proxy()
+                    .build()
+                    .unwrap_or_default(),
                 Some(problem),
             ),
         };
