@@ -9,6 +9,14 @@
 //! else is refused before anything runs. While it runs, the server's stdout is
 //! relayed line by line and only lines that are JSON reach the client: a
 //! server that prints banners or debug output cannot corrupt the protocol.
+//!
+//! What this crate owns: the policy format, its checks, and the relay.
+//! What it does not: confinement itself. The sandbox helper, Landlock,
+//! seccomp, rlimits, the probe and the child's environment are
+//! `ffmcp_core::exec`'s, used through its public API ([`Sandbox`],
+//! [`HelperRequest`], [`child_env`], [`GroupKill`]), so a guarded server is
+//! confined exactly as ffmcp's own subprocesses are. `ffmcp __sandbox-exec`
+//! (the helper side) stays in core, at the top of the binary's `main`.
 
 pub mod glob;
 
@@ -22,10 +30,10 @@ pub use glob::{glob_match, normalise_argument};
 use serde::Deserialize;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
-use super::{
+use ffmcp_core::exec::{
     ExitInfo, GroupKill, Sandbox, child_env,
     confine::{Confinement, ResourceLimits},
-    exit_info,
+    exit_info, find_on_path,
     helper::{EXIT_NOT_RUN, EXIT_REFUSED, HelperRequest},
     is_dangerous_env, world_writable,
 };
@@ -222,11 +230,7 @@ fn resolve_program(program: &str) -> Option<PathBuf> {
         let dir_ok = path.parent().is_some_and(|d| !world_writable(d));
         return (dir_ok && path.is_file()).then_some(path);
     }
-    let path_var = std::env::var_os("PATH").unwrap_or_default();
-    let dirs: Vec<PathBuf> = std::env::split_paths(&path_var)
-        .filter(|d| d.is_absolute() && !world_writable(d))
-        .collect();
-    super::resolve(program, &dirs)
+    find_on_path(program)
 }
 
 /// Runs `program` under `policy`, relaying stdin and (framed) stdout until
@@ -303,7 +307,7 @@ pub async fn run(
     let mut child = command
         .spawn()
         .map_err(|e| GuardError::Io(format!("starting the sandbox helper: {e}")))?;
-    let group = GroupKill(child.id());
+    let group = GroupKill::new(child.id());
     let (Some(mut child_in), Some(child_out)) = (child.stdin.take(), child.stdout.take()) else {
         return Err(GuardError::Io("the server's pipes are missing".to_owned()));
     };
@@ -327,7 +331,7 @@ pub async fn run(
     let from_child = tokio::spawn(relay_stdout(child_out, framing));
     let status = tokio::select! {
         status = child.wait() => status,
-        () = crate::transport::shutdown_signal() => {
+        () = ffmcp_core::transport::shutdown_signal() => {
             group.kill();
             child.wait().await
         }

@@ -13,7 +13,16 @@
 //! and reading guard policies, injected through [`Probes`] so tests choose
 //! what the machine looks like. Secrets are never echoed: every text an
 //! entry produces is scrubbed of the secrets found in it.
+//!
+//! The binary calls [`run`], [`fix`] and [`default_config_path`]; the rules
+//! are reachable directly through [`audit`] with [`Probes`] for tests and
+//! other front ends. [`config_file`] (backup, then atomic replace) is shared
+//! with `ffmcp config claude --write`, the other writer of client configs.
+//!
+//! `anyhow` errors at the entry points: every failure here ends as a message
+//! to the user of the CLI, naming the file and what was wrong with it.
 
+pub mod config_file;
 mod container;
 mod fix;
 mod guarded;
@@ -51,7 +60,7 @@ pub use fix::fix;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
-use ffmcp_core::exec::guard::GuardPolicy;
+use ffmcp_guard::GuardPolicy;
 use serde_json::{Map, Value, json};
 
 /// What `ffmcp audit` prints and how it exits.
