@@ -233,6 +233,61 @@ fn resolve_program(program: &str) -> Option<PathBuf> {
     find_on_path(program)
 }
 
+/// Where a guarded server runs: its program, its own temp dir (cwd, TMPDIR
+/// and HOME), and the policy's paths that exist.
+struct Places {
+    program: PathBuf,
+    dir: tempfile::TempDir,
+    read: Vec<PathBuf>,
+    write: Vec<PathBuf>,
+    unix_sockets: Vec<PathBuf>,
+}
+
+impl Places {
+    /// Blocking: creates the temp dir and checks which policy paths exist
+    /// (a missing one is skipped with a warning).
+    fn of(policy: &GuardPolicy, program: PathBuf) -> Result<Self, GuardError> {
+        let dir = tempfile::Builder::new()
+            .prefix("ffmcp-guard-")
+            .tempdir()
+            .map_err(|e| GuardError::Io(format!("creating the server's temp dir: {e}")))?;
+        let existing = |paths: &[String]| -> Vec<PathBuf> {
+            paths
+                .iter()
+                .map(|p| PathBuf::from(expand_home(p)))
+                .filter(|p| {
+                    let ok = p.exists();
+                    if !ok {
+                        tracing::warn!(path = %p.display(), "guard policy path does not exist; skipped");
+                    }
+                    ok
+                })
+                .collect()
+        };
+        let mut read = existing(&policy.read);
+        read.push(program.clone());
+        let mut write = existing(&policy.write);
+        write.push(dir.path().to_path_buf());
+        let unix_sockets = existing(&policy.unix_sockets);
+        Ok(Self {
+            program,
+            dir,
+            read,
+            write,
+            unix_sockets,
+        })
+    }
+}
+
+/// Runs blocking file-system work on tokio's blocking pool.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, GuardError> + Send + 'static,
+) -> Result<T, GuardError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| GuardError::Io(format!("file-system task failed: {e}")))?
+}
+
 /// Runs `program` under `policy`, relaying stdin and (framed) stdout until
 /// it exits. Returns the exit code to exit with.
 pub async fn run(
@@ -241,7 +296,13 @@ pub async fn run(
     program: &str,
     args: &[String],
 ) -> Result<i32, GuardError> {
-    let (resolved, args) = policy.check(program, args)?;
+    // Resolving the program and checking paths touch the file system: on
+    // the blocking pool, not on an async thread.
+    let (resolved, args) = blocking({
+        let (policy, program, args) = (policy.clone(), program.to_owned(), args.to_vec());
+        move || policy.check(&program, &args)
+    })
+    .await?;
     sandbox
         .require_verified()
         .await
@@ -249,28 +310,17 @@ pub async fn run(
             program: program.to_owned(),
             reason,
         })?;
-    let dir = tempfile::Builder::new()
-        .prefix("ffmcp-guard-")
-        .tempdir()
-        .map_err(|e| GuardError::Io(format!("creating the server's temp dir: {e}")))?;
-    let existing = |paths: &[String]| -> Vec<PathBuf> {
-        paths
-            .iter()
-            .map(|p| PathBuf::from(expand_home(p)))
-            .filter(|p| {
-                let ok = p.exists();
-                if !ok {
-                    tracing::warn!(path = %p.display(), "guard policy path does not exist; skipped");
-                }
-                ok
-            })
-            .collect()
-    };
-    let mut read = existing(&policy.read);
-    read.push(resolved.clone());
-    let mut write = existing(&policy.write);
-    write.push(dir.path().to_path_buf());
-    let unix_sockets = existing(&policy.unix_sockets);
+    let Places {
+        program: resolved,
+        dir,
+        read,
+        write,
+        unix_sockets,
+    } = blocking({
+        let policy = policy.clone();
+        move || Places::of(&policy, resolved)
+    })
+    .await?;
     if !unix_sockets.is_empty()
         && let Ok(probe) = sandbox.probe().await
         && !probe.applied.unix_connect_confined
@@ -338,6 +388,8 @@ pub async fn run(
     };
     let _ = from_child.await;
     to_child.abort();
+    // Removing the temp dir is file-system work too.
+    let _ = tokio::task::spawn_blocking(move || drop(dir)).await;
     let status = status.map_err(|e| GuardError::Io(format!("waiting for the server: {e}")))?;
     Ok(match exit_info(status) {
         ExitInfo::Code(code) => {

@@ -128,13 +128,84 @@ pub(super) async fn read_capped(
     (kept, truncated)
 }
 
+/// A run's per-call directory (its only writable place). Created, filled,
+/// read back and removed on the blocking pool, never on an async thread:
+/// input and output files can be hundreds of megabytes.
+pub(super) struct CallDir(Option<tempfile::TempDir>);
+
+/// What failed while preparing the per-call directory, and the error.
+type Failed = (String, std::io::Error);
+
+impl CallDir {
+    /// A fresh directory holding the `data` files; returns their names.
+    pub(super) async fn create(
+        data: Vec<(String, Vec<u8>)>,
+    ) -> Result<(Self, Vec<String>), Failed> {
+        let made = tokio::task::spawn_blocking(move || {
+            let dir = tempfile::Builder::new()
+                .prefix("ffmcp-exec-")
+                .tempdir()
+                .map_err(|e| ("creating the per-call directory".to_owned(), e))?;
+            let mut names = Vec::with_capacity(data.len());
+            for (name, bytes) in data {
+                std::fs::write(dir.path().join(&name), &bytes)
+                    .map_err(|e| (format!("writing input file {name}"), e))?;
+                names.push(name);
+            }
+            Ok((Self(Some(dir)), names))
+        })
+        .await;
+        made.unwrap_or_else(|e| {
+            Err((
+                "creating the per-call directory".to_owned(),
+                std::io::Error::other(e),
+            ))
+        })
+    }
+
+    pub(super) fn path(&self) -> &Path {
+        self.0
+            .as_ref()
+            .map_or(Path::new(""), tempfile::TempDir::path)
+    }
+
+    /// Reads back the files the program wrote (`inputs` excluded, at most
+    /// `cap` bytes in all), then removes the directory; both finish before
+    /// this returns.
+    pub(super) async fn finish(
+        mut self,
+        inputs: Vec<String>,
+        cap: usize,
+    ) -> Vec<(String, Vec<u8>)> {
+        let Some(dir) = self.0.take() else {
+            return Vec::new();
+        };
+        tokio::task::spawn_blocking(move || {
+            let files = collect_outputs(dir.path(), &inputs, cap);
+            drop(dir);
+            files
+        })
+        .await
+        .unwrap_or_default()
+    }
+}
+
+impl Drop for CallDir {
+    /// Error and cancellation paths: remove the directory on the blocking
+    /// pool (dropping the task unrun, at shutdown, still removes it).
+    fn drop(&mut self) {
+        if let Some(dir) = self.0.take() {
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => drop(runtime.spawn_blocking(move || drop(dir))),
+                Err(_) => drop(dir),
+            }
+        }
+    }
+}
+
 /// Regular files the program left in the per-call directory (inputs
 /// excluded), by name, up to `cap` bytes in all.
-pub(super) fn collect_outputs(
-    dir: &Path,
-    inputs: &[(String, Vec<u8>)],
-    cap: usize,
-) -> Vec<(String, Vec<u8>)> {
+fn collect_outputs(dir: &Path, inputs: &[String], cap: usize) -> Vec<(String, Vec<u8>)> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
@@ -142,7 +213,7 @@ pub(super) fn collect_outputs(
         .flatten()
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
         .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| !inputs.iter().any(|(input, _)| input == n))
+        .filter(|n| !inputs.contains(n))
         .collect();
     names.sort();
     let mut left = cap;

@@ -15,7 +15,7 @@ use super::{
     exit_info,
     helper::{EXIT_NOT_RUN, EXIT_REFUSED, HELPER_ARG, HelperRequest, MESSAGE_PREFIX},
     probe::{self, ProbeReport},
-    process::{collect_outputs, read_capped},
+    process::{CallDir, read_capped},
     strict_mode,
 };
 
@@ -139,7 +139,7 @@ impl Sandbox {
     }
 
     /// Runs `invocation` to completion within its limits.
-    pub async fn run(&self, invocation: Invocation<'_>) -> Result<Output, ExecError> {
+    pub async fn run(&self, mut invocation: Invocation<'_>) -> Result<Output, ExecError> {
         let program = invocation.program;
         let spec = &program.spec;
         let name = program.name().to_owned();
@@ -156,15 +156,10 @@ impl Sandbox {
             program: name.clone(),
             reason: format!("{what}: {e}"),
         };
-        let dir = tempfile::Builder::new()
-            .prefix("ffmcp-exec-")
-            .tempdir()
-            .map_err(|e| io_err("creating the per-call directory", e))?;
+        let (dir, input_names) = CallDir::create(std::mem::take(&mut invocation.data))
+            .await
+            .map_err(|(what, e)| io_err(&what, e))?;
         let cwd = dir.path().to_path_buf();
-        for (name, bytes) in &invocation.data {
-            std::fs::write(cwd.join(name), bytes)
-                .map_err(|e| io_err(&format!("writing input file {name}"), e))?;
-        }
         let args: Vec<String> = invocation
             .args
             .iter()
@@ -267,8 +262,7 @@ impl Sandbox {
                 limits.max_stderr_bytes
             ));
         }
-        let files = collect_outputs(&cwd, &invocation.data, limits.max_output_files_bytes);
-        drop(dir);
+        let files = dir.finish(input_names, limits.max_output_files_bytes).await;
         Ok(Output {
             program: name,
             status,
