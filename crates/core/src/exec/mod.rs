@@ -22,12 +22,11 @@
 //! - **Verified, not assumed.** [`probe`] confines a throwaway helper the
 //!   same way and tries each escape; `ffmcp doctor` reports it and strict
 //!   mode refuses to run anything when one is not blocked.
-
 //!
-//! Code map: [`program`] (specs, limits, discovery), [`invocation`]
-//! (argument slots), [`env`] (the child's environment), [`sandbox`] (one
-//! run: per-call directory, limits, capture), [`process`] (exit status,
-//! output, group kill), [`helper`] and [`confine`] (the confining side),
+//! Code map: `program` (specs, limits, discovery), `invocation` (argument
+//! slots), `env` (the child's environment), `sandbox` (one run: per-call
+//! directory, limits, capture), `process` (exit status, output, group
+//! kill), [`helper`] and [`confine`] (the confining side),
 //! [`probe`] (verification), [`catalog`] (the programs ffmcp's servers use).
 //!
 //! `ffmcp guard` (crate `ffmcp-guard`) runs long-lived third-party servers
@@ -85,6 +84,7 @@ pub const MAX_ARGV_BYTES: usize = 256 * 1024;
 pub const MAX_ARGS: usize = 1024;
 /// Longest option value word.
 const MAX_WORD_BYTES: usize = 1024;
+
 /// Why a program did not run, or did not finish.
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {

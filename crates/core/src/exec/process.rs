@@ -33,7 +33,7 @@ pub struct Output {
     /// Stderr, lossily decoded, with a marker when it was cut.
     pub stderr: String,
     /// Files the program wrote in its per-call directory (e.g. those named
-    /// with [`Invocation::output`]), inputs excluded.
+    /// with [`Invocation::output`](super::Invocation::output)), inputs excluded.
     pub files: Vec<(String, Vec<u8>)>,
     pub elapsed: Duration,
 }
