@@ -17,8 +17,11 @@
 //! The binary calls [`run`], [`fix`] and [`default_config_path`]; the rules
 //! are reachable directly through [`audit`] with [`Probes`] for tests and
 //! other front ends. [`config_file`] (backup, then atomic replace) is shared
-//! with `ffmcp config claude --write`, the other writer of client configs.
-//!
+//! with `ffmcp config claude --write`, the other writer of client configs;
+//! it lives here because both writers edit the same kind of file, and this
+//! crate owns what a safe edit of a client config is. Errors are
+//! [`AuditError`]s whose messages name the file and what was wrong.
+
 pub mod config_file;
 mod container;
 mod error;
