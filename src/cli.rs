@@ -498,7 +498,7 @@ pub async fn run(invocation: Invocation, servers: &Servers) -> anyhow::Result<Ex
                 None => write_stdout(&crate::client_config::fragment(entries)?)?,
                 Some(path) => {
                     let path = if path.as_os_str().is_empty() {
-                        crate::audit::default_config_path(|k| std::env::var_os(k))?
+                        ffmcp_audit::default_config_path(|k| std::env::var_os(k))?
                     } else {
                         path
                     };
@@ -511,9 +511,9 @@ pub async fn run(invocation: Invocation, servers: &Servers) -> anyhow::Result<Ex
             // Reads and writes files: keep it off the async threads.
             let outcome = tokio::task::spawn_blocking(move || {
                 if fix {
-                    crate::audit::fix(config)
+                    ffmcp_audit::fix(config)
                 } else {
-                    crate::audit::run(config, json)
+                    ffmcp_audit::run(config, json)
                 }
             })
             .await??;
@@ -525,10 +525,13 @@ pub async fn run(invocation: Invocation, servers: &Servers) -> anyhow::Result<Ex
             program,
             args,
         } => {
-            let policy = ffmcp_core::exec::guard::GuardPolicy::load(&policy)?;
+            // Reads a file: off the async threads, as `audit` is.
+            let policy =
+                tokio::task::spawn_blocking(move || ffmcp_guard::GuardPolicy::load(&policy))
+                    .await??;
             let sandbox = ffmcp_core::exec::Sandbox::from_env()
                 .context("finding this ffmcp binary (the sandbox helper)")?;
-            let code = ffmcp_core::exec::guard::run(&sandbox, &policy, &program, &args).await?;
+            let code = ffmcp_guard::run(&sandbox, &policy, &program, &args).await?;
             return Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)));
         }
         Command::ConfigShow { json } => {

@@ -162,12 +162,12 @@ pub fn merge_into(path: &Path, entries: Map<String, Value>) -> anyhow::Result<Me
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let backup = match existing {
-        Some(text) => Some(crate::config_file::backup(path, &text)?),
+        Some(text) => Some(ffmcp_audit::config_file::backup(path, &text)?),
         None => None,
     };
     let mut text = serde_json::to_string_pretty(&root)?;
     text.push('\n');
-    crate::config_file::replace_atomically(path, &text)?;
+    ffmcp_audit::config_file::replace_atomically(path, &text)?;
     Ok(Merged {
         path: path.to_path_buf(),
         backup,

@@ -83,7 +83,7 @@ pub async fn report(servers: &Servers, context: &Context) -> anyhow::Result<Repo
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .map(|r| format!("{} {}", std::env::consts::OS, r.trim()))
         .unwrap_or_else(|_| std::env::consts::OS.to_owned());
-    let client_config = match crate::audit::default_config_path(|k| std::env::var_os(k)) {
+    let client_config = match ffmcp_audit::default_config_path(|k| std::env::var_os(k)) {
         Ok(path) if path.is_file() => {
             let text = std::fs::read_to_string(&path).unwrap_or_default();
             let ours = text.matches("ffmcp").count();

@@ -3,10 +3,8 @@
 //! `ffmcp <server>` serves one server on stdio, `ffmcp <server> --http ADDR`
 //! on streamable HTTP at `/mcp`, `ffmcp serve` every server on one port.
 
-mod audit;
 mod cli;
 mod client_config;
-mod config_file;
 mod doctor;
 
 use std::{io::Write, process::ExitCode};

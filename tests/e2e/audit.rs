@@ -368,7 +368,7 @@ fn audit_fix_guards_risky_entries_and_leaves_the_rest() {
         serde_json::json!({ "API_KEY": "${API_KEY}" })
     );
     assert_eq!(unpinned["disabled"], false);
-    let policy = ffmcp_core::exec::guard::GuardPolicy::load(&policy_path).expect("guard parses it");
+    let policy = ffmcp_guard::GuardPolicy::load(&policy_path).expect("guard parses it");
     assert_eq!(policy.programs, ["npx"]);
     assert_eq!(policy.args, ["-y", "some-mcp-server"]);
     assert!(policy.write.is_empty());
@@ -387,7 +387,7 @@ fn audit_fix_guards_risky_entries_and_leaves_the_rest() {
     // reports what the guard confines.
     let echo = &now["mcpServers"]["echo"];
     let policy_path = guarded_policy(echo, "/bin/sh", &["-c", "exec cat"]);
-    let policy = ffmcp_core::exec::guard::GuardPolicy::load(&policy_path).expect("parses");
+    let policy = ffmcp_guard::GuardPolicy::load(&policy_path).expect("parses");
     assert!(!policy.network);
     let (_, report, _) = audit(&[path.to_str().expect("UTF-8"), "--json"], &[]);
     let rules = rules_by_server(&serde_json::from_str(&report).expect("json"));
@@ -439,7 +439,7 @@ fn audit_fix_never_overwrites_a_different_policy() {
     let now = read_json(&path);
     let used = guarded_policy(&now["mcpServers"]["echo"], "/bin/sh", &["-c", "exec cat"]);
     assert_eq!(used, policies.join("echo-2.toml"));
-    ffmcp_core::exec::guard::GuardPolicy::load(&used).expect("parses");
+    ffmcp_guard::GuardPolicy::load(&used).expect("parses");
 }
 
 #[test]

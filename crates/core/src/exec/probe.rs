@@ -130,6 +130,18 @@ pub(super) async fn run(
     helper: &Path,
     max_landlock_abi: Option<u8>,
 ) -> Result<ProbeReport, String> {
+    // File system work on the blocking pool, not on an async thread.
+    let dir = tokio::task::spawn_blocking(probe_dir)
+        .await
+        .map_err(|e| format!("creating a temp dir: {e}"))??;
+    let report = probe_in(&dir, helper, max_landlock_abi).await;
+    let _ = tokio::task::spawn_blocking(move || drop(dir)).await;
+    report
+}
+
+/// A temp dir with an empty `work` dir (the probe's writable place) and a
+/// `secret` file it must not be able to read.
+fn probe_dir() -> Result<tempfile::TempDir, String> {
     let dir = tempfile::Builder::new()
         .prefix("ffmcp-probe-")
         .tempdir()
@@ -139,6 +151,16 @@ pub(super) async fn run(
     let secret = dir.path().join("secret");
     std::fs::write(&secret, "ffmcp probe secret")
         .map_err(|e| format!("creating {}: {e}", secret.display()))?;
+    Ok(dir)
+}
+
+async fn probe_in(
+    dir: &tempfile::TempDir,
+    helper: &Path,
+    max_landlock_abi: Option<u8>,
+) -> Result<ProbeReport, String> {
+    let work = dir.path().join("work");
+    let secret = dir.path().join("secret");
     let unix_socket = dir.path().join("outside.sock");
     let pathname = UnixListener::bind(&unix_socket)
         .map_err(|e| format!("listening on {}: {e}", unix_socket.display()))?;

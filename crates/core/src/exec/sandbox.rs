@@ -5,23 +5,17 @@
 // The one home of process creation (see clippy.toml).
 #![allow(clippy::disallowed_methods)]
 
-use std::{
-    path::{Path, PathBuf},
-    process::Stdio,
-    time::Instant,
-};
+use std::{path::PathBuf, process::Stdio, time::Instant};
 
-use tokio::{
-    io::{AsyncRead, AsyncReadExt, AsyncWriteExt},
-    sync::OnceCell,
-};
+use tokio::{io::AsyncWriteExt, sync::OnceCell};
 
 use super::{
-    CHILD_PATH, ExecError, ExitInfo, Invocation, Output, Slot,
+    ExecError, ExitInfo, GroupKill, Invocation, Output, Slot, child_env,
     confine::Confinement,
+    exit_info,
     helper::{EXIT_NOT_RUN, EXIT_REFUSED, HELPER_ARG, HelperRequest, MESSAGE_PREFIX},
-    is_dangerous_env,
     probe::{self, ProbeReport},
+    process::{CallDir, read_capped},
     strict_mode,
 };
 
@@ -46,7 +40,7 @@ impl Sandbox {
     }
 
     /// A sandbox whose helper is this very binary (which must call
-    /// [`run_if_requested`] at the top of `main`).
+    /// [`run_if_requested`](super::run_if_requested) at the top of `main`).
     pub fn from_current_exe() -> std::io::Result<Self> {
         Ok(Self::new(std::env::current_exe()?))
     }
@@ -76,8 +70,9 @@ impl Sandbox {
     }
 
     /// Strict mode: `Ok` only when the probe found every protection applied
-    /// and every escape blocked; otherwise why not.
-    pub(crate) async fn require_verified(&self) -> Result<(), String> {
+    /// and every escape blocked; otherwise why not. Outside strict mode
+    /// always `Ok`. Call it before [`Self::helper_command`].
+    pub async fn require_verified(&self) -> Result<(), String> {
         if !self.strict {
             return Ok(());
         }
@@ -119,9 +114,13 @@ impl Sandbox {
         })
     }
 
-    /// The helper command for `request`: cleared environment plus `env`,
-    /// its own process group, killed when dropped. Stdio is the caller's.
-    pub(crate) fn helper_command(
+    /// The helper command for `request`: cleared environment plus `env`
+    /// (build it with [`child_env`]), its own process group, killed when
+    /// dropped. Stdio is the caller's; wrap the spawned child's id in a
+    /// [`GroupKill`]. The helper confines itself as `request` says before it
+    /// executes the program, so the confinement is the caller's to choose:
+    /// [`Self::run`] and `ffmcp guard` are the two callers.
+    pub fn helper_command(
         &self,
         request: &HelperRequest,
         env: Vec<(String, String)>,
@@ -140,7 +139,7 @@ impl Sandbox {
     }
 
     /// Runs `invocation` to completion within its limits.
-    pub async fn run(&self, invocation: Invocation<'_>) -> Result<Output, ExecError> {
+    pub async fn run(&self, mut invocation: Invocation<'_>) -> Result<Output, ExecError> {
         let program = invocation.program;
         let spec = &program.spec;
         let name = program.name().to_owned();
@@ -157,15 +156,10 @@ impl Sandbox {
             program: name.clone(),
             reason: format!("{what}: {e}"),
         };
-        let dir = tempfile::Builder::new()
-            .prefix("ffmcp-exec-")
-            .tempdir()
-            .map_err(|e| io_err("creating the per-call directory", e))?;
+        let (dir, input_names) = CallDir::create(std::mem::take(&mut invocation.data))
+            .await
+            .map_err(|(what, e)| io_err(&what, e))?;
         let cwd = dir.path().to_path_buf();
-        for (name, bytes) in &invocation.data {
-            std::fs::write(cwd.join(name), bytes)
-                .map_err(|e| io_err(&format!("writing input file {name}"), e))?;
-        }
         let args: Vec<String> = invocation
             .args
             .iter()
@@ -213,7 +207,7 @@ impl Sandbox {
         let mut child = command
             .spawn()
             .map_err(|e| io_err("starting the sandbox helper", e))?;
-        let group = GroupKill(child.id());
+        let group = GroupKill::new(child.id());
         if let (Some(bytes), Some(mut stdin)) = (invocation.stdin, child.stdin.take()) {
             tokio::spawn(async move {
                 let _ = stdin.write_all(&bytes).await;
@@ -268,8 +262,7 @@ impl Sandbox {
                 limits.max_stderr_bytes
             ));
         }
-        let files = collect_outputs(&cwd, &invocation.data, limits.max_output_files_bytes);
-        drop(dir);
+        let files = dir.finish(input_names, limits.max_output_files_bytes).await;
         Ok(Output {
             program: name,
             status,
@@ -285,126 +278,4 @@ impl Sandbox {
 /// SIGXCPU's number (24 on Linux x86 and ARM; 30 on some other systems).
 fn libc_sigxcpu() -> i32 {
     rustix::process::Signal::XCPU.as_raw()
-}
-
-pub(crate) fn exit_info(status: std::process::ExitStatus) -> ExitInfo {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (Some(code), _) => ExitInfo::Code(code),
-        (None, Some(sig)) => ExitInfo::Signal(sig),
-        (None, None) => ExitInfo::Code(-1),
-    }
-}
-
-/// The child's whole environment: the base four plus the `passthrough`
-/// names that are set here and not dangerous.
-pub(crate) fn child_env(passthrough: &[String], tmp: &Path) -> Vec<(String, String)> {
-    let lang = std::env::var("LANG")
-        .ok()
-        .filter(|l| {
-            l.len() <= 32
-                && l.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '@'))
-        })
-        .unwrap_or_else(|| "C.UTF-8".to_owned());
-    let tmp = tmp.to_string_lossy().into_owned();
-    let mut env = vec![
-        ("PATH".to_owned(), CHILD_PATH.to_owned()),
-        ("LANG".to_owned(), lang),
-        ("TMPDIR".to_owned(), tmp.clone()),
-        ("HOME".to_owned(), tmp),
-    ];
-    for name in passthrough {
-        if is_dangerous_env(name) {
-            continue;
-        }
-        if let Ok(value) = std::env::var(name) {
-            // A listed HOME, LANG or TMPDIR replaces the default.
-            env.retain(|(n, _)| n != name);
-            env.push((name.clone(), value));
-        }
-    }
-    env
-}
-
-/// Kills a whole process group (the helper's pid is its group id).
-pub(crate) struct GroupKill(pub(crate) Option<u32>);
-
-impl GroupKill {
-    pub(crate) fn kill(&self) {
-        let Some(pid) = self.0.and_then(|p| i32::try_from(p).ok()) else {
-            return;
-        };
-        if let Some(pid) = rustix::process::Pid::from_raw(pid) {
-            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
-        }
-    }
-}
-
-impl Drop for GroupKill {
-    fn drop(&mut self) {
-        // Cancellation or error: nothing of this run outlives it.
-        self.kill();
-    }
-}
-
-/// Reads to EOF keeping at most `cap` bytes. With `stop`, overflowing
-/// kills the group (a flood ends now); without, the rest is drained.
-async fn read_capped(
-    mut reader: impl AsyncRead + Unpin,
-    cap: usize,
-    stop: Option<&GroupKill>,
-) -> (Vec<u8>, bool) {
-    let mut kept = Vec::new();
-    let mut truncated = false;
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = match reader.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
-        let room = cap.saturating_sub(kept.len());
-        if n > room {
-            kept.extend_from_slice(&buf[..room]);
-            truncated = true;
-            if let Some(group) = stop {
-                group.kill();
-                break;
-            }
-        } else {
-            kept.extend_from_slice(&buf[..n]);
-        }
-    }
-    (kept, truncated)
-}
-
-/// Regular files the program left in the per-call directory (inputs
-/// excluded), by name, up to `cap` bytes in all.
-fn collect_outputs(dir: &Path, inputs: &[(String, Vec<u8>)], cap: usize) -> Vec<(String, Vec<u8>)> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut names: Vec<String> = entries
-        .flatten()
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| !inputs.iter().any(|(input, _)| input == n))
-        .collect();
-    names.sort();
-    let mut left = cap;
-    let mut files = Vec::new();
-    for name in names {
-        let path = dir.join(&name);
-        let Ok(meta) = std::fs::symlink_metadata(&path) else {
-            continue;
-        };
-        if meta.len() as usize > left {
-            continue;
-        }
-        if let Ok(bytes) = std::fs::read(&path) {
-            left -= bytes.len().min(left);
-            files.push((name, bytes));
-        }
-    }
-    files
 }

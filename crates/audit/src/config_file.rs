@@ -10,11 +10,11 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use anyhow::{Context, bail};
+use crate::error::{IoContext, Result, invalid};
 
 /// Writes `previous` to `<config>.bak-<UTC timestamp>` (0600, created new;
 /// `-2`, `-3`… when that name is taken) and returns its path.
-pub fn backup(path: &Path, previous: &str) -> anyhow::Result<PathBuf> {
+pub fn backup(path: &Path, previous: &str) -> Result<PathBuf> {
     let stamp = utc_stamp(std::time::SystemTime::now());
     let name = path
         .file_name()
@@ -31,30 +31,30 @@ pub fn backup(path: &Path, previous: &str) -> anyhow::Result<PathBuf> {
             Ok(mut file) => {
                 file.write_all(previous.as_bytes())
                     .and_then(|()| file.sync_all())
-                    .with_context(|| format!("writing the backup {}", backup.display()))?;
+                    .io_context(|| format!("writing the backup {}", backup.display()))?;
                 return Ok(backup);
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(e) => {
-                return Err(e).with_context(|| format!("creating the backup {}", backup.display()));
+                return Err(e).io_context(|| format!("creating the backup {}", backup.display()));
             }
         }
     }
-    bail!(
+    Err(invalid(format!(
         "could not find a free backup name next to {}",
         path.display()
-    )
+    )))
 }
 
 /// Replaces `path` with `text` atomically (temporary file in the same
 /// directory, then rename). Keeps the old file's permission bits; a new
 /// file is 0600. A symlink is followed: its target is replaced.
-pub fn replace_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
+pub fn replace_atomically(path: &Path, text: &str) -> Result<()> {
     // A symlinked config (dotfiles) stays a symlink: replace its target.
     let target;
     let path = if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
         target = std::fs::canonicalize(path)
-            .with_context(|| format!("resolving the symlink {}", path.display()))?;
+            .io_context(|| format!("resolving the symlink {}", path.display()))?;
         target.as_path()
     } else {
         path
@@ -78,7 +78,7 @@ pub fn replace_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
         match create_private(&tmp) {
             Ok(file) => break (tmp, file),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {}
-            Err(e) => return Err(e).with_context(|| format!("creating {}", tmp.display())),
+            Err(e) => return Err(e).io_context(|| format!("creating {}", tmp.display())),
         }
     };
     let written = file
@@ -88,11 +88,11 @@ pub fn replace_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
     drop(file);
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("writing {}", tmp.display()));
+        return Err(e).io_context(|| format!("writing {}", tmp.display()));
     }
     if let Err(e) = std::fs::rename(&tmp, path) {
         let _ = std::fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("replacing {}", path.display()));
+        return Err(e).io_context(|| format!("replacing {}", path.display()));
     }
     Ok(())
 }

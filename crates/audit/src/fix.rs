@@ -26,13 +26,14 @@ struct Change {
     wrapped: bool,
 }
 
-pub fn fix(config: Option<PathBuf>) -> anyhow::Result<Outcome> {
+pub fn fix(config: Option<PathBuf>) -> Result<Outcome> {
     let path = config_path(config)?;
     let (text, mut value) = load(&path)?;
     let probes = Probes::of_this_machine(&path);
-    let report = audit(&value, &probes).map_err(|err| anyhow!("{}: {err}", path.display()))?;
+    let report =
+        audit(&value, &probes).map_err(|err| invalid(format!("{}: {err}", path.display())))?;
     let dir = std::path::absolute(&probes.config_dir)
-        .with_context(|| format!("resolving {}", probes.config_dir.display()))?;
+        .io_context(|| format!("resolving {}", probes.config_dir.display()))?;
     let policy_dir = dir.join("ffmcp-guard");
     let (ffmcp, ffmcp_note) = guard_command();
 
@@ -40,7 +41,10 @@ pub fn fix(config: Option<PathBuf>) -> anyhow::Result<Outcome> {
     let mut plans = Vec::new();
     let mut reports = report.servers.iter();
     let Some(root) = value.as_object() else {
-        bail!("{}: the top level is not a JSON object", path.display());
+        return Err(invalid(format!(
+            "{}: the top level is not a JSON object",
+            path.display()
+        )));
     };
     for key in table_keys(root) {
         let Some(table) = table_ref(root, key) else {
@@ -67,10 +71,11 @@ pub fn fix(config: Option<PathBuf>) -> anyhow::Result<Outcome> {
             let entry = table_mut(&mut value, key)
                 .and_then(|t| t.get_mut(&name))
                 .and_then(Value::as_object_mut)
-                .context("the entry disappeared while fixing")?;
+                .ok_or_else(|| invalid("the entry disappeared while fixing"))?;
             changes.push(apply(&name, entry, plan, &policy_dir, &ffmcp)?);
         }
-        let mut new_text = serde_json::to_string_pretty(&value)?;
+        let mut new_text = serde_json::to_string_pretty(&value)
+            .map_err(|e| invalid(format!("rendering the new config: {e}")))?;
         new_text.push('\n');
         config_file::replace_atomically(&path, &new_text)?;
         if let Some(note) = ffmcp_note.filter(|_| changes.iter().any(|c: &Change| c.wrapped)) {
@@ -89,7 +94,8 @@ pub fn fix(config: Option<PathBuf>) -> anyhow::Result<Outcome> {
         }
     }
     // What is left, judged on the file as it is now.
-    let after = audit(&value, &probes).map_err(|err| anyhow!("{}: {err}", path.display()))?;
+    let after =
+        audit(&value, &probes).map_err(|err| invalid(format!("{}: {err}", path.display())))?;
     let left: Vec<&Finding> = after.findings().collect();
     if !left.is_empty() {
         out.push_str("left for you (guard cannot fix these):\n");
@@ -173,7 +179,7 @@ fn apply(
     plan: Plan,
     policy_dir: &Path,
     ffmcp: &str,
-) -> anyhow::Result<Change> {
+) -> Result<Change> {
     let strip = match &plan {
         Plan::Wrap { strip, .. } | Plan::Strip(strip) => strip.clone(),
     };
@@ -233,7 +239,7 @@ fn apply(
 /// Writes the policy as `<dir>/<server>.toml` (0600; the directory 0700),
 /// or `<server>-2.toml`… when a different policy already has the name.
 /// Returns the path and whether an identical file was already there.
-fn write_policy(dir: &Path, server: &str, text: &str) -> anyhow::Result<(PathBuf, bool)> {
+fn write_policy(dir: &Path, server: &str, text: &str) -> Result<(PathBuf, bool)> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -243,7 +249,7 @@ fn write_policy(dir: &Path, server: &str, text: &str) -> anyhow::Result<(PathBuf
     }
     builder
         .create(dir)
-        .with_context(|| format!("creating {}", dir.display()))?;
+        .io_context(|| format!("creating {}", dir.display()))?;
     let stem = file_stem(server);
     for n in 1..=100 {
         let name = if n == 1 {
@@ -256,7 +262,7 @@ fn write_policy(dir: &Path, server: &str, text: &str) -> anyhow::Result<(PathBuf
             Ok(mut file) => {
                 file.write_all(text.as_bytes())
                     .and_then(|()| file.sync_all())
-                    .with_context(|| format!("writing {}", path.display()))?;
+                    .io_context(|| format!("writing {}", path.display()))?;
                 return Ok((path, false));
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -266,13 +272,13 @@ fn write_policy(dir: &Path, server: &str, text: &str) -> anyhow::Result<(PathBuf
                     return Ok((path, true));
                 }
             }
-            Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
+            Err(e) => return Err(e).io_context(|| format!("creating {}", path.display())),
         }
     }
-    bail!(
+    Err(invalid(format!(
         "{} holds 100 different policies for {server}; clean it up",
         dir.display()
-    )
+    )))
 }
 
 /// A server name as a file name: `[A-Za-z0-9._-]`, no leading dot, bounded.

@@ -13,8 +13,18 @@
 //! and reading guard policies, injected through [`Probes`] so tests choose
 //! what the machine looks like. Secrets are never echoed: every text an
 //! entry produces is scrubbed of the secrets found in it.
+//!
+//! The binary calls [`run`], [`fix`] and [`default_config_path`]; the rules
+//! are reachable directly through [`audit`] with [`Probes`] for tests and
+//! other front ends. [`config_file`] (backup, then atomic replace) is shared
+//! with `ffmcp config claude --write`, the other writer of client configs;
+//! it lives here because both writers edit the same kind of file, and this
+//! crate owns what a safe edit of a client config is. Errors are
+//! [`AuditError`]s whose messages name the file and what was wrong.
 
+pub mod config_file;
 mod container;
+mod error;
 mod fix;
 mod guarded;
 mod inline;
@@ -46,12 +56,13 @@ use remote::*;
 use render::*;
 use secrets::*;
 
+pub use error::{AuditError, Result};
 pub use fix::fix;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, anyhow, bail};
-use ffmcp_core::exec::guard::GuardPolicy;
+use error::{IoContext, invalid};
+use ffmcp_guard::GuardPolicy;
 use serde_json::{Map, Value, json};
 
 /// What `ffmcp audit` prints and how it exits.
@@ -70,13 +81,15 @@ const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Audits the config at `config` (or the Claude Desktop default) and renders
 /// the report as text or JSON.
-pub fn run(config: Option<PathBuf>, json: bool) -> anyhow::Result<Outcome> {
+pub fn run(config: Option<PathBuf>, json: bool) -> Result<Outcome> {
     let path = config_path(config)?;
     let (_, value) = load(&path)?;
     let probes = Probes::of_this_machine(&path);
-    let report = audit(&value, &probes).map_err(|err| anyhow!("{}: {err}", path.display()))?;
+    let report =
+        audit(&value, &probes).map_err(|err| invalid(format!("{}: {err}", path.display())))?;
     let output = if json {
-        let mut text = serde_json::to_string_pretty(&render_json(&path, &report))?;
+        let mut text = serde_json::to_string_pretty(&render_json(&path, &report))
+            .map_err(|e| invalid(format!("rendering the report as JSON: {e}")))?;
         text.push('\n');
         text
     } else {
@@ -91,31 +104,31 @@ pub fn run(config: Option<PathBuf>, json: bool) -> anyhow::Result<Outcome> {
 }
 
 /// The config named on the command line, or Claude Desktop's if it exists.
-fn config_path(config: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+fn config_path(config: Option<PathBuf>) -> Result<PathBuf> {
     if let Some(path) = config {
         return Ok(path);
     }
     let path = default_config_path(|name| std::env::var_os(name))?;
     if !path.exists() {
-        bail!(
+        return Err(invalid(format!(
             "no config given and no Claude Desktop config at {}; pass the path of an MCP client config: ffmcp audit PATH",
             path.display()
-        );
+        )));
     }
     Ok(path)
 }
 
 /// The config's text and parsed value.
-fn load(path: &Path) -> anyhow::Result<(String, Value)> {
+fn load(path: &Path) -> Result<(String, Value)> {
     let text = read_config(path)?;
     let value = parse_config(&text).map_err(|err| {
-        anyhow!(
+        invalid(format!(
             "{}: invalid JSON at line {}, column {}: {}",
             path.display(),
             err.line(),
             err.column(),
             json_error_reason(&err)
-        )
+        ))
     })?;
     Ok((text, value))
 }
@@ -253,41 +266,44 @@ pub fn parse_config(text: &str) -> Result<Value, serde_json::Error> {
 
 /// Where Claude Desktop keeps its config on this OS, from environment
 /// variables looked up through `var`.
-pub fn default_config_path(
-    var: impl Fn(&str) -> Option<std::ffi::OsString>,
-) -> anyhow::Result<PathBuf> {
+pub fn default_config_path(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Result<PathBuf> {
     let non_empty = |name: &str| var(name).filter(|v| !v.is_empty()).map(PathBuf::from);
     let file = Path::new("Claude").join("claude_desktop_config.json");
     if cfg!(windows) {
-        let appdata = non_empty("APPDATA").context("APPDATA is not set; pass the config path")?;
+        let appdata = non_empty("APPDATA")
+            .ok_or_else(|| invalid("APPDATA is not set; pass the config path"))?;
         return Ok(appdata.join(file));
     }
     let home = non_empty("HOME");
     if cfg!(target_os = "macos") {
-        let home = home.context("HOME is not set; pass the config path")?;
+        let home = home.ok_or_else(|| invalid("HOME is not set; pass the config path"))?;
         return Ok(home.join("Library/Application Support").join(file));
     }
     if let Some(xdg) = non_empty("XDG_CONFIG_HOME").filter(|p| p.is_absolute()) {
         return Ok(xdg.join(file));
     }
-    let home = home.context("neither XDG_CONFIG_HOME nor HOME is set; pass the config path")?;
+    let home = home
+        .ok_or_else(|| invalid("neither XDG_CONFIG_HOME nor HOME is set; pass the config path"))?;
     Ok(home.join(".config").join(file))
 }
 
-fn read_config(path: &Path) -> anyhow::Result<String> {
-    let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+fn read_config(path: &Path) -> Result<String> {
+    let meta = std::fs::metadata(path).io_context(|| format!("reading {}", path.display()))?;
     if meta.is_dir() {
-        bail!("{} is a directory; pass the config file", path.display());
+        return Err(invalid(format!(
+            "{} is a directory; pass the config file",
+            path.display()
+        )));
     }
     if meta.len() > MAX_CONFIG_BYTES {
-        bail!(
+        return Err(invalid(format!(
             "{} is {} bytes; a client config is at most {MAX_CONFIG_BYTES}",
             path.display(),
             meta.len()
-        );
+        )));
     }
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    String::from_utf8(bytes).map_err(|_| anyhow!("{}: not UTF-8 text", path.display()))
+    let bytes = std::fs::read(path).io_context(|| format!("reading {}", path.display()))?;
+    String::from_utf8(bytes).map_err(|_| invalid(format!("{}: not UTF-8 text", path.display())))
 }
 
 /// serde_json's message without its trailing " at line L column C".

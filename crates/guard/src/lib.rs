@@ -9,6 +9,14 @@
 //! else is refused before anything runs. While it runs, the server's stdout is
 //! relayed line by line and only lines that are JSON reach the client: a
 //! server that prints banners or debug output cannot corrupt the protocol.
+//!
+//! What this crate owns: the policy format, its checks, and the relay.
+//! What it does not: confinement itself. The sandbox helper, Landlock,
+//! seccomp, rlimits, the probe and the child's environment are
+//! `ffmcp_core::exec`'s, used through its public API ([`Sandbox`],
+//! [`HelperRequest`], [`child_env`], [`GroupKill`]), so a guarded server is
+//! confined exactly as ffmcp's own subprocesses are. `ffmcp __sandbox-exec`
+//! (the helper side) stays in core, at the top of the binary's `main`.
 
 pub mod glob;
 
@@ -22,10 +30,10 @@ pub use glob::{glob_match, normalise_argument};
 use serde::Deserialize;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
-use super::{
+use ffmcp_core::exec::{
     ExitInfo, GroupKill, Sandbox, child_env,
     confine::{Confinement, ResourceLimits},
-    exit_info,
+    exit_info, find_on_path,
     helper::{EXIT_NOT_RUN, EXIT_REFUSED, HelperRequest},
     is_dangerous_env, world_writable,
 };
@@ -222,11 +230,62 @@ fn resolve_program(program: &str) -> Option<PathBuf> {
         let dir_ok = path.parent().is_some_and(|d| !world_writable(d));
         return (dir_ok && path.is_file()).then_some(path);
     }
-    let path_var = std::env::var_os("PATH").unwrap_or_default();
-    let dirs: Vec<PathBuf> = std::env::split_paths(&path_var)
-        .filter(|d| d.is_absolute() && !world_writable(d))
-        .collect();
-    super::resolve(program, &dirs)
+    find_on_path(program)
+}
+
+/// Where a guarded server runs: its program, its own temp dir (cwd, TMPDIR
+/// and HOME), and the policy's paths that exist.
+struct Places {
+    program: PathBuf,
+    dir: tempfile::TempDir,
+    read: Vec<PathBuf>,
+    write: Vec<PathBuf>,
+    unix_sockets: Vec<PathBuf>,
+}
+
+impl Places {
+    /// Blocking: creates the temp dir and checks which policy paths exist
+    /// (a missing one is skipped with a warning).
+    fn of(policy: &GuardPolicy, program: PathBuf) -> Result<Self, GuardError> {
+        let dir = tempfile::Builder::new()
+            .prefix("ffmcp-guard-")
+            .tempdir()
+            .map_err(|e| GuardError::Io(format!("creating the server's temp dir: {e}")))?;
+        let existing = |paths: &[String]| -> Vec<PathBuf> {
+            paths
+                .iter()
+                .map(|p| PathBuf::from(expand_home(p)))
+                .filter(|p| {
+                    let ok = p.exists();
+                    if !ok {
+                        tracing::warn!(path = %p.display(), "guard policy path does not exist; skipped");
+                    }
+                    ok
+                })
+                .collect()
+        };
+        let mut read = existing(&policy.read);
+        read.push(program.clone());
+        let mut write = existing(&policy.write);
+        write.push(dir.path().to_path_buf());
+        let unix_sockets = existing(&policy.unix_sockets);
+        Ok(Self {
+            program,
+            dir,
+            read,
+            write,
+            unix_sockets,
+        })
+    }
+}
+
+/// Runs blocking file-system work on tokio's blocking pool.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, GuardError> + Send + 'static,
+) -> Result<T, GuardError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| GuardError::Io(format!("file-system task failed: {e}")))?
 }
 
 /// Runs `program` under `policy`, relaying stdin and (framed) stdout until
@@ -237,7 +296,13 @@ pub async fn run(
     program: &str,
     args: &[String],
 ) -> Result<i32, GuardError> {
-    let (resolved, args) = policy.check(program, args)?;
+    // Resolving the program and checking paths touch the file system: on
+    // the blocking pool, not on an async thread.
+    let (resolved, args) = blocking({
+        let (policy, program, args) = (policy.clone(), program.to_owned(), args.to_vec());
+        move || policy.check(&program, &args)
+    })
+    .await?;
     sandbox
         .require_verified()
         .await
@@ -245,28 +310,17 @@ pub async fn run(
             program: program.to_owned(),
             reason,
         })?;
-    let dir = tempfile::Builder::new()
-        .prefix("ffmcp-guard-")
-        .tempdir()
-        .map_err(|e| GuardError::Io(format!("creating the server's temp dir: {e}")))?;
-    let existing = |paths: &[String]| -> Vec<PathBuf> {
-        paths
-            .iter()
-            .map(|p| PathBuf::from(expand_home(p)))
-            .filter(|p| {
-                let ok = p.exists();
-                if !ok {
-                    tracing::warn!(path = %p.display(), "guard policy path does not exist; skipped");
-                }
-                ok
-            })
-            .collect()
-    };
-    let mut read = existing(&policy.read);
-    read.push(resolved.clone());
-    let mut write = existing(&policy.write);
-    write.push(dir.path().to_path_buf());
-    let unix_sockets = existing(&policy.unix_sockets);
+    let Places {
+        program: resolved,
+        dir,
+        read,
+        write,
+        unix_sockets,
+    } = blocking({
+        let policy = policy.clone();
+        move || Places::of(&policy, resolved)
+    })
+    .await?;
     if !unix_sockets.is_empty()
         && let Ok(probe) = sandbox.probe().await
         && !probe.applied.unix_connect_confined
@@ -303,7 +357,7 @@ pub async fn run(
     let mut child = command
         .spawn()
         .map_err(|e| GuardError::Io(format!("starting the sandbox helper: {e}")))?;
-    let group = GroupKill(child.id());
+    let group = GroupKill::new(child.id());
     let (Some(mut child_in), Some(child_out)) = (child.stdin.take(), child.stdout.take()) else {
         return Err(GuardError::Io("the server's pipes are missing".to_owned()));
     };
@@ -327,13 +381,15 @@ pub async fn run(
     let from_child = tokio::spawn(relay_stdout(child_out, framing));
     let status = tokio::select! {
         status = child.wait() => status,
-        () = crate::transport::shutdown_signal() => {
+        () = ffmcp_core::transport::shutdown_signal() => {
             group.kill();
             child.wait().await
         }
     };
     let _ = from_child.await;
     to_child.abort();
+    // Removing the temp dir is file-system work too.
+    let _ = tokio::task::spawn_blocking(move || drop(dir)).await;
     let status = status.map_err(|e| GuardError::Io(format!("waiting for the server: {e}")))?;
     Ok(match exit_info(status) {
         ExitInfo::Code(code) => {
