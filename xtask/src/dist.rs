@@ -58,19 +58,28 @@ fn workspace_root() -> PathBuf {
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
+/// `cargo xtask dist` options.
+#[derive(clap::Args)]
+pub struct Options {
+    /// Package the binary already in target/ instead of building it.
+    #[arg(long)]
+    skip_build: bool,
+    /// Also run `npm pack`, leaving .tgz files in target/dist/npm.
+    #[arg(long)]
+    pack: bool,
+    /// Package the debug binary: CI checks the npx path with the binary its
+    /// tests already built instead of paying for an LTO build.
+    #[arg(long)]
+    dev: bool,
+}
+
 /// Runs `cargo xtask dist`.
-pub fn run(args: &[&str]) -> anyhow::Result<()> {
-    let skip_build = args.contains(&"--skip-build");
-    let pack = args.contains(&"--pack");
-    // `--dev` packages the debug binary: CI checks the npx path with the
-    // binary its tests already built instead of paying for an LTO build.
-    let dev = args.contains(&"--dev");
-    if let Some(other) = args
-        .iter()
-        .find(|a| !matches!(**a, "--skip-build" | "--pack" | "--dev"))
-    {
-        bail!("unknown option {other}; usage: cargo xtask dist [--skip-build] [--pack] [--dev]");
-    }
+pub fn run(options: &Options) -> anyhow::Result<()> {
+    let Options {
+        skip_build,
+        pack,
+        dev,
+    } = *options;
     let root = workspace_root();
     let version = env!("CARGO_PKG_VERSION");
     let profile_dir = if dev { "debug" } else { "release" };
