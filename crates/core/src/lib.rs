@@ -5,19 +5,29 @@
 //! (structured output + short text, typed errors, panic containment) and
 //! logging. Deliberately absent: anything about one server's domain, and
 //! anything about MCP beyond the edge (domain code never sees rmcp types).
+#![warn(missing_docs)]
+// FIXME(issue 15): the modules marked `allow(missing_docs)` are being
+// rewritten (typed Config, server factory, core-owned tool wrapping, the
+// model router split); their public items get docs as they land, then the
+// allows go.
 
+#[allow(missing_docs)]
 pub mod exec;
 pub mod fetch;
 pub mod limits;
 pub mod logging;
+#[allow(missing_docs)]
 pub mod model;
 pub mod output;
 pub mod roots;
 pub mod schema;
+#[allow(missing_docs)]
 pub mod server;
 pub mod store;
+#[allow(missing_docs)]
 pub mod tool;
 pub mod transport;
+#[allow(missing_docs)]
 pub mod work;
 
 pub use server::{ServerSpec, Servers};

@@ -115,7 +115,7 @@ impl IntoCallToolResult for ToolError {
 }
 
 /// Runs one `tools/call` through `router`: admitted by the process's
-/// [`Governor`](crate::work::Governor), bounded by its time budget, stopped
+/// [`Governor`], bounded by its time budget, stopped
 /// on cancellation, with panics contained.
 ///
 /// Every server's `ServerHandler::call_tool` delegates here.

@@ -185,7 +185,7 @@ impl<'p> Invocation<'p> {
     }
 
     /// A file the program writes in the per-call directory; read back into
-    /// [`Output::files`].
+    /// [`Output::files`](super::Output::files).
     pub fn output(mut self, name: &str) -> Result<Self, ExecError> {
         self.check_file_name(name)?;
         self.push(Slot::Output(name.to_owned()))?;

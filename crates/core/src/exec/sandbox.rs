@@ -46,7 +46,7 @@ impl Sandbox {
     }
 
     /// A sandbox whose helper is this very binary (which must call
-    /// [`run_if_requested`] at the top of `main`).
+    /// [`run_if_requested`](super::helper::run_if_requested) at the top of `main`).
     pub fn from_current_exe() -> std::io::Result<Self> {
         Ok(Self::new(std::env::current_exe()?))
     }
