@@ -25,14 +25,16 @@ use std::{
 use anyhow::{Context, bail};
 use serde_json::json;
 
-/// Every platform the main package knows about (npm's names).
-pub const PLATFORMS: &[(&str, &str)] = &[
-    ("linux", "x64"),
-    ("linux", "arm64"),
-    ("darwin", "x64"),
-    ("darwin", "arm64"),
-    ("win32", "x64"),
-];
+/// Every platform the main package knows about (npm's names): only those
+/// that are built and tested. Windows does not build (`core::roots` opens
+/// files through `std::os::unix` and `std::os::fd` without a fallback);
+/// macOS is not built or tested anywhere, and its `core::exec` would run
+/// programs without Landlock or seccomp (both Linux-only). Users elsewhere
+/// get the launcher's message to install from source. linux-arm64 is
+/// checked with `cargo check --target aarch64-unknown-linux-gnu` (the
+/// seccomp filter knows both architectures) and built on an arm64 host with
+/// this same command.
+pub const PLATFORMS: &[(&str, &str)] = &[("linux", "x64"), ("linux", "arm64")];
 
 const LAUNCHER: &str = include_str!("../npm/launcher.js");
 
@@ -49,6 +51,11 @@ fn host() -> anyhow::Result<(&'static str, &'static str)> {
         "aarch64" => "arm64",
         other => bail!("no npm cpu name for {other}"),
     };
+    if !PLATFORMS.contains(&(os, cpu)) {
+        bail!(
+            "ffmcp's npm packages are built for Linux only (dist::PLATFORMS); {os}-{cpu} is not one"
+        );
+    }
     Ok((os, cpu))
 }
 
