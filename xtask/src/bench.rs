@@ -12,18 +12,23 @@ use serde_json::json;
 
 use crate::peer::{self, Client, Server};
 
+/// `cargo xtask bench protocol` options.
+#[derive(clap::Args)]
 pub struct Options {
+    /// Timed round-trips per server and transport (at least 10).
+    #[arg(long, default_value_t = 2000, value_parser = at_least_ten)]
     pub iterations: usize,
+    /// Untimed round-trips before timing starts.
+    #[arg(long, default_value_t = 200)]
     pub warmup: usize,
 }
 
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            iterations: 2000,
-            warmup: 200,
-        }
-    }
+/// Fewer than ten samples make no percentile; smaller counts are raised to 10.
+fn at_least_ten(value: &str) -> Result<usize, String> {
+    value
+        .parse::<usize>()
+        .map(|n| n.max(10))
+        .map_err(|_| format!("takes a number, got {value}"))
 }
 
 const COLD_START_RUNS: usize = 20;

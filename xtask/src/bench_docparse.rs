@@ -68,19 +68,16 @@ fn peer(python: &Path, script: &Path, which: &str, files: &[PathBuf]) -> anyhow:
 }
 
 /// Runs the benchmark on the PDFs in `dir`.
-pub fn run(args: &[&str]) -> anyhow::Result<()> {
-    let [dir] = args else {
-        bail!("usage: cargo xtask bench docparse DIR   (a directory of PDF files)");
-    };
+pub fn run(dir: &Path) -> anyhow::Result<()> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading {dir}"))?
+        .with_context(|| format!("reading {}", dir.display()))?
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("pdf")))
         .collect();
     files.sort();
     if files.is_empty() {
-        bail!("no PDF files in {dir}");
+        bail!("no PDF files in {}", dir.display());
     }
     let root = root();
     let mut pages = 0u64;

@@ -8,7 +8,7 @@ use std::{
     process::Command,
 };
 
-use anyhow::{Context, bail, ensure};
+use anyhow::{Context, ensure};
 use serde_json::Value;
 
 /// The feedparser measured against.
@@ -16,14 +16,7 @@ const PEER_REQUIREMENT: &str = "feedparser>=6.0,<7";
 const RUST_ITERATIONS: usize = 300;
 const PYTHON_ITERATIONS: usize = 10;
 
-pub fn run(rest: &[&str]) -> anyhow::Result<()> {
-    let watches: usize = match rest {
-        [] => 500,
-        ["--watches", n] => n
-            .parse()
-            .with_context(|| format!("--watches takes a number, got {n}"))?,
-        _ => bail!("usage: cargo xtask bench intel [--watches N]"),
-    };
+pub fn run(watches: usize) -> anyhow::Result<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .context("xtask lives in the workspace root")?

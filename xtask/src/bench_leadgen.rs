@@ -6,12 +6,9 @@
 
 use std::{path::Path, process::Command};
 
-use anyhow::{Context, bail, ensure};
+use anyhow::{Context, ensure};
 
-pub fn run(rest: &[&str]) -> anyhow::Result<()> {
-    if !rest.is_empty() {
-        bail!("usage: cargo xtask bench leadgen");
-    }
+pub fn run() -> anyhow::Result<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .context("xtask lives in the workspace root")?;

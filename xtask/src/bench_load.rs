@@ -26,28 +26,18 @@ use serde_json::{Value, json};
 
 use crate::peer::{self, Client};
 
-struct Options {
+/// `cargo xtask bench load` options.
+#[derive(clap::Args)]
+pub struct Options {
+    /// Heavy calls running at once while pings are timed.
+    #[arg(long, default_value_t = 3)]
     heavy: usize,
+    /// Pings timed per row.
+    #[arg(long, default_value_t = 200)]
     pings: usize,
+    /// Use the existing target/release/ffmcp.
+    #[arg(long)]
     skip_build: bool,
-}
-
-fn parse(args: &[&str]) -> anyhow::Result<Options> {
-    let mut options = Options {
-        heavy: 3,
-        pings: 200,
-        skip_build: false,
-    };
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        match *arg {
-            "--heavy" => options.heavy = it.next().context("--heavy N")?.parse()?,
-            "--pings" => options.pings = it.next().context("--pings N")?.parse()?,
-            "--skip-build" => options.skip_build = true,
-            other => bail!("unknown option {other}; see the module docs"),
-        }
-    }
-    Ok(options)
 }
 
 struct Row {
@@ -57,8 +47,7 @@ struct Row {
     heavy_per_s: f64,
 }
 
-pub fn run(args: &[&str]) -> anyhow::Result<()> {
-    let options = parse(args)?;
+pub fn run(options: &Options) -> anyhow::Result<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .context("xtask has a parent")?

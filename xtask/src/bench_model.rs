@@ -5,16 +5,9 @@
 
 use std::{path::Path, process::Command};
 
-use anyhow::{Context, bail, ensure};
+use anyhow::{Context, ensure};
 
-pub fn run(rest: &[&str]) -> anyhow::Result<()> {
-    let calls: usize = match rest {
-        [] => 3000,
-        ["--calls", n] => n
-            .parse()
-            .with_context(|| format!("--calls takes a number, got {n}"))?,
-        _ => bail!("usage: cargo xtask bench model [--calls N]"),
-    };
+pub fn run(calls: usize) -> anyhow::Result<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .context("xtask lives in the workspace root")?;

@@ -17,17 +17,7 @@ use std::{
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
-pub fn run(args: &[&str]) -> anyhow::Result<()> {
-    let mut pages = 1151usize;
-    let mut skip_build = false;
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        match *arg {
-            "--pages" => pages = it.next().context("--pages N")?.parse()?,
-            "--skip-build" => skip_build = true,
-            other => bail!("unknown option {other}"),
-        }
-    }
+pub fn run(pages: usize, skip_build: bool) -> anyhow::Result<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .context("xtask has a parent")?

@@ -21,45 +21,34 @@ use std::{
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
-struct Options {
+/// `cargo xtask bench seo` options; out-of-range numbers are clamped.
+#[derive(clap::Args)]
+pub struct Options {
+    /// Pages in the generated site (10..=5000).
+    #[arg(long, default_value_t = 1000)]
     pages: usize,
+    /// The audit's fetch concurrency (1..=8).
+    #[arg(long, default_value_t = 8)]
     concurrency: usize,
+    /// Audits timed; the median is reported (1..=20).
+    #[arg(long, default_value_t = 3)]
     runs: usize,
-    /// Paragraphs of text per page (page size).
+    /// Paragraphs of text per page, i.e. page size (1..=500).
+    #[arg(long, default_value_t = 12)]
     paragraphs: usize,
     /// Use the existing target/release/ffmcp.
+    #[arg(long)]
     skip_build: bool,
 }
 
-pub fn run(rest: &[&str]) -> anyhow::Result<()> {
-    let mut options = Options {
-        pages: 1000,
-        concurrency: 8,
-        runs: 3,
-        paragraphs: 12,
-        skip_build: false,
+pub fn run(options: Options) -> anyhow::Result<()> {
+    let options = Options {
+        pages: options.pages.clamp(10, 5000),
+        concurrency: options.concurrency.clamp(1, 8),
+        runs: options.runs.clamp(1, 20),
+        paragraphs: options.paragraphs.clamp(1, 500),
+        skip_build: options.skip_build,
     };
-    let mut it = rest.iter();
-    while let Some(flag) = it.next() {
-        if *flag == "--skip-build" {
-            options.skip_build = true;
-            continue;
-        }
-        let value: usize = it
-            .next()
-            .with_context(|| format!("{flag} needs a value"))?
-            .parse()
-            .with_context(|| format!("{flag} takes a number"))?;
-        match *flag {
-            "--pages" => options.pages = value.clamp(10, 5000),
-            "--concurrency" => options.concurrency = value.clamp(1, 8),
-            "--runs" => options.runs = value.clamp(1, 20),
-            "--paragraphs" => options.paragraphs = value.clamp(1, 500),
-            other => bail!(
-                "unknown option {other} (--pages, --concurrency, --runs, --paragraphs, --skip-build)"
-            ),
-        }
-    }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .context("xtask has no parent")?

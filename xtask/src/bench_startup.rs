@@ -79,7 +79,7 @@ fn measure(name: &str, program: &Path, args: &[&str], cwd: Option<&Path>) -> any
 }
 
 /// Runs the benchmark.
-pub fn run(_args: &[&str]) -> anyhow::Result<()> {
+pub fn run() -> anyhow::Result<()> {
     let root = root();
     let binary = root.join("target/release/ffmcp");
     if !binary.is_file() {

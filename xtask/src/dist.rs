@@ -25,14 +25,16 @@ use std::{
 use anyhow::{Context, bail};
 use serde_json::json;
 
-/// Every platform the main package knows about (npm's names).
-pub const PLATFORMS: &[(&str, &str)] = &[
-    ("linux", "x64"),
-    ("linux", "arm64"),
-    ("darwin", "x64"),
-    ("darwin", "arm64"),
-    ("win32", "x64"),
-];
+/// Every platform the main package knows about (npm's names): only those
+/// that are built and tested. Windows does not build (`core::roots` opens
+/// files through `std::os::unix` and `std::os::fd` without a fallback);
+/// macOS is not built or tested anywhere, and its `core::exec` would run
+/// programs without Landlock or seccomp (both Linux-only). Users elsewhere
+/// get the launcher's message to install from source. linux-arm64 is
+/// checked with `cargo check --target aarch64-unknown-linux-gnu` (the
+/// seccomp filter knows both architectures) and built on an arm64 host with
+/// this same command.
+pub const PLATFORMS: &[(&str, &str)] = &[("linux", "x64"), ("linux", "arm64")];
 
 const LAUNCHER: &str = include_str!("../npm/launcher.js");
 
@@ -49,6 +51,11 @@ fn host() -> anyhow::Result<(&'static str, &'static str)> {
         "aarch64" => "arm64",
         other => bail!("no npm cpu name for {other}"),
     };
+    if !PLATFORMS.contains(&(os, cpu)) {
+        bail!(
+            "ffmcp's npm packages are built for Linux only (dist::PLATFORMS); {os}-{cpu} is not one"
+        );
+    }
     Ok((os, cpu))
 }
 
@@ -58,19 +65,28 @@ fn workspace_root() -> PathBuf {
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
+/// `cargo xtask dist` options.
+#[derive(clap::Args)]
+pub struct Options {
+    /// Package the binary already in target/ instead of building it.
+    #[arg(long)]
+    skip_build: bool,
+    /// Also run `npm pack`, leaving .tgz files in target/dist/npm.
+    #[arg(long)]
+    pack: bool,
+    /// Package the debug binary: CI checks the npx path with the binary its
+    /// tests already built instead of paying for an LTO build.
+    #[arg(long)]
+    dev: bool,
+}
+
 /// Runs `cargo xtask dist`.
-pub fn run(args: &[&str]) -> anyhow::Result<()> {
-    let skip_build = args.contains(&"--skip-build");
-    let pack = args.contains(&"--pack");
-    // `--dev` packages the debug binary: CI checks the npx path with the
-    // binary its tests already built instead of paying for an LTO build.
-    let dev = args.contains(&"--dev");
-    if let Some(other) = args
-        .iter()
-        .find(|a| !matches!(**a, "--skip-build" | "--pack" | "--dev"))
-    {
-        bail!("unknown option {other}; usage: cargo xtask dist [--skip-build] [--pack] [--dev]");
-    }
+pub fn run(options: &Options) -> anyhow::Result<()> {
+    let Options {
+        skip_build,
+        pack,
+        dev,
+    } = *options;
     let root = workspace_root();
     let version = env!("CARGO_PKG_VERSION");
     let profile_dir = if dev { "debug" } else { "release" };

@@ -1,22 +1,25 @@
-//! cargo xtask: project automation.
+//! cargo xtask: project automation. `cargo xtask --help` lists the commands,
+//! `cargo xtask <command> --help` their options.
 //!
-//! `cargo xtask bench protocol [--iterations N] [--warmup N]`: round-trip
-//! latency of a trivial tools/call over stdio and HTTP, cold start and idle
-//! memory, for ffmcp and for the Python SDK's FastMCP server side by side.
-//!
-//! `cargo xtask bench leadgen`: lead extraction throughput and batch-job
-//! overhead over raw model calls (see `bench_leadgen.rs`).
-//!
-//! `cargo xtask bench model [--calls N]`: the model router's overhead over a
-//! direct provider call and its fallback time, against the provider imitation.
-//!
-//! `cargo xtask dist [--skip-build] [--pack]`: release build and the npm
-//! packages for `npx ffmcp` (see `dist.rs`). `cargo xtask bench startup`:
-//! binary size, cold start and idle memory, direct and through npx, beside
-//! Node reference servers (after `dist --pack`).
-//!
-//! `cargo xtask bench seo [--pages N] [--concurrency N] [--runs N]`:
-//! `audit_site` throughput on a generated local site and peak RSS.
+//! - `cargo xtask ci [--skip-tests]`: the fast local subset of `.ci/run`
+//!   (see `ci.rs`).
+//! - `cargo xtask msrv`: no dependency needs a newer Rust than the
+//!   workspace's `rust-version` (see `msrv.rs`).
+//! - `cargo xtask bench protocol [--iterations N] [--warmup N]`: round-trip
+//!   latency of a trivial tools/call over stdio and HTTP, cold start and idle
+//!   memory, for ffmcp and for the Python SDK's FastMCP server side by side.
+//! - `cargo xtask bench leadgen`: lead extraction throughput and batch-job
+//!   overhead over raw model calls (see `bench_leadgen.rs`).
+//! - `cargo xtask bench model [--calls N]`: the model router's overhead over a
+//!   direct provider call and its fallback time, against the provider imitation.
+//! - `cargo xtask bench intel [--watches N]`, `bench seo`, `bench docparse DIR`,
+//!   `bench load`, `bench paging`: see their modules.
+//! - `cargo xtask dist [--skip-build] [--pack] [--dev]`: release build and the
+//!   npm packages for `npx ffmcp` (see `dist.rs`). `cargo xtask bench startup`:
+//!   binary size, cold start and idle memory, direct and through npx, beside
+//!   Node reference servers (after `dist --pack`).
+//! - `cargo xtask fidelity pdf DIR | text FILE | rss FILE`: docparse's PDF
+//!   text against pdftotext.
 //!
 //! xtask is, with `ffmcp_core::exec`, the only code that starts processes
 //! (cargo, python, the servers under test); it prints to stdout by design.
@@ -31,64 +34,116 @@ mod bench_model;
 mod bench_paging;
 mod bench_seo;
 mod bench_startup;
+mod ci;
 mod dist;
 mod fidelity;
+mod msrv;
 mod peer;
 
-use anyhow::{Context, bail};
+use std::path::PathBuf;
 
-fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .as_slice()
-    {
-        ["bench", "protocol", rest @ ..] => bench::protocol(parse_options(rest)?),
-        ["bench", "leadgen", rest @ ..] => bench_leadgen::run(rest),
-        ["bench", "model", rest @ ..] => bench_model::run(rest),
-        ["bench", "intel", rest @ ..] => bench_intel::run(rest),
-        ["bench", "seo", rest @ ..] => bench_seo::run(rest),
-        ["bench", "docparse", rest @ ..] => bench_docparse::run(rest),
-        ["bench", "startup", rest @ ..] => bench_startup::run(rest),
-        ["bench", "load", rest @ ..] => bench_load::run(rest),
-        ["bench", "paging", rest @ ..] => bench_paging::run(rest),
-        ["dist", rest @ ..] => dist::run(rest),
-        ["fidelity", "pdf", dir] => fidelity::pdf(std::path::Path::new(dir)),
-        ["fidelity", "rss", file] => fidelity::rss(std::path::Path::new(file)),
-        ["fidelity", "text", file] => fidelity::text(std::path::Path::new(file)),
-        _ => bail!(
-            "usage: cargo xtask bench protocol [--iterations N] [--warmup N]\n\
-                    cargo xtask bench model [--calls N]   (model router overhead and fallback time)\n\
-                    cargo xtask bench leadgen   (lead extraction throughput, batch job overhead)\n\
-                    cargo xtask bench intel [--watches N]   (feed parsing vs feedparser, checking N watches)\n\
-                    cargo xtask fidelity pdf DIR   (docparse PDF text vs pdftotext)\n\
-                    cargo xtask bench seo [--pages N] [--concurrency N] [--runs N]   (audit_site throughput, peak RSS)\n\
-                    cargo xtask bench docparse DIR   (PDF pages/s and peak RSS vs pdftotext and markitdown)\n\
-                    cargo xtask dist [--skip-build] [--pack]   (release binary + npm packages)\n\
-                    cargo xtask bench startup   (size, cold start, idle RSS vs Node servers; after dist --pack)\n\
-                    cargo xtask bench load [--heavy N] [--pings N] [--skip-build]   (ping latency while heavy calls run; trivial-call throughput)\n\
-                    cargo xtask bench paging [--pages N] [--skip-build]   (docparse: paging a long PDF vs one parse)\n\
-                    cargo xtask fidelity text FILE (docparse PDF text of one file)\n\
-             measures tools/call round-trips of ffmcp vs Python FastMCP over stdio and HTTP"
-        ),
-    }
+use clap::{Parser, Subcommand};
+
+/// ffmcp project automation.
+#[derive(Parser)]
+#[command(name = "xtask", bin_name = "cargo xtask", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
 }
 
-fn parse_options(rest: &[&str]) -> anyhow::Result<bench::Options> {
-    let mut options = bench::Options::default();
-    let mut it = rest.iter();
-    while let Some(flag) = it.next() {
-        let value = it.next().with_context(|| format!("{flag} needs a value"))?;
-        let number: usize = value
-            .parse()
-            .with_context(|| format!("{flag} takes a number, got {value}"))?;
-        match *flag {
-            "--iterations" => options.iterations = number.max(10),
-            "--warmup" => options.warmup = number,
-            other => bail!("unknown option {other}"),
-        }
+#[derive(Subcommand)]
+enum Command {
+    /// The fast local subset of CI: fmt --check, clippy -D warnings, the
+    /// workspace tests, core's rustdoc with warnings as errors.
+    Ci(ci::Options),
+    /// Check that no dependency's rust-version exceeds the workspace's.
+    Msrv,
+    /// Benchmarks; each prints a Markdown table.
+    Bench {
+        #[command(subcommand)]
+        area: Bench,
+    },
+    /// The release binary and the npm packages for `npx ffmcp`.
+    Dist(dist::Options),
+    /// docparse's PDF text against poppler's pdftotext.
+    Fidelity {
+        #[command(subcommand)]
+        what: Fidelity,
+    },
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// tools/call round-trips of ffmcp vs Python FastMCP over stdio and HTTP,
+    /// cold start, idle memory.
+    Protocol(bench::Options),
+    /// Model router overhead over a direct provider call, and fallback time.
+    Model {
+        /// Calls timed (at least 100).
+        #[arg(long, default_value_t = 3000)]
+        calls: usize,
+    },
+    /// Lead extraction throughput and batch job overhead.
+    Leadgen,
+    /// Feed parsing vs feedparser, and checking N watches.
+    Intel {
+        /// Watches checked.
+        #[arg(long, default_value_t = 500)]
+        watches: usize,
+    },
+    /// audit_site throughput on a generated local site, and peak RSS.
+    Seo(bench_seo::Options),
+    /// PDF pages/s and peak RSS vs pdftotext and markitdown.
+    Docparse {
+        /// A directory of PDF files.
+        dir: PathBuf,
+    },
+    /// Binary size, cold start and idle RSS vs Node servers (after `dist --pack`).
+    Startup,
+    /// Ping latency while heavy calls run; trivial-call throughput.
+    Load(bench_load::Options),
+    /// docparse: paging a long PDF vs one parse.
+    Paging {
+        /// Pages of the generated PDF.
+        #[arg(long, default_value_t = 1151)]
+        pages: usize,
+        /// Use the existing target/release/ffmcp.
+        #[arg(long)]
+        skip_build: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum Fidelity {
+    /// Text similarity and speed vs pdftotext for every PDF in DIR.
+    Pdf { dir: PathBuf },
+    /// docparse's PDF text of one file.
+    Text { file: PathBuf },
+    /// Peak RSS of parsing one file (used by `bench docparse`).
+    Rss { file: PathBuf },
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Ci(options) => ci::run(&options),
+        Command::Msrv => msrv::run(),
+        Command::Bench { area } => match area {
+            Bench::Protocol(options) => bench::protocol(options),
+            Bench::Model { calls } => bench_model::run(calls),
+            Bench::Leadgen => bench_leadgen::run(),
+            Bench::Intel { watches } => bench_intel::run(watches),
+            Bench::Seo(options) => bench_seo::run(options),
+            Bench::Docparse { dir } => bench_docparse::run(&dir),
+            Bench::Startup => bench_startup::run(),
+            Bench::Load(options) => bench_load::run(&options),
+            Bench::Paging { pages, skip_build } => bench_paging::run(pages, skip_build),
+        },
+        Command::Dist(options) => dist::run(&options),
+        Command::Fidelity { what } => match what {
+            Fidelity::Pdf { dir } => fidelity::pdf(&dir),
+            Fidelity::Text { file } => fidelity::text(&file),
+            Fidelity::Rss { file } => fidelity::rss(&file),
+        },
     }
-    Ok(options)
 }

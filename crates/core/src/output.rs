@@ -5,7 +5,7 @@
 //! prompt-injected agent. So a write must not become a way to plant code:
 //! replacing `~/.bashrc` or a git hook, writing through a hard link or a
 //! symlink to a file outside the roots, or leaving a world-readable file of
-//! personal data. [`write`] therefore:
+//! personal data. [`write()`] therefore:
 //!
 //! - checks the path against the [`Roots`] (`Roots::check_write`), then
 //!   refuses any component below the root that starts with `.` (dotfiles,
@@ -45,10 +45,15 @@ use crate::{
 /// What is written; decides the file name extensions accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// `.csv`
     Csv,
+    /// `.json`
     Json,
+    /// An Atom feed: `.atom` or `.xml`.
     Atom,
+    /// `.md` or `.markdown`
     Markdown,
+    /// `.html` or `.htm`
     Html,
 }
 
@@ -75,10 +80,12 @@ impl Kind {
     }
 }
 
-/// A file [`write`] put in place.
+/// A file [`write()`] put in place.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Written {
+    /// Where the file now is (resolved, inside the roots).
     pub path: PathBuf,
+    /// Bytes written.
     pub bytes: usize,
     /// An existing file was replaced (`overwrite` was given and used).
     pub replaced: bool,
@@ -87,24 +94,52 @@ pub struct Written {
 /// Why a file was not written. Messages name the path and what would work.
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
+    /// The path is not inside the allowed roots (or no roots are set).
     #[error(transparent)]
     Roots(#[from] RootsError),
     #[error(
         "path '{path}' has a component starting with '.' ('{component}'); dotfiles and hidden directories are never written"
     )]
-    Hidden { path: String, component: String },
-    #[error("path '{path}' must end in {expected} for {kind} output")]
-    Extension {
+    /// A path component starts with `.`.
+    Hidden {
+        /// The path as given.
         path: String,
+        /// The hidden component.
+        component: String,
+    },
+    #[error("path '{path}' must end in {expected} for {kind} output")]
+    /// The extension does not match what is written.
+    Extension {
+        /// The path as given.
+        path: String,
+        /// The accepted extensions, for the message.
         expected: String,
+        /// What is written (`CSV`, `JSON`, …).
         kind: &'static str,
     },
     #[error("'{path}' already exists; pass \"overwrite\": true to replace it")]
-    Exists { path: String },
+    /// The file exists and `overwrite` was not given.
+    Exists {
+        /// The path as given.
+        path: String,
+    },
     #[error("refusing to write '{path}': it is {what}")]
-    Unsafe { path: String, what: String },
+    /// The target is not a regular file we may replace (a symlink, a
+    /// directory, a file with several links, …).
+    Unsafe {
+        /// The path as given.
+        path: String,
+        /// What the target is.
+        what: String,
+    },
     #[error("could not write '{path}': {reason}")]
-    Io { path: String, reason: String },
+    /// Creating, writing or renaming the file failed.
+    Io {
+        /// The path as given.
+        path: String,
+        /// The operating system's error.
+        reason: String,
+    },
 }
 
 impl From<OutputError> for ToolError {
@@ -151,7 +186,7 @@ pub fn write(
     })
 }
 
-/// The checks of [`write`] that need no writing (roots, hidden components,
+/// The checks of [`write()`] that need no writing (roots, hidden components,
 /// extension), so a tool can refuse a bad path before doing the work.
 /// Returns the file that would be written.
 pub fn check(roots: &Roots, path: &str, kind: Kind) -> Result<PathBuf, OutputError> {
@@ -215,7 +250,7 @@ fn plan(roots: &Roots, path: &str, kind: Kind) -> Result<Plan, OutputError> {
     })
 }
 
-/// [`write`] on the blocking pool.
+/// [`write()`] on the blocking pool.
 pub async fn write_async(
     roots: Roots,
     path: String,

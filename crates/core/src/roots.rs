@@ -44,6 +44,7 @@ pub struct AllowedPath {
 }
 
 impl AllowedPath {
+    /// The resolved path (symlinks followed), inside its root.
     pub fn as_path(&self) -> &Path {
         &self.path
     }
@@ -130,25 +131,49 @@ pub enum RootsError {
     #[error(
         "no filesystem roots are configured, so local paths cannot be used; set {ROOTS_ENV} to the directories ffmcp may read (e.g. {ROOTS_ENV}=$HOME/Documents)"
     )]
+    /// No roots are configured, so no local path is allowed.
     NoRoots,
+    /// A configured root does not exist or cannot be resolved: the root
+    /// and the reason.
     #[error("root '{0}' cannot be used: {1}")]
     BadRoot(String, String),
+    /// The path is the empty string.
     #[error("path is empty")]
     Empty,
+    /// The path contains a NUL byte (the path, escaped).
     #[error("path '{0}' contains a NUL byte")]
     Nul(String),
     #[error(
         "path '{0}' contains '..'; give a path inside the allowed roots without parent references"
     )]
+    /// The path contains a `..` component (the path as given).
     ParentReference(String),
+    /// The path does not resolve inside the roots, or cannot be read.
     #[error("path '{path}' does not exist inside the allowed roots or cannot be read ({reason})")]
-    Missing { path: String, reason: String },
+    Missing {
+        /// The path as given.
+        path: String,
+        /// The operating system's error.
+        reason: String,
+    },
     /// One message for every path outside the roots, whether it exists or
     /// not and wherever a symlink points.
     #[error("path '{path}' is outside the allowed roots ({roots})")]
-    Outside { path: String, roots: String },
+    Outside {
+        /// The path as given.
+        path: String,
+        /// The configured roots, for the message.
+        roots: String,
+    },
+    /// The path names a directory, device, socket or FIFO where a regular
+    /// file is needed.
     #[error("path '{path}' is a {kind}, not a regular file")]
-    NotRegular { path: String, kind: &'static str },
+    NotRegular {
+        /// The path as given.
+        path: String,
+        /// What it is instead.
+        kind: &'static str,
+    },
 }
 
 impl From<RootsError> for ToolError {
@@ -261,10 +286,12 @@ impl Roots {
         }
     }
 
+    /// No roots: every local path is refused.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
+    /// The roots, canonical.
     pub fn iter(&self) -> impl Iterator<Item = &Path> {
         self.0.iter().map(PathBuf::as_path)
     }

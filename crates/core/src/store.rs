@@ -28,16 +28,28 @@ pub const DB_ENV: &str = "FF_DB";
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The database file could not be opened or created.
     #[error("opening the database {path}: {reason}")]
-    Open { path: String, reason: String },
-    #[error("database migration {namespace} v{version} failed: {reason}")]
-    Migration {
-        namespace: String,
-        version: usize,
+    Open {
+        /// The database file.
+        path: String,
+        /// SQLite's or the file system's error.
         reason: String,
     },
+    /// A schema migration failed; the database is left at the version before.
+    #[error("database migration {namespace} v{version} failed: {reason}")]
+    Migration {
+        /// Whose schema (one namespace per server).
+        namespace: String,
+        /// The migration that failed.
+        version: usize,
+        /// SQLite's error.
+        reason: String,
+    },
+    /// A statement failed.
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
+    /// The blocking task running the statement panicked or was cancelled.
     #[error("database task failed: {0}")]
     Task(String),
 }

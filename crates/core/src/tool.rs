@@ -132,7 +132,7 @@ impl IntoCallToolResult for ToolError {
 }
 
 /// Runs one `tools/call` through `router`: admitted by the process's
-/// [`Governor`](crate::work::Governor), bounded by its time budget, stopped
+/// [`Governor`], bounded by its time budget, stopped
 /// on cancellation, with panics contained.
 ///
 /// Core calls this for every server (the [`crate::server`] wrapper); no

@@ -2,7 +2,7 @@
 //!
 //! How each guarantee is kept:
 //! - **Only checked addresses are dialled.** Host names are resolved by
-//!   [`CheckedResolver`], reqwest's resolver for this client: it returns only
+//!   `CheckedResolver`, reqwest's resolver for this client: it returns only
 //!   addresses that pass the [`FetchPolicy`], so the connection goes to an
 //!   address we checked, never to a second answer from DNS (no rebinding
 //!   window). IP-literal hosts never reach a resolver; [`Fetcher`] checks
@@ -90,43 +90,102 @@ impl Default for FetchLimits {
 /// Why a fetch did not produce a response.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
+    /// The text given is not a URL.
     #[error("'{url}' is not a valid URL: {reason}")]
-    InvalidUrl { url: String, reason: String },
+    InvalidUrl {
+        /// The text as given.
+        url: String,
+        /// What the URL parser objected to.
+        reason: String,
+    },
     #[error(
         "only http and https URLs can be fetched; '{scheme}:' is refused (local files are read by path, under the allowed roots)"
     )]
-    Scheme { scheme: String },
+    /// A scheme other than http or https (`file:`, `ftp:`, …).
+    Scheme {
+        /// The refused scheme, without the colon.
+        scheme: String,
+    },
     #[error("URLs with embedded credentials (user:password@) are not fetched: '{url}'")]
-    Credentials { url: String },
+    /// The URL carries `user:password@`; credentials are never sent.
+    Credentials {
+        /// The URL as given.
+        url: String,
+    },
     #[error(
         "refused to fetch {url}: {host} resolves to {addr}, {reason}. To allow it, add it to FF_ALLOW_HOSTS (a name, IP or CIDR) or set FF_ALLOW_PRIVATE_NETWORK=1"
     )]
+    /// The SSRF guard: the host resolves to an address that is not
+    /// public (loopback, private, link-local, metadata, …).
     Blocked {
+        /// The URL (or redirect target) that was refused.
         url: String,
+        /// Its host name.
         host: String,
+        /// The address the host resolved to.
         addr: IpAddr,
+        /// Which kind of non-public address it is.
         reason: &'static str,
     },
     #[error("could not resolve host '{host}': {reason}")]
-    Dns { host: String, reason: String },
+    /// Name resolution failed.
+    Dns {
+        /// The host that did not resolve.
+        host: String,
+        /// The resolver's error.
+        reason: String,
+    },
     #[error("stopped after {limit} redirects at {url}")]
-    TooManyRedirects { url: String, limit: usize },
+    /// More redirects than the policy allows.
+    TooManyRedirects {
+        /// The URL reached when the limit was hit.
+        url: String,
+        /// The redirect limit.
+        limit: usize,
+    },
     #[error("redirect from {url} has an invalid Location header")]
-    BadRedirect { url: String },
+    /// A 3xx response whose `Location` is missing or not a URL.
+    BadRedirect {
+        /// The URL that answered with the redirect.
+        url: String,
+    },
     #[error(
         "the body of {url} is larger than the {limit}-byte limit (counted after decompression)"
     )]
-    TooLarge { url: String, limit: u64 },
-    #[error("{url} timed out ({what})")]
-    Timeout { url: String, what: &'static str },
-    #[error("robots.txt of {origin} disallows {url} for the {agent} user agent")]
-    RobotsDisallowed {
+    /// The decompressed body passed the size cap; reading stopped there.
+    TooLarge {
+        /// The URL whose body was too large.
         url: String,
+        /// The cap in bytes.
+        limit: u64,
+    },
+    #[error("{url} timed out ({what})")]
+    /// A time limit expired.
+    Timeout {
+        /// The URL being fetched.
+        url: String,
+        /// What timed out: connecting, waiting for the response, reading
+        /// the body, or the total time limit.
+        what: &'static str,
+    },
+    #[error("robots.txt of {origin} disallows {url} for the {agent} user agent")]
+    /// The site's robots.txt disallows the URL for our user agent.
+    RobotsDisallowed {
+        /// The disallowed URL.
+        url: String,
+        /// The origin whose robots.txt decided.
         origin: String,
+        /// The user-agent token matched against robots.txt.
         agent: &'static str,
     },
     #[error("could not fetch {url}: {reason}")]
-    Transport { url: String, reason: String },
+    /// Any other network or protocol failure.
+    Transport {
+        /// The URL being fetched.
+        url: String,
+        /// The HTTP client's error.
+        reason: String,
+    },
 }
 
 impl FetchError {
@@ -318,7 +377,9 @@ pub struct Fetched {
     pub url: Url,
     /// Each redirect hop taken, in order (`requested` excluded).
     pub redirects: Vec<Url>,
+    /// The final response's HTTP status code.
     pub status: u16,
+    /// The final response's headers.
     pub headers: HeaderMap,
     /// The body, decompressed.
     pub body: Vec<u8>,

@@ -36,9 +36,9 @@
 //! * `backon` (1.6) is a good retry crate, and its `adjust` hook can honour
 //!   `retry-after`, but retrying here is entangled with choosing the next
 //!   route, the breaker and per-call accounting (attempts, fallbacks); the
-//!   loop in [`router`] is ~40 lines and keeps that in one place.
-//! * Bedrock: `aws-sigv4` (1.6) needs Rust 1.94 (our MSRV is 1.88) and pulls
-//!   the smithy runtime types; [`sigv4`](provider::sigv4) is a small signer on
+//!   loop in `router` is ~40 lines and keeps that in one place.
+//! * Bedrock: `aws-sigv4` (1.6) needs Rust 1.94 (our MSRV is 1.89) and pulls
+//!   the smithy runtime types; [`sigv4`] is a small signer on
 //!   `hmac` + `sha2` (RustCrypto; `sha2` was already in the tree via rmcp),
 //!   checked against AWS's published SigV4 test-suite signatures.
 //! * One `reqwest::Client` (rustls, the workspace's one TLS stack) shared by

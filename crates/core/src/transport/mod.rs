@@ -13,10 +13,13 @@ use tokio_util::sync::CancellationToken;
 /// Why serving stopped abnormally. Clean ends (EOF, SIGINT, SIGTERM) are `Ok`.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
+    /// The client's initialize handshake failed.
     #[error("MCP session failed to start: {0}")]
     Initialize(String),
+    /// The transport's options are unusable (e.g. a public bind without a token).
     #[error("{0}")]
     Config(String),
+    /// Binding, accepting, reading or writing failed.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
 }

@@ -4,7 +4,7 @@
 //! promises (checked against rmcp 3.11): an oversized line is dropped without
 //! any answer, and a line that is not JSON is ignored silently, so a client
 //! waits forever for a response. This module replaces that framing layer and
-//! keeps rmcp's service loop on top of it (framing rules in [`super::framing`]):
+//! keeps rmcp's service loop on top of it (framing rules in the module `framing`):
 //!
 //! * a line longer than the frame limit is discarded while it streams in
 //!   (memory never grows past the limit) and answered with a JSON-RPC error

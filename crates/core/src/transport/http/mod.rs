@@ -1,7 +1,7 @@
 //! Streamable HTTP transport: rmcp's `StreamableHttpService` behind ffmcp's
 //! guards and limits, on hyper.
 //!
-//! Guards ([`guard`]), in order, on every route but `GET /healthz`:
+//! Guards (module `guard`), in order, on every route but `GET /healthz`:
 //! 1. `Host` must name this server (loopback names, the bound address, or a
 //!    name given with `--allow-host`): stops DNS rebinding.
 //! 2. `Origin`, when present, must be a loopback origin or one given with
@@ -15,10 +15,10 @@
 //! the request.
 //!
 //! Limits, so that no client can exhaust the server:
-//! * connections ([`connections`]): a cap on open connections and a
+//! * connections (module `connections`): a cap on open connections and a
 //!   header-read / keep-alive idle timeout, in a hand-written accept loop
 //!   (axum's `serve` cannot set either; the module says why);
-//! * requests ([`admission`]): a declared body over the cap is answered 413
+//! * requests (module `admission`): a declared body over the cap is answered 413
 //!   before it is read, a body must arrive within a time limit, and a body
 //!   that is not one JSON-RPC message gets 400 with a JSON-RPC error;
 //! * sessions ([`sessions`]): a cap on live sessions shared by all endpoints
@@ -62,6 +62,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// Everything the HTTP transport needs to know.
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
+    /// The address to listen on.
     pub bind: SocketAddr,
     /// Bearer token clients must present; `None` means no auth.
     pub token: Option<String>,
@@ -73,6 +74,7 @@ pub struct HttpOptions {
     pub allowed_hosts: Vec<String>,
     /// No sessions: every request stands alone (for load balancers).
     pub stateless: bool,
+    /// Cap on one request body in bytes (413 beyond it).
     pub max_body_bytes: usize,
     /// Time a request body has to arrive once its head has (408 after).
     pub body_timeout: Duration,
@@ -93,6 +95,7 @@ pub struct HttpOptions {
 }
 
 impl HttpOptions {
+    /// Options for `bind` with every limit at its default and no auth.
     pub fn new(bind: SocketAddr) -> Self {
         Self {
             bind,

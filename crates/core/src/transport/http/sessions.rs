@@ -40,6 +40,7 @@ pub struct SessionBudget {
 }
 
 impl SessionBudget {
+    /// A budget of `max` live sessions, none taken.
     pub fn new(max: usize) -> Self {
         Self {
             max,
@@ -47,6 +48,7 @@ impl SessionBudget {
         }
     }
 
+    /// The cap.
     pub fn max(&self) -> usize {
         self.max
     }
@@ -56,6 +58,7 @@ impl SessionBudget {
         self.live.load(Ordering::Acquire)
     }
 
+    /// No place is free: a new session would be refused.
     pub fn is_full(&self) -> bool {
         self.live() >= self.max
     }
@@ -83,7 +86,9 @@ pub enum CappedSessionError {
         "the server already holds its limit of {0} live MCP sessions; close idle sessions \
          (HTTP DELETE) or raise --max-sessions / FF_MAX_SESSIONS"
     )]
+    /// The budget is spent (the cap).
     Full(usize),
+    /// rmcp's session manager failed.
     #[error(transparent)]
     Local(#[from] LocalSessionManagerError),
 }
