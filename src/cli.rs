@@ -154,9 +154,10 @@ struct ServerArgs {
         conflicts_with_all = ["http", "daemon"]
     )]
     command: Vec<String>,
-    /// Largest accepted stdio frame (one JSON-RPC line), in bytes.
-    #[arg(long, env = "FF_MAX_FRAME_BYTES", default_value_t = DEFAULT_MAX_FRAME_BYTES)]
-    max_frame_bytes: usize,
+    /// Largest accepted stdio frame (one JSON-RPC line), in bytes
+    /// [FF_MAX_FRAME_BYTES; default 4194304].
+    #[arg(long, value_parser = positive)]
+    max_frame_bytes: Option<usize>,
     /// Refuse to run subprocesses when a protection is unavailable (also FF_STRICT=1).
     #[arg(long)]
     strict: bool,
@@ -166,7 +167,7 @@ struct ServerArgs {
 
 /// HTTP transport options.
 #[derive(Debug, Args)]
-struct HttpArgs {
+pub struct HttpArgs {
     /// File holding the bearer token clients must send (overrides FF_HTTP_TOKEN).
     #[arg(long, value_name = "PATH")]
     token_file: Option<PathBuf>,
@@ -182,30 +183,30 @@ struct HttpArgs {
     /// No sessions: every request stands alone (for several instances behind a load balancer).
     #[arg(long)]
     stateless: bool,
-    /// Largest accepted HTTP request body, in bytes.
-    #[arg(long, env = "FF_MAX_BODY_BYTES", default_value_t = http::DEFAULT_MAX_BODY_BYTES)]
-    max_body_bytes: usize,
-    /// Seconds a request body has to arrive once its head has (408 after).
-    #[arg(long, value_name = "SECONDS", env = "FF_HTTP_BODY_TIMEOUT", value_parser = seconds,
-          default_value = "30")]
-    body_timeout: Duration,
-    /// Open HTTP connections at most; at the cap the longest-idle one is closed.
-    #[arg(long, env = "FF_MAX_CONNECTIONS", default_value_t = http::DEFAULT_MAX_CONNECTIONS,
-          value_parser = positive)]
-    max_connections: usize,
+    /// Largest accepted HTTP request body, in bytes [FF_MAX_BODY_BYTES; default 4194304].
+    #[arg(long, value_parser = positive)]
+    max_body_bytes: Option<usize>,
+    /// Seconds a request body has to arrive once its head has (408 after)
+    /// [FF_HTTP_BODY_TIMEOUT; default 30].
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    body_timeout: Option<Duration>,
+    /// Open HTTP connections at most; at the cap the longest-idle one is
+    /// closed [FF_MAX_CONNECTIONS; default 1024].
+    #[arg(long, value_parser = positive)]
+    max_connections: Option<usize>,
     /// Seconds to send a complete request head, from connecting or from the
-    /// previous response (so also the keep-alive idle timeout).
-    #[arg(long, value_name = "SECONDS", env = "FF_HTTP_HEADER_TIMEOUT", value_parser = seconds,
-          default_value = "10")]
-    header_timeout: Duration,
-    /// Live MCP sessions at most (all servers together); `initialize` above it gets 503.
-    #[arg(long, env = "FF_MAX_SESSIONS", default_value_t = http::DEFAULT_MAX_SESSIONS,
-          value_parser = positive)]
-    max_sessions: usize,
-    /// Seconds without traffic after which a session ends and its memory is freed.
-    #[arg(long, value_name = "SECONDS", env = "FF_SESSION_IDLE_TIMEOUT", value_parser = seconds,
-          default_value = "600")]
-    session_idle_timeout: Duration,
+    /// previous response (so also the keep-alive idle timeout)
+    /// [FF_HTTP_HEADER_TIMEOUT; default 10].
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    header_timeout: Option<Duration>,
+    /// Live MCP sessions at most (all servers together); `initialize` above
+    /// it gets 503 [FF_MAX_SESSIONS; default 1000].
+    #[arg(long, value_parser = positive)]
+    max_sessions: Option<usize>,
+    /// Seconds without traffic after which a session ends and its memory is
+    /// freed [FF_SESSION_IDLE_TIMEOUT; default 600].
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    session_idle_timeout: Option<Duration>,
 }
 
 /// A count of at least one.
@@ -243,14 +244,16 @@ pub struct Invocation {
 pub enum Command {
     Stdio {
         server: String,
-        options: StdioOptions,
+        max_frame_bytes: Option<usize>,
     },
     Http {
         server: String,
-        options: HttpOptions,
+        bind: SocketAddr,
+        args: HttpArgs,
     },
     ServeAll {
-        options: HttpOptions,
+        bind: SocketAddr,
+        args: HttpArgs,
     },
     Daemon {
         server: String,
@@ -327,15 +330,14 @@ fn resolve(servers: &Servers, matches: &clap::ArgMatches) -> Result<Command, cla
             });
         }
         return Ok(match args.http {
-            Some(addr) => Command::Http {
+            Some(bind) => Command::Http {
                 server,
-                options: http_options(addr, args.http_opts).map_err(to_clap)?,
+                bind,
+                args: args.http_opts,
             },
             None => Command::Stdio {
                 server,
-                options: StdioOptions {
-                    max_frame_bytes: args.max_frame_bytes,
-                },
+                max_frame_bytes: args.max_frame_bytes,
             },
         });
     }
@@ -345,7 +347,8 @@ fn resolve(servers: &Servers, matches: &clap::ArgMatches) -> Result<Command, cla
                 ffmcp_core::exec::set_strict(true);
             }
             Command::ServeAll {
-                options: http_options(args.http, args.http_opts).map_err(to_clap)?,
+                bind: args.http,
+                args: args.http_opts,
             }
         }
         Fixed::List => Command::List,
@@ -385,14 +388,42 @@ fn resolve(servers: &Servers, matches: &clap::ArgMatches) -> Result<Command, cla
     })
 }
 
-fn to_clap(err: anyhow::Error) -> clap::Error {
-    clap::Error::raw(
-        clap::error::ErrorKind::ValueValidation,
-        format!("{err:#}\n"),
-    )
+/// A flag, else the setting from the configuration, else the default; a
+/// configured value that does not parse is an error naming the setting.
+fn setting<T>(
+    flag: Option<T>,
+    config: &Config,
+    name: &str,
+    parse: fn(&str) -> Result<T, String>,
+    default: T,
+) -> anyhow::Result<T> {
+    if let Some(value) = flag {
+        return Ok(value);
+    }
+    match config.get(name) {
+        None => Ok(default),
+        Some(raw) => parse(raw).map_err(|e| {
+            let from = config
+                .source(name)
+                .map_or_else(String::new, |s| format!(" (from the {s})"));
+            anyhow::anyhow!("{name}{from}: {e}")
+        }),
+    }
 }
 
-fn http_options(bind: SocketAddr, args: HttpArgs) -> anyhow::Result<HttpOptions> {
+fn stdio_options(flag: Option<usize>, config: &Config) -> anyhow::Result<StdioOptions> {
+    Ok(StdioOptions {
+        max_frame_bytes: setting(
+            flag,
+            config,
+            "FF_MAX_FRAME_BYTES",
+            positive,
+            DEFAULT_MAX_FRAME_BYTES,
+        )?,
+    })
+}
+
+fn http_options(bind: SocketAddr, args: HttpArgs, config: &Config) -> anyhow::Result<HttpOptions> {
     let mut options = HttpOptions::new(bind);
     options.token = match &args.token_file {
         Some(path) => {
@@ -400,20 +431,54 @@ fn http_options(bind: SocketAddr, args: HttpArgs) -> anyhow::Result<HttpOptions>
                 .with_context(|| format!("reading --token-file {}", path.display()))?;
             Some(token.trim().to_owned())
         }
-        None => std::env::var("FF_HTTP_TOKEN")
-            .ok()
-            .filter(|t| !t.trim().is_empty()),
+        None => config.get("FF_HTTP_TOKEN").map(|t| t.trim().to_owned()),
     };
     options.insecure_no_auth = args.insecure_no_auth;
     options.allowed_origins = args.allow_origin;
     options.allowed_hosts = args.allow_host;
     options.stateless = args.stateless;
-    options.max_body_bytes = args.max_body_bytes;
-    options.body_timeout = args.body_timeout;
-    options.max_connections = args.max_connections;
-    options.header_timeout = args.header_timeout;
-    options.max_sessions = args.max_sessions;
-    options.session_idle_timeout = args.session_idle_timeout;
+    options.max_body_bytes = setting(
+        args.max_body_bytes,
+        config,
+        "FF_MAX_BODY_BYTES",
+        positive,
+        http::DEFAULT_MAX_BODY_BYTES,
+    )?;
+    options.body_timeout = setting(
+        args.body_timeout,
+        config,
+        "FF_HTTP_BODY_TIMEOUT",
+        seconds,
+        http::DEFAULT_BODY_TIMEOUT,
+    )?;
+    options.max_connections = setting(
+        args.max_connections,
+        config,
+        "FF_MAX_CONNECTIONS",
+        positive,
+        http::DEFAULT_MAX_CONNECTIONS,
+    )?;
+    options.header_timeout = setting(
+        args.header_timeout,
+        config,
+        "FF_HTTP_HEADER_TIMEOUT",
+        seconds,
+        http::DEFAULT_HEADER_TIMEOUT,
+    )?;
+    options.max_sessions = setting(
+        args.max_sessions,
+        config,
+        "FF_MAX_SESSIONS",
+        positive,
+        http::DEFAULT_MAX_SESSIONS,
+    )?;
+    options.session_idle_timeout = setting(
+        args.session_idle_timeout,
+        config,
+        "FF_SESSION_IDLE_TIMEOUT",
+        seconds,
+        http::DEFAULT_SESSION_IDLE_TIMEOUT,
+    )?;
     Ok(options)
 }
 
@@ -430,13 +495,18 @@ pub async fn run(invocation: Invocation, servers: &Servers) -> anyhow::Result<Ex
         Ok(spec.build(&context)?)
     };
     match invocation.command {
-        Command::Stdio { server, options } => {
+        Command::Stdio {
+            server,
+            max_frame_bytes,
+        } => {
+            let options = stdio_options(max_frame_bytes, &context.config)?;
             let built = build(&server)?;
             tracing::info!(server = %server, "serving on stdio");
             let _background = built.start_background().map(AbortOnDrop);
             built.serve_stdio(options).await?;
         }
-        Command::Http { server, options } => {
+        Command::Http { server, bind, args } => {
+            let options = http_options(bind, args, &context.config)?;
             let built = build(&server)?;
             let endpoint = built.http_endpoint(&options);
             let name = server.clone();
@@ -446,7 +516,8 @@ pub async fn run(invocation: Invocation, servers: &Servers) -> anyhow::Result<Ex
             })
             .await?;
         }
-        Command::ServeAll { options } => {
+        Command::ServeAll { bind, args } => {
+            let options = http_options(bind, args, &context.config)?;
             let built = servers
                 .iter()
                 .map(|spec| Ok((spec.name(), build(spec.name())?)))
@@ -627,17 +698,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn duration_flags_default_to_the_transport_defaults() {
+    fn transport_settings_come_from_flags_then_config_then_defaults() {
         let cli = ServerArgs::augment_args(clap::Command::new("x"));
-        let matches = cli.try_get_matches_from(["x"]).expect("parses");
-        let args = ServerArgs::from_arg_matches(&matches).expect("args");
-        let http = args.http_opts;
+        let bind: SocketAddr = "127.0.0.1:0".parse().expect("addr");
+        let parse = |argv: &[&str]| {
+            let matches = cli.clone().try_get_matches_from(argv).expect("parses");
+            ServerArgs::from_arg_matches(&matches)
+                .expect("args")
+                .http_opts
+        };
+        let none = Config::default();
+        let http = http_options(bind, parse(&["x"]), &none).expect("defaults");
         assert_eq!(http.body_timeout, http::DEFAULT_BODY_TIMEOUT);
         assert_eq!(http.header_timeout, http::DEFAULT_HEADER_TIMEOUT);
         assert_eq!(
             http.session_idle_timeout,
             http::DEFAULT_SESSION_IDLE_TIMEOUT
         );
+        assert_eq!(http.max_sessions, http::DEFAULT_MAX_SESSIONS);
+
+        let config =
+            Config::from_pairs([("FF_MAX_SESSIONS", "7"), ("FF_HTTP_BODY_TIMEOUT", "2.5")]);
+        let http = http_options(bind, parse(&["x"]), &config).expect("configured");
+        assert_eq!(http.max_sessions, 7);
+        assert_eq!(http.body_timeout, Duration::from_millis(2500));
+        let http = http_options(bind, parse(&["x", "--max-sessions", "3"]), &config).expect("flag");
+        assert_eq!(http.max_sessions, 3, "a flag wins over the configuration");
+
+        let bad = Config::from_pairs([("FF_MAX_SESSIONS", "lots")]);
+        let err = http_options(bind, parse(&["x"]), &bad).expect_err("refused");
+        assert!(err.to_string().contains("FF_MAX_SESSIONS"), "{err}");
+
         assert_eq!(seconds("0.25"), Ok(Duration::from_millis(250)));
         assert!(seconds("0").is_err() && seconds("-1").is_err() && seconds("soon").is_err());
     }

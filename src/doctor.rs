@@ -305,7 +305,9 @@ pub fn effective(servers: &Servers, config: &ffmcp_core::Config) -> Vec<Effectiv
 
 /// The effective configuration as text: one line per setting.
 pub fn settings_text(file: Option<&str>, settings: &[Effective]) -> String {
-    let mut out = String::from("\nEffective configuration (environment over the config file over defaults):\n");
+    let mut out = String::from(
+        "\nEffective configuration (environment over the config file over defaults):\n",
+    );
     out.push_str(&format!(
         "  {:<16}{}\n",
         "config file",

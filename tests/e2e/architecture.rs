@@ -70,7 +70,12 @@ async fn every_server_under_serve_shares_one_router_and_its_accounting() {
 fn run(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let mut cmd = Command::new(bin());
     cmd.args(args);
-    for var in ["FF_CONFIG_FILE", "FF_MAX_CALLS", "FF_SEO_MAX_CONCURRENCY", "OPENAI_API_KEY"] {
+    for var in [
+        "FF_CONFIG_FILE",
+        "FF_MAX_CALLS",
+        "FF_SEO_MAX_CONCURRENCY",
+        "OPENAI_API_KEY",
+    ] {
         cmd.env_remove(var);
     }
     for (k, v) in env {

@@ -54,14 +54,42 @@ pub fn spec() -> ffmcp_core::ServerSpec {
 /// What competitive-intel reads besides core's settings.
 pub const SETTINGS: &[ffmcp_core::config::Setting] = &[
     ffmcp_core::config::Setting::new("FF_INTEL_CONCURRENCY", "16", "intel: checks in flight"),
-    ffmcp_core::config::Setting::new("FF_INTEL_PER_HOST", "2", "intel: fetches in flight per host"),
-    ffmcp_core::config::Setting::new("FF_INTEL_HOST_SPACING_MS", "500", "intel: pause between requests to one host"),
-    ffmcp_core::config::Setting::new("FF_INTEL_MIN_INTERVAL_SECS", "60", "intel: shortest check interval"),
-    ffmcp_core::config::Setting::new("FF_INTEL_KEEP_SNAPSHOTS", "50", "intel: page snapshots kept per watch"),
-    ffmcp_core::config::Setting::new("FF_INTEL_KEEP_CHANGES", "1000", "intel: changes kept per watch"),
+    ffmcp_core::config::Setting::new(
+        "FF_INTEL_PER_HOST",
+        "2",
+        "intel: fetches in flight per host",
+    ),
+    ffmcp_core::config::Setting::new(
+        "FF_INTEL_HOST_SPACING_MS",
+        "500",
+        "intel: pause between requests to one host",
+    ),
+    ffmcp_core::config::Setting::new(
+        "FF_INTEL_MIN_INTERVAL_SECS",
+        "60",
+        "intel: shortest check interval",
+    ),
+    ffmcp_core::config::Setting::new(
+        "FF_INTEL_KEEP_SNAPSHOTS",
+        "50",
+        "intel: page snapshots kept per watch",
+    ),
+    ffmcp_core::config::Setting::new(
+        "FF_INTEL_KEEP_CHANGES",
+        "1000",
+        "intel: changes kept per watch",
+    ),
     ffmcp_core::config::Setting::new("FF_INTEL_KEEP_DAYS", "180", "intel: days changes are kept"),
-    ffmcp_core::config::Setting::new("FF_INTEL_MAX_BODY_BYTES", "10485760", "intel: largest fetched body"),
+    ffmcp_core::config::Setting::new(
+        "FF_INTEL_MAX_BODY_BYTES",
+        "10485760",
+        "intel: largest fetched body",
+    ),
     ffmcp_core::config::Setting::new("FF_INTEL_MAX_WATCHES", "1000", "intel: watches at most"),
-    ffmcp_core::config::Setting::new("FF_INTEL_MAX_SNAPSHOT_BYTES", "1048576", "intel: largest stored snapshot"),
+    ffmcp_core::config::Setting::new(
+        "FF_INTEL_MAX_SNAPSHOT_BYTES",
+        "1048576",
+        "intel: largest stored snapshot",
+    ),
     ffmcp_core::config::Setting::new("FF_INTEL_ROBOTS", "true", "intel: obey robots.txt"),
 ];

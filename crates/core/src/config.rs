@@ -254,7 +254,9 @@ impl Config {
             path: path.to_path_buf(),
             message,
         };
-        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| invalid(e.to_string()))?;
+        let table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| invalid(e.to_string()))?;
         for (key, value) in table {
             if !key.starts_with("FF_") && !PROVIDER_KEYS.contains(&key.as_str()) {
                 return Err(invalid(format!(
@@ -311,46 +313,153 @@ const PROVIDER_KEYS: &[&str] = &[
 /// The settings core itself reads (transports, governance, fetch policy,
 /// roots, store, models, sandbox).
 pub const CORE_SETTINGS: &[Setting] = &[
-    Setting::new(CONFIG_FILE_ENV, "", "TOML file of settings (the environment wins over it)"),
-    Setting::new("FF_LOG", "info", "log filter (tracing EnvFilter syntax), to stderr"),
-    Setting::new("FF_ROOTS", "", "directories tools may read and write (path-list)"),
+    Setting::new(
+        CONFIG_FILE_ENV,
+        "",
+        "TOML file of settings (the environment wins over it)",
+    ),
+    Setting::new(
+        "FF_LOG",
+        "info",
+        "log filter (tracing EnvFilter syntax), to stderr",
+    ),
+    Setting::new(
+        "FF_ROOTS",
+        "",
+        "directories tools may read and write (path-list)",
+    ),
     Setting::new("FF_DB", "~/.local/share/ffmcp/ffmcp.db", "the SQLite store"),
-    Setting::new("FF_ALLOW_HOSTS", "", "hosts/CIDRs fetches may reach besides the public internet"),
-    Setting::new("FF_ALLOW_PRIVATE_NETWORK", "false", "let fetches reach private and loopback addresses"),
-    Setting::new("FF_STRICT", "false", "refuse to run subprocesses without every sandbox protection"),
-    Setting::new("FF_MAX_CALLS", "4 x CPUs, at least 8", "tool calls running at once, process-wide"),
-    Setting::new("FF_MAX_CALLS_PER_SESSION", "FF_MAX_CALLS / 2", "tool calls running at once per session"),
-    Setting::new("FF_CALL_QUEUE", "4 x FF_MAX_CALLS", "calls waiting for a slot before 'busy'"),
+    Setting::new(
+        "FF_ALLOW_HOSTS",
+        "",
+        "hosts/CIDRs fetches may reach besides the public internet",
+    ),
+    Setting::new(
+        "FF_ALLOW_PRIVATE_NETWORK",
+        "false",
+        "let fetches reach private and loopback addresses",
+    ),
+    Setting::new(
+        "FF_STRICT",
+        "false",
+        "refuse to run subprocesses without every sandbox protection",
+    ),
+    Setting::new(
+        "FF_MAX_CALLS",
+        "4 x CPUs, at least 8",
+        "tool calls running at once, process-wide",
+    ),
+    Setting::new(
+        "FF_MAX_CALLS_PER_SESSION",
+        "FF_MAX_CALLS / 2",
+        "tool calls running at once per session",
+    ),
+    Setting::new(
+        "FF_CALL_QUEUE",
+        "4 x FF_MAX_CALLS",
+        "calls waiting for a slot before 'busy'",
+    ),
     Setting::new("FF_CALL_QUEUE_WAIT_MS", "30000", "longest wait for a slot"),
     Setting::new("FF_WORKERS", "CPUs", "threads for CPU-heavy work"),
-    Setting::new("FF_CALL_TIMEOUT_SECS", "120 (seo 600, docparse 300)", "a tool call's time budget (FF_CALL_TIMEOUT_SECS_<SERVER> per server)"),
-    Setting::new("FF_CALL_TIMEOUT_MAX_SECS", "900", "the most a call may ask for with _meta ffmcp/timeoutMs"),
+    Setting::new(
+        "FF_CALL_TIMEOUT_SECS",
+        "120 (seo 600, docparse 300)",
+        "a tool call's time budget (FF_CALL_TIMEOUT_SECS_<SERVER> per server)",
+    ),
+    Setting::new(
+        "FF_CALL_TIMEOUT_MAX_SECS",
+        "900",
+        "the most a call may ask for with _meta ffmcp/timeoutMs",
+    ),
     Setting::new("FF_MAX_FRAME_BYTES", "4194304", "largest stdio message"),
     Setting::secret("FF_HTTP_TOKEN", "bearer token HTTP clients must send"),
     Setting::new("FF_MAX_BODY_BYTES", "4194304", "largest HTTP request body"),
-    Setting::new("FF_HTTP_BODY_TIMEOUT", "30", "seconds for a request body to arrive"),
-    Setting::new("FF_HTTP_HEADER_TIMEOUT", "10", "seconds for a request head (and keep-alive idle)"),
-    Setting::new("FF_MAX_CONNECTIONS", "1024", "open HTTP connections at most"),
+    Setting::new(
+        "FF_HTTP_BODY_TIMEOUT",
+        "30",
+        "seconds for a request body to arrive",
+    ),
+    Setting::new(
+        "FF_HTTP_HEADER_TIMEOUT",
+        "10",
+        "seconds for a request head (and keep-alive idle)",
+    ),
+    Setting::new(
+        "FF_MAX_CONNECTIONS",
+        "1024",
+        "open HTTP connections at most",
+    ),
     Setting::new("FF_MAX_SESSIONS", "1000", "live MCP sessions at most"),
-    Setting::new("FF_SESSION_IDLE_TIMEOUT", "600", "seconds before an idle session ends"),
-    Setting::new("FF_LLM_PRIMARY", "", "model route(s), e.g. anthropic:claude-sonnet-4-5"),
+    Setting::new(
+        "FF_SESSION_IDLE_TIMEOUT",
+        "600",
+        "seconds before an idle session ends",
+    ),
+    Setting::new(
+        "FF_LLM_PRIMARY",
+        "",
+        "model route(s), e.g. anthropic:claude-sonnet-4-5",
+    ),
     Setting::new("FF_LLM_FALLBACKS", "", "more routes, tried in order"),
-    Setting::new("FF_LLM_TIMEOUT_MS", "60000", "one model attempt's time limit"),
+    Setting::new(
+        "FF_LLM_TIMEOUT_MS",
+        "60000",
+        "one model attempt's time limit",
+    ),
     Setting::new("FF_LLM_MAX_ATTEMPTS", "3", "attempts per route"),
     Setting::new("FF_LLM_BACKOFF_MS", "100", "first retry backoff ceiling"),
-    Setting::new("FF_LLM_BACKOFF_MAX_MS", "2000", "largest retry backoff ceiling"),
-    Setting::new("FF_LLM_RETRY_AFTER_CAP_MS", "5000", "longest retry-after honoured"),
-    Setting::new("FF_LLM_BREAKER_FAILURES", "3", "failed calls that open a route's breaker"),
-    Setting::new("FF_LLM_COOLDOWN_MS", "30000", "how long an open breaker skips its route"),
-    Setting::new("FF_LLM_PRICES", "", "model prices (USD per million tokens) added or overridden"),
-    Setting::new("FF_LLM_PROXY", "", "the proxy for model calls (environment proxies are ignored)"),
+    Setting::new(
+        "FF_LLM_BACKOFF_MAX_MS",
+        "2000",
+        "largest retry backoff ceiling",
+    ),
+    Setting::new(
+        "FF_LLM_RETRY_AFTER_CAP_MS",
+        "5000",
+        "longest retry-after honoured",
+    ),
+    Setting::new(
+        "FF_LLM_BREAKER_FAILURES",
+        "3",
+        "failed calls that open a route's breaker",
+    ),
+    Setting::new(
+        "FF_LLM_COOLDOWN_MS",
+        "30000",
+        "how long an open breaker skips its route",
+    ),
+    Setting::new(
+        "FF_LLM_PRICES",
+        "",
+        "model prices (USD per million tokens) added or overridden",
+    ),
+    Setting::new(
+        "FF_LLM_PROXY",
+        "",
+        "the proxy for model calls (environment proxies are ignored)",
+    ),
     Setting::secret("ANTHROPIC_API_KEY", "Anthropic key"),
-    Setting::new("ANTHROPIC_BASE_URL", "https://api.anthropic.com", "Anthropic endpoint"),
+    Setting::new(
+        "ANTHROPIC_BASE_URL",
+        "https://api.anthropic.com",
+        "Anthropic endpoint",
+    ),
     Setting::secret("OPENAI_API_KEY", "OpenAI key"),
-    Setting::new("OPENAI_BASE_URL", "https://api.openai.com/v1", "OpenAI endpoint"),
-    Setting::secret("OPENAI_COMPAT_API_KEY", "key for the OpenAI-compatible server"),
+    Setting::new(
+        "OPENAI_BASE_URL",
+        "https://api.openai.com/v1",
+        "OpenAI endpoint",
+    ),
+    Setting::secret(
+        "OPENAI_COMPAT_API_KEY",
+        "key for the OpenAI-compatible server",
+    ),
     Setting::secret("GEMINI_API_KEY", "Gemini key"),
-    Setting::new("GEMINI_BASE_URL", "https://generativelanguage.googleapis.com", "Gemini endpoint"),
+    Setting::new(
+        "GEMINI_BASE_URL",
+        "https://generativelanguage.googleapis.com",
+        "Gemini endpoint",
+    ),
     Setting::secret("AWS_ACCESS_KEY_ID", "Bedrock access key id"),
     Setting::secret("AWS_SECRET_ACCESS_KEY", "Bedrock secret key"),
     Setting::secret("AWS_SESSION_TOKEN", "Bedrock session token"),
@@ -378,7 +487,10 @@ mod tests {
         config.set("FF_MAX_CALLS", "3");
         assert_eq!(config.get("FF_MAX_CALLS"), Some("3"));
         let shown = config.effective("core", CORE_SETTINGS);
-        let key = shown.iter().find(|e| e.name == "OPENAI_API_KEY").expect("listed");
+        let key = shown
+            .iter()
+            .find(|e| e.name == "OPENAI_API_KEY")
+            .expect("listed");
         assert!(!key.value.contains("sk-file"), "{key:?}");
         let db = shown.iter().find(|e| e.name == "FF_DB").expect("listed");
         assert_eq!(db.source, None);

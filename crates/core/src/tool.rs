@@ -124,7 +124,6 @@ impl From<ModelError> for ToolError {
     }
 }
 
-
 impl IntoCallToolResult for ToolError {
     fn into_call_tool_result(self) -> Result<CallToolResponse, ErrorData> {
         Ok(CallToolResult::error(vec![ContentBlock::text(self.message)]).into())

@@ -13,8 +13,8 @@ use rmcp::{
     ClientHandler, ErrorData, RoleClient, RoleServer, ServerHandler, ServiceExt,
     handler::server::{router::tool::ToolRouter, wrapper::Parameters},
     model::{
-        CallToolRequestParams, ClientCapabilities, ClientConfig, Implementation,
-        ListRootsResult, Root, ServerCapabilities, ServerConfig,
+        CallToolRequestParams, ClientCapabilities, ClientConfig, Implementation, ListRootsResult,
+        Root, ServerCapabilities, ServerConfig,
     },
     service::RequestContext,
     tool, tool_handler, tool_router,

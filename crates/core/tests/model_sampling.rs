@@ -104,7 +104,10 @@ async fn sampling_route_asks_the_clients_model() {
         .with_system("Be brief.")
         .with_max_tokens(99);
     let answer = router
-        .complete(&request, &Call::new("summarize").with_sampler(ffmcp_core::sampling::client(peer.clone())))
+        .complete(
+            &request,
+            &Call::new("summarize").with_sampler(ffmcp_core::sampling::client(peer.clone())),
+        )
         .await
         .expect("sampled");
     assert_eq!(answer.text, "sampled: summarise this");
@@ -143,7 +146,10 @@ async fn with_no_route_configured_a_sampling_client_is_used() {
     let (peer, _server, _client) = session(sampler).await;
     let router = Router::new(RouterConfig::new(Vec::new(), Default::default()));
     let answer = router
-        .complete(&Request::new("hi"), &Call::new("t").with_sampler(ffmcp_core::sampling::client(peer)))
+        .complete(
+            &Request::new("hi"),
+            &Call::new("t").with_sampler(ffmcp_core::sampling::client(peer)),
+        )
         .await
         .expect("implicit sampling");
     assert_eq!(answer.route.to_string(), "sampling");
@@ -161,7 +167,10 @@ async fn a_client_without_sampling_is_passed_over() {
         imitation.settings(),
     ));
     let err = router
-        .complete(&Request::new("hi"), &Call::new("t").with_sampler(ffmcp_core::sampling::client(peer.clone())))
+        .complete(
+            &Request::new("hi"),
+            &Call::new("t").with_sampler(ffmcp_core::sampling::client(peer.clone())),
+        )
         .await
         .expect_err("no sampling");
     assert!(matches!(err, ModelError::AllFailed { .. }), "{err:?}");
@@ -179,7 +188,10 @@ async fn a_client_without_sampling_is_passed_over() {
     ));
     for _ in 0..4 {
         let answer = router
-            .complete(&Request::new("hi"), &Call::new("t").with_sampler(ffmcp_core::sampling::client(peer.clone())))
+            .complete(
+                &Request::new("hi"),
+                &Call::new("t").with_sampler(ffmcp_core::sampling::client(peer.clone())),
+            )
             .await
             .expect("fallback");
         assert_eq!(answer.route.to_string(), "openai:gpt-4o");
@@ -189,7 +201,10 @@ async fn a_client_without_sampling_is_passed_over() {
     // No route and no sampling: the not-configured message.
     let router = Router::new(RouterConfig::new(Vec::new(), imitation.settings()));
     let err = router
-        .complete(&Request::new("hi"), &Call::new("t").with_sampler(ffmcp_core::sampling::client(peer)))
+        .complete(
+            &Request::new("hi"),
+            &Call::new("t").with_sampler(ffmcp_core::sampling::client(peer)),
+        )
         .await
         .expect_err("unconfigured");
     assert!(matches!(err, ModelError::NotConfigured { .. }), "{err:?}");

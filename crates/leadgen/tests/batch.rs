@@ -195,7 +195,10 @@ async fn four_hundred_leads_survive_a_total_primary_and_partial_fallback_outage(
     // The job's own accounting: every lead's tokens, the retries of the
     // outage, and the leads the fallback answered.
     let usage = &status.usage;
-    assert!(usage.input_tokens >= 400 && usage.output_tokens >= 400, "{usage:?}");
+    assert!(
+        usage.input_tokens >= 400 && usage.output_tokens >= 400,
+        "{usage:?}"
+    );
     assert!(usage.attempts > 400, "the outage cost retries: {usage:?}");
     assert!(
         usage.fallbacks >= 1 && usage.fallbacks < 400,

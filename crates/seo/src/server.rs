@@ -19,10 +19,7 @@ use ffmcp_core::{
 use rmcp::{
     RoleServer, ServerHandler,
     handler::server::{router::tool::ToolRouter, wrapper::Parameters},
-    model::{
-        Implementation, ProgressNotificationParam,
-        ServerCapabilities, ServerConfig,
-    },
+    model::{Implementation, ProgressNotificationParam, ServerCapabilities, ServerConfig},
     service::RequestContext,
     tool, tool_handler, tool_router,
 };

@@ -10,9 +10,7 @@ use ffmcp_core::{Json, Render, ToolError, limits, model::Router, tool::cpu_work}
 use rmcp::{
     ServerHandler,
     handler::server::{router::tool::ToolRouter, wrapper::Parameters},
-    model::{
-        Implementation, ServerCapabilities, ServerConfig,
-    },
+    model::{Implementation, ServerCapabilities, ServerConfig},
     tool, tool_handler, tool_router,
 };
 use schemars::JsonSchema;

@@ -63,7 +63,6 @@ struct Health {
     last_error: Option<String>,
 }
 
-
 /// Every route's [`Health`], behind one lock.
 #[derive(Debug)]
 pub(super) struct Breaker {

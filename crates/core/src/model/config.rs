@@ -107,4 +107,3 @@ impl RouterConfig {
         Self::from_lookup(&|name| config.lookup(name))
     }
 }
-

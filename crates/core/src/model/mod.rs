@@ -69,8 +69,8 @@ pub use route::{
 pub use router::{
     Call, ModelError, Response, RouteFailure, RouteHealth, RouteStatus, Router, RouterConfig,
 };
-pub use settings::{AwsCredentials, BedrockSettings, Endpoint, ProviderSettings};
 pub use sampler::Sampler;
+pub use settings::{AwsCredentials, BedrockSettings, Endpoint, ProviderSettings};
 pub use structured::JsonResponse;
 
 #[doc(hidden)]

@@ -565,7 +565,8 @@ impl Router {
             n += 1;
             *attempts += 1;
             let started = Instant::now();
-            let attempt = self.providers()
+            let attempt = self
+                .providers()
                 .complete(route, request, call.sampler.as_deref());
             let result = match tokio::time::timeout(self.config.attempt_timeout, attempt).await {
                 Ok(result) => result,
@@ -656,6 +657,4 @@ impl Router {
             stop_reason: completion.stop_reason,
         }
     }
-
-
 }

@@ -17,8 +17,8 @@ mod served;
 
 use std::{fmt, future::Future, pin::Pin, sync::Arc};
 
-pub use served::{STATS_URI, Tools};
 use served::Served;
+pub use served::{STATS_URI, Tools};
 
 use crate::{
     config::{Config, Setting},

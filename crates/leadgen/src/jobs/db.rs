@@ -8,7 +8,8 @@ use super::{Category, ItemResult, JobState, JobStatus, JobUsage};
 use crate::lead::Lead;
 
 /// Migrations of the `leadgen` namespace.
-pub const MIGRATIONS: &[&str] = &["
+pub const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE lg_jobs (
     id TEXT PRIMARY KEY,
     state TEXT NOT NULL,
@@ -35,13 +36,15 @@ CREATE TABLE lg_items (
     PRIMARY KEY (job_id, idx)
 );
 CREATE INDEX lg_items_pending ON lg_items (job_id, status);
-", "
+",
+    "
 ALTER TABLE lg_items ADD COLUMN input_tokens INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE lg_items ADD COLUMN output_tokens INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE lg_items ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0;
 ALTER TABLE lg_items ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE lg_items ADD COLUMN fallbacks INTEGER NOT NULL DEFAULT 0;
-"];
+",
+];
 
 /// The job's definition, as the runner needs it.
 #[derive(Debug, Clone)]

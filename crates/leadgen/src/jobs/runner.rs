@@ -301,13 +301,13 @@ async fn classify(
                 fallbacks: u64::from(r.fallbacks > 0),
             };
             ItemResult {
-            label: reply.value["label"].as_str().unwrap_or_default().to_owned(),
-            confidence: reply.value["confidence"].as_f64().unwrap_or(0.0),
-            rationale: reply.value["rationale"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-            route: reply.response.route.to_string(),
+                label: reply.value["label"].as_str().unwrap_or_default().to_owned(),
+                confidence: reply.value["confidence"].as_f64().unwrap_or(0.0),
+                rationale: reply.value["rationale"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                route: reply.response.route.to_string(),
             }
         }),
         Err(ModelError::AllFailed { failures }) => {

@@ -18,9 +18,7 @@ use ffmcp_core::{
 use rmcp::{
     ServerHandler,
     handler::server::{router::tool::ToolRouter, wrapper::Parameters},
-    model::{
-        Implementation, ServerCapabilities, ServerConfig,
-    },
+    model::{Implementation, ServerCapabilities, ServerConfig},
     tool, tool_handler, tool_router,
 };
 use tokio::sync::OnceCell;

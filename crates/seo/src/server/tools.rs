@@ -83,7 +83,9 @@ impl Seo {
         Parameters(args): Parameters<SiteArgs>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<SiteReport>, ToolError> {
-        super::site_audit::audit_site(&self.shared, args, ctx).await.map(Json)
+        super::site_audit::audit_site(&self.shared, args, ctx)
+            .await
+            .map(Json)
     }
 
     /// Is this URL allowed for this user agent by the site's robots.txt,

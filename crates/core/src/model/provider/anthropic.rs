@@ -1,8 +1,8 @@
 //! Anthropic Messages API: `POST {ANTHROPIC_BASE_URL}/v1/messages` with
 //! `x-api-key` and `anthropic-version`.
 
-use futures::future::BoxFuture;
 use crate::model::sampler::Sampler;
+use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
 use super::{Failure, Provider, ProviderError, http};

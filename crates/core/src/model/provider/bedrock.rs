@@ -3,8 +3,8 @@
 
 use std::time::SystemTime;
 
-use futures::future::BoxFuture;
 use crate::model::sampler::Sampler;
+use futures::future::BoxFuture;
 use serde_json::{Value, json};
 use url::Url;
 

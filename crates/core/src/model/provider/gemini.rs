@@ -1,8 +1,8 @@
 //! Google Gemini: `POST {GEMINI_BASE_URL}/v1beta/models/{model}:generateContent`
 //! with `x-goog-api-key`.
 
-use futures::future::BoxFuture;
 use crate::model::sampler::Sampler;
+use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
 use super::{Failure, Provider, ProviderError, http};

@@ -184,7 +184,11 @@ impl Providers {
         sampler: Option<&dyn Sampler>,
     ) -> Result<Completion, ProviderError> {
         match &route.provider {
-            ProviderKind::Anthropic => self.anthropic.complete(&route.model, request, sampler).await,
+            ProviderKind::Anthropic => {
+                self.anthropic
+                    .complete(&route.model, request, sampler)
+                    .await
+            }
             ProviderKind::OpenAi => self.openai.complete(&route.model, request, sampler).await,
             ProviderKind::Gemini => self.gemini.complete(&route.model, request, sampler).await,
             ProviderKind::Bedrock => self.bedrock.complete(&route.model, request, sampler).await,

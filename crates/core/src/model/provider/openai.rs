@@ -2,8 +2,8 @@
 //! bearer key; the same shape serves OpenAI-compatible servers (Ollama,
 //! vLLM, llama.cpp) at their own base URL.
 
-use futures::future::BoxFuture;
 use crate::model::sampler::Sampler;
+use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
 use super::{Failure, Provider, ProviderError, http};
