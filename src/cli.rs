@@ -486,6 +486,9 @@ fn http_options(bind: SocketAddr, args: HttpArgs, config: &Config) -> anyhow::Re
 /// command reports otherwise (`audit` exits 2 on high-severity findings).
 pub async fn run(invocation: Invocation, servers: &Servers) -> anyhow::Result<ExitCode> {
     let config = Config::load(invocation.config_file.as_deref())?;
+    if config.flag(ffmcp_core::exec::STRICT_ENV) {
+        ffmcp_core::exec::set_strict(true);
+    }
     let context = Context::new(config);
     // The worker pool for CPU-heavy work is process-wide, like tokio's
     // blocking pool: the one the configuration asks for.

@@ -66,10 +66,6 @@ impl Default for Retention {
 impl Retention {
     /// Defaults with `FF_SEO_MAX_CRAWLS` (1..=1000) and
     /// `FF_SEO_CRAWL_MAX_AGE_DAYS` (1..=365); out-of-range values are clamped.
-    pub fn from_env() -> Self {
-        Self::from_lookup(&|k| std::env::var(k).ok())
-    }
-
     pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Self {
         let num = |k: &str| get(k).and_then(|v| v.trim().parse::<i64>().ok());
         let mut r = Self::default();

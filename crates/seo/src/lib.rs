@@ -55,7 +55,7 @@ pub const SETTINGS: &[ffmcp_core::config::Setting] = &[
     ffmcp_core::config::Setting::new("FF_SEO_MAX_CRAWLS", "200", "seo: crawls kept for resume"),
     ffmcp_core::config::Setting::new(
         "FF_SEO_CRAWL_MAX_AGE_DAYS",
-        "30",
+        "7",
         "seo: days a crawl is kept",
     ),
 ];

@@ -65,7 +65,11 @@ pub const STRICT_ENV: &str = "FF_STRICT";
 
 static STRICT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Turns strict mode on for this process (`--strict`).
+/// Turns strict mode on for this process (`--strict`, or `FF_STRICT` in
+/// the configuration: the binary sets it once at start).
+///
+/// A process-wide switch rather than a field of the sandbox: every
+/// sandbox of the process must refuse alike.
 pub fn set_strict(yes: bool) {
     STRICT.store(yes, std::sync::atomic::Ordering::Relaxed);
 }
@@ -73,7 +77,6 @@ pub fn set_strict(yes: bool) {
 /// Strict mode: refuse to run a program when a protection is unavailable.
 pub fn strict_mode() -> bool {
     STRICT.load(std::sync::atomic::Ordering::Relaxed)
-        || std::env::var(STRICT_ENV).is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
 }
 
 /// Longest single argument.
