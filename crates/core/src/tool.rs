@@ -182,8 +182,14 @@ pub(crate) async fn call_tool<S: ServerHandler + Send + Sync + 'static>(
     let cancelled_by_client = context.ct.clone();
     let scoped = cancelled_by_client.child_token();
     context.ct = scoped.clone();
-    let call = AssertUnwindSafe(router.call(ToolCallContext::new(server, request, context)))
-        .catch_unwind();
+    // Every log line of the call (fetches, model calls, subprocesses) is
+    // inside this span: one grep finds a call's whole story.
+    let span = tracing::info_span!("tool_call", server = server_name, tool = %name);
+    let call = tracing::Instrument::instrument(
+        AssertUnwindSafe(router.call(ToolCallContext::new(server, request, context)))
+            .catch_unwind(),
+        span,
+    );
     let outcome = tokio::select! {
         outcome = call => outcome,
         () = tokio::time::sleep(budget) => {
