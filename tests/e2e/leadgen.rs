@@ -15,7 +15,7 @@ use std::{
     time::Duration,
 };
 
-use ffmcp_core::model::imitation::{Fault, Imitation};
+use ffmcp_test_support::imitation::{Fault, Imitation};
 use rmcp::{
     ClientHandler, RoleClient, ServiceExt,
     model::{CallToolRequestParams, CallToolResult},
@@ -443,7 +443,7 @@ async fn jobs_over_http() {
         .map(|v| (*v, ""))
         .collect();
     env_refs.extend(cleared);
-    let http = HttpProc::spawn(&["leadgen", "--http", "127.0.0.1:0"], &env_refs);
+    let http = HttpProc::spawn(bin(), &["leadgen", "--http", "127.0.0.1:0"], &env_refs);
     let client = http_client(&format!("{}/mcp", http.base), None).await;
     let started = call_ok(
         &client,

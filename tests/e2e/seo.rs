@@ -11,7 +11,7 @@ use fixture::{Resp, Site};
 use serde_json::{Value, json};
 
 use super::support::{
-    HttpProc, call, error_text, http_client, stdio_client_env, structured, text_of,
+    HttpProc, bin, call, error_text, http_client, stdio_client_env, structured, text_of,
 };
 
 /// A small site: the clean home page, a defective page, a 300 KiB image,
@@ -429,6 +429,7 @@ async fn audit_over_http() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("ffmcp.db");
     let server = HttpProc::spawn(
+        bin(),
         &["seo", "--http", "127.0.0.1:0"],
         &[
             ("FF_ALLOW_HOSTS", "127.0.0.1"),

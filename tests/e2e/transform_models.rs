@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use ffmcp_core::model::imitation::{Fault, Imitation};
+use ffmcp_test_support::imitation::{Fault, Imitation};
 use rmcp::{
     ClientHandler, ErrorData, RoleClient, ServiceExt,
     model::{
@@ -363,7 +363,7 @@ async fn classify_batch_over_http_survives_an_outage() {
     let imitation = Arc::new(Imitation::start().await.expect("imitation"));
     let env = routed_env(&imitation);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let server = HttpProc::spawn(&["transform", "--http", "127.0.0.1:0"], &env);
+    let server = HttpProc::spawn(bin(), &["transform", "--http", "127.0.0.1:0"], &env);
     let client = Arc::new(http_client(&format!("{}/mcp", server.base), None).await);
 
     // At most 8 in flight; items start in order, so the outage covers items 20..40.

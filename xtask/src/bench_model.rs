@@ -27,8 +27,6 @@ pub fn run(rest: &[&str]) -> anyhow::Result<()> {
             "--quiet",
             "-p",
             "ffmcp-core",
-            "--features",
-            "imitation",
             "--example",
             "model_bench",
             "--",

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use super::post_initialize;
-use crate::e2e::support::{HttpProc, Proc, call, http_client, initialize_request, text_of};
+use crate::e2e::support::{HttpProc, Proc, bin, call, http_client, initialize_request, text_of};
 
 /// Raises this test process's descriptor limit so it can hold `n` sockets.
 fn allow_descriptors(n: u64) {
@@ -70,7 +70,7 @@ async fn closed_within(stream: &mut tokio::net::TcpStream, wait: Duration) -> bo
 #[allow(clippy::print_stderr)] // the measured time, shown with --nocapture
 async fn thousand_half_open_connections_leave_a_fresh_client_served_within_2s() {
     allow_descriptors(1200);
-    let server = HttpProc::spawn(&["transform", "--http", "127.0.0.1:0"], &[]);
+    let server = HttpProc::spawn(bin(), &["transform", "--http", "127.0.0.1:0"], &[]);
     let addr = server.base.trim_start_matches("http://").to_owned();
     let held = half_open(&addr, 1000).await;
     let elapsed = fresh_client_round_trip(&format!("{}/mcp", server.base)).await;
@@ -82,6 +82,7 @@ async fn thousand_half_open_connections_leave_a_fresh_client_served_within_2s() 
 #[tokio::test(flavor = "multi_thread")]
 async fn at_the_connection_cap_half_open_connections_make_room_for_real_clients() {
     let server = HttpProc::spawn(
+        bin(),
         &[
             "transform",
             "--http",
@@ -112,6 +113,7 @@ async fn at_the_connection_cap_half_open_connections_make_room_for_real_clients(
 async fn over_the_cap_with_every_connection_busy_a_newcomer_gets_503() {
     use tokio::io::AsyncWriteExt;
     let server = HttpProc::spawn(
+        bin(),
         &[
             "transform",
             "--http",
@@ -158,7 +160,7 @@ async fn read_all(stream: &mut tokio::net::TcpStream, wait: Duration) -> String 
 #[allow(clippy::print_stderr)] // the measured time, shown with --nocapture
 async fn declared_body_over_the_cap_gets_413_at_once_without_sending_it() {
     use tokio::io::AsyncWriteExt;
-    let server = HttpProc::spawn(&["transform", "--http", "127.0.0.1:0"], &[]);
+    let server = HttpProc::spawn(bin(), &["transform", "--http", "127.0.0.1:0"], &[]);
     let addr = server.base.trim_start_matches("http://").to_owned();
     let mut stream = tokio::net::TcpStream::connect(&addr)
         .await
@@ -188,6 +190,7 @@ async fn declared_body_over_the_cap_gets_413_at_once_without_sending_it() {
 async fn a_body_that_trickles_in_gets_408_after_the_body_timeout() {
     use tokio::io::AsyncWriteExt;
     let server = HttpProc::spawn(
+        bin(),
         &[
             "transform",
             "--http",
@@ -224,7 +227,7 @@ async fn a_body_that_trickles_in_gets_408_after_the_body_timeout() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_oversized_request_head_gets_431_and_the_server_serves_on() {
     use tokio::io::AsyncWriteExt;
-    let server = HttpProc::spawn(&["transform", "--http", "127.0.0.1:0"], &[]);
+    let server = HttpProc::spawn(bin(), &["transform", "--http", "127.0.0.1:0"], &[]);
     let addr = server.base.trim_start_matches("http://").to_owned();
     let mut stream = tokio::net::TcpStream::connect(&addr)
         .await
@@ -248,6 +251,7 @@ async fn an_oversized_request_head_gets_431_and_the_server_serves_on() {
 async fn slow_loris_and_idle_keep_alive_connections_are_closed_after_the_header_timeout() {
     use tokio::io::AsyncWriteExt;
     let server = HttpProc::spawn(
+        bin(),
         &[
             "transform",
             "--http",
@@ -345,6 +349,7 @@ async fn post_in_session(
 #[tokio::test(flavor = "multi_thread")]
 async fn session_cap_refuses_the_sixth_initialize_until_one_is_deleted() {
     let server = HttpProc::spawn(
+        bin(),
         &["transform", "--http", "127.0.0.1:0", "--max-sessions", "5"],
         &[],
     );
@@ -377,6 +382,7 @@ async fn session_cap_refuses_the_sixth_initialize_until_one_is_deleted() {
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_initializes_never_exceed_the_session_cap() {
     let server = HttpProc::spawn(
+        bin(),
         &["transform", "--http", "127.0.0.1:0", "--max-sessions", "5"],
         &[],
     );
@@ -402,6 +408,7 @@ async fn concurrent_initializes_never_exceed_the_session_cap() {
 #[tokio::test(flavor = "multi_thread")]
 async fn idle_session_expires_frees_its_place_and_its_id_gets_404() {
     let server = HttpProc::spawn(
+        bin(),
         &[
             "transform",
             "--http",
@@ -457,7 +464,7 @@ async fn post_raw(url: &str, body: &str) -> (StatusCode, serde_json::Value) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn malformed_bodies_and_batches_get_400_with_a_json_rpc_parse_error() {
-    let server = HttpProc::spawn(&["transform", "--http", "127.0.0.1:0"], &[]);
+    let server = HttpProc::spawn(bin(), &["transform", "--http", "127.0.0.1:0"], &[]);
     let url = format!("{}/mcp", server.base);
     for body in [
         "{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": ",
@@ -480,11 +487,11 @@ async fn initialize_without_protocol_version_is_answered_alike_on_stdio_and_http
         "jsonrpc": "2.0", "id": 4, "method": "initialize",
         "params": {"capabilities": {}, "clientInfo": {"name": "c", "version": "1"}}
     });
-    let server = HttpProc::spawn(&["transform", "--http", "127.0.0.1:0"], &[]);
+    let server = HttpProc::spawn(bin(), &["transform", "--http", "127.0.0.1:0"], &[]);
     let (status, over_http) = post_raw(&format!("{}/mcp", server.base), &request.to_string()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{over_http}");
 
-    let mut stdio = Proc::spawn(&["transform"], &[]);
+    let mut stdio = Proc::spawn(bin(), &["transform"], &[]);
     stdio.send(&request);
     let over_stdio = stdio.recv();
     assert_eq!(over_stdio, over_http);
