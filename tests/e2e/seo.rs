@@ -21,14 +21,14 @@ fn site(base: &str) -> Site {
     s.insert("/".into(), Resp::html(fixture::clean_page(base)));
     s.insert(
         "/robots.txt".into(),
-        Resp::bytes(
+        Resp::ok(
             "text/plain",
             b"User-agent: *\nDisallow: /private\n".to_vec(),
         ),
     );
     s.insert(
         "/sitemap.xml".into(),
-        Resp::bytes(
+        Resp::ok(
             "application/xml",
             format!(
                 "<urlset><url><loc>{base}/</loc></url><url><loc>{base}/lonely</loc></url></urlset>"
@@ -38,7 +38,7 @@ fn site(base: &str) -> Site {
     );
     s.insert(
         "/empty.xml".into(),
-        Resp::bytes("application/xml", b"<urlset></urlset>".to_vec()),
+        Resp::ok("application/xml", b"<urlset></urlset>".to_vec()),
     );
     s.insert(
         "/bad".into(),
@@ -48,7 +48,7 @@ fn site(base: &str) -> Site {
     );
     s.insert(
         "/big.jpg".into(),
-        Resp::bytes("image/jpeg", vec![1; 300 * 1024]),
+        Resp::ok("image/jpeg", vec![1; 300 * 1024]),
     );
     s.insert(
         "/private/page".into(),

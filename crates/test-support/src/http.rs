@@ -249,6 +249,14 @@ impl FixtureServer {
         server
     }
 
+    /// Keeps serving until the runtime shuts down (as a spawned task
+    /// would) instead of stopping on drop; returns the base URL.
+    pub fn detach(self) -> String {
+        let base = self.base();
+        let _serving = std::mem::ManuallyDrop::new(self);
+        base
+    }
+
     /// `http://127.0.0.1:PORT`.
     pub fn base(&self) -> String {
         format!("http://{}", self.addr)
