@@ -9,7 +9,9 @@ use std::{
 };
 
 use ffmcp_core::{
-    exec::{ExecError, ExecLimits, ProgramSpec, Programs, ResourceLimits, Sandbox},
+    exec::{
+        ExecError, ExecLimits, Invocation, Output, ProgramSpec, Programs, ResourceLimits, Sandbox,
+    },
     roots::Roots,
 };
 use serde_json::Value;
@@ -45,6 +47,35 @@ impl Fixture {
         self.roots
             .check_read(path.to_str().expect("utf8"))
             .expect("script under the root")
+    }
+
+    /// Writes `code` as `name` under the root and runs `python3 -I` on it
+    /// in this fixture's sandbox.
+    async fn run_python(&self, name: &str, code: &str) -> Output {
+        self.run_python_with(&self.sandbox, name, code, |call| call)
+            .await
+            .expect("runs")
+    }
+
+    /// [`Self::run_python`] in `sandbox`, with `more` added to the call
+    /// (outputs, in-memory inputs).
+    async fn run_python_with(
+        &self,
+        sandbox: &Sandbox,
+        name: &str,
+        code: &str,
+        more: impl FnOnce(Invocation<'_>) -> Invocation<'_>,
+    ) -> Result<Output, ExecError> {
+        let programs = python(quick());
+        let py = programs.get(PYTHON).expect("python");
+        let script = self.script(name, code);
+        let call = py
+            .invoke()
+            .flag("-I")
+            .expect("valid argument")
+            .input(&script)
+            .expect("valid argument");
+        sandbox.run(more(call)).await
     }
 }
 
@@ -468,8 +499,6 @@ async fn confinement_holds_where_the_kernel_provides_it() {
         return;
     }
     let fx = Fixture::new();
-    let programs = python(quick());
-    let py = programs.get(PYTHON).expect("python");
     let probe = fx.sandbox.probe().await.expect("probe runs");
     // The probe's claims and its own checks agree.
     if probe.applied.seccomp_active {
@@ -488,10 +517,11 @@ async fn confinement_holds_where_the_kernel_provides_it() {
     // outside its directory, a socket, a subprocess.
     std::fs::write(fx.root().join("secret.txt"), "secret").expect("secret");
     let outside = fx.root().join("written-outside");
-    let script = fx.script(
-        "escape.py",
-        &format!(
-            r#"import json, os, socket, subprocess
+    let out = fx
+        .run_python(
+            "escape.py",
+            &format!(
+                r#"import json, os, socket, subprocess
 r = {{}}
 def attempt(name, fn):
     try:
@@ -505,21 +535,11 @@ attempt("spawn", lambda: subprocess.run(["/bin/true"]))
 attempt("tmp", lambda: open(os.path.join(os.environ["TMPDIR"], "ok"), "w").write("x"))
 print(json.dumps(r))
 "#,
-            secret = fx.root().join("secret.txt").display().to_string(),
-            outside = outside.display().to_string(),
-        ),
-    );
-    let out = fx
-        .sandbox
-        .run(
-            py.invoke()
-                .flag("-I")
-                .expect("valid argument")
-                .input(&script)
-                .expect("valid argument"),
+                secret = fx.root().join("secret.txt").display().to_string(),
+                outside = outside.display().to_string(),
+            ),
         )
-        .await
-        .expect("runs");
+        .await;
     assert!(out.success(), "stderr: {}", out.stderr);
     let r: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(r["tmp"], "allowed", "{r}");
@@ -544,22 +564,12 @@ async fn output_files_come_back_and_the_call_directory_is_removed() {
         return;
     }
     let fx = Fixture::new();
-    let programs = python(quick());
-    let py = programs.get(PYTHON).expect("python");
-    let script = fx.script(
-        "write.py",
-        "import os, sys\nopen(sys.argv[1], 'w').write(os.getcwd())\n",
-    );
     let out = fx
-        .sandbox
-        .run(
-            py.invoke()
-                .flag("-I")
-                .expect("valid argument")
-                .input(&script)
-                .expect("valid argument")
-                .output("result.txt")
-                .expect("valid argument"),
+        .run_python_with(
+            &fx.sandbox,
+            "write.py",
+            "import os, sys\nopen(sys.argv[1], 'w').write(os.getcwd())\n",
+            |call| call.output("result.txt").expect("valid argument"),
         )
         .await
         .expect("runs");
@@ -587,29 +597,25 @@ async fn in_memory_inputs_are_written_into_the_call_directory() {
         return;
     }
     let fx = Fixture::new();
-    let programs = python(quick());
-    let py = programs.get(PYTHON).expect("python");
-    let script = fx.script(
-        "upper.py",
-        "import sys\ndata = open(sys.argv[1], 'rb').read()\nopen('out.txt', 'wb').write(data.upper())\n",
-    );
     let out = fx
-        .sandbox
-        .run(
-            py.invoke()
-                .flag("-I")
-                .expect("valid argument")
-                .input(&script)
-                .expect("valid argument")
-                .input_data("in.txt", b"hello".to_vec())
-                .expect("valid argument"),
+        .run_python_with(
+            &fx.sandbox,
+            "upper.py",
+            "import sys\ndata = open(sys.argv[1], 'rb').read()\nopen('out.txt', 'wb').write(data.upper())\n",
+            |call| {
+                call.input_data("in.txt", b"hello".to_vec())
+                    .expect("valid argument")
+            },
         )
         .await
         .expect("runs");
     assert!(out.success(), "stderr: {}", out.stderr);
     // The program's new file comes back; the input does not.
     assert_eq!(out.files, vec![("out.txt".to_owned(), b"HELLO".to_vec())]);
-    let err = py
+    let programs = python(quick());
+    let err = programs
+        .get(PYTHON)
+        .expect("python")
         .invoke()
         .input_data("../x", Vec::new())
         .expect_err("bad name");

@@ -54,17 +54,8 @@ fn attempts_script(attempts: &[(&str, String)]) -> String {
 }
 
 async fn run_attempts(fx: &Fixture, sandbox: &Sandbox, name: &str, code: &str) -> Value {
-    let programs = python(quick());
-    let py = programs.get(PYTHON).expect("python");
-    let script = fx.script(name, code);
-    let out = sandbox
-        .run(
-            py.invoke()
-                .flag("-I")
-                .expect("valid argument")
-                .input(&script)
-                .expect("valid argument"),
-        )
+    let out = fx
+        .run_python_with(sandbox, name, code, |call| call)
         .await
         .expect("runs");
     assert!(out.success(), "stderr: {}", out.stderr);
@@ -220,20 +211,7 @@ async fn inherited_descriptors_never_reach_the_program() {
         .output()
         .expect("python");
     assert_eq!(String::from_utf8_lossy(&leaked.stdout), "TOP-SECRET-FD");
-    let programs = python(quick());
-    let py = programs.get(PYTHON).expect("python");
-    let script = fx.script("fd.py", &code);
-    let out = fx
-        .sandbox
-        .run(
-            py.invoke()
-                .flag("-I")
-                .expect("valid argument")
-                .input(&script)
-                .expect("valid argument"),
-        )
-        .await
-        .expect("runs");
+    let out = fx.run_python("fd.py", &code).await;
     drop(secret);
     assert!(out.success(), "stderr: {}", out.stderr);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "OSError", "{out:?}");
