@@ -70,8 +70,7 @@ async fn closed_within(stream: &mut tokio::net::TcpStream, wait: Duration) -> bo
 #[allow(clippy::print_stderr)] // the measured time, shown with --nocapture
 async fn thousand_half_open_connections_leave_a_fresh_client_served_within_2s() {
     allow_descriptors(1200);
-    let server = HttpProc::spawn(bin(), &["transform", "--http", "127.0.0.1:0"], &[]);
-    let addr = server.base.trim_start_matches("http://").to_owned();
+    let (server, addr) = transform_http(&[]);
     let held = half_open(&addr, 1000).await;
     let elapsed = fresh_client_round_trip(&format!("{}/mcp", server.base)).await;
     eprintln!("fresh client with 1000 half-open connections held: {elapsed:?}");
@@ -81,18 +80,7 @@ async fn thousand_half_open_connections_leave_a_fresh_client_served_within_2s() 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn at_the_connection_cap_half_open_connections_make_room_for_real_clients() {
-    let server = HttpProc::spawn(
-        bin(),
-        &[
-            "transform",
-            "--http",
-            "127.0.0.1:0",
-            "--max-connections",
-            "50",
-        ],
-        &[],
-    );
-    let addr = server.base.trim_start_matches("http://").to_owned();
+    let (server, addr) = transform_http(&["--max-connections", "50"]);
     let mut held = half_open(&addr, 200).await;
     // The harm is absent: the server holds no more than its cap.
     let mut closed = 0;
@@ -111,32 +99,9 @@ async fn at_the_connection_cap_half_open_connections_make_room_for_real_clients(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn over_the_cap_with_every_connection_busy_a_newcomer_gets_503() {
-    use tokio::io::AsyncWriteExt;
-    let server = HttpProc::spawn(
-        bin(),
-        &[
-            "transform",
-            "--http",
-            "127.0.0.1:0",
-            "--max-connections",
-            "1",
-        ],
-        &[],
-    );
-    let addr = server.base.trim_start_matches("http://").to_owned();
+    let (_server, addr) = transform_http(&["--max-connections", "1"]);
     // A request in flight on the only slot: its body is still arriving.
-    let mut busy = tokio::net::TcpStream::connect(&addr)
-        .await
-        .expect("connect");
-    busy.write_all(
-        format!(
-            "POST /mcp HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
-             Accept: application/json, text/event-stream\r\nContent-Length: 100\r\n\r\n{{"
-        )
-        .as_bytes(),
-    )
-    .await
-    .expect("head sent");
+    let mut busy = post_started(&addr, "100", "{").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let started = Instant::now();
     let mut newcomer = tokio::net::TcpStream::connect(&addr)
@@ -149,6 +114,33 @@ async fn over_the_cap_with_every_connection_busy_a_newcomer_gets_503() {
     assert!(!closed_within(&mut busy, Duration::from_millis(200)).await);
 }
 
+/// `ffmcp transform --http 127.0.0.1:0 FLAGS` and its `host:port`.
+fn transform_http(flags: &[&str]) -> (HttpProc, String) {
+    let mut args = vec!["transform", "--http", "127.0.0.1:0"];
+    args.extend_from_slice(flags);
+    let server = HttpProc::spawn(bin(), &args, &[]);
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    (server, addr)
+}
+
+/// A raw connection to `addr` that has sent the head of `POST /mcp`
+/// declaring `length` body bytes, then `body_start` (and nothing more).
+async fn post_started(addr: &str, length: &str, body_start: &str) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream
+        .write_all(
+            format!(
+                "POST /mcp HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+                 Accept: application/json, text/event-stream\r\nContent-Length: {length}\r\n\r\n{body_start}"
+            )
+            .as_bytes(),
+        )
+        .await
+        .expect("head sent");
+    stream
+}
+
 async fn read_all(stream: &mut tokio::net::TcpStream, wait: Duration) -> String {
     use tokio::io::AsyncReadExt;
     let mut out = Vec::new();
@@ -159,24 +151,9 @@ async fn read_all(stream: &mut tokio::net::TcpStream, wait: Duration) -> String 
 #[tokio::test(flavor = "multi_thread")]
 #[allow(clippy::print_stderr)] // the measured time, shown with --nocapture
 async fn declared_body_over_the_cap_gets_413_at_once_without_sending_it() {
-    use tokio::io::AsyncWriteExt;
-    let server = HttpProc::spawn(bin(), &["transform", "--http", "127.0.0.1:0"], &[]);
-    let addr = server.base.trim_start_matches("http://").to_owned();
-    let mut stream = tokio::net::TcpStream::connect(&addr)
-        .await
-        .expect("connect");
+    let (_server, addr) = transform_http(&[]);
     let started = Instant::now();
-    stream
-        .write_all(
-            format!(
-                "POST /mcp HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
-                 Accept: application/json, text/event-stream\r\n\
-                 Content-Length: 1000000000000000000\r\n\r\n"
-            )
-            .as_bytes(),
-        )
-        .await
-        .expect("head sent");
+    let mut stream = post_started(&addr, "1000000000000000000", "").await;
     // No body is ever sent; the server must answer and close on its own.
     let answer = read_all(&mut stream, Duration::from_secs(5)).await;
     let elapsed = started.elapsed();
@@ -188,33 +165,9 @@ async fn declared_body_over_the_cap_gets_413_at_once_without_sending_it() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_body_that_trickles_in_gets_408_after_the_body_timeout() {
-    use tokio::io::AsyncWriteExt;
-    let server = HttpProc::spawn(
-        bin(),
-        &[
-            "transform",
-            "--http",
-            "127.0.0.1:0",
-            "--body-timeout",
-            "0.5",
-        ],
-        &[],
-    );
-    let addr = server.base.trim_start_matches("http://").to_owned();
-    let mut stream = tokio::net::TcpStream::connect(&addr)
-        .await
-        .expect("connect");
+    let (_server, addr) = transform_http(&["--body-timeout", "0.5"]);
     let started = Instant::now();
-    stream
-        .write_all(
-            format!(
-                "POST /mcp HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
-                 Accept: application/json, text/event-stream\r\nContent-Length: 100\r\n\r\n{{\"jsonrpc\""
-            )
-            .as_bytes(),
-        )
-        .await
-        .expect("head and a first byte of body");
+    let mut stream = post_started(&addr, "100", "{\"jsonrpc\"").await;
     let answer = read_all(&mut stream, Duration::from_secs(5)).await;
     let elapsed = started.elapsed();
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
@@ -227,8 +180,7 @@ async fn a_body_that_trickles_in_gets_408_after_the_body_timeout() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_oversized_request_head_gets_431_and_the_server_serves_on() {
     use tokio::io::AsyncWriteExt;
-    let server = HttpProc::spawn(bin(), &["transform", "--http", "127.0.0.1:0"], &[]);
-    let addr = server.base.trim_start_matches("http://").to_owned();
+    let (server, addr) = transform_http(&[]);
     let mut stream = tokio::net::TcpStream::connect(&addr)
         .await
         .expect("connect");
@@ -250,18 +202,7 @@ async fn an_oversized_request_head_gets_431_and_the_server_serves_on() {
 #[tokio::test(flavor = "multi_thread")]
 async fn slow_loris_and_idle_keep_alive_connections_are_closed_after_the_header_timeout() {
     use tokio::io::AsyncWriteExt;
-    let server = HttpProc::spawn(
-        bin(),
-        &[
-            "transform",
-            "--http",
-            "127.0.0.1:0",
-            "--header-timeout",
-            "0.5",
-        ],
-        &[],
-    );
-    let addr = server.base.trim_start_matches("http://").to_owned();
+    let (_server, addr) = transform_http(&["--header-timeout", "0.5"]);
 
     // Slow loris: a header line every 100 ms, never the blank line.
     let mut loris = tokio::net::TcpStream::connect(&addr)
