@@ -473,10 +473,8 @@ fn live_ocr(root: &std::path::Path) -> usize {
 #[tokio::test(flavor = "multi_thread")]
 async fn long_parses_report_progress_and_stop_when_cancelled() {
     use rmcp::{
-        ServiceExt,
         model::{CallToolRequestParams, ClientRequest, Request},
         service::PeerRequestOptions,
-        transport::TokioChildProcess,
     };
     let dir = pdf_root();
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/docparse");
@@ -491,11 +489,7 @@ async fn long_parses_report_progress_and_stop_when_cancelled() {
         .env("FF_LOG", "warn")
         .env("FF_ROOTS", root.to_str().expect("utf8"));
     let log = ProgressLog::default();
-    let client = log
-        .clone()
-        .serve(TokioChildProcess::new(cmd).expect("spawn"))
-        .await
-        .expect("handshake");
+    let client = ffmcp_test_support::client::connect_stdio_with(log.clone(), cmd).await;
     let request = |args: Value| {
         let Value::Object(args) = args else {
             unreachable!()

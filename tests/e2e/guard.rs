@@ -8,10 +8,9 @@ use std::{
     process::{Command, Stdio},
 };
 
-use rmcp::{ServiceExt, transport::TokioChildProcess};
 use serde_json::{Value, json};
 
-use super::support::{TIMEOUT, bin, call};
+use super::support::{bin, call};
 
 use super::support::PYTHON;
 
@@ -57,11 +56,7 @@ async fn relays_a_confined_server_to_an_mcp_client() {
         .arg(bin())
         .arg("transform")
         .env("FF_LOG", "warn");
-    let transport = TokioChildProcess::new(cmd).expect("spawn guard");
-    let client = tokio::time::timeout(TIMEOUT, ().serve(transport))
-        .await
-        .expect("handshake in time")
-        .expect("handshake through the guard");
+    let client = ffmcp_test_support::client::connect_stdio(cmd).await;
     let info = client.peer_info().expect("server info");
     assert_eq!(
         info.server_info.as_ref().map(|i| i.name.as_str()),

@@ -11,14 +11,13 @@ use std::{
 
 use ffmcp_core::store::Store;
 use ffmcp_test_support::{
-    client::call_peer,
+    client::{call_peer, connect_stdio_with},
     http::{FixtureServer, Reply},
 };
 use rmcp::{
-    ClientHandler, RoleClient, ServiceExt,
+    ClientHandler, RoleClient,
     model::{ReadResourceRequestParams, ResourceUpdatedNotificationParam, SubscribeRequestParams},
     service::NotificationContext,
-    transport::TokioChildProcess,
 };
 use serde_json::{Value, json};
 
@@ -106,8 +105,7 @@ async fn stdio_watch_check_changes_resources_and_export() {
     for (k, v) in &env {
         cmd.env(k, v);
     }
-    let transport = TokioChildProcess::new(cmd).expect("spawn ffmcp");
-    let client = Updates(tx).serve(transport).await.expect("handshake");
+    let client = connect_stdio_with(Updates(tx), cmd).await;
 
     let tools = client.list_all_tools().await.expect("tools");
     for name in [

@@ -9,7 +9,7 @@ use std::time::Duration;
 use ffmcp_test_support::{imitation::Imitation, raw::RawListener as Listener};
 use serde_json::{Value, json};
 
-use super::support::{Client, MODEL_VARS, TIMEOUT, bin, call, error_text, structured};
+use super::support::{Client, MODEL_VARS, bin, call, error_text, structured};
 
 const COMPAT_KEY: &str = "sk-compat-0f9e8d7c6b5a49382716";
 const ANTHROPIC_KEY: &str = "sk-ant-api03-SECRETSECRETSECRET";
@@ -49,12 +49,7 @@ async fn transform_with(env: &[(&str, String)]) -> Client {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let transport = rmcp::transport::TokioChildProcess::new(cmd).expect("spawn ffmcp");
-    use rmcp::ServiceExt;
-    tokio::time::timeout(TIMEOUT, ().serve(transport))
-        .await
-        .expect("handshake in time")
-        .expect("handshake succeeds")
+    ffmcp_test_support::client::connect_stdio(cmd).await
 }
 
 fn summarize(model: Option<&str>) -> Value {

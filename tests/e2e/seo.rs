@@ -320,10 +320,8 @@ impl rmcp::ClientHandler for ProgressLog {
 #[tokio::test(flavor = "multi_thread")]
 async fn site_crawl_progress_cancel_and_resume_over_stdio() {
     use rmcp::{
-        ServiceExt,
         model::{CallToolRequestParams, ClientRequest, Request},
         service::PeerRequestOptions,
-        transport::TokioChildProcess,
     };
     let base = fixture::serve_built(site).await;
     let dir = tempfile::tempdir().expect("tempdir");
@@ -333,11 +331,7 @@ async fn site_crawl_progress_cancel_and_resume_over_stdio() {
         .env("FF_DB", dir.path().join("ffmcp.db"))
         .env("FF_ALLOW_HOSTS", "127.0.0.1");
     let log = ProgressLog::default();
-    let client = log
-        .clone()
-        .serve(TokioChildProcess::new(cmd).expect("spawn"))
-        .await
-        .expect("handshake");
+    let client = ffmcp_test_support::client::connect_stdio_with(log.clone(), cmd).await;
     let request = |args: Value| {
         let Value::Object(args) = args else {
             unreachable!()

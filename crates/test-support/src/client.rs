@@ -13,7 +13,7 @@ use std::{
 };
 
 use rmcp::{
-    Peer, RoleClient, ServiceExt,
+    ClientHandler, Peer, RoleClient, ServiceExt,
     model::{CallToolRequestParams, CallToolResult},
     service::RunningService,
     transport::{
@@ -30,8 +30,17 @@ pub type Client = RunningService<RoleClient, ()>;
 
 /// An rmcp client over the stdio of `cmd` (stdin/stdout are taken over).
 pub async fn connect_stdio(cmd: tokio::process::Command) -> Client {
+    connect_stdio_with((), cmd).await
+}
+
+/// [`connect_stdio`] with a client `handler` of its own (sampling,
+/// notifications, progress), the handshake bounded in time.
+pub async fn connect_stdio_with<H: ClientHandler>(
+    handler: H,
+    cmd: tokio::process::Command,
+) -> RunningService<RoleClient, H> {
     let transport = TokioChildProcess::new(cmd).expect("spawn the server");
-    tokio::time::timeout(TIMEOUT, ().serve(transport))
+    tokio::time::timeout(TIMEOUT, handler.serve(transport))
         .await
         .expect("handshake in time")
         .expect("handshake succeeds")
@@ -101,6 +110,34 @@ pub fn structured(result: &CallToolResult) -> Value {
         .structured_content
         .clone()
         .expect("structured content")
+}
+
+/// The structured content of a successful `result` of `tool` that also
+/// has a text rendering, checked against the outputSchema `peer`'s server
+/// declares for `tool`.
+pub async fn conforming(peer: &Peer<RoleClient>, tool: &str, result: &CallToolResult) -> Value {
+    assert_ne!(
+        result.is_error,
+        Some(true),
+        "{tool} failed: {}",
+        text_of(result)
+    );
+    assert!(
+        !text_of(result).is_empty(),
+        "{tool}: a text rendering is expected"
+    );
+    let structured = result
+        .structured_content
+        .clone()
+        .expect("structured content");
+    let tools = peer.list_all_tools().await.expect("tools/list");
+    let tool_def = tools.iter().find(|t| t.name == tool).expect("tool listed");
+    let schema = Value::Object((**tool_def.output_schema.as_ref().expect("outputSchema")).clone());
+    let validator = jsonschema::validator_for(&schema).expect("compilable output schema");
+    if let Err(err) = validator.validate(&structured) {
+        panic!("{tool}: structured content does not match outputSchema: {err}\n{structured}");
+    }
+    structured
 }
 
 /// The text of a tool error (asserting it is one).
