@@ -231,19 +231,12 @@ async fn the_child_sees_only_the_scrubbed_environment() {
         return;
     }
     let fx = Fixture::new();
-    let programs = python(quick());
-    let py = programs.get(PYTHON).expect("python");
-    let script = fx.script(
-        "env.py",
-        "import json, os\nprint(json.dumps(dict(os.environ)))\n",
-    );
-    let call = py
-        .invoke()
-        .flag("-I")
-        .expect("valid argument")
-        .input(&script)
-        .expect("valid argument");
-    let out = fx.sandbox.run(call).await.expect("runs");
+    let out = fx
+        .run_python(
+            "env.py",
+            "import json, os\nprint(json.dumps(dict(os.environ)))\n",
+        )
+        .await;
     assert!(out.success(), "stderr: {}", out.stderr);
     let env: serde_json::Map<String, Value> = serde_json::from_slice(&out.stdout).expect("json");
     let mut keys: Vec<&str> = env.keys().map(String::as_str).collect();

@@ -176,11 +176,16 @@ pub struct Seen {
 impl Seen {
     /// The first value of header `name`.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        header(&self.headers, name)
     }
+}
+
+/// The first value of header `name` (any case) among `headers`.
+pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }
 
 type Handler = Arc<dyn Fn(&Seen) -> Reply + Send + Sync>;
@@ -197,14 +202,6 @@ pub struct FixtureServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
     stop: CancellationToken,
-}
-
-impl std::fmt::Debug for FixtureServer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FixtureServer")
-            .field("addr", &self.addr)
-            .finish()
-    }
 }
 
 impl Drop for FixtureServer {

@@ -28,14 +28,6 @@ pub struct RawListener {
     stop: CancellationToken,
 }
 
-impl std::fmt::Debug for RawListener {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RawListener")
-            .field("addr", &self.addr)
-            .finish()
-    }
-}
-
 impl Drop for RawListener {
     fn drop(&mut self) {
         self.stop.cancel();
