@@ -224,13 +224,19 @@ fn redact_doctor_json(mut report: Value) -> Value {
             machine_leaves(value);
         }
     }
-    for (list, field) in [("checks", "result"), ("programs", "path")] {
-        if let Some(items) = report.get_mut(list).and_then(Value::as_array_mut) {
-            for item in items {
-                if let Some(value) = item.get_mut(field) {
-                    machine_leaves(value);
-                }
+    if let Some(checks) = report.get_mut("checks").and_then(Value::as_array_mut) {
+        for check in checks {
+            if let Some(result) = check.get_mut("result") {
+                machine_leaves(result);
             }
+        }
+    }
+    // An installed program has a `path`, a missing one says why it is
+    // `unavailable`: which of the two is the machine's business.
+    if let Some(programs) = report.get_mut("programs").and_then(Value::as_array_mut) {
+        for program in programs {
+            let name = program["name"].clone();
+            *program = serde_json::json!({ "name": name, "path | unavailable": "[machine]" });
         }
     }
     report
