@@ -125,11 +125,7 @@ const ARGV_DUMP: &str = "import json, sys\nprint(json.dumps(sys.argv[1:]))\n";
 
 #[tokio::test]
 async fn literals_reach_the_program_verbatim_after_double_dash() {
-    if !super::support::optional_programs(
-        "literals_reach_the_program_verbatim_after_double_dash",
-        &[super::support::PYTHON],
-        super::support::PYTHON_HINT,
-    ) {
+    if !super::support::python_available("literals_reach_the_program_verbatim_after_double_dash") {
         return;
     }
     let fx = Fixture::new();
@@ -170,10 +166,8 @@ async fn literals_reach_the_program_verbatim_after_double_dash() {
 
 #[tokio::test]
 async fn option_injection_and_malformed_arguments_are_refused_before_running() {
-    if !super::support::optional_programs(
+    if !super::support::python_available(
         "option_injection_and_malformed_arguments_are_refused_before_running",
-        &[super::support::PYTHON],
-        super::support::PYTHON_HINT,
     ) {
         return;
     }
@@ -223,11 +217,7 @@ async fn option_injection_and_malformed_arguments_are_refused_before_running() {
 
 #[tokio::test]
 async fn the_child_sees_only_the_scrubbed_environment() {
-    if !super::support::optional_programs(
-        "the_child_sees_only_the_scrubbed_environment",
-        &[super::support::PYTHON],
-        super::support::PYTHON_HINT,
-    ) {
+    if !super::support::python_available("the_child_sees_only_the_scrubbed_environment") {
         return;
     }
     let fx = Fixture::new();
@@ -249,11 +239,7 @@ async fn the_child_sees_only_the_scrubbed_environment() {
 
 #[tokio::test]
 async fn endless_forking_is_stopped() {
-    if !super::support::optional_programs(
-        "endless_forking_is_stopped",
-        &[super::support::PYTHON],
-        super::support::PYTHON_HINT,
-    ) {
+    if !super::support::python_available("endless_forking_is_stopped") {
         return;
     }
     let fx = Fixture::new();
@@ -302,11 +288,7 @@ async fn endless_forking_is_stopped() {
 
 #[tokio::test]
 async fn unbounded_allocation_hits_the_address_space_limit() {
-    if !super::support::optional_programs(
-        "unbounded_allocation_hits_the_address_space_limit",
-        &[super::support::PYTHON],
-        super::support::PYTHON_HINT,
-    ) {
+    if !super::support::python_available("unbounded_allocation_hits_the_address_space_limit") {
         return;
     }
     let fx = Fixture::new();
@@ -339,11 +321,7 @@ async fn unbounded_allocation_hits_the_address_space_limit() {
 
 #[tokio::test]
 async fn a_child_that_never_exits_is_killed_at_the_wall_limit() {
-    if !super::support::optional_programs(
-        "a_child_that_never_exits_is_killed_at_the_wall_limit",
-        &[super::support::PYTHON],
-        super::support::PYTHON_HINT,
-    ) {
+    if !super::support::python_available("a_child_that_never_exits_is_killed_at_the_wall_limit") {
         return;
     }
     let fx = Fixture::new();
@@ -376,11 +354,7 @@ async fn a_child_that_never_exits_is_killed_at_the_wall_limit() {
 
 #[tokio::test]
 async fn cancelling_a_run_kills_the_child() {
-    if !super::support::optional_programs(
-        "cancelling_a_run_kills_the_child",
-        &[super::support::PYTHON],
-        super::support::PYTHON_HINT,
-    ) {
+    if !super::support::python_available("cancelling_a_run_kills_the_child") {
         return;
     }
     let fx = Fixture::new();
@@ -410,11 +384,7 @@ async fn cancelling_a_run_kills_the_child() {
 
 #[tokio::test]
 async fn cpu_time_limit_stops_a_busy_loop() {
-    if !super::support::optional_programs(
-        "cpu_time_limit_stops_a_busy_loop",
-        &[super::support::PYTHON],
-        super::support::PYTHON_HINT,
-    ) {
+    if !super::support::python_available("cpu_time_limit_stops_a_busy_loop") {
         return;
     }
     let fx = Fixture::new();
@@ -443,11 +413,7 @@ async fn cpu_time_limit_stops_a_busy_loop() {
 
 #[tokio::test]
 async fn flooding_stdout_is_truncated_with_a_marker() {
-    if !super::support::optional_programs(
-        "flooding_stdout_is_truncated_with_a_marker",
-        &[super::support::PYTHON],
-        super::support::PYTHON_HINT,
-    ) {
+    if !super::support::python_available("flooding_stdout_is_truncated_with_a_marker") {
         return;
     }
     let fx = Fixture::new();
@@ -484,11 +450,7 @@ async fn flooding_stdout_is_truncated_with_a_marker() {
 
 #[tokio::test]
 async fn confinement_holds_where_the_kernel_provides_it() {
-    if !super::support::optional_programs(
-        "confinement_holds_where_the_kernel_provides_it",
-        &[super::support::PYTHON],
-        super::support::PYTHON_HINT,
-    ) {
+    if !super::support::python_available("confinement_holds_where_the_kernel_provides_it") {
         return;
     }
     let fx = Fixture::new();
@@ -549,11 +511,8 @@ print(json.dumps(r))
 
 #[tokio::test]
 async fn output_files_come_back_and_the_call_directory_is_removed() {
-    if !super::support::optional_programs(
-        "output_files_come_back_and_the_call_directory_is_removed",
-        &[super::support::PYTHON],
-        super::support::PYTHON_HINT,
-    ) {
+    if !super::support::python_available("output_files_come_back_and_the_call_directory_is_removed")
+    {
         return;
     }
     let fx = Fixture::new();
@@ -582,11 +541,7 @@ async fn output_files_come_back_and_the_call_directory_is_removed() {
 
 #[tokio::test]
 async fn in_memory_inputs_are_written_into_the_call_directory() {
-    if !super::support::optional_programs(
-        "in_memory_inputs_are_written_into_the_call_directory",
-        &[super::support::PYTHON],
-        super::support::PYTHON_HINT,
-    ) {
+    if !super::support::python_available("in_memory_inputs_are_written_into_the_call_directory") {
         return;
     }
     let fx = Fixture::new();

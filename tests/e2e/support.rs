@@ -61,3 +61,9 @@ pub const MODEL_VARS: &[&str] = &[
 pub const PYTHON: &str = "/usr/bin/python3";
 /// How to get it.
 pub const PYTHON_HINT: &str = "apt-get install python3";
+
+/// Whether [`PYTHON`] is installed; when not, `test` should return early
+/// (see [`optional_programs`]).
+pub fn python_available(test: &str) -> bool {
+    optional_programs(test, &[PYTHON], PYTHON_HINT)
+}

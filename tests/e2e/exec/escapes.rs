@@ -64,10 +64,8 @@ async fn run_attempts(fx: &Fixture, sandbox: &Sandbox, name: &str, code: &str) -
 
 #[tokio::test]
 async fn local_sockets_and_other_socket_families_are_out_of_reach() {
-    if !super::super::support::optional_programs(
+    if !super::super::support::python_available(
         "local_sockets_and_other_socket_families_are_out_of_reach",
-        &[super::super::support::PYTHON],
-        super::super::support::PYTHON_HINT,
     ) {
         return;
     }
@@ -136,10 +134,8 @@ async fn local_sockets_and_other_socket_families_are_out_of_reach() {
 
 #[tokio::test]
 async fn signals_cannot_reach_processes_outside_the_sandbox() {
-    if !super::super::support::optional_programs(
+    if !super::super::support::python_available(
         "signals_cannot_reach_processes_outside_the_sandbox",
-        &[super::super::support::PYTHON],
-        super::super::support::PYTHON_HINT,
     ) {
         return;
     }
@@ -187,11 +183,7 @@ async fn signals_cannot_reach_processes_outside_the_sandbox() {
 
 #[tokio::test]
 async fn inherited_descriptors_never_reach_the_program() {
-    if !super::super::support::optional_programs(
-        "inherited_descriptors_never_reach_the_program",
-        &[super::super::support::PYTHON],
-        super::super::support::PYTHON_HINT,
-    ) {
+    if !super::super::support::python_available("inherited_descriptors_never_reach_the_program") {
         return;
     }
     use std::os::fd::AsRawFd;
@@ -224,10 +216,8 @@ async fn inherited_descriptors_never_reach_the_program() {
 
 #[tokio::test]
 async fn strict_mode_refuses_to_run_when_a_protection_is_missing() {
-    if !super::super::support::optional_programs(
+    if !super::super::support::python_available(
         "strict_mode_refuses_to_run_when_a_protection_is_missing",
-        &[super::super::support::PYTHON],
-        super::super::support::PYTHON_HINT,
     ) {
         return;
     }
@@ -256,11 +246,7 @@ async fn strict_mode_refuses_to_run_when_a_protection_is_missing() {
 #[test]
 #[allow(clippy::print_stderr)] // the visible notice on a kernel without the layers
 fn doctor_tries_each_escape_and_reports_it_blocked() {
-    if !super::super::support::optional_programs(
-        "doctor_tries_each_escape_and_reports_it_blocked",
-        &[super::super::support::PYTHON],
-        super::super::support::PYTHON_HINT,
-    ) {
+    if !super::super::support::python_available("doctor_tries_each_escape_and_reports_it_blocked") {
         return;
     }
     let out = Command::new(bin())
