@@ -6,7 +6,7 @@
 
 use std::process::Command;
 
-use ffmcp_core::model::imitation::Imitation;
+use ffmcp_test_support::imitation::Imitation;
 use rmcp::model::{ReadResourceRequestParams, ResourceContents};
 use serde_json::{Value, json};
 
@@ -34,7 +34,7 @@ async fn every_server_under_serve_shares_one_router_and_its_accounting() {
     let mut env: Vec<(&str, String)> = imitation.env();
     env.push(("FF_LLM_PRIMARY", "anthropic:claude-sonnet-4-5".into()));
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let server = HttpProc::spawn(&["serve", "--http", "127.0.0.1:0"], &env);
+    let server = HttpProc::spawn(bin(), &["serve", "--http", "127.0.0.1:0"], &env);
 
     let transform = http_client(&format!("{}/transform/mcp", server.base), None).await;
     let before = stats(&transform).await;

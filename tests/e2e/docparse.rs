@@ -1,18 +1,12 @@
 //! docparse end to end: real MCP clients over stdio and HTTP, local files
 //! under roots, URLs through the SSRF-safe fetcher, base64, slicing, errors.
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicUsize, Ordering},
-};
+use std::sync::Arc;
 
+use ffmcp_test_support::http::{FixtureServer, Reply};
 use serde_json::{Value, json};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpListener,
-};
 
-use super::support::{HttpProc, call, error_text, http_client, stdio_client_env, structured};
+use super::support::{HttpProc, bin, call, error_text, http_client, stdio_client_env, structured};
 
 mod limits;
 
@@ -23,28 +17,11 @@ const PAGE: &str = r#"<!doctype html><html lang="en"><head><title>Fixture page</
 <table><tr><th>Quarter</th><th>Revenue</th></tr><tr><td>Q2</td><td>100</td></tr><tr><td>Q3</td><td>112</td></tr></table>
 </main><footer>Copyright 2026</footer></body></html>"#;
 
-/// Serves PAGE on every path; counts connections.
-async fn fixture() -> (u16, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let hits = Arc::new(AtomicUsize::new(0));
-    let count = Arc::clone(&hits);
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            count.fetch_add(1, Ordering::SeqCst);
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 4096];
-                let _ = socket.read(&mut buf).await;
-                let head = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                    PAGE.len()
-                );
-                let _ = socket.write_all(head.as_bytes()).await;
-                let _ = socket.write_all(PAGE.as_bytes()).await;
-            });
-        }
-    });
-    (port, hits)
+/// Serves PAGE at `/reports/q3.html`; counts connections.
+async fn fixture() -> FixtureServer {
+    let server = FixtureServer::start().await;
+    server.route("/reports/q3.html", Reply::html(PAGE));
+    server
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -142,10 +119,10 @@ async fn local_files_under_roots_over_stdio() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn urls_are_fetched_only_when_allowed_over_http() {
-    let (port, hits) = fixture().await;
-    let url = format!("http://127.0.0.1:{port}/reports/q3.html");
+    let site = fixture().await;
+    let url = site.url("/reports/q3.html");
 
-    let closed = HttpProc::spawn(&["docparse", "--http", "127.0.0.1:0"], &[]);
+    let closed = HttpProc::spawn(bin(), &["docparse", "--http", "127.0.0.1:0"], &[]);
     let client = http_client(&format!("{}/mcp", closed.base), None).await;
     let refused = call(&client, "parse", json!({ "url": url })).await;
     let message = error_text(&refused);
@@ -153,7 +130,7 @@ async fn urls_are_fetched_only_when_allowed_over_http() {
         message.contains("loopback") && message.contains("FF_ALLOW_HOSTS"),
         "{message}"
     );
-    assert_eq!(hits.load(Ordering::SeqCst), 0, "the fixture was contacted");
+    assert_eq!(site.connections(), 0, "the fixture was contacted");
     for bad in [
         "file:///etc/passwd",
         "http://169.254.169.254/latest/meta-data/",
@@ -165,6 +142,7 @@ async fn urls_are_fetched_only_when_allowed_over_http() {
     client.cancel().await.expect("close");
 
     let open = HttpProc::spawn(
+        bin(),
         &["docparse", "--http", "127.0.0.1:0"],
         &[("FF_ALLOW_HOSTS", "127.0.0.1")],
     );
@@ -178,7 +156,7 @@ async fn urls_are_fetched_only_when_allowed_over_http() {
             .expect("content")
             .contains("Revenue grew")
     );
-    assert!(hits.load(Ordering::SeqCst) >= 1);
+    assert_eq!(site.requests_to("/reports/q3.html").len(), 1);
     client.cancel().await.expect("close");
 }
 
@@ -249,7 +227,6 @@ async fn base64_input_long_results_slice_and_bad_arguments_are_named() {
 /// `ffmcp docparse` over stdio with the model variables of this process
 /// removed and `env` set.
 async fn model_client(env: &[(&str, String)]) -> super::support::Client {
-    use rmcp::{ServiceExt, transport::TokioChildProcess};
     let mut cmd = tokio::process::Command::new(super::support::bin());
     cmd.arg("docparse").env("FF_LOG", "warn");
     for (key, _) in std::env::vars() {
@@ -264,14 +241,13 @@ async fn model_client(env: &[(&str, String)]) -> super::support::Client {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let transport = TokioChildProcess::new(cmd).expect("spawn ffmcp");
-    ().serve(transport).await.expect("handshake")
+    ffmcp_test_support::client::connect_stdio(cmd).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn extract_fills_a_schema_through_the_model_layer_and_never_invents_without_one() {
     use base64::Engine;
-    use ffmcp_core::model::imitation::{Fault, Imitation};
+    use ffmcp_test_support::imitation::{Fault, Imitation};
     let html = base64::engine::general_purpose::STANDARD.encode(PAGE.as_bytes());
     let schema = json!({
         "type": "object",
@@ -497,10 +473,8 @@ fn live_ocr(root: &std::path::Path) -> usize {
 #[tokio::test(flavor = "multi_thread")]
 async fn long_parses_report_progress_and_stop_when_cancelled() {
     use rmcp::{
-        ServiceExt,
         model::{CallToolRequestParams, ClientRequest, Request},
         service::PeerRequestOptions,
-        transport::TokioChildProcess,
     };
     let dir = pdf_root();
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/docparse");
@@ -515,11 +489,7 @@ async fn long_parses_report_progress_and_stop_when_cancelled() {
         .env("FF_LOG", "warn")
         .env("FF_ROOTS", root.to_str().expect("utf8"));
     let log = ProgressLog::default();
-    let client = log
-        .clone()
-        .serve(TokioChildProcess::new(cmd).expect("spawn"))
-        .await
-        .expect("handshake");
+    let client = ffmcp_test_support::client::connect_stdio_with(log.clone(), cmd).await;
     let request = |args: Value| {
         let Value::Object(args) = args else {
             unreachable!()

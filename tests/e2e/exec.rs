@@ -9,7 +9,9 @@ use std::{
 };
 
 use ffmcp_core::{
-    exec::{ExecError, ExecLimits, ProgramSpec, Programs, ResourceLimits, Sandbox},
+    exec::{
+        ExecError, ExecLimits, Invocation, Output, ProgramSpec, Programs, ResourceLimits, Sandbox,
+    },
     roots::Roots,
 };
 use serde_json::Value;
@@ -45,6 +47,35 @@ impl Fixture {
         self.roots
             .check_read(path.to_str().expect("utf8"))
             .expect("script under the root")
+    }
+
+    /// Writes `code` as `name` under the root and runs `python3 -I` on it
+    /// in this fixture's sandbox.
+    async fn run_python(&self, name: &str, code: &str) -> Output {
+        self.run_python_with(&self.sandbox, name, code, |call| call)
+            .await
+            .expect("runs")
+    }
+
+    /// [`Self::run_python`] in `sandbox`, with `more` added to the call
+    /// (outputs, in-memory inputs).
+    async fn run_python_with(
+        &self,
+        sandbox: &Sandbox,
+        name: &str,
+        code: &str,
+        more: impl FnOnce(Invocation<'_>) -> Invocation<'_>,
+    ) -> Result<Output, ExecError> {
+        let programs = python(quick());
+        let py = programs.get(PYTHON).expect("python");
+        let script = self.script(name, code);
+        let call = py
+            .invoke()
+            .flag("-I")
+            .expect("valid argument")
+            .input(&script)
+            .expect("valid argument");
+        sandbox.run(more(call)).await
     }
 }
 
@@ -94,11 +125,7 @@ const ARGV_DUMP: &str = "import json, sys\nprint(json.dumps(sys.argv[1:]))\n";
 
 #[tokio::test]
 async fn literals_reach_the_program_verbatim_after_double_dash() {
-    if !super::support::optional_programs(
-        "literals_reach_the_program_verbatim_after_double_dash",
-        &[super::support::PYTHON],
-        super::support::PYTHON_HINT,
-    ) {
+    if !super::support::python_available("literals_reach_the_program_verbatim_after_double_dash") {
         return;
     }
     let fx = Fixture::new();
@@ -139,10 +166,8 @@ async fn literals_reach_the_program_verbatim_after_double_dash() {
 
 #[tokio::test]
 async fn option_injection_and_malformed_arguments_are_refused_before_running() {
-    if !super::support::optional_programs(
+    if !super::support::python_available(
         "option_injection_and_malformed_arguments_are_refused_before_running",
-        &[super::support::PYTHON],
-        super::support::PYTHON_HINT,
     ) {
         return;
     }
@@ -192,27 +217,16 @@ async fn option_injection_and_malformed_arguments_are_refused_before_running() {
 
 #[tokio::test]
 async fn the_child_sees_only_the_scrubbed_environment() {
-    if !super::support::optional_programs(
-        "the_child_sees_only_the_scrubbed_environment",
-        &[super::support::PYTHON],
-        super::support::PYTHON_HINT,
-    ) {
+    if !super::support::python_available("the_child_sees_only_the_scrubbed_environment") {
         return;
     }
     let fx = Fixture::new();
-    let programs = python(quick());
-    let py = programs.get(PYTHON).expect("python");
-    let script = fx.script(
-        "env.py",
-        "import json, os\nprint(json.dumps(dict(os.environ)))\n",
-    );
-    let call = py
-        .invoke()
-        .flag("-I")
-        .expect("valid argument")
-        .input(&script)
-        .expect("valid argument");
-    let out = fx.sandbox.run(call).await.expect("runs");
+    let out = fx
+        .run_python(
+            "env.py",
+            "import json, os\nprint(json.dumps(dict(os.environ)))\n",
+        )
+        .await;
     assert!(out.success(), "stderr: {}", out.stderr);
     let env: serde_json::Map<String, Value> = serde_json::from_slice(&out.stdout).expect("json");
     let mut keys: Vec<&str> = env.keys().map(String::as_str).collect();
@@ -225,11 +239,7 @@ async fn the_child_sees_only_the_scrubbed_environment() {
 
 #[tokio::test]
 async fn endless_forking_is_stopped() {
-    if !super::support::optional_programs(
-        "endless_forking_is_stopped",
-        &[super::support::PYTHON],
-        super::support::PYTHON_HINT,
-    ) {
+    if !super::support::python_available("endless_forking_is_stopped") {
         return;
     }
     let fx = Fixture::new();
@@ -278,11 +288,7 @@ async fn endless_forking_is_stopped() {
 
 #[tokio::test]
 async fn unbounded_allocation_hits_the_address_space_limit() {
-    if !super::support::optional_programs(
-        "unbounded_allocation_hits_the_address_space_limit",
-        &[super::support::PYTHON],
-        super::support::PYTHON_HINT,
-    ) {
+    if !super::support::python_available("unbounded_allocation_hits_the_address_space_limit") {
         return;
     }
     let fx = Fixture::new();
@@ -315,11 +321,7 @@ async fn unbounded_allocation_hits_the_address_space_limit() {
 
 #[tokio::test]
 async fn a_child_that_never_exits_is_killed_at_the_wall_limit() {
-    if !super::support::optional_programs(
-        "a_child_that_never_exits_is_killed_at_the_wall_limit",
-        &[super::support::PYTHON],
-        super::support::PYTHON_HINT,
-    ) {
+    if !super::support::python_available("a_child_that_never_exits_is_killed_at_the_wall_limit") {
         return;
     }
     let fx = Fixture::new();
@@ -352,11 +354,7 @@ async fn a_child_that_never_exits_is_killed_at_the_wall_limit() {
 
 #[tokio::test]
 async fn cancelling_a_run_kills_the_child() {
-    if !super::support::optional_programs(
-        "cancelling_a_run_kills_the_child",
-        &[super::support::PYTHON],
-        super::support::PYTHON_HINT,
-    ) {
+    if !super::support::python_available("cancelling_a_run_kills_the_child") {
         return;
     }
     let fx = Fixture::new();
@@ -386,11 +384,7 @@ async fn cancelling_a_run_kills_the_child() {
 
 #[tokio::test]
 async fn cpu_time_limit_stops_a_busy_loop() {
-    if !super::support::optional_programs(
-        "cpu_time_limit_stops_a_busy_loop",
-        &[super::support::PYTHON],
-        super::support::PYTHON_HINT,
-    ) {
+    if !super::support::python_available("cpu_time_limit_stops_a_busy_loop") {
         return;
     }
     let fx = Fixture::new();
@@ -419,11 +413,7 @@ async fn cpu_time_limit_stops_a_busy_loop() {
 
 #[tokio::test]
 async fn flooding_stdout_is_truncated_with_a_marker() {
-    if !super::support::optional_programs(
-        "flooding_stdout_is_truncated_with_a_marker",
-        &[super::support::PYTHON],
-        super::support::PYTHON_HINT,
-    ) {
+    if !super::support::python_available("flooding_stdout_is_truncated_with_a_marker") {
         return;
     }
     let fx = Fixture::new();
@@ -460,16 +450,10 @@ async fn flooding_stdout_is_truncated_with_a_marker() {
 
 #[tokio::test]
 async fn confinement_holds_where_the_kernel_provides_it() {
-    if !super::support::optional_programs(
-        "confinement_holds_where_the_kernel_provides_it",
-        &[super::support::PYTHON],
-        super::support::PYTHON_HINT,
-    ) {
+    if !super::support::python_available("confinement_holds_where_the_kernel_provides_it") {
         return;
     }
     let fx = Fixture::new();
-    let programs = python(quick());
-    let py = programs.get(PYTHON).expect("python");
     let probe = fx.sandbox.probe().await.expect("probe runs");
     // The probe's claims and its own checks agree.
     if probe.applied.seccomp_active {
@@ -488,10 +472,11 @@ async fn confinement_holds_where_the_kernel_provides_it() {
     // outside its directory, a socket, a subprocess.
     std::fs::write(fx.root().join("secret.txt"), "secret").expect("secret");
     let outside = fx.root().join("written-outside");
-    let script = fx.script(
-        "escape.py",
-        &format!(
-            r#"import json, os, socket, subprocess
+    let out = fx
+        .run_python(
+            "escape.py",
+            &format!(
+                r#"import json, os, socket, subprocess
 r = {{}}
 def attempt(name, fn):
     try:
@@ -505,21 +490,11 @@ attempt("spawn", lambda: subprocess.run(["/bin/true"]))
 attempt("tmp", lambda: open(os.path.join(os.environ["TMPDIR"], "ok"), "w").write("x"))
 print(json.dumps(r))
 "#,
-            secret = fx.root().join("secret.txt").display().to_string(),
-            outside = outside.display().to_string(),
-        ),
-    );
-    let out = fx
-        .sandbox
-        .run(
-            py.invoke()
-                .flag("-I")
-                .expect("valid argument")
-                .input(&script)
-                .expect("valid argument"),
+                secret = fx.root().join("secret.txt").display().to_string(),
+                outside = outside.display().to_string(),
+            ),
         )
-        .await
-        .expect("runs");
+        .await;
     assert!(out.success(), "stderr: {}", out.stderr);
     let r: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(r["tmp"], "allowed", "{r}");
@@ -536,30 +511,17 @@ print(json.dumps(r))
 
 #[tokio::test]
 async fn output_files_come_back_and_the_call_directory_is_removed() {
-    if !super::support::optional_programs(
-        "output_files_come_back_and_the_call_directory_is_removed",
-        &[super::support::PYTHON],
-        super::support::PYTHON_HINT,
-    ) {
+    if !super::support::python_available("output_files_come_back_and_the_call_directory_is_removed")
+    {
         return;
     }
     let fx = Fixture::new();
-    let programs = python(quick());
-    let py = programs.get(PYTHON).expect("python");
-    let script = fx.script(
-        "write.py",
-        "import os, sys\nopen(sys.argv[1], 'w').write(os.getcwd())\n",
-    );
     let out = fx
-        .sandbox
-        .run(
-            py.invoke()
-                .flag("-I")
-                .expect("valid argument")
-                .input(&script)
-                .expect("valid argument")
-                .output("result.txt")
-                .expect("valid argument"),
+        .run_python_with(
+            &fx.sandbox,
+            "write.py",
+            "import os, sys\nopen(sys.argv[1], 'w').write(os.getcwd())\n",
+            |call| call.output("result.txt").expect("valid argument"),
         )
         .await
         .expect("runs");
@@ -579,37 +541,29 @@ async fn output_files_come_back_and_the_call_directory_is_removed() {
 
 #[tokio::test]
 async fn in_memory_inputs_are_written_into_the_call_directory() {
-    if !super::support::optional_programs(
-        "in_memory_inputs_are_written_into_the_call_directory",
-        &[super::support::PYTHON],
-        super::support::PYTHON_HINT,
-    ) {
+    if !super::support::python_available("in_memory_inputs_are_written_into_the_call_directory") {
         return;
     }
     let fx = Fixture::new();
-    let programs = python(quick());
-    let py = programs.get(PYTHON).expect("python");
-    let script = fx.script(
-        "upper.py",
-        "import sys\ndata = open(sys.argv[1], 'rb').read()\nopen('out.txt', 'wb').write(data.upper())\n",
-    );
     let out = fx
-        .sandbox
-        .run(
-            py.invoke()
-                .flag("-I")
-                .expect("valid argument")
-                .input(&script)
-                .expect("valid argument")
-                .input_data("in.txt", b"hello".to_vec())
-                .expect("valid argument"),
+        .run_python_with(
+            &fx.sandbox,
+            "upper.py",
+            "import sys\ndata = open(sys.argv[1], 'rb').read()\nopen('out.txt', 'wb').write(data.upper())\n",
+            |call| {
+                call.input_data("in.txt", b"hello".to_vec())
+                    .expect("valid argument")
+            },
         )
         .await
         .expect("runs");
     assert!(out.success(), "stderr: {}", out.stderr);
     // The program's new file comes back; the input does not.
     assert_eq!(out.files, vec![("out.txt".to_owned(), b"HELLO".to_vec())]);
-    let err = py
+    let programs = python(quick());
+    let err = programs
+        .get(PYTHON)
+        .expect("python")
         .invoke()
         .input_data("../x", Vec::new())
         .expect_err("bad name");

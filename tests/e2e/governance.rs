@@ -9,7 +9,7 @@ use rmcp::model::{
 };
 use serde_json::{Value, json};
 
-use super::support::{Client, HttpProc, TIMEOUT, error_text, http_client, stdio_client_env};
+use super::support::{Client, HttpProc, TIMEOUT, bin, error_text, http_client, stdio_client_env};
 
 /// Markdown that is legal (shallow) but costly for the sanitizer: one
 /// element per two bytes, just under the old 64 KiB inline threshold.
@@ -75,7 +75,7 @@ async fn ping_is_answered_promptly_while_heavy_calls_run_over_stdio() {
 
 #[tokio::test]
 async fn ping_is_answered_promptly_while_heavy_calls_run_over_http() {
-    let server = HttpProc::spawn(&["transform", "--http", "127.0.0.1:0"], &[]);
+    let server = HttpProc::spawn(bin(), &["transform", "--http", "127.0.0.1:0"], &[]);
     let client = http_client(&format!("{}/mcp", server.base), None).await;
     let worst = ping_under_load(&client, 6).await;
     assert!(worst < Duration::from_secs(1), "ping took {worst:?}");

@@ -8,10 +8,9 @@ use std::{
     process::{Command, Stdio},
 };
 
-use rmcp::{ServiceExt, transport::TokioChildProcess};
 use serde_json::{Value, json};
 
-use super::support::{TIMEOUT, bin, call};
+use super::support::{bin, call};
 
 use super::support::PYTHON;
 
@@ -37,11 +36,7 @@ fn guard(policy: &Path, command: &[&str]) -> Command {
 
 #[tokio::test]
 async fn relays_a_confined_server_to_an_mcp_client() {
-    if !super::support::optional_programs(
-        "relays_a_confined_server_to_an_mcp_client",
-        &[super::support::PYTHON],
-        super::support::PYTHON_HINT,
-    ) {
+    if !super::support::python_available("relays_a_confined_server_to_an_mcp_client") {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -57,11 +52,7 @@ async fn relays_a_confined_server_to_an_mcp_client() {
         .arg(bin())
         .arg("transform")
         .env("FF_LOG", "warn");
-    let transport = TokioChildProcess::new(cmd).expect("spawn guard");
-    let client = tokio::time::timeout(TIMEOUT, ().serve(transport))
-        .await
-        .expect("handshake in time")
-        .expect("handshake through the guard");
+    let client = ffmcp_test_support::client::connect_stdio(cmd).await;
     let info = client.peer_info().expect("server info");
     assert_eq!(
         info.server_info.as_ref().map(|i| i.name.as_str()),
@@ -75,11 +66,7 @@ async fn relays_a_confined_server_to_an_mcp_client() {
 
 #[test]
 fn drops_non_json_output_and_confines_the_server() {
-    if !super::support::optional_programs(
-        "drops_non_json_output_and_confines_the_server",
-        &[super::support::PYTHON],
-        super::support::PYTHON_HINT,
-    ) {
+    if !super::support::python_available("drops_non_json_output_and_confines_the_server") {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -150,11 +137,7 @@ print("debug: done", flush=True)
 
 #[test]
 fn refuses_programs_and_arguments_outside_the_policy() {
-    if !super::support::optional_programs(
-        "refuses_programs_and_arguments_outside_the_policy",
-        &[super::support::PYTHON],
-        super::support::PYTHON_HINT,
-    ) {
+    if !super::support::python_available("refuses_programs_and_arguments_outside_the_policy") {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -208,10 +191,8 @@ fn refuses_programs_and_arguments_outside_the_policy() {
 
 #[test]
 fn loader_hooks_in_the_callers_environment_never_reach_the_server() {
-    if !super::support::optional_programs(
+    if !super::support::python_available(
         "loader_hooks_in_the_callers_environment_never_reach_the_server",
-        &[super::support::PYTHON],
-        super::support::PYTHON_HINT,
     ) {
         return;
     }
@@ -289,11 +270,7 @@ fn doctor_sandbox() -> Value {
 
 #[test]
 fn policy_globs_do_not_cross_slashes_or_climb_out() {
-    if !super::support::optional_programs(
-        "policy_globs_do_not_cross_slashes_or_climb_out",
-        &[super::support::PYTHON],
-        super::support::PYTHON_HINT,
-    ) {
+    if !super::support::python_available("policy_globs_do_not_cross_slashes_or_climb_out") {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -356,10 +333,8 @@ fn policy_globs_do_not_cross_slashes_or_climb_out() {
 
 #[test]
 fn a_guarded_server_reaches_no_local_socket_parent_signal_or_inherited_descriptor() {
-    if !super::support::optional_programs(
+    if !super::support::python_available(
         "a_guarded_server_reaches_no_local_socket_parent_signal_or_inherited_descriptor",
-        &[super::support::PYTHON],
-        super::support::PYTHON_HINT,
     ) {
         return;
     }
@@ -453,10 +428,8 @@ print(json.dumps({{"jsonrpc": "2.0", "id": 1, "result": r}}), flush=True)
 
 #[test]
 fn unix_sockets_named_in_the_policy_are_the_only_ones_allowed() {
-    if !super::support::optional_programs(
+    if !super::support::python_available(
         "unix_sockets_named_in_the_policy_are_the_only_ones_allowed",
-        &[super::support::PYTHON],
-        super::support::PYTHON_HINT,
     ) {
         return;
     }

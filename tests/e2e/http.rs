@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use rustix::process::Signal;
 use serde_json::json;
 
-use super::support::{HttpProc, Proc, call, http_client, initialize_request, text_of};
+use super::support::{HttpProc, Proc, bin, call, http_client, initialize_request, text_of};
 
 const TOKEN: &str = "e2e-token-0123456789abcdef";
 
@@ -27,7 +27,7 @@ async fn post_initialize(url: &str, headers: &[(&str, &str)]) -> (StatusCode, St
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rmcp_client_lists_and_calls_over_http() {
-    let server = HttpProc::spawn(&["transform", "--http", "127.0.0.1:0"], &[]);
+    let server = HttpProc::spawn(bin(), &["transform", "--http", "127.0.0.1:0"], &[]);
     let client = http_client(&format!("{}/mcp", server.base), None).await;
     let tools = client.list_all_tools().await.expect("tools/list");
     assert!(tools.iter().any(|t| t.name == "text_stats"));
@@ -42,7 +42,11 @@ async fn rmcp_client_lists_and_calls_over_http() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn stateless_mode_serves_without_sessions() {
-    let server = HttpProc::spawn(&["transform", "--http", "127.0.0.1:0", "--stateless"], &[]);
+    let server = HttpProc::spawn(
+        bin(),
+        &["transform", "--http", "127.0.0.1:0", "--stateless"],
+        &[],
+    );
     let url = format!("{}/mcp", server.base);
     let (status, _) = post_initialize(&url, &[]).await;
     assert_eq!(status, StatusCode::OK);
@@ -57,7 +61,7 @@ async fn stateless_mode_serves_without_sessions() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_mounts_every_server_under_its_name() {
-    let server = HttpProc::spawn(&["serve", "--http", "127.0.0.1:0"], &[]);
+    let server = HttpProc::spawn(bin(), &["serve", "--http", "127.0.0.1:0"], &[]);
     server.proc.wait_stderr("\"mcpServers\"");
     let client = http_client(&format!("{}/transform/mcp", server.base), None).await;
     let result = call(&client, "text_stats", json!({"text": "x"})).await;
@@ -70,6 +74,7 @@ async fn serve_mounts_every_server_under_its_name() {
 #[tokio::test(flavor = "multi_thread")]
 async fn foreign_origin_is_forbidden_and_loopback_origin_allowed() {
     let server = HttpProc::spawn(
+        bin(),
         &[
             "transform",
             "--http",
@@ -94,7 +99,7 @@ async fn foreign_origin_is_forbidden_and_loopback_origin_allowed() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn foreign_host_is_forbidden() {
-    let server = HttpProc::spawn(&["transform", "--http", "127.0.0.1:0"], &[]);
+    let server = HttpProc::spawn(bin(), &["transform", "--http", "127.0.0.1:0"], &[]);
     let url = format!("{}/mcp", server.base);
     let (status, body) = post_initialize(&url, &[("host", "attacker.example")]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -104,6 +109,7 @@ async fn foreign_host_is_forbidden() {
 #[tokio::test(flavor = "multi_thread")]
 async fn healthz_answers_without_auth() {
     let server = HttpProc::spawn(
+        bin(),
         &["transform", "--http", "127.0.0.1:0"],
         &[("FF_HTTP_TOKEN", TOKEN)],
     );
@@ -116,6 +122,7 @@ async fn healthz_answers_without_auth() {
 #[tokio::test(flavor = "multi_thread")]
 async fn oversized_body_is_rejected() {
     let server = HttpProc::spawn(
+        bin(),
         &[
             "transform",
             "--http",
@@ -140,7 +147,7 @@ async fn oversized_body_is_rejected() {
 
 #[test]
 fn non_loopback_bind_without_token_refuses_to_start() {
-    let mut proc = Proc::spawn(&["transform", "--http", "0.0.0.0:0"], &[]);
+    let mut proc = Proc::spawn(bin(), &["transform", "--http", "0.0.0.0:0"], &[]);
     let line = proc.wait_stderr("refusing");
     assert!(line.contains("FF_HTTP_TOKEN"), "{line}");
     assert_eq!(proc.wait_exit(), Some(1));
@@ -149,6 +156,7 @@ fn non_loopback_bind_without_token_refuses_to_start() {
 #[tokio::test(flavor = "multi_thread")]
 async fn non_loopback_bind_requires_the_token() {
     let server = HttpProc::spawn(
+        bin(),
         &["transform", "--http", "0.0.0.0:0"],
         &[("FF_HTTP_TOKEN", TOKEN)],
     );
@@ -175,6 +183,7 @@ fn token_file_is_read_and_short_tokens_are_refused() {
     std::fs::write(&path, "short\n").expect("write token");
     let path = path.to_str().expect("utf-8 path");
     let mut proc = Proc::spawn(
+        bin(),
         &["transform", "--http", "127.0.0.1:0", "--token-file", path],
         &[],
     );
@@ -184,7 +193,7 @@ fn token_file_is_read_and_short_tokens_are_refused() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sigterm_shuts_down_gracefully() {
-    let mut server = HttpProc::spawn(&["transform", "--http", "127.0.0.1:0"], &[]);
+    let mut server = HttpProc::spawn(bin(), &["transform", "--http", "127.0.0.1:0"], &[]);
     let client = http_client(&format!("{}/mcp", server.base), None).await;
     call(&client, "text_stats", json!({"text": "x"})).await;
     server.proc.signal(Signal::TERM);
@@ -194,7 +203,7 @@ async fn sigterm_shuts_down_gracefully() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_ends_the_session_with_no_content() {
-    let server = HttpProc::spawn(&["transform", "--http", "127.0.0.1:0"], &[]);
+    let server = HttpProc::spawn(bin(), &["transform", "--http", "127.0.0.1:0"], &[]);
     let url = format!("{}/mcp", server.base);
     let http = reqwest::Client::new();
     let init = http

@@ -10,24 +10,20 @@ use std::{
 };
 
 use ffmcp_core::store::Store;
+use ffmcp_test_support::{
+    client::{call_peer, connect_stdio_with},
+    http::{FixtureServer, Reply},
+};
 use rmcp::{
-    ClientHandler, Peer, RoleClient, ServiceExt,
-    model::{
-        CallToolRequestParams, CallToolResult, ReadResourceRequestParams,
-        ResourceUpdatedNotificationParam, SubscribeRequestParams,
-    },
+    ClientHandler, RoleClient,
+    model::{ReadResourceRequestParams, ResourceUpdatedNotificationParam, SubscribeRequestParams},
     service::NotificationContext,
-    transport::TokioChildProcess,
 };
 use serde_json::{Value, json};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpListener,
-};
 
-use super::support::{HttpProc, Proc, TIMEOUT, bin, http_client, stdio_client_env, text_of};
+use super::support::{HttpProc, Proc, bin, error_text, http_client, stdio_client_env, structured};
 
-/// A feed served on every path; items (guid, title) are newest first.
+/// A feed; items (guid, title) are newest first.
 #[derive(Clone, Default)]
 struct Feed(Arc<Mutex<Vec<(String, String)>>>);
 
@@ -53,28 +49,14 @@ impl Feed {
         xml + "</channel></rss>"
     }
 
-    /// Serves the feed; returns its URL.
-    async fn serve(&self) -> String {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let port = listener.local_addr().expect("addr").port();
+    /// Serves the feed at `/feed.xml`, as it is at each request.
+    async fn serve(&self) -> FixtureServer {
+        let site = FixtureServer::start().await;
         let feed = self.clone();
-        tokio::spawn(async move {
-            while let Ok((mut socket, _)) = listener.accept().await {
-                let feed = feed.clone();
-                tokio::spawn(async move {
-                    let mut buf = vec![0u8; 4096];
-                    let _ = socket.read(&mut buf).await;
-                    let body = feed.xml();
-                    let head = format!(
-                        "HTTP/1.1 200 OK\r\ncontent-type: application/rss+xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                        body.len()
-                    );
-                    let _ = socket.write_all(head.as_bytes()).await;
-                    let _ = socket.write_all(body.as_bytes()).await;
-                });
-            }
+        site.route_fn("/feed.xml", move |_| {
+            Reply::ok("application/rss+xml", feed.xml())
         });
-        format!("http://127.0.0.1:{port}/feed.xml")
+        site
     }
 }
 
@@ -108,43 +90,14 @@ fn pairs<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> 
     env.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
-/// Calls a tool through any client, bounded in time.
-async fn invoke(peer: &Peer<RoleClient>, tool: &str, args: Value) -> CallToolResult {
-    let Value::Object(args) = args else {
-        panic!("tool arguments must be an object");
-    };
-    let params = CallToolRequestParams::new(tool.to_owned()).with_arguments(args);
-    tokio::time::timeout(TIMEOUT, peer.call_tool(params))
-        .await
-        .expect("tool call in time")
-        .expect("tool call answered")
-}
-
-fn ok(result: &CallToolResult) -> Value {
-    assert_ne!(
-        result.is_error,
-        Some(true),
-        "tool error: {}",
-        text_of(result)
-    );
-    result
-        .structured_content
-        .clone()
-        .expect("structured content")
-}
-
-fn err(result: &CallToolResult) -> String {
-    assert_eq!(result.is_error, Some(true), "expected an error: {result:?}");
-    text_of(result)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn stdio_watch_check_changes_resources_and_export() {
     let dir = tempfile::tempdir().expect("tempdir");
     let dir_path = dir.path().canonicalize().expect("canonical");
     let feed = Feed::default();
     feed.push("a", "Alpha");
-    let url = feed.serve().await;
+    let site = feed.serve().await;
+    let url = site.url("/feed.xml");
     let env = env(&dir_path);
     let (tx, mut updates) = tokio::sync::mpsc::unbounded_channel();
     let mut cmd = tokio::process::Command::new(bin());
@@ -152,8 +105,7 @@ async fn stdio_watch_check_changes_resources_and_export() {
     for (k, v) in &env {
         cmd.env(k, v);
     }
-    let transport = TokioChildProcess::new(cmd).expect("spawn ffmcp");
-    let client = Updates(tx).serve(transport).await.expect("handshake");
+    let client = connect_stdio_with(Updates(tx), cmd).await;
 
     let tools = client.list_all_tools().await.expect("tools");
     for name in [
@@ -177,17 +129,20 @@ async fn stdio_watch_check_changes_resources_and_export() {
     }
 
     let args = json!({"url": url, "interval_secs": 3600, "tags": ["blog"], "competitor": "Acme"});
-    let added = ok(&invoke(&client, "watch_add", args.clone()).await);
+    let added = structured(&call_peer(&client, "watch_add", args.clone()).await);
     assert_eq!(added["watch"]["kind"], "feed");
     assert_eq!(added["first_check"]["outcome"], "baseline");
     let id = added["watch"]["id"].as_i64().expect("id");
-    assert!(err(&invoke(&client, "watch_add", args).await).contains("already watched"));
+    assert!(error_text(&call_peer(&client, "watch_add", args).await).contains("already watched"));
     let bad = json!({"url": url, "selector": "div[[", "interval_secs": 3600});
-    assert!(err(&invoke(&client, "watch_add", bad).await).contains("not a valid CSS selector"));
+    assert!(
+        error_text(&call_peer(&client, "watch_add", bad).await)
+            .contains("not a valid CSS selector")
+    );
     let short = json!({"url": "https://acme.example/x", "interval_secs": 0});
-    assert!(err(&invoke(&client, "watch_add", short).await).contains("'interval_secs'"));
+    assert!(error_text(&call_peer(&client, "watch_add", short).await).contains("'interval_secs'"));
     let private = json!({"url": "http://10.1.2.3/feed"});
-    assert!(err(&invoke(&client, "watch_add", private).await).contains("FF_ALLOW_HOSTS"));
+    assert!(error_text(&call_peer(&client, "watch_add", private).await).contains("FF_ALLOW_HOSTS"));
 
     // Subscribe (resources/subscribe, the initialize-lifecycle way) first.
     #[allow(deprecated)]
@@ -197,7 +152,7 @@ async fn stdio_watch_check_changes_resources_and_export() {
         .expect("subscribe");
 
     feed.push("b", "Breaking launch");
-    let checked = ok(&invoke(&client, "check_now", json!({"id": id})).await);
+    let checked = structured(&call_peer(&client, "check_now", json!({"id": id})).await);
     assert_eq!(checked["new_changes"], 1, "{checked}");
     let uri = tokio::time::timeout(Duration::from_secs(20), updates.recv())
         .await
@@ -205,13 +160,14 @@ async fn stdio_watch_check_changes_resources_and_export() {
         .expect("open");
     assert_eq!(uri, "intel://changes");
 
-    let changes = ok(&invoke(&client, "changes", json!({"cursor": 0, "tag": "blog"})).await);
+    let changes =
+        structured(&call_peer(&client, "changes", json!({"cursor": 0, "tag": "blog"})).await);
     assert_eq!(changes["changes"][0]["title"], "Breaking launch");
     assert_eq!(changes["changes"][0]["kind"], "new_item");
     let cursor = changes["next_cursor"].clone();
-    let later = ok(&invoke(&client, "changes", json!({"cursor": cursor})).await);
+    let later = structured(&call_peer(&client, "changes", json!({"cursor": cursor})).await);
     assert_eq!(later["changes"], json!([]));
-    let other = ok(&invoke(&client, "changes", json!({"competitor": "Globex"})).await);
+    let other = structured(&call_peer(&client, "changes", json!({"competitor": "Globex"})).await);
     assert_eq!(other["changes"], json!([]));
 
     let resources = client.list_resources(None).await.expect("resources");
@@ -227,14 +183,16 @@ async fn stdio_watch_check_changes_resources_and_export() {
         .expect("read");
     assert!(format!("{read:?}").contains("Breaking launch"));
 
-    let history = ok(&invoke(
-        &client,
-        "history",
-        json!({"watch_id": id, "include_text": true}),
-    )
-    .await);
+    let history = structured(
+        &call_peer(
+            &client,
+            "history",
+            json!({"watch_id": id, "include_text": true}),
+        )
+        .await,
+    );
     assert_eq!(history["snapshots"].as_array().expect("snapshots").len(), 2);
-    let diff = ok(&invoke(&client, "diff", json!({"watch_id": id})).await);
+    let diff = structured(&call_peer(&client, "diff", json!({"watch_id": id})).await);
     assert!(
         diff["unified"]
             .as_str()
@@ -243,15 +201,17 @@ async fn stdio_watch_check_changes_resources_and_export() {
         "{diff}"
     );
 
-    let summary = err(&invoke(&client, "summarize_changes", json!({})).await);
+    let summary = error_text(&call_peer(&client, "summarize_changes", json!({})).await);
     assert!(summary.contains("no model is configured"), "{summary}");
 
-    let exported = ok(&invoke(
-        &client,
-        "export_changes",
-        json!({"path": "changes.atom", "format": "atom"}),
-    )
-    .await);
+    let exported = structured(
+        &call_peer(
+            &client,
+            "export_changes",
+            json!({"path": "changes.atom", "format": "atom"}),
+        )
+        .await,
+    );
     assert_eq!(exported["changes"], 1);
     let atom = std::fs::read_to_string(dir_path.join("changes.atom")).expect("written");
     assert!(
@@ -259,16 +219,18 @@ async fn stdio_watch_check_changes_resources_and_export() {
         "{atom}"
     );
     let outside = json!({"path": "/etc/ffmcp-changes.csv", "format": "csv"});
-    assert!(!err(&invoke(&client, "export_changes", outside).await).is_empty());
+    assert!(!error_text(&call_peer(&client, "export_changes", outside).await).is_empty());
 
-    let parsed = ok(&invoke(&client, "parse_feed", json!({"content": feed.xml()})).await);
+    let parsed =
+        structured(&call_peer(&client, "parse_feed", json!({"content": feed.xml()})).await);
     assert_eq!(parsed["kind"], "rss2");
     assert_eq!(parsed["total_items"], 2);
 
-    let updated = ok(&invoke(&client, "watch_update", json!({"id": id, "tags": ["news"]})).await);
+    let updated =
+        structured(&call_peer(&client, "watch_update", json!({"id": id, "tags": ["news"]})).await);
     assert_eq!(updated["tags"], json!(["news"]));
-    ok(&invoke(&client, "watch_remove", json!({"id": id})).await);
-    let list = ok(&invoke(&client, "watch_list", json!({})).await);
+    structured(&call_peer(&client, "watch_remove", json!({"id": id})).await);
+    let list = structured(&call_peer(&client, "watch_list", json!({})).await);
     assert_eq!(list["watches"], json!([]));
     client.cancel().await.expect("close");
 }
@@ -278,23 +240,27 @@ async fn http_serves_the_same_tools() {
     let dir = tempfile::tempdir().expect("tempdir");
     let feed = Feed::default();
     feed.push("a", "Alpha");
-    let url = feed.serve().await;
+    let site = feed.serve().await;
+    let url = site.url("/feed.xml");
     let env = env(dir.path());
     let server = HttpProc::spawn(
+        bin(),
         &["competitive-intel", "--http", "127.0.0.1:0"],
         &pairs(&env),
     );
     let client = http_client(&format!("{}/mcp", server.base), None).await;
-    let parsed = ok(&invoke(&client, "parse_feed", json!({"url": url})).await);
+    let parsed = structured(&call_peer(&client, "parse_feed", json!({"url": url})).await);
     assert_eq!(parsed["items"][0]["title"], "Alpha");
-    let added = ok(&invoke(
-        &client,
-        "watch_add",
-        json!({"url": url, "interval_secs": 60}),
-    )
-    .await);
+    let added = structured(
+        &call_peer(
+            &client,
+            "watch_add",
+            json!({"url": url, "interval_secs": 60}),
+        )
+        .await,
+    );
     assert_eq!(added["first_check"]["outcome"], "baseline");
-    let list = ok(&invoke(&client, "watch_list", json!({})).await);
+    let list = structured(&call_peer(&client, "watch_list", json!({})).await);
     assert_eq!(list["watches"].as_array().expect("watches").len(), 1);
     client.cancel().await.expect("close");
 }
@@ -331,20 +297,23 @@ async fn killed_daemon_resumes_without_duplicates_or_losses() {
     let db = dir.path().join("intel.db");
     let feed = Feed::default();
     feed.push("a", "Alpha");
-    let url = feed.serve().await;
+    let site = feed.serve().await;
+    let url = site.url("/feed.xml");
     let env = env(dir.path());
     {
         let client = stdio_client_env("competitive-intel", &pairs(&env)).await;
-        let added = ok(&invoke(
-            &client,
-            "watch_add",
-            json!({"url": url, "interval_secs": 1}),
-        )
-        .await);
+        let added = structured(
+            &call_peer(
+                &client,
+                "watch_add",
+                json!({"url": url, "interval_secs": 1}),
+            )
+            .await,
+        );
         assert_eq!(added["first_check"]["outcome"], "baseline");
         client.cancel().await.expect("close");
     }
-    let mut daemon = Proc::spawn(&["competitive-intel", "--daemon"], &pairs(&env));
+    let mut daemon = Proc::spawn(bin(), &["competitive-intel", "--daemon"], &pairs(&env));
     daemon.wait_stderr("running headless");
     feed.push("b", "Beta");
     wait_for_keys(&db, &["id:b"]);
@@ -355,7 +324,7 @@ async fn killed_daemon_resumes_without_duplicates_or_losses() {
     daemon.child.kill().expect("SIGKILL");
     daemon.wait_exit();
 
-    let restarted = Proc::spawn(&["competitive-intel", "--daemon"], &pairs(&env));
+    let restarted = Proc::spawn(bin(), &["competitive-intel", "--daemon"], &pairs(&env));
     restarted.wait_stderr("running headless");
     feed.push("e", "Epsilon");
     wait_for_keys(&db, &["id:b", "id:c", "id:d", "id:e"]);
@@ -405,26 +374,31 @@ async fn watch_cap_and_safe_exports_over_stdio() {
     let outside = tempfile::tempdir().expect("outside");
     let feed = Feed::default();
     feed.push("a", "Alpha");
-    let url = feed.serve().await;
+    let site = feed.serve().await;
+    let url = site.url("/feed.xml");
     let mut env = env(&dir_path);
     env.push(("FF_INTEL_MAX_WATCHES", "1".to_owned()));
     let client = stdio_client_env("competitive-intel", &pairs(&env)).await;
     let peer = client.peer();
 
-    ok(&invoke(
-        peer,
-        "watch_add",
-        json!({"url": url, "interval_secs": 3600}),
-    )
-    .await);
-    let refused = err(&invoke(
-        peer,
-        "watch_add",
-        json!({"url": format!("{url}/second.xml"), "interval_secs": 3600}),
-    )
-    .await);
+    structured(
+        &call_peer(
+            peer,
+            "watch_add",
+            json!({"url": url, "interval_secs": 3600}),
+        )
+        .await,
+    );
+    let refused = error_text(
+        &call_peer(
+            peer,
+            "watch_add",
+            json!({"url": format!("{url}/second.xml"), "interval_secs": 3600}),
+        )
+        .await,
+    );
     assert!(refused.contains("FF_INTEL_MAX_WATCHES"), "{refused}");
-    let list = ok(&invoke(peer, "watch_list", json!({})).await);
+    let list = structured(&call_peer(peer, "watch_list", json!({})).await);
     assert_eq!(
         list["watches"].as_array().expect("watches").len(),
         1,
@@ -433,17 +407,17 @@ async fn watch_cap_and_safe_exports_over_stdio() {
 
     let export = |path: &str, overwrite: bool| json!({"path": path, "format": "csv", "overwrite": overwrite});
     let mode = |p: &Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
-    ok(&invoke(peer, "export_changes", export("changes.csv", false)).await);
+    structured(&call_peer(peer, "export_changes", export("changes.csv", false)).await);
     let file = dir_path.join("changes.csv");
     assert_eq!(mode(&file), 0o600);
     std::fs::write(&file, "edited by hand\n").expect("edit");
-    let kept = err(&invoke(peer, "export_changes", export("changes.csv", false)).await);
+    let kept = error_text(&call_peer(peer, "export_changes", export("changes.csv", false)).await);
     assert!(kept.contains("overwrite"), "{kept}");
     assert_eq!(
         std::fs::read_to_string(&file).expect("read"),
         "edited by hand\n"
     );
-    ok(&invoke(peer, "export_changes", export("changes.csv", true)).await);
+    structured(&call_peer(peer, "export_changes", export("changes.csv", true)).await);
     assert!(
         std::fs::read_to_string(&file)
             .expect("read")
@@ -455,15 +429,17 @@ async fn watch_cap_and_safe_exports_over_stdio() {
     std::os::unix::fs::symlink(&victim, dir_path.join("sym.csv")).expect("symlink");
     std::fs::hard_link(&victim, dir_path.join("hard.csv")).expect("hard link");
     for path in ["sym.csv", "hard.csv"] {
-        err(&invoke(peer, "export_changes", export(path, true)).await);
+        error_text(&call_peer(peer, "export_changes", export(path, true)).await);
     }
     assert_eq!(std::fs::read_to_string(&victim).expect("read"), "outside\n");
-    let wrong = err(&invoke(
-        peer,
-        "export_changes",
-        json!({"path": "changes.csv", "format": "atom", "overwrite": true}),
-    )
-    .await);
+    let wrong = error_text(
+        &call_peer(
+            peer,
+            "export_changes",
+            json!({"path": "changes.csv", "format": "atom", "overwrite": true}),
+        )
+        .await,
+    );
     assert!(wrong.contains(".atom"), "{wrong}");
     client.cancel().await.expect("close");
 }

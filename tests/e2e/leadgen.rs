@@ -15,7 +15,10 @@ use std::{
     time::Duration,
 };
 
-use ffmcp_core::model::imitation::{Fault, Imitation};
+use ffmcp_test_support::{
+    client::conforming,
+    imitation::{Fault, Imitation},
+};
 use rmcp::{
     ClientHandler, RoleClient, ServiceExt,
     model::{CallToolRequestParams, CallToolResult},
@@ -166,24 +169,14 @@ async fn call<H: ClientHandler>(
         .expect("tool call answered")
 }
 
-/// Calls `tool`, expects success, checks the result against its outputSchema.
+/// Calls `tool`; its structured result, checked against the outputSchema.
 async fn call_ok<H: ClientHandler>(
     client: &RunningService<RoleClient, H>,
     tool: &str,
     args: Value,
 ) -> Value {
     let result = call(client, tool, args).await;
-    assert_ne!(result.is_error, Some(true), "{tool}: {}", text_of(&result));
-    assert!(!text_of(&result).is_empty(), "{tool}: text rendering");
-    let structured = result.structured_content.clone().expect("structured");
-    let tools = client.list_all_tools().await.expect("tools/list");
-    let def = tools.iter().find(|t| t.name == tool).expect("listed");
-    let schema = Value::Object((**def.output_schema.as_ref().expect("outputSchema")).clone());
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    if let Err(err) = validator.validate(&structured) {
-        panic!("{tool}: does not match outputSchema: {err}\n{structured}");
-    }
-    structured
+    conforming(client, tool, &result).await
 }
 
 /// A DNS server on 127.0.0.1 that gives every domain one MX record.
@@ -443,7 +436,7 @@ async fn jobs_over_http() {
         .map(|v| (*v, ""))
         .collect();
     env_refs.extend(cleared);
-    let http = HttpProc::spawn(&["leadgen", "--http", "127.0.0.1:0"], &env_refs);
+    let http = HttpProc::spawn(bin(), &["leadgen", "--http", "127.0.0.1:0"], &env_refs);
     let client = http_client(&format!("{}/mcp", http.base), None).await;
     let started = call_ok(
         &client,

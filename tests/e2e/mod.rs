@@ -14,5 +14,6 @@ mod seo;
 mod stdio_raw;
 mod stdio_rmcp;
 mod support;
+mod surface;
 mod transform;
 mod transform_models;

@@ -4,75 +4,15 @@
 //! back scrubbed of every configured secret. Each test counts connections at
 //! the listener the attacker wanted reached and asserts there were none.
 
-use std::{
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicUsize, Ordering},
-    },
-    time::Duration,
-};
+use std::time::Duration;
 
-use ffmcp_core::model::imitation::Imitation;
+use ffmcp_test_support::{imitation::Imitation, raw::RawListener as Listener};
 use serde_json::{Value, json};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpListener,
-};
 
-use super::support::{Client, MODEL_VARS, TIMEOUT, bin, call, error_text, structured};
+use super::support::{Client, MODEL_VARS, bin, call, error_text, structured};
 
 const COMPAT_KEY: &str = "sk-compat-0f9e8d7c6b5a49382716";
 const ANTHROPIC_KEY: &str = "sk-ant-api03-SECRETSECRETSECRET";
-
-/// A loopback listener that counts connections and keeps what it was sent;
-/// `reply` builds the response from the request head.
-struct Listener {
-    port: u16,
-    connections: Arc<AtomicUsize>,
-    requests: Arc<Mutex<Vec<String>>>,
-}
-
-impl Listener {
-    async fn start(reply: fn(&str) -> String) -> Self {
-        let socket = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let port = socket.local_addr().expect("addr").port();
-        let connections = Arc::new(AtomicUsize::new(0));
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let (count, seen) = (connections.clone(), requests.clone());
-        tokio::spawn(async move {
-            while let Ok((mut stream, _)) = socket.accept().await {
-                count.fetch_add(1, Ordering::SeqCst);
-                let seen = seen.clone();
-                tokio::spawn(async move {
-                    let mut buf = vec![0u8; 64 * 1024];
-                    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
-                        .await
-                        .ok()
-                        .and_then(Result::ok)
-                        .unwrap_or(0);
-                    let head = String::from_utf8_lossy(&buf[..n]).into_owned();
-                    let response = reply(&head);
-                    seen.lock().expect("lock").push(head);
-                    let _ = stream.write_all(response.as_bytes()).await;
-                    let _ = stream.shutdown().await;
-                });
-            }
-        });
-        Self {
-            port,
-            connections,
-            requests,
-        }
-    }
-
-    fn connections(&self) -> usize {
-        self.connections.load(Ordering::SeqCst)
-    }
-
-    fn base(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
 
 fn silent(_: &str) -> String {
     "HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\n\r\n".to_owned()
@@ -109,12 +49,7 @@ async fn transform_with(env: &[(&str, String)]) -> Client {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let transport = rmcp::transport::TokioChildProcess::new(cmd).expect("spawn ffmcp");
-    use rmcp::ServiceExt;
-    tokio::time::timeout(TIMEOUT, ().serve(transport))
-        .await
-        .expect("handshake in time")
-        .expect("handshake succeeds")
+    ffmcp_test_support::client::connect_stdio(cmd).await
 }
 
 fn summarize(model: Option<&str>) -> Value {
@@ -188,16 +123,14 @@ async fn a_model_argument_cannot_choose_where_ffmcp_connects() {
 async fn keys_follow_no_redirect_and_no_environment_proxy() {
     // The configured provider answers 307 to a collector; a proxy from the
     // environment waits for the key as well.
-    fn redirect(_: &str) -> String {
-        let to = COLLECTOR_PORT.lock().expect("lock").unwrap_or(9);
+    let collector = Listener::start(silent).await;
+    let to = collector.port();
+    let provider = Listener::start(move |_| {
         format!(
             "HTTP/1.1 307 Temporary Redirect\r\nlocation: http://127.0.0.1:{to}/steal\r\ncontent-length: 0\r\n\r\n"
         )
-    }
-    static COLLECTOR_PORT: Mutex<Option<u16>> = Mutex::new(None);
-    let collector = Listener::start(silent).await;
-    *COLLECTOR_PORT.lock().expect("lock") = Some(collector.port);
-    let provider = Listener::start(redirect).await;
+    })
+    .await;
     let proxy = Listener::start(silent).await;
 
     let client = transform_with(&[
@@ -264,7 +197,7 @@ async fn provider_error_bodies_come_back_without_secrets() {
     .await;
     let text = error_text(&call(&client, "summarize", summarize(None)).await);
     // The provider did see the key (so the echo had something to leak) …
-    let seen = provider.requests.lock().expect("lock").join("\n");
+    let seen = provider.received().join("\n");
     assert!(seen.contains(ANTHROPIC_KEY), "the provider got the key");
     // … and the tool error quotes the reply without it.
     assert!(text.contains("invalid credentials"), "{text}");

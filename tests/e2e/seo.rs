@@ -11,7 +11,7 @@ use fixture::{Resp, Site};
 use serde_json::{Value, json};
 
 use super::support::{
-    HttpProc, call, error_text, http_client, stdio_client_env, structured, text_of,
+    HttpProc, bin, call, error_text, http_client, stdio_client_env, structured, text_of,
 };
 
 /// A small site: the clean home page, a defective page, a 300 KiB image,
@@ -21,14 +21,14 @@ fn site(base: &str) -> Site {
     s.insert("/".into(), Resp::html(fixture::clean_page(base)));
     s.insert(
         "/robots.txt".into(),
-        Resp::bytes(
+        Resp::ok(
             "text/plain",
             b"User-agent: *\nDisallow: /private\n".to_vec(),
         ),
     );
     s.insert(
         "/sitemap.xml".into(),
-        Resp::bytes(
+        Resp::ok(
             "application/xml",
             format!(
                 "<urlset><url><loc>{base}/</loc></url><url><loc>{base}/lonely</loc></url></urlset>"
@@ -38,7 +38,7 @@ fn site(base: &str) -> Site {
     );
     s.insert(
         "/empty.xml".into(),
-        Resp::bytes("application/xml", b"<urlset></urlset>".to_vec()),
+        Resp::ok("application/xml", b"<urlset></urlset>".to_vec()),
     );
     s.insert(
         "/bad".into(),
@@ -48,7 +48,7 @@ fn site(base: &str) -> Site {
     );
     s.insert(
         "/big.jpg".into(),
-        Resp::bytes("image/jpeg", vec![1; 300 * 1024]),
+        Resp::ok("image/jpeg", vec![1; 300 * 1024]),
     );
     s.insert(
         "/private/page".into(),
@@ -320,10 +320,8 @@ impl rmcp::ClientHandler for ProgressLog {
 #[tokio::test(flavor = "multi_thread")]
 async fn site_crawl_progress_cancel_and_resume_over_stdio() {
     use rmcp::{
-        ServiceExt,
         model::{CallToolRequestParams, ClientRequest, Request},
         service::PeerRequestOptions,
-        transport::TokioChildProcess,
     };
     let base = fixture::serve_built(site).await;
     let dir = tempfile::tempdir().expect("tempdir");
@@ -333,11 +331,7 @@ async fn site_crawl_progress_cancel_and_resume_over_stdio() {
         .env("FF_DB", dir.path().join("ffmcp.db"))
         .env("FF_ALLOW_HOSTS", "127.0.0.1");
     let log = ProgressLog::default();
-    let client = log
-        .clone()
-        .serve(TokioChildProcess::new(cmd).expect("spawn"))
-        .await
-        .expect("handshake");
+    let client = ffmcp_test_support::client::connect_stdio_with(log.clone(), cmd).await;
     let request = |args: Value| {
         let Value::Object(args) = args else {
             unreachable!()
@@ -429,6 +423,7 @@ async fn audit_over_http() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("ffmcp.db");
     let server = HttpProc::spawn(
+        bin(),
         &["seo", "--http", "127.0.0.1:0"],
         &[
             ("FF_ALLOW_HOSTS", "127.0.0.1"),

@@ -3,7 +3,7 @@
 use rustix::process::Signal;
 use serde_json::json;
 
-use super::support::{Proc, raw_stdio};
+use super::support::{Proc, bin, raw_stdio};
 
 fn ping(id: u64) -> serde_json::Value {
     json!({"jsonrpc": "2.0", "id": id, "method": "ping"})
@@ -118,7 +118,7 @@ fn request_with_an_id_of_invalid_type_gets_invalid_request_with_id_null() {
 
 #[test]
 fn stdout_carries_only_protocol_frames_even_with_debug_logging() {
-    let mut proc = Proc::spawn(&["transform"], &[("FF_LOG", "trace")]);
+    let mut proc = Proc::spawn(bin(), &["transform"], &[("FF_LOG", "trace")]);
     proc.send(&super::support::initialize_request(1));
     proc.send(&json!({"jsonrpc":"2.0","method":"notifications/initialized"}));
     proc.send(&json!({"jsonrpc":"2.0","id":2,"method":"tools/list"}));
@@ -147,7 +147,7 @@ fn eof_exits_cleanly() {
 
 #[test]
 fn eof_before_any_request_exits_cleanly() {
-    let mut proc = Proc::spawn(&["transform"], &[]);
+    let mut proc = Proc::spawn(bin(), &["transform"], &[]);
     proc.stdin = None;
     assert_eq!(proc.wait_exit(), Some(0));
 }

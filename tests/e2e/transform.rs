@@ -3,32 +3,14 @@
 
 use serde_json::{Value, json};
 
+use ffmcp_test_support::client::conforming;
+
 use super::support::{Client, call, stdio_client, text_of};
 
+/// Calls `tool`; its structured result, checked against the outputSchema.
 async fn call_ok(client: &Client, tool: &str, args: Value) -> Value {
     let result = call(client, tool, args).await;
-    assert_ne!(
-        result.is_error,
-        Some(true),
-        "{tool} failed: {}",
-        text_of(&result)
-    );
-    assert!(
-        !text_of(&result).is_empty(),
-        "{tool}: a text rendering is expected"
-    );
-    let structured = result
-        .structured_content
-        .clone()
-        .expect("structured content");
-    let tools = client.list_all_tools().await.expect("tools/list");
-    let tool_def = tools.iter().find(|t| t.name == tool).expect("tool listed");
-    let schema = Value::Object((**tool_def.output_schema.as_ref().expect("outputSchema")).clone());
-    let validator = jsonschema::validator_for(&schema).expect("compilable output schema");
-    if let Err(err) = validator.validate(&structured) {
-        panic!("{tool}: structured content does not match outputSchema: {err}\n{structured}");
-    }
-    structured
+    conforming(client, tool, &result).await
 }
 
 #[tokio::test(flavor = "multi_thread")]

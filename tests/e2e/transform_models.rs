@@ -5,20 +5,22 @@
 
 use std::sync::{Arc, Mutex};
 
-use ffmcp_core::model::imitation::{Fault, Imitation};
+use ffmcp_test_support::{
+    client::{call_peer, conforming, connect_stdio_with},
+    imitation::{Fault, Imitation},
+};
 use rmcp::{
-    ClientHandler, ErrorData, RoleClient, ServiceExt,
+    ClientHandler, ErrorData, RoleClient,
     model::{
-        CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig,
-        CreateMessageRequestParams, CreateMessageResult, Implementation, ReadResourceRequestParams,
-        ResourceContents, SamplingMessage,
+        CallToolRequestParams, ClientCapabilities, ClientConfig, CreateMessageRequestParams,
+        CreateMessageResult, Implementation, ReadResourceRequestParams, ResourceContents,
+        SamplingMessage,
     },
     service::{RequestContext, RunningService},
-    transport::TokioChildProcess,
 };
 use serde_json::{Value, json};
 
-use super::support::{HttpProc, MODEL_VARS, TIMEOUT, bin, http_client, text_of};
+use super::support::{HttpProc, MODEL_VARS, bin, http_client, text_of};
 
 const PRIMARY: &str = "claude-sonnet-4-5";
 const FALLBACK: &str = "gpt-4o";
@@ -49,58 +51,17 @@ async fn client<H: ClientHandler>(
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let transport = TokioChildProcess::new(cmd).expect("spawn ffmcp");
-    tokio::time::timeout(TIMEOUT, handler.serve(transport))
-        .await
-        .expect("handshake in time")
-        .expect("handshake succeeds")
+    connect_stdio_with(handler, cmd).await
 }
 
-async fn call<H: ClientHandler>(
-    client: &RunningService<RoleClient, H>,
-    tool: &str,
-    args: Value,
-) -> CallToolResult {
-    let Value::Object(args) = args else {
-        panic!("tool arguments must be an object");
-    };
-    let params = CallToolRequestParams::new(tool.to_owned()).with_arguments(args);
-    tokio::time::timeout(TIMEOUT, client.call_tool(params))
-        .await
-        .expect("tool call in time")
-        .expect("tool call answered")
-}
-
-/// Calls `tool`, expects success, and checks the structured result against
-/// the tool's outputSchema.
+/// Calls `tool`; its structured result, checked against the outputSchema.
 async fn call_ok<H: ClientHandler>(
     client: &RunningService<RoleClient, H>,
     tool: &str,
     args: Value,
 ) -> Value {
-    let result = call(client, tool, args).await;
-    assert_ne!(
-        result.is_error,
-        Some(true),
-        "{tool} failed: {}",
-        text_of(&result)
-    );
-    assert!(
-        !text_of(&result).is_empty(),
-        "{tool}: a text rendering is expected"
-    );
-    let structured = result
-        .structured_content
-        .clone()
-        .expect("structured content");
-    let tools = client.list_all_tools().await.expect("tools/list");
-    let tool_def = tools.iter().find(|t| t.name == tool).expect("tool listed");
-    let schema = Value::Object((**tool_def.output_schema.as_ref().expect("outputSchema")).clone());
-    let validator = jsonschema::validator_for(&schema).expect("compilable output schema");
-    if let Err(err) = validator.validate(&structured) {
-        panic!("{tool}: structured content does not match outputSchema: {err}\n{structured}");
-    }
-    structured
+    let result = call_peer(client, tool, args).await;
+    conforming(client, tool, &result).await
 }
 
 async fn read_stats<H: ClientHandler>(client: &RunningService<RoleClient, H>) -> Value {
@@ -169,7 +130,7 @@ async fn model_tools_answer_through_the_router() {
     )
     .await;
     assert!(out["text"].as_str().is_some_and(|t| !t.is_empty()));
-    let err = call(&client, "rewrite", json!({"text": text})).await;
+    let err = call_peer(&client, "rewrite", json!({"text": text})).await;
     assert_eq!(err.is_error, Some(true));
     assert!(
         text_of(&err).contains("say what to change"),
@@ -201,7 +162,7 @@ async fn model_tools_answer_through_the_router() {
     )
     .await;
     assert_eq!(out["labels"][0]["label"], "billing");
-    let err = call(
+    let err = call_peer(
         &client,
         "classify",
         json!({"text": text, "labels": ["only"]}),
@@ -267,7 +228,7 @@ async fn model_tools_answer_through_the_router() {
 #[tokio::test(flavor = "multi_thread")]
 async fn without_a_model_the_tools_say_what_to_set() {
     let client = client((), &[]).await;
-    let out = call(
+    let out = call_peer(
         &client,
         "summarize",
         json!({"text": "Some text to summarise."}),
@@ -363,7 +324,7 @@ async fn classify_batch_over_http_survives_an_outage() {
     let imitation = Arc::new(Imitation::start().await.expect("imitation"));
     let env = routed_env(&imitation);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let server = HttpProc::spawn(&["transform", "--http", "127.0.0.1:0"], &env);
+    let server = HttpProc::spawn(bin(), &["transform", "--http", "127.0.0.1:0"], &env);
     let client = Arc::new(http_client(&format!("{}/mcp", server.base), None).await);
 
     // At most 8 in flight; items start in order, so the outage covers items 20..40.

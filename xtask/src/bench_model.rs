@@ -20,8 +20,6 @@ pub fn run(calls: usize) -> anyhow::Result<()> {
             "--quiet",
             "-p",
             "ffmcp-core",
-            "--features",
-            "imitation",
             "--example",
             "model_bench",
             "--",

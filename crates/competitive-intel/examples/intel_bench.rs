@@ -8,7 +8,8 @@
 //!
 //! * `parse`: every file in DIR parsed ITERATIONS times; prints JSON with
 //!   files, bytes, items and seconds.
-//! * `watches`: N feeds served on 127.0.0.1 (20 items each), N watches on a
+//! * `watches`: N feeds served on 127.0.0.1 by the shared test fixture
+//!   server (20 items each), N watches on a
 //!   fresh database; times the baseline check of all, a check where nothing
 //!   changed, and a check where every feed gained one item. Host spacing 0
 //!   and 32 requests per host: every watch is on the same loopback host, so
@@ -29,10 +30,7 @@ use ffmcp_core::{
     fetch::{FetchPolicy, Fetcher},
     store::Store,
 };
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpListener,
-};
+use ffmcp_test_support::http::{FixtureServer, Reply};
 
 type Error = Box<dyn std::error::Error>;
 
@@ -99,38 +97,17 @@ fn rss(i: usize, items: usize) -> String {
 
 async fn watches(n: usize) -> Result<(), Error> {
     let extra = Arc::new(AtomicUsize::new(0));
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let port = listener.local_addr()?.port();
-    let served = Arc::clone(&extra);
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let extra = served.load(Ordering::SeqCst);
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 4096];
-                let Ok(read) = socket.read(&mut buf).await else {
-                    return;
-                };
-                let head = String::from_utf8_lossy(&buf[..read]);
-                let path = head.split_whitespace().nth(1).unwrap_or("/");
-                let i: usize = path
-                    .trim_start_matches("/f")
-                    .trim_end_matches(".xml")
-                    .parse()
-                    .unwrap_or(usize::MAX);
-                let (status, body) = if i == usize::MAX {
-                    ("404 Not Found", String::new())
-                } else {
-                    ("200 OK", rss(i, 20 + extra))
-                };
-                let head = format!(
-                    "HTTP/1.1 {status}\r\ncontent-type: application/rss+xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                    body.len()
-                );
-                let _ = socket.write_all(head.as_bytes()).await;
-                let _ = socket.write_all(body.as_bytes()).await;
-            });
-        }
-    });
+    let site = FixtureServer::start().await;
+    for i in 0..n {
+        let served = Arc::clone(&extra);
+        site.route_fn(&format!("/f{i}.xml"), move |_| {
+            Reply::ok(
+                "application/rss+xml",
+                rss(i, 20 + served.load(Ordering::SeqCst)),
+            )
+        });
+    }
+    let port = site.port();
     let dir = tempfile::tempdir()?;
     let settings = Settings {
         concurrency: 32,

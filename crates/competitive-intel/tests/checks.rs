@@ -17,7 +17,7 @@ async fn feed_items_new_edited_reordered_and_timestamp_noise() {
     let fx = Fixture::start().await;
     let a = ("a", "Alpha launch", "First post");
     let b = ("b", "Beta pricing", "Second post");
-    fx.set("/feed.xml", Reply::ok(RSS, rss(D1, &[a, b])));
+    fx.route("/feed.xml", Reply::ok(RSS, rss(D1, &[a, b])));
     let watch = add(&engine, &fx.url("/feed.xml"), Want::Auto, None, &[], 600).await;
     assert_eq!(watch.kind, "feed");
 
@@ -26,18 +26,18 @@ async fn feed_items_new_edited_reordered_and_timestamp_noise() {
     assert!(first.new_changes.is_empty(), "the baseline flags nothing");
 
     // Only dates moved (lastBuildDate, pubDate): not a change.
-    fx.set("/feed.xml", Reply::ok(RSS, rss(D2, &[a, b])));
+    fx.route("/feed.xml", Reply::ok(RSS, rss(D2, &[a, b])));
     let noise = engine.check(&reload(&engine, watch.id).await).await;
     assert_eq!(noise.outcome, "unchanged", "{noise:?}");
 
     // Reordered: not a change either.
-    fx.set("/feed.xml", Reply::ok(RSS, rss(D2, &[b, a])));
+    fx.route("/feed.xml", Reply::ok(RSS, rss(D2, &[b, a])));
     let reordered = engine.check(&reload(&engine, watch.id).await).await;
     assert_eq!(reordered.outcome, "unchanged", "{reordered:?}");
 
     // A new item, flagged once.
     let c = ("c", "Gamma careers", "We are hiring");
-    fx.set("/feed.xml", Reply::ok(RSS, rss(D2, &[c, b, a])));
+    fx.route("/feed.xml", Reply::ok(RSS, rss(D2, &[c, b, a])));
     let new = engine.check(&reload(&engine, watch.id).await).await;
     assert_eq!(new.outcome, "changed");
     assert_eq!(new.new_changes.len(), 1);
@@ -48,7 +48,7 @@ async fn feed_items_new_edited_reordered_and_timestamp_noise() {
 
     // An edited item.
     let b2 = ("b", "Beta pricing", "Second post, now with a 20% discount");
-    fx.set("/feed.xml", Reply::ok(RSS, rss(D2, &[c, b2, a])));
+    fx.route("/feed.xml", Reply::ok(RSS, rss(D2, &[c, b2, a])));
     let edited = engine.check(&reload(&engine, watch.id).await).await;
     assert_eq!(edited.new_changes.len(), 1, "{edited:?}");
     assert_eq!(edited.new_changes[0].kind, "edited_item");
@@ -65,18 +65,15 @@ async fn conditional_get_sends_validators_and_records_304() {
     let engine = engine(dir.path()).await;
     let fx = Fixture::start().await;
     let body = rss(D1, &[("a", "A", "x")]);
-    fx.set("/etag.xml", Reply::ok(RSS, body).with_etag("\"v1\""));
+    fx.route("/etag.xml", Reply::ok(RSS, body).with_etag("\"v1\""));
     let watch = add(&engine, &fx.url("/etag.xml"), Want::Feed, None, &[], 600).await;
     assert_eq!(engine.check(&watch).await.outcome, "baseline");
     let second = engine.check(&reload(&engine, watch.id).await).await;
     assert_eq!(second.status, Some(304));
     assert_eq!(second.outcome, "not_modified");
-    let seen = fx.seen("/etag.xml");
+    let seen = fx.requests_to("/etag.xml");
     assert!(
-        seen.last()
-            .expect("requests")
-            .head
-            .contains("if-none-match: \"v1\""),
+        seen.last().expect("requests").header("if-none-match") == Some("\"v1\""),
         "{seen:?}"
     );
 }
@@ -86,7 +83,7 @@ async fn failures_are_recorded_with_backoff_and_recover() {
     let dir = tempfile::tempdir().expect("tempdir");
     let engine = engine(dir.path()).await;
     let fx = Fixture::start().await;
-    fx.set("/f.xml", Reply::ok(RSS, rss(D1, &[("a", "A", "x")])));
+    fx.route("/f.xml", Reply::ok(RSS, rss(D1, &[("a", "A", "x")])));
     let watch = add(&engine, &fx.url("/f.xml"), Want::Feed, None, &[], 60).await;
     assert_eq!(engine.check(&watch).await.outcome, "baseline");
 
@@ -99,17 +96,11 @@ async fn failures_are_recorded_with_backoff_and_recover() {
             ),
             "not a valid",
         ),
-        (
-            Reply {
-                endless: Some(50 * 1024 * 1024),
-                ..Reply::ok(RSS, "")
-            },
-            "larger than",
-        ),
+        (Reply::endless(RSS, 50 * 1024 * 1024), "larger than"),
     ];
     let now = chrono::Utc::now().timestamp();
     for (n, (reply, needle)) in cases.into_iter().enumerate() {
-        fx.set("/f.xml", reply);
+        fx.route("/f.xml", reply);
         let report = engine.check(&reload(&engine, watch.id).await).await;
         assert_eq!(report.outcome, "failed");
         let error = report.error.expect("an error");
@@ -125,7 +116,7 @@ async fn failures_are_recorded_with_backoff_and_recover() {
             stored.next_due - now
         );
     }
-    fx.set("/f.xml", Reply::ok(RSS, rss(D1, &[("a", "A", "x")])));
+    fx.route("/f.xml", Reply::ok(RSS, rss(D1, &[("a", "A", "x")])));
     let ok = engine.check(&reload(&engine, watch.id).await).await;
     assert_eq!(ok.outcome, "unchanged", "{ok:?}");
     let stored = reload(&engine, watch.id).await;
@@ -137,9 +128,9 @@ async fn redirects_are_followed_and_feeds_autodiscovered() {
     let dir = tempfile::tempdir().expect("tempdir");
     let engine = engine(dir.path()).await;
     let fx = Fixture::start().await;
-    fx.set("/feed.xml", Reply::ok(RSS, rss(D1, &[("a", "A", "x")])));
-    fx.set("/old-feed", Reply::redirect("/feed.xml"));
-    fx.set(
+    fx.route("/feed.xml", Reply::ok(RSS, rss(D1, &[("a", "A", "x")])));
+    fx.route("/old-feed", Reply::redirect("/feed.xml"));
+    fx.route(
         "/blog",
         Reply::ok(
             "text/html",
@@ -156,7 +147,11 @@ async fn redirects_are_followed_and_feeds_autodiscovered() {
     );
     let report = engine.check(&watch).await;
     assert_eq!(report.outcome, "baseline", "{report:?}");
-    assert_eq!(fx.seen("/feed.xml").len(), 1, "followed the redirect");
+    assert_eq!(
+        fx.requests_to("/feed.xml").len(),
+        1,
+        "followed the redirect"
+    );
     let as_page = engine
         .probe(&fx.url("/blog"), Want::Page)
         .await
@@ -175,7 +170,7 @@ async fn page_changes_ignore_noise_and_diff() {
              <p>Pro: {price} per month</p><p class=\"stamp\">Rendered at {time}</p></main></body></html>"
         )
     };
-    fx.set("/pricing", Reply::ok("text/html", page("$20", "10:00:01")));
+    fx.route("/pricing", Reply::ok("text/html", page("$20", "10:00:01")));
     let watch = add(
         &engine,
         &fx.url("/pricing"),
@@ -186,10 +181,10 @@ async fn page_changes_ignore_noise_and_diff() {
     )
     .await;
     assert_eq!(engine.check(&watch).await.outcome, "baseline");
-    fx.set("/pricing", Reply::ok("text/html", page("$20", "10:10:59")));
+    fx.route("/pricing", Reply::ok("text/html", page("$20", "10:10:59")));
     let noise = engine.check(&reload(&engine, watch.id).await).await;
     assert_eq!(noise.outcome, "unchanged", "the timestamp is ignored");
-    fx.set("/pricing", Reply::ok("text/html", page("$25", "10:20:00")));
+    fx.route("/pricing", Reply::ok("text/html", page("$25", "10:20:00")));
     let changed = engine.check(&reload(&engine, watch.id).await).await;
     assert_eq!(changed.new_changes.len(), 1);
     let change = &changed.new_changes[0];
@@ -225,7 +220,7 @@ async fn the_scheduler_flags_a_new_item_on_the_next_due_check() {
     let dir = tempfile::tempdir().expect("tempdir");
     let engine = engine(dir.path()).await;
     let fx = Fixture::start().await;
-    fx.set("/feed.xml", Reply::ok(RSS, rss(D1, &[("a", "A", "x")])));
+    fx.route("/feed.xml", Reply::ok(RSS, rss(D1, &[("a", "A", "x")])));
     let watch = add(&engine, &fx.url("/feed.xml"), Want::Feed, None, &[], 1).await;
     let stop = tokio_util::sync::CancellationToken::new();
     let scheduler = {
@@ -235,7 +230,7 @@ async fn the_scheduler_flags_a_new_item_on_the_next_due_check() {
     let mut updates = engine.subscribe();
     // The baseline happens on the first due check.
     wait_for(|| async { reload(&engine, watch.id).await.last_outcome.is_some() }).await;
-    fx.set(
+    fx.route(
         "/feed.xml",
         Reply::ok(RSS, rss(D1, &[("b", "Breaking", "y"), ("a", "A", "x")])),
     );
@@ -246,8 +241,8 @@ async fn the_scheduler_flags_a_new_item_on_the_next_due_check() {
         .expect("open");
     assert_eq!(topic.uri(), "intel://changes");
     // A few more due checks find nothing new.
-    let checks_before = fx.seen("/feed.xml").len();
-    wait_for(|| async { fx.seen("/feed.xml").len() >= checks_before + 2 }).await;
+    let checks_before = fx.requests_to("/feed.xml").len();
+    wait_for(|| async { fx.requests_to("/feed.xml").len() >= checks_before + 2 }).await;
     stop.cancel();
     scheduler.await.expect("scheduler stops");
     let all = changes_of(&engine, watch.id).await;
@@ -263,7 +258,7 @@ async fn many_watches_are_checked_with_bounded_concurrency() {
     let mut watches = Vec::new();
     for i in 0..40 {
         let path = format!("/f{i}.xml");
-        fx.set(
+        fx.route(
             &path,
             Reply::ok(RSS, rss(D1, &[("a", &format!("Item {i}"), "x")])),
         );

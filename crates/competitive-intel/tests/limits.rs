@@ -122,7 +122,7 @@ async fn a_snapshot_over_the_limit_is_refused_and_nothing_is_stored() {
         "<html><body><main id=\"m\"><p>{}</p></main></body></html>",
         "word ".repeat(20_000)
     );
-    fx.set("/big", Reply::ok("text/html", big));
+    fx.route("/big", Reply::ok("text/html", big));
     let watch = add(&engine, &fx.url("/big"), Want::Page, Some("#m"), &[], 600).await;
     let report = engine.check(&watch).await;
     assert_eq!(report.outcome, "failed", "{report:?}");
@@ -152,10 +152,10 @@ async fn history_per_watch_keeps_only_the_newest_snapshots_and_changes() {
     let fx = Fixture::start().await;
     let page =
         |n: usize| format!("<html><body><main id=\"m\"><p>Price {n}</p></main></body></html>");
-    fx.set("/p", Reply::ok("text/html", page(0)));
+    fx.route("/p", Reply::ok("text/html", page(0)));
     let watch = add(&engine, &fx.url("/p"), Want::Page, Some("#m"), &[], 600).await;
     for n in 0..8 {
-        fx.set("/p", Reply::ok("text/html", page(n)));
+        fx.route("/p", Reply::ok("text/html", page(n)));
         let report = engine.check(&reload(&engine, watch.id).await).await;
         assert_ne!(report.outcome, "failed", "{report:?}");
     }

@@ -10,41 +10,22 @@
 //! `<div>` refused by the depth pre-scan in 0.9 s (before: minutes, in
 //! both feed discovery and page regions).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ffmcp_competitive_intel::{
     feed,
     page::{self, Region},
 };
+use ffmcp_test_support::worst_case::{fill, timed_within};
 use url::Url;
+
+fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
+    timed_within(BUDGET, what, f)
+}
 
 const CAP: usize = 10 * 1024 * 1024;
 /// Generous for 10 MiB in a debug build on a busy machine.
 const BUDGET: Duration = Duration::from_secs(30);
-
-fn fill(head: &str, unit: &str, tail: &str, cap: usize) -> String {
-    let n = (cap - head.len() - tail.len()) / unit.len();
-    let mut s = String::with_capacity(cap);
-    s.push_str(head);
-    for _ in 0..n {
-        s.push_str(unit);
-    }
-    s.push_str(tail);
-    s
-}
-
-#[allow(clippy::print_stderr)] // the measured time, shown with --nocapture
-fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
-    let start = Instant::now();
-    let out = f();
-    let took = start.elapsed();
-    eprintln!("{what}: {took:?}");
-    assert!(
-        took < BUDGET,
-        "{what} took {took:?}; the budget is {BUDGET:?}"
-    );
-    out
-}
 
 #[test]
 fn hostile_feeds() {

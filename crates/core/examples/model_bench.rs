@@ -2,7 +2,7 @@
 //! imitation (loopback, no network):
 //!
 //! ```sh
-//! cargo run --release -p ffmcp-core --features imitation --example model_bench [-- CALLS]
+//! cargo run --release -p ffmcp-core --example model_bench [-- CALLS]
 //! ```
 //!
 //! * direct: `Providers::complete` (one HTTP round trip, no routing)
@@ -16,11 +16,8 @@
 
 use std::time::{Duration, Instant};
 
-use ffmcp_core::model::{
-    Call, Providers, Request, Router, RouterConfig,
-    imitation::{Fault, Imitation},
-    parse_routes,
-};
+use ffmcp_core::model::{Call, Providers, Request, Router, RouterConfig, parse_routes};
+use ffmcp_test_support::imitation::{Fault, Imitation};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

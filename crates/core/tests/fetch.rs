@@ -1,145 +1,40 @@
 //! core::fetch against an in-process HTTP fixture on 127.0.0.1. Every
 //! refusal asserts the error AND that the fixture saw no connection.
 
-use std::{
-    collections::HashMap,
-    io::Write,
-    net::IpAddr,
-    sync::{
-        Arc,
-        atomic::{AtomicUsize, Ordering},
-    },
-    time::Duration,
-};
+use std::{collections::HashMap, net::IpAddr, sync::Arc, time::Duration};
 
 use ffmcp_core::fetch::{FetchError, FetchLimits, FetchPolicy, FetchRequest, Fetcher, Lookup};
+use ffmcp_test_support::http::{FixtureServer, Reply};
 use futures::future::BoxFuture;
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpListener,
-};
 
-/// A tiny HTTP/1.1 server: counts connections, answers by path.
-struct Fixture {
-    port: u16,
-    connections: Arc<AtomicUsize>,
-    paths: Arc<std::sync::Mutex<Vec<String>>>,
+/// The paths the fixture was asked for, in order.
+fn paths(fx: &FixtureServer) -> Vec<String> {
+    fx.requests().into_iter().map(|seen| seen.path).collect()
 }
 
-impl Fixture {
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-    fn connections(&self) -> usize {
-        self.connections.load(Ordering::SeqCst)
-    }
-    fn paths(&self) -> Vec<String> {
-        self.paths.lock().expect("lock").clone()
-    }
-}
-
-fn gzip_zeros(len: usize) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    let block = vec![0u8; 1 << 16];
-    let mut left = len;
-    while left > 0 {
-        let n = left.min(block.len());
-        enc.write_all(&block[..n]).expect("gzip");
-        left -= n;
-    }
-    enc.finish().expect("gzip")
-}
-
+/// The shared fixture server with the paths these tests fetch.
 /// `redirect_to`: where `/redirect` points.
-async fn fixture(redirect_to: Option<String>) -> Fixture {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let connections = Arc::new(AtomicUsize::new(0));
-    let paths = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let bomb = Arc::new(gzip_zeros(64 * 1024 * 1024));
-    let (count, seen) = (Arc::clone(&connections), Arc::clone(&paths));
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut socket, _)) = listener.accept().await else {
-                return;
-            };
-            count.fetch_add(1, Ordering::SeqCst);
-            let (seen, bomb, redirect_to) =
-                (Arc::clone(&seen), Arc::clone(&bomb), redirect_to.clone());
-            tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match socket.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let head = String::from_utf8_lossy(&head).into_owned();
-                let path = head
-                    .split_whitespace()
-                    .nth(1)
-                    .unwrap_or_default()
-                    .to_owned();
-                seen.lock().expect("lock").push(path.clone());
-                let ua = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("user-agent: "))
-                    .unwrap_or_default()
-                    .to_owned();
-                let (status, headers, body): (&str, String, Vec<u8>) = match path.as_str() {
-                    "/ok" => (
-                        "200 OK",
-                        "content-type: text/plain; charset=utf-8\r\n".into(),
-                        b"hello".to_vec(),
-                    ),
-                    "/ua" => ("200 OK", String::new(), ua.into_bytes()),
-                    "/etag"
-                        if head
-                            .lines()
-                            .any(|l| l.trim_end() == "if-none-match: \"v1\"") =>
-                    {
-                        ("304 Not Modified", String::new(), Vec::new())
-                    }
-                    "/etag" => ("200 OK", "etag: \"v1\"\r\n".into(), b"fresh".to_vec()),
-                    "/big" => ("200 OK", String::new(), vec![b'x'; 3 * 1024 * 1024]),
-                    "/bomb" => ("200 OK", "content-encoding: gzip\r\n".into(), bomb.to_vec()),
-                    "/loop" => ("302 Found", "location: /loop\r\n".into(), Vec::new()),
-                    "/hop" => ("301 Moved", "location: /ok\r\n".into(), Vec::new()),
-                    "/redirect" => (
-                        "302 Found",
-                        format!("location: {}\r\n", redirect_to.unwrap_or_default()),
-                        Vec::new(),
-                    ),
-                    "/robots.txt" => (
-                        "200 OK",
-                        String::new(),
-                        b"User-agent: *\nDisallow: /private\n".to_vec(),
-                    ),
-                    "/slow" => {
-                        let _ = socket
-                            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc")
-                            .await;
-                        tokio::time::sleep(Duration::from_secs(30)).await;
-                        return;
-                    }
-                    _ => ("404 Not Found", String::new(), b"nope".to_vec()),
-                };
-                let response = format!(
-                    "HTTP/1.1 {status}\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n",
-                    body.len()
-                );
-                let _ = socket.write_all(response.as_bytes()).await;
-                let _ = socket.write_all(&body).await;
-                let _ = socket.shutdown().await;
-            });
-        }
-    });
-    Fixture {
-        port,
-        connections,
-        paths,
-    }
+async fn fixture(redirect_to: Option<String>) -> FixtureServer {
+    let fx = FixtureServer::start().await;
+    fx.route("/ok", Reply::text("hello"))
+        .route_fn("/ua", |seen| {
+            Reply::ok("text/plain", seen.header("user-agent").unwrap_or_default())
+        })
+        .route("/etag", Reply::text("fresh").with_etag("\"v1\""))
+        .route("/big", Reply::ok("text/plain", vec![b'x'; 3 * 1024 * 1024]))
+        .route("/bomb", Reply::gzip_bomb(64 * 1024 * 1024))
+        .route("/loop", Reply::redirect_with(302, "/loop"))
+        .route("/hop", Reply::redirect("/ok"))
+        .route(
+            "/redirect",
+            Reply::redirect_with(302, &redirect_to.unwrap_or_default()),
+        )
+        .route(
+            "/robots.txt",
+            Reply::text("User-agent: *\nDisallow: /private\n"),
+        )
+        .route("/slow", Reply::stall("abc", 10));
+    fx
 }
 
 /// Resolves names from a fixed table; anything else fails.
@@ -223,7 +118,7 @@ async fn sends_extra_headers_for_conditional_gets() {
 async fn refuses_loopback_literals_in_every_spelling_without_connecting() {
     let fx = fixture(None).await;
     let fetcher = public_only();
-    let port = fx.port;
+    let port = fx.port();
     let urls = [
         format!("http://127.0.0.1:{port}/ok"),
         format!("http://[::1]:{port}/ok"),
@@ -259,7 +154,7 @@ async fn refuses_names_that_resolve_to_private_addresses() {
         .build()
         .expect("fetcher");
     let err = fetcher
-        .get(&format!("http://public.example:{}/ok", fx.port))
+        .get(&format!("http://public.example:{}/ok", fx.port()))
         .await
         .expect_err("rebinding to loopback");
     match &err {
@@ -272,7 +167,7 @@ async fn refuses_names_that_resolve_to_private_addresses() {
     assert!(err.to_string().contains("loopback"), "{err}");
     // The real resolver's localhost too.
     let err = public_only()
-        .get(&format!("http://localhost:{}/ok", fx.port))
+        .get(&format!("http://localhost:{}/ok", fx.port()))
         .await
         .expect_err("localhost");
     assert!(matches!(err, FetchError::Blocked { .. }), "{err:?}");
@@ -293,16 +188,16 @@ async fn allowing_a_name_does_not_allow_where_it_redirects() {
         .build()
         .expect("fetcher");
     let ok = fetcher
-        .get(&format!("http://fixture.test:{}/ok", fx.port))
+        .get(&format!("http://fixture.test:{}/ok", fx.port()))
         .await
         .expect("the allowed name is reachable");
     assert_eq!(ok.body, b"hello");
     let err = fetcher
-        .get(&format!("http://fixture.test:{}/redirect", fx.port))
+        .get(&format!("http://fixture.test:{}/redirect", fx.port()))
         .await
         .expect_err("redirect to loopback");
     assert!(matches!(err, FetchError::Blocked { .. }), "{err:?}");
-    assert_eq!(fx.paths(), vec!["/ok", "/redirect"]);
+    assert_eq!(paths(&fx), vec!["/ok", "/redirect"]);
     assert_eq!(target.connections(), 0, "the redirect target was contacted");
 }
 
@@ -386,7 +281,7 @@ async fn stops_redirect_loops_and_stalled_reads() {
         matches!(err, FetchError::TooManyRedirects { limit: 3, .. }),
         "{err:?}"
     );
-    assert_eq!(fx.paths().len(), 4, "first request plus three hops");
+    assert_eq!(paths(&fx).len(), 4, "first request plus three hops");
     let started = std::time::Instant::now();
     let err = fetcher.get(&fx.url("/slow")).await.expect_err("stalled");
     assert!(matches!(err, FetchError::Timeout { .. }), "{err:?}");
@@ -414,8 +309,8 @@ async fn obeys_robots_txt_when_asked() {
         .get(&fx.url("/private/page"))
         .await
         .expect("404 is a response, not an error");
-    let robots_reads = fx.paths().iter().filter(|p| *p == "/robots.txt").count();
-    assert_eq!(robots_reads, 1, "paths: {:?}", fx.paths());
+    let robots_reads = paths(&fx).iter().filter(|p| *p == "/robots.txt").count();
+    assert_eq!(robots_reads, 1, "paths: {:?}", paths(&fx));
 }
 
 #[tokio::test]

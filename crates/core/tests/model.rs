@@ -11,7 +11,8 @@ mod sampling;
 
 use std::time::Duration;
 
-use ffmcp_core::model::{Route, Router, RouterConfig, imitation::Imitation, parse_routes};
+use ffmcp_core::model::{Route, Router, RouterConfig, parse_routes};
+use ffmcp_test_support::imitation::Imitation;
 
 /// An imitation on a free port.
 async fn imitation() -> Imitation {

@@ -4,10 +4,8 @@
 
 use std::time::Duration;
 
-use ffmcp_core::model::{
-    Completion, Failure, ProviderError, Providers, Request, Usage,
-    imitation::{AWS_ACCESS_KEY_ID, Fault, Imitation, Recorded, Wire},
-};
+use ffmcp_core::model::{Completion, Failure, ProviderError, Providers, Request, Usage};
+use ffmcp_test_support::imitation::{AWS_ACCESS_KEY_ID, Fault, Imitation, Recorded, Wire};
 use serde_json::{Value, json};
 
 use super::{imitation, route};

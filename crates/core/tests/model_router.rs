@@ -11,9 +11,9 @@ use std::{
 };
 
 use ffmcp_core::model::{
-    Call, ModelError, Providers, Request, RouteHealth, Router, RouterConfig, imitation::Fault,
-    parse_routes,
+    Call, ModelError, Providers, Request, RouteHealth, Router, RouterConfig, parse_routes,
 };
+use ffmcp_test_support::imitation::Fault;
 use serde_json::{Value, json};
 
 use super::{imitation, route, router_default, router_fast};

@@ -10,11 +10,7 @@ use std::{
 };
 
 use ffmcp_core::{
-    model::{
-        Call, Request, Router, RouterConfig,
-        imitation::{Fault, Imitation},
-        parse_routes,
-    },
+    model::{Call, Request, Router, RouterConfig, parse_routes},
     store::Store,
 };
 use ffmcp_leadgen::{
@@ -23,6 +19,7 @@ use ffmcp_leadgen::{
     jobs::{Category, Engine, JobSettings, JobSpec},
     normalize::{Region, normalize},
 };
+use ffmcp_test_support::imitation::{Fault, Imitation};
 use serde_json::json;
 
 const FIRST: &[&str] = &[

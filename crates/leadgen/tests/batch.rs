@@ -13,17 +13,14 @@ use std::{
 };
 
 use ffmcp_core::{
-    model::{
-        Router, RouterConfig,
-        imitation::{Fault, Imitation},
-        parse_routes,
-    },
+    model::{Router, RouterConfig, parse_routes},
     store::Store,
 };
 use ffmcp_leadgen::{
     Lead,
     jobs::{Category, Engine, JobSettings, JobSpec, JobState, Observer, Progress},
 };
+use ffmcp_test_support::imitation::{Fault, Imitation};
 use serde_json::json;
 
 const PRIMARY: &str = "claude-sonnet-4-5";

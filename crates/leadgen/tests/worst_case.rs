@@ -9,39 +9,25 @@
 //! digits 0.4 s, signature lines 1.4 s; a 2 MiB phone 2 s; a 2 MiB email
 //! < 1 ms. All linear; nothing needed fixing here.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ffmcp_core::limits::DEFAULT_MAX_INPUT_BYTES as LIMIT;
 use ffmcp_leadgen::{
     extract::{extract_html, extract_text},
     normalize::{self, Region},
 };
+use ffmcp_test_support::worst_case::timed_within;
+
+fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
+    timed_within(BUDGET, what, f)
+}
+
+/// Repeats `unit` until just under the input limit, wrapped in `head`/`tail`.
+fn fill(head: &str, unit: &str, tail: &str) -> String {
+    ffmcp_test_support::worst_case::fill(head, unit, tail, LIMIT)
+}
 
 const BUDGET: Duration = Duration::from_secs(30);
-
-#[allow(clippy::print_stderr)] // the measured time, shown with --nocapture
-fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
-    let start = Instant::now();
-    let out = f();
-    let took = start.elapsed();
-    eprintln!("{what}: {took:?}");
-    assert!(
-        took < BUDGET,
-        "{what} took {took:?}; the budget is {BUDGET:?}"
-    );
-    out
-}
-
-fn fill(head: &str, unit: &str, tail: &str) -> String {
-    let n = (LIMIT - head.len() - tail.len()) / unit.len();
-    let mut s = String::with_capacity(LIMIT);
-    s.push_str(head);
-    for _ in 0..n {
-        s.push_str(unit);
-    }
-    s.push_str(tail);
-    s
-}
 
 #[test]
 fn hostile_html() {

@@ -6,38 +6,16 @@
 //! elements refused at depth 64 at once (before: 22 s and ~1 GB of names); a gzip bomb stops at the cap; JSON-LD of `[` or `{"@graph":`
 //! refused by serde_json's 128-level limit in < 10 ms.
 
-use std::{
-    io::Write,
-    time::{Duration, Instant},
-};
+use std::{io::Write, time::Duration};
 
 use ffmcp_seo::{sitemap, structured};
+use ffmcp_test_support::worst_case::{fill, timed_within};
+
+fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
+    timed_within(BUDGET, what, f)
+}
 
 const BUDGET: Duration = Duration::from_secs(30);
-
-#[allow(clippy::print_stderr)] // the measured time, shown with --nocapture
-fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
-    let start = Instant::now();
-    let out = f();
-    let took = start.elapsed();
-    eprintln!("{what}: {took:?}");
-    assert!(
-        took < BUDGET,
-        "{what} took {took:?}; the budget is {BUDGET:?}"
-    );
-    out
-}
-
-fn fill(head: &str, unit: &str, tail: &str, cap: usize) -> String {
-    let n = (cap - head.len() - tail.len()) / unit.len();
-    let mut s = String::with_capacity(cap);
-    s.push_str(head);
-    for _ in 0..n {
-        s.push_str(unit);
-    }
-    s.push_str(tail);
-    s
-}
 
 #[test]
 fn hostile_sitemaps() {

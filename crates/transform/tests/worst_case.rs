@@ -4,45 +4,25 @@
 //! an error naming the limit. Times in the test docs are debug builds on
 //! a 2-core machine.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ffmcp_core::limits::{DEFAULT_MAX_INPUT_BYTES as LIMIT, MAX_HTML_DEPTH, check_html_depth};
+use ffmcp_test_support::worst_case::timed_within;
 use ffmcp_transform::{
     convert::{ConvertError, Format, Options, convert},
     html::html_to_markdown,
 };
 
-const BUDGET: Duration = Duration::from_secs(10);
-
-/// Repeats `unit` until just under the input limit, wrapped in `head`/`tail`.
-fn fill(head: &str, unit: &str, tail: &str) -> String {
-    let n = (LIMIT - head.len() - tail.len()) / unit.len();
-    let mut s = String::with_capacity(LIMIT);
-    s.push_str(head);
-    for _ in 0..n {
-        s.push_str(unit);
-    }
-    s.push_str(tail);
-    assert!(s.len() <= LIMIT);
-    s
-}
-
 fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
     timed_within(BUDGET, what, f)
 }
 
-#[allow(clippy::print_stderr)] // the measured time, shown with --nocapture
-fn timed_within<T>(budget: Duration, what: &str, f: impl FnOnce() -> T) -> T {
-    let start = Instant::now();
-    let out = f();
-    let took = start.elapsed();
-    eprintln!("{what}: {took:?}");
-    assert!(
-        took < budget,
-        "{what} took {took:?}; the budget is {budget:?}"
-    );
-    out
+/// Repeats `unit` until just under the input limit, wrapped in `head`/`tail`.
+fn fill(head: &str, unit: &str, tail: &str) -> String {
+    ffmcp_test_support::worst_case::fill(head, unit, tail, LIMIT)
 }
+
+const BUDGET: Duration = Duration::from_secs(10);
 
 fn run(input: &str, from: Format, to: Format) -> Result<String, ConvertError> {
     convert(input, from, to, &Options::default()).map(|c| c.output)

@@ -54,17 +54,8 @@ fn attempts_script(attempts: &[(&str, String)]) -> String {
 }
 
 async fn run_attempts(fx: &Fixture, sandbox: &Sandbox, name: &str, code: &str) -> Value {
-    let programs = python(quick());
-    let py = programs.get(PYTHON).expect("python");
-    let script = fx.script(name, code);
-    let out = sandbox
-        .run(
-            py.invoke()
-                .flag("-I")
-                .expect("valid argument")
-                .input(&script)
-                .expect("valid argument"),
-        )
+    let out = fx
+        .run_python_with(sandbox, name, code, |call| call)
         .await
         .expect("runs");
     assert!(out.success(), "stderr: {}", out.stderr);
@@ -73,10 +64,8 @@ async fn run_attempts(fx: &Fixture, sandbox: &Sandbox, name: &str, code: &str) -
 
 #[tokio::test]
 async fn local_sockets_and_other_socket_families_are_out_of_reach() {
-    if !super::super::support::optional_programs(
+    if !super::super::support::python_available(
         "local_sockets_and_other_socket_families_are_out_of_reach",
-        &[super::super::support::PYTHON],
-        super::super::support::PYTHON_HINT,
     ) {
         return;
     }
@@ -145,10 +134,8 @@ async fn local_sockets_and_other_socket_families_are_out_of_reach() {
 
 #[tokio::test]
 async fn signals_cannot_reach_processes_outside_the_sandbox() {
-    if !super::super::support::optional_programs(
+    if !super::super::support::python_available(
         "signals_cannot_reach_processes_outside_the_sandbox",
-        &[super::super::support::PYTHON],
-        super::super::support::PYTHON_HINT,
     ) {
         return;
     }
@@ -196,11 +183,7 @@ async fn signals_cannot_reach_processes_outside_the_sandbox() {
 
 #[tokio::test]
 async fn inherited_descriptors_never_reach_the_program() {
-    if !super::super::support::optional_programs(
-        "inherited_descriptors_never_reach_the_program",
-        &[super::super::support::PYTHON],
-        super::super::support::PYTHON_HINT,
-    ) {
+    if !super::super::support::python_available("inherited_descriptors_never_reach_the_program") {
         return;
     }
     use std::os::fd::AsRawFd;
@@ -220,20 +203,7 @@ async fn inherited_descriptors_never_reach_the_program() {
         .output()
         .expect("python");
     assert_eq!(String::from_utf8_lossy(&leaked.stdout), "TOP-SECRET-FD");
-    let programs = python(quick());
-    let py = programs.get(PYTHON).expect("python");
-    let script = fx.script("fd.py", &code);
-    let out = fx
-        .sandbox
-        .run(
-            py.invoke()
-                .flag("-I")
-                .expect("valid argument")
-                .input(&script)
-                .expect("valid argument"),
-        )
-        .await
-        .expect("runs");
+    let out = fx.run_python("fd.py", &code).await;
     drop(secret);
     assert!(out.success(), "stderr: {}", out.stderr);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "OSError", "{out:?}");
@@ -246,10 +216,8 @@ async fn inherited_descriptors_never_reach_the_program() {
 
 #[tokio::test]
 async fn strict_mode_refuses_to_run_when_a_protection_is_missing() {
-    if !super::super::support::optional_programs(
+    if !super::super::support::python_available(
         "strict_mode_refuses_to_run_when_a_protection_is_missing",
-        &[super::super::support::PYTHON],
-        super::super::support::PYTHON_HINT,
     ) {
         return;
     }
@@ -278,11 +246,7 @@ async fn strict_mode_refuses_to_run_when_a_protection_is_missing() {
 #[test]
 #[allow(clippy::print_stderr)] // the visible notice on a kernel without the layers
 fn doctor_tries_each_escape_and_reports_it_blocked() {
-    if !super::super::support::optional_programs(
-        "doctor_tries_each_escape_and_reports_it_blocked",
-        &[super::super::support::PYTHON],
-        super::super::support::PYTHON_HINT,
-    ) {
+    if !super::super::support::python_available("doctor_tries_each_escape_and_reports_it_blocked") {
         return;
     }
     let out = Command::new(bin())

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use super::post_initialize;
-use crate::e2e::support::{HttpProc, Proc, call, http_client, initialize_request, text_of};
+use crate::e2e::support::{HttpProc, Proc, bin, call, http_client, initialize_request, text_of};
 
 /// Raises this test process's descriptor limit so it can hold `n` sockets.
 fn allow_descriptors(n: u64) {
@@ -70,8 +70,7 @@ async fn closed_within(stream: &mut tokio::net::TcpStream, wait: Duration) -> bo
 #[allow(clippy::print_stderr)] // the measured time, shown with --nocapture
 async fn thousand_half_open_connections_leave_a_fresh_client_served_within_2s() {
     allow_descriptors(1200);
-    let server = HttpProc::spawn(&["transform", "--http", "127.0.0.1:0"], &[]);
-    let addr = server.base.trim_start_matches("http://").to_owned();
+    let (server, addr) = transform_http(&[]);
     let held = half_open(&addr, 1000).await;
     let elapsed = fresh_client_round_trip(&format!("{}/mcp", server.base)).await;
     eprintln!("fresh client with 1000 half-open connections held: {elapsed:?}");
@@ -81,17 +80,7 @@ async fn thousand_half_open_connections_leave_a_fresh_client_served_within_2s() 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn at_the_connection_cap_half_open_connections_make_room_for_real_clients() {
-    let server = HttpProc::spawn(
-        &[
-            "transform",
-            "--http",
-            "127.0.0.1:0",
-            "--max-connections",
-            "50",
-        ],
-        &[],
-    );
-    let addr = server.base.trim_start_matches("http://").to_owned();
+    let (server, addr) = transform_http(&["--max-connections", "50"]);
     let mut held = half_open(&addr, 200).await;
     // The harm is absent: the server holds no more than its cap.
     let mut closed = 0;
@@ -110,31 +99,9 @@ async fn at_the_connection_cap_half_open_connections_make_room_for_real_clients(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn over_the_cap_with_every_connection_busy_a_newcomer_gets_503() {
-    use tokio::io::AsyncWriteExt;
-    let server = HttpProc::spawn(
-        &[
-            "transform",
-            "--http",
-            "127.0.0.1:0",
-            "--max-connections",
-            "1",
-        ],
-        &[],
-    );
-    let addr = server.base.trim_start_matches("http://").to_owned();
+    let (_server, addr) = transform_http(&["--max-connections", "1"]);
     // A request in flight on the only slot: its body is still arriving.
-    let mut busy = tokio::net::TcpStream::connect(&addr)
-        .await
-        .expect("connect");
-    busy.write_all(
-        format!(
-            "POST /mcp HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
-             Accept: application/json, text/event-stream\r\nContent-Length: 100\r\n\r\n{{"
-        )
-        .as_bytes(),
-    )
-    .await
-    .expect("head sent");
+    let mut busy = post_started(&addr, "100", "{").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let started = Instant::now();
     let mut newcomer = tokio::net::TcpStream::connect(&addr)
@@ -147,6 +114,33 @@ async fn over_the_cap_with_every_connection_busy_a_newcomer_gets_503() {
     assert!(!closed_within(&mut busy, Duration::from_millis(200)).await);
 }
 
+/// `ffmcp transform --http 127.0.0.1:0 FLAGS` and its `host:port`.
+fn transform_http(flags: &[&str]) -> (HttpProc, String) {
+    let mut args = vec!["transform", "--http", "127.0.0.1:0"];
+    args.extend_from_slice(flags);
+    let server = HttpProc::spawn(bin(), &args, &[]);
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    (server, addr)
+}
+
+/// A raw connection to `addr` that has sent the head of `POST /mcp`
+/// declaring `length` body bytes, then `body_start` (and nothing more).
+async fn post_started(addr: &str, length: &str, body_start: &str) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream
+        .write_all(
+            format!(
+                "POST /mcp HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+                 Accept: application/json, text/event-stream\r\nContent-Length: {length}\r\n\r\n{body_start}"
+            )
+            .as_bytes(),
+        )
+        .await
+        .expect("head sent");
+    stream
+}
+
 async fn read_all(stream: &mut tokio::net::TcpStream, wait: Duration) -> String {
     use tokio::io::AsyncReadExt;
     let mut out = Vec::new();
@@ -157,24 +151,9 @@ async fn read_all(stream: &mut tokio::net::TcpStream, wait: Duration) -> String 
 #[tokio::test(flavor = "multi_thread")]
 #[allow(clippy::print_stderr)] // the measured time, shown with --nocapture
 async fn declared_body_over_the_cap_gets_413_at_once_without_sending_it() {
-    use tokio::io::AsyncWriteExt;
-    let server = HttpProc::spawn(&["transform", "--http", "127.0.0.1:0"], &[]);
-    let addr = server.base.trim_start_matches("http://").to_owned();
-    let mut stream = tokio::net::TcpStream::connect(&addr)
-        .await
-        .expect("connect");
+    let (_server, addr) = transform_http(&[]);
     let started = Instant::now();
-    stream
-        .write_all(
-            format!(
-                "POST /mcp HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
-                 Accept: application/json, text/event-stream\r\n\
-                 Content-Length: 1000000000000000000\r\n\r\n"
-            )
-            .as_bytes(),
-        )
-        .await
-        .expect("head sent");
+    let mut stream = post_started(&addr, "1000000000000000000", "").await;
     // No body is ever sent; the server must answer and close on its own.
     let answer = read_all(&mut stream, Duration::from_secs(5)).await;
     let elapsed = started.elapsed();
@@ -186,32 +165,9 @@ async fn declared_body_over_the_cap_gets_413_at_once_without_sending_it() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_body_that_trickles_in_gets_408_after_the_body_timeout() {
-    use tokio::io::AsyncWriteExt;
-    let server = HttpProc::spawn(
-        &[
-            "transform",
-            "--http",
-            "127.0.0.1:0",
-            "--body-timeout",
-            "0.5",
-        ],
-        &[],
-    );
-    let addr = server.base.trim_start_matches("http://").to_owned();
-    let mut stream = tokio::net::TcpStream::connect(&addr)
-        .await
-        .expect("connect");
+    let (_server, addr) = transform_http(&["--body-timeout", "0.5"]);
     let started = Instant::now();
-    stream
-        .write_all(
-            format!(
-                "POST /mcp HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
-                 Accept: application/json, text/event-stream\r\nContent-Length: 100\r\n\r\n{{\"jsonrpc\""
-            )
-            .as_bytes(),
-        )
-        .await
-        .expect("head and a first byte of body");
+    let mut stream = post_started(&addr, "100", "{\"jsonrpc\"").await;
     let answer = read_all(&mut stream, Duration::from_secs(5)).await;
     let elapsed = started.elapsed();
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
@@ -224,8 +180,7 @@ async fn a_body_that_trickles_in_gets_408_after_the_body_timeout() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_oversized_request_head_gets_431_and_the_server_serves_on() {
     use tokio::io::AsyncWriteExt;
-    let server = HttpProc::spawn(&["transform", "--http", "127.0.0.1:0"], &[]);
-    let addr = server.base.trim_start_matches("http://").to_owned();
+    let (server, addr) = transform_http(&[]);
     let mut stream = tokio::net::TcpStream::connect(&addr)
         .await
         .expect("connect");
@@ -247,17 +202,7 @@ async fn an_oversized_request_head_gets_431_and_the_server_serves_on() {
 #[tokio::test(flavor = "multi_thread")]
 async fn slow_loris_and_idle_keep_alive_connections_are_closed_after_the_header_timeout() {
     use tokio::io::AsyncWriteExt;
-    let server = HttpProc::spawn(
-        &[
-            "transform",
-            "--http",
-            "127.0.0.1:0",
-            "--header-timeout",
-            "0.5",
-        ],
-        &[],
-    );
-    let addr = server.base.trim_start_matches("http://").to_owned();
+    let (_server, addr) = transform_http(&["--header-timeout", "0.5"]);
 
     // Slow loris: a header line every 100 ms, never the blank line.
     let mut loris = tokio::net::TcpStream::connect(&addr)
@@ -345,6 +290,7 @@ async fn post_in_session(
 #[tokio::test(flavor = "multi_thread")]
 async fn session_cap_refuses_the_sixth_initialize_until_one_is_deleted() {
     let server = HttpProc::spawn(
+        bin(),
         &["transform", "--http", "127.0.0.1:0", "--max-sessions", "5"],
         &[],
     );
@@ -377,6 +323,7 @@ async fn session_cap_refuses_the_sixth_initialize_until_one_is_deleted() {
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_initializes_never_exceed_the_session_cap() {
     let server = HttpProc::spawn(
+        bin(),
         &["transform", "--http", "127.0.0.1:0", "--max-sessions", "5"],
         &[],
     );
@@ -402,6 +349,7 @@ async fn concurrent_initializes_never_exceed_the_session_cap() {
 #[tokio::test(flavor = "multi_thread")]
 async fn idle_session_expires_frees_its_place_and_its_id_gets_404() {
     let server = HttpProc::spawn(
+        bin(),
         &[
             "transform",
             "--http",
@@ -457,7 +405,7 @@ async fn post_raw(url: &str, body: &str) -> (StatusCode, serde_json::Value) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn malformed_bodies_and_batches_get_400_with_a_json_rpc_parse_error() {
-    let server = HttpProc::spawn(&["transform", "--http", "127.0.0.1:0"], &[]);
+    let server = HttpProc::spawn(bin(), &["transform", "--http", "127.0.0.1:0"], &[]);
     let url = format!("{}/mcp", server.base);
     for body in [
         "{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": ",
@@ -480,11 +428,11 @@ async fn initialize_without_protocol_version_is_answered_alike_on_stdio_and_http
         "jsonrpc": "2.0", "id": 4, "method": "initialize",
         "params": {"capabilities": {}, "clientInfo": {"name": "c", "version": "1"}}
     });
-    let server = HttpProc::spawn(&["transform", "--http", "127.0.0.1:0"], &[]);
+    let server = HttpProc::spawn(bin(), &["transform", "--http", "127.0.0.1:0"], &[]);
     let (status, over_http) = post_raw(&format!("{}/mcp", server.base), &request.to_string()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{over_http}");
 
-    let mut stdio = Proc::spawn(&["transform"], &[]);
+    let mut stdio = Proc::spawn(bin(), &["transform"], &[]);
     stdio.send(&request);
     let over_stdio = stdio.recv();
     assert_eq!(over_stdio, over_http);

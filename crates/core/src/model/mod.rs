@@ -9,9 +9,9 @@
 //! OpenAI-compatible servers by base URL, and MCP sampling through the
 //! calling client), the [`Router`] that walks the configured routes with
 //! retries, backoff, fallback and a circuit breaker, structured output
-//! ([`Router::complete_json`]), and accounting ([`Stats`]). With the
-//! `imitation` feature it also owns the in-process provider imitation that
-//! tests and benches point the layer at. Deliberately absent: prompts (the
+//! ([`Router::complete_json`]), and accounting ([`Stats`]). The in-process
+//! provider imitation that tests and benches point the layer at lives in the
+//! dev-only `ffmcp-test-support` crate. Deliberately absent: prompts (the
 //! servers own what they ask), streaming (no tool needs partial output yet),
 //! and the SSRF policy of `core::fetch`: provider base URLs come from the
 //! operator only, so loopback — a local Ollama — is fine. A tool's `model`
@@ -50,8 +50,6 @@
 mod accounting;
 mod breaker;
 mod config;
-#[cfg(feature = "imitation")]
-pub mod imitation;
 mod provider;
 mod request;
 mod route;
@@ -75,3 +73,6 @@ pub use structured::JsonResponse;
 
 #[doc(hidden)]
 pub use provider::sigv4;
+/// How a system prompt introduces the schema (the test-support imitation reads it back).
+#[doc(hidden)]
+pub use request::SCHEMA_MARKER;

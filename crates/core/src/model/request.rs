@@ -122,7 +122,7 @@ impl Request {
 
 /// The line that introduces the schema in a system prompt (the imitation
 /// looks for it, as a model would read it).
-pub(crate) const SCHEMA_MARKER: &str = "Your reply must be a JSON value matching this JSON Schema:";
+pub const SCHEMA_MARKER: &str = "Your reply must be a JSON value matching this JSON Schema:";
 
 /// Token counts as the provider reported them (0 when it reports none).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]

@@ -1,6 +1,7 @@
 //! An in-process imitation of the model providers, on 127.0.0.1, for tests
-//! and benches (feature `imitation`). It speaks each wire format closely
-//! enough to catch client mistakes — it checks `x-api-key` and
+//! and benches (it lives here, not in `ffmcp_core::model`, so no test code
+//! ships in a release build). It speaks each wire format closely enough to
+//! catch client mistakes — it checks `x-api-key` and
 //! `anthropic-version`, bearer keys, `x-goog-api-key`, Bedrock's SigV4
 //! signature, and the request bodies, answering malformed requests the way
 //! the providers do — and it injects faults per model: HTTP statuses (529,
@@ -35,7 +36,7 @@ use tokio::{
 };
 use tokio_util::sync::CancellationToken;
 
-use super::settings::{AwsCredentials, BedrockSettings, Endpoint, ProviderSettings};
+use ffmcp_core::model::{AwsCredentials, BedrockSettings, Endpoint, ProviderSettings};
 pub use wire::Wire;
 
 /// The key every HTTP provider of the imitation accepts.
@@ -77,10 +78,7 @@ pub struct Recorded {
 
 impl Recorded {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        crate::http::header(&self.headers, name)
     }
 }
 
@@ -296,10 +294,7 @@ pub(crate) struct HttpRequest {
 
 impl HttpRequest {
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        crate::http::header(&self.headers, name)
     }
 }
 

@@ -8,7 +8,7 @@ use url::Url;
 use super::{
     API_KEY, AWS_ACCESS_KEY_ID, AWS_REGION, AWS_SECRET_ACCESS_KEY, Action, HttpRequest, Prompt,
 };
-use crate::model::{provider::sigv4, request::SCHEMA_MARKER};
+use ffmcp_core::model::{SCHEMA_MARKER, sigv4};
 
 /// Which provider a request was addressed to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
