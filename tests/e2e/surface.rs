@@ -182,7 +182,9 @@ fn redact_doctor_text(text: &str) -> String {
             continue;
         }
         let Some(rest) = line.strip_prefix("  ") else {
-            let keep = line.is_empty() || !in_security;
+            let verdict =
+                line.starts_with("All protections") || line.starts_with("Some protections");
+            let keep = !(in_security && verdict);
             out.push(if keep {
                 line.to_owned()
             } else {

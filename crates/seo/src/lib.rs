@@ -52,7 +52,7 @@ pub const SETTINGS: &[ffmcp_core::config::Setting] = &[
         "8",
         "seo: fetches in flight per host (1-64)",
     ),
-    ffmcp_core::config::Setting::new("FF_SEO_MAX_CRAWLS", "200", "seo: crawls kept for resume"),
+    ffmcp_core::config::Setting::new("FF_SEO_MAX_CRAWLS", "20", "seo: crawls kept for resume"),
     ffmcp_core::config::Setting::new(
         "FF_SEO_CRAWL_MAX_AGE_DAYS",
         "7",
