@@ -4,6 +4,7 @@
 // Tests and tools start processes directly; shipped code goes through ffmcp_core::exec.
 #![allow(clippy::disallowed_methods)]
 
+mod breaker_clock;
 mod client_roots;
 mod fetch;
 mod model;

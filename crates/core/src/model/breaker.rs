@@ -7,15 +7,13 @@
 //! reports back (its caller went away) stops blocking others after
 //! `probe_budget`.
 
-use std::{
-    collections::HashMap,
-    sync::Mutex,
-    time::{Duration, Instant},
-};
+use std::{collections::HashMap, sync::Mutex, time::Duration};
 
 use serde::Serialize;
 
+// tokio's clock: windows and latencies follow a paused test clock too.
 use super::{provider::ProviderError, route::Route};
+use tokio::time::Instant;
 
 /// A route's state as the `models` tool reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -21,12 +21,10 @@
 //! every route is cooling down, each gets one attempt anyway rather than the
 //! call failing untried.
 
-use std::{
-    fmt,
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::{fmt, sync::Arc, time::Duration};
 
+// tokio's clock: windows and latencies follow a paused test clock too.
+use tokio::time::Instant;
 use tracing::Instrument;
 
 pub use super::breaker::{RouteHealth, RouteStatus};
