@@ -48,6 +48,9 @@ pub(crate) struct Shared {
     config: Arc<ffmcp_core::Config>,
     router: Arc<Router>,
     engine: OnceCell<Result<Engine, String>>,
+    /// The tool router with its schemas, generated once and cloned into
+    /// each session (a stateless request included).
+    tools: std::sync::OnceLock<ToolRouter<CompetitiveIntel>>,
 }
 
 impl Shared {
@@ -56,6 +59,7 @@ impl Shared {
             config,
             router,
             engine: OnceCell::new(),
+            tools: std::sync::OnceLock::new(),
         })
     }
 
@@ -135,7 +139,10 @@ impl CompetitiveIntel {
     /// A session's server on the process's shared state.
     pub(crate) fn with_shared(shared: Arc<Shared>) -> Self {
         Self {
-            tool_router: ffmcp_core::schema::standard_schemas(Self::tool_router()),
+            tool_router: shared
+                .tools
+                .get_or_init(|| ffmcp_core::schema::standard_schemas(Self::tool_router()))
+                .clone(),
             subscriptions: Subscriptions::default(),
             shared,
         }

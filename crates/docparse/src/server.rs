@@ -61,6 +61,9 @@ pub(crate) struct Shared {
     router: Arc<Router>,
     /// Bytes of renderings kept per session for paging.
     cache_bytes: u64,
+    /// The tool router with its schemas, generated once and cloned into
+    /// each session (a stateless request included).
+    tools: std::sync::OnceLock<ToolRouter<DocParse>>,
 }
 
 impl Shared {
@@ -82,6 +85,7 @@ impl Shared {
             router,
             cache_bytes: number(crate::cache::CACHE_BYTES_ENV)
                 .unwrap_or(crate::cache::DEFAULT_CACHE_BYTES),
+            tools: std::sync::OnceLock::new(),
         })
     }
 }
@@ -688,7 +692,10 @@ impl DocParse {
     /// sessions; the paging cache is the session's own.
     pub(crate) fn with_shared(shared: Arc<Shared>) -> Self {
         Self {
-            tool_router: ffmcp_core::schema::standard_schemas(Self::tool_router()),
+            tool_router: shared
+                .tools
+                .get_or_init(|| ffmcp_core::schema::standard_schemas(Self::tool_router()))
+                .clone(),
             renderings: Arc::new(Cache::new(shared.cache_bytes)),
             shared,
         }

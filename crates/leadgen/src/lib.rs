@@ -35,9 +35,10 @@ pub fn spec() -> ffmcp_core::ServerSpec {
         "Leads from pages and lists: extract, normalise, dedupe, enrich, score, and classify in resumable batches",
         |context| {
             let shared = server::Shared::new(context.config.clone(), context.models.clone());
-            Ok(ffmcp_core::Server::new(context, "leadgen", move || {
-                Leadgen::with_shared(shared.clone())
-            }))
+            // Built once: a session (or a stateless request) clones it
+            // instead of generating every tool schema again.
+            let template = Leadgen::with_shared(shared);
+            Ok(ffmcp_core::Server::new(context, "leadgen", move || template.clone()))
         },
     )
     .uses_models()

@@ -36,9 +36,10 @@ pub fn spec() -> ffmcp_core::ServerSpec {
         "SEO audits: pages and bounded site crawls with scored, fixable findings; robots.txt, sitemaps, structured data",
         |context| {
             let shared = server::Shared::new(context.config.clone(), context.models.clone());
-            Ok(ffmcp_core::Server::new(context, "seo", move || {
-                Seo::with_shared(shared.clone())
-            }))
+            // Built once: a session (or a stateless request) clones it
+            // instead of generating every tool schema again.
+            let template = Seo::with_shared(shared);
+            Ok(ffmcp_core::Server::new(context, "seo", move || template.clone()))
         },
     )
     .uses_models()

@@ -25,10 +25,10 @@ pub fn spec() -> ffmcp_core::ServerSpec {
         "Text and data transforms: JSON/YAML/TOML/CSV conversion, HTML<->Markdown, text statistics; \
          with a model: summarize, translate, rewrite, extract, classify",
         |context| {
-            let models = Models::new(context.models.clone());
-            Ok(ffmcp_core::Server::new(context, "transform", move || {
-                Transform::with_models(models.clone())
-            }))
+            // Built once: a session (or a stateless request) clones it
+            // instead of generating every tool schema again.
+            let template = Transform::with_models(Models::new(context.models.clone()));
+            Ok(ffmcp_core::Server::new(context, "transform", move || template.clone()))
         },
     )
     .uses_models()
