@@ -12,7 +12,6 @@
 // allows go.
 
 pub mod config;
-#[allow(missing_docs)]
 pub mod exec;
 pub mod fetch;
 pub mod limits;
@@ -25,10 +24,8 @@ pub mod sampling;
 pub mod schema;
 pub mod server;
 pub mod store;
-#[allow(missing_docs)]
 pub mod tool;
 pub mod transport;
-#[allow(missing_docs)]
 pub mod work;
 
 pub use config::Config;

@@ -184,6 +184,7 @@ pub struct Admission {
 }
 
 impl Governor {
+    /// A governor enforcing `limits` (zero counts are raised to one).
     pub fn new(limits: Limits) -> Self {
         Self {
             calls: Arc::new(Semaphore::new(limits.max_calls.max(1))),
@@ -216,6 +217,7 @@ impl Governor {
         POOL.get_or_init(|| Arc::new(Governor::new(Limits::default())))
     }
 
+    /// The limits this governor enforces.
     pub fn limits(&self) -> &Limits {
         &self.limits
     }
