@@ -20,7 +20,8 @@
 //!   pool and hostile calls cannot pile up threads; the threads that read and
 //!   answer protocol messages (ping, cancellation) never run it.
 //!
-//! Settings come from the environment once per process ([`Governor::global`]);
+//! Settings come from the configuration: the binary installs the process's
+//! pool once ([`Governor::from_config`], [`Governor::install`]);
 //! tests build their own [`Governor`].
 
 use std::{
