@@ -6,18 +6,12 @@
 //! logging. Deliberately absent: anything about one server's domain, and
 //! anything about MCP beyond the edge (domain code never sees rmcp types).
 #![warn(missing_docs)]
-// FIXME(issue 15): the modules marked `allow(missing_docs)` are being
-// rewritten (typed Config, server factory, core-owned tool wrapping, the
-// model router split); their public items get docs as they land, then the
-// allows go.
 
 pub mod config;
-#[allow(missing_docs)]
 pub mod exec;
 pub mod fetch;
 pub mod limits;
 pub mod logging;
-#[allow(missing_docs)]
 pub mod model;
 pub mod output;
 pub mod roots;
@@ -25,10 +19,8 @@ pub mod sampling;
 pub mod schema;
 pub mod server;
 pub mod store;
-#[allow(missing_docs)]
 pub mod tool;
 pub mod transport;
-#[allow(missing_docs)]
 pub mod work;
 
 pub use config::Config;

@@ -93,10 +93,12 @@ impl ToolError {
         }
     }
 
+    /// Whose failure this is: the caller's arguments, something upstream, or ffmcp.
     pub fn kind(&self) -> ToolErrorKind {
         self.kind
     }
 
+    /// The message shown to the client: names what was wrong.
     pub fn message(&self) -> &str {
         &self.message
     }

@@ -20,7 +20,8 @@
 //!   pool and hostile calls cannot pile up threads; the threads that read and
 //!   answer protocol messages (ping, cancellation) never run it.
 //!
-//! Settings come from the environment once per process ([`Governor::global`]);
+//! Settings come from the configuration: the binary installs the process's
+//! pool once ([`Governor::from_config`], [`Governor::install`]);
 //! tests build their own [`Governor`].
 
 use std::{
@@ -184,6 +185,7 @@ pub struct Admission {
 }
 
 impl Governor {
+    /// A governor enforcing `limits` (zero counts are raised to one).
     pub fn new(limits: Limits) -> Self {
         Self {
             calls: Arc::new(Semaphore::new(limits.max_calls.max(1))),
@@ -216,6 +218,7 @@ impl Governor {
         POOL.get_or_init(|| Arc::new(Governor::new(Limits::default())))
     }
 
+    /// The limits this governor enforces.
     pub fn limits(&self) -> &Limits {
         &self.limits
     }

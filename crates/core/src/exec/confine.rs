@@ -49,6 +49,7 @@ pub struct Confinement {
     pub network: bool,
     /// Allow creating processes (threads are always allowed).
     pub subprocesses: bool,
+    /// CPU, memory, file-size and descriptor limits (rlimits).
     pub limits: ResourceLimits,
     /// Refuse to run when a protection cannot be applied.
     pub strict: bool,
@@ -78,7 +79,9 @@ pub struct Applied {
     pub landlock_scopes: bool,
     /// Landlock confines connecting to pathname Unix sockets (ABI 9).
     pub unix_connect_confined: bool,
+    /// "active" with what the filter blocks, or why there is no filter.
     pub seccomp: String,
+    /// A seccomp filter is installed.
     pub seccomp_active: bool,
     /// The socket families `socket()` accepts, or why there is no filter.
     pub sockets: String,
@@ -93,8 +96,11 @@ pub struct Applied {
     pub signals: String,
     /// Every descriptor above 2 is close-on-exec.
     pub inherited_fds_closed: bool,
+    /// `PR_SET_NO_NEW_PRIVS` is set: exec cannot gain privileges (setuid).
     pub no_new_privs: bool,
+    /// Which resource limits are enforced, or why not.
     pub rlimits: String,
+    /// The resource limits were set.
     pub rlimits_active: bool,
 }
 

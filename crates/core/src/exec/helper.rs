@@ -34,9 +34,11 @@ pub const EXIT_NOT_RUN: i32 = 127;
 pub struct HelperRequest {
     /// Absolute path of the program (in probe mode: this ffmcp binary).
     pub program: PathBuf,
+    /// Arguments, already validated by the program's spec.
     pub args: Vec<String>,
     /// Working directory (the per-call temp dir).
     pub cwd: PathBuf,
+    /// What the child is confined to.
     pub confinement: Confinement,
     /// Probe mode: confine, then exec the probe program against these.
     #[serde(default)]

@@ -11,6 +11,7 @@ use crate::roots::AllowedPath;
 /// A value for an option slot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OptValue {
+    /// An integer, written in decimal.
     Int(i64),
     /// A word that may not start with `-` (so it can never be an option).
     Word(String),

@@ -91,24 +91,80 @@ const MAX_WORD_BYTES: usize = 1024;
 /// Why a program did not run, or did not finish.
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
+    /// The program is not allowlisted or not installed.
     #[error("{program} is not available: {reason}")]
-    NotAvailable { program: String, reason: String },
+    NotAvailable {
+        /// The program's name.
+        program: String,
+        /// Why it is missing.
+        reason: String,
+    },
+    /// The program's spec asks for something never allowed (a dangerous
+    /// environment variable, a flag that is not a flag): a bug in ffmcp.
     #[error("invalid program spec for {program}: {reason}")]
-    InvalidSpec { program: String, reason: String },
+    InvalidSpec {
+        /// The program's name.
+        program: String,
+        /// What is wrong with the spec.
+        reason: String,
+    },
+    /// A flag the program's spec does not allow.
     #[error("'{flag}' is not an allowed argument of {program}")]
-    UnknownFlag { program: String, flag: String },
+    UnknownFlag {
+        /// The program's name.
+        program: String,
+        /// The refused flag.
+        flag: String,
+    },
+    /// A value that would be read as an option.
     #[error(
         "the value '{value}' for {program} starts with '-' and would be read as an option; refused"
     )]
-    OptionLike { program: String, value: String },
+    OptionLike {
+        /// The program's name.
+        program: String,
+        /// The refused value.
+        value: String,
+    },
+    /// An argument that breaks a limit or rule of the invocation.
     #[error("invalid argument for {program}: {reason}")]
-    InvalidArgument { program: String, reason: String },
+    InvalidArgument {
+        /// The program's name.
+        program: String,
+        /// What was wrong with the argument.
+        reason: String,
+    },
+    /// The run passed its wall-clock limit; its process group was killed.
     #[error("{program} ran longer than {limit:?} and was stopped")]
-    Timeout { program: String, limit: Duration },
+    Timeout {
+        /// The program's name.
+        program: String,
+        /// The wall-clock limit it passed.
+        limit: Duration,
+    },
+    /// The run passed its CPU-time limit.
     #[error("{program} used more than {limit} CPU seconds and was stopped")]
-    CpuLimit { program: String, limit: u64 },
+    CpuLimit {
+        /// The program's name.
+        program: String,
+        /// The CPU seconds it was allowed.
+        limit: u64,
+    },
+    /// The sandbox helper refused to run the program (a protection strict
+    /// mode requires failed) or could not execute it.
     #[error("the sandbox refused to run {program}: {reason}")]
-    Refused { program: String, reason: String },
+    Refused {
+        /// The program's name.
+        program: String,
+        /// What the helper reported.
+        reason: String,
+    },
+    /// Starting, feeding or reading the process failed.
     #[error("could not run {program}: {reason}")]
-    Io { program: String, reason: String },
+    Io {
+        /// The program's name.
+        program: String,
+        /// The underlying I/O error.
+        reason: String,
+    },
 }

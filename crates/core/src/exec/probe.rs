@@ -34,6 +34,7 @@ pub const PROBE_ARG: &str = "__sandbox-probe";
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(default)]
 pub struct ProbeReport {
+    /// What the helper reported as enforced.
     pub applied: Applied,
     /// Opening an IPv4 socket failed.
     pub network_blocked: bool,

@@ -9,7 +9,9 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitInfo {
+    /// Exited with this status.
     Code(i32),
+    /// Killed by this signal (ours on a limit, or the program's own).
     Signal(i32),
 }
 
@@ -25,8 +27,11 @@ impl fmt::Display for ExitInfo {
 /// The result of a run that completed (successfully or not).
 #[derive(Debug, Clone)]
 pub struct Output {
+    /// The program's name.
     pub program: String,
+    /// How it ended.
     pub status: ExitInfo,
+    /// Standard output, at most the run's `max_stdout_bytes`.
     pub stdout: Vec<u8>,
     /// Stdout hit its cap; the program was stopped there.
     pub stdout_truncated: bool,
@@ -35,6 +40,7 @@ pub struct Output {
     /// Files the program wrote in its per-call directory (e.g. those named
     /// with [`Invocation::output`](super::Invocation::output)), inputs excluded.
     pub files: Vec<(String, Vec<u8>)>,
+    /// Wall-clock time of the run.
     pub elapsed: Duration,
 }
 

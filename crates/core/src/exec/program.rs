@@ -17,6 +17,7 @@ use super::{ExecError, Invocation, ResourceLimits, is_dangerous_env};
 pub struct ExecLimits {
     /// Wall-clock limit; the process group is killed when it passes.
     pub wall: Duration,
+    /// Resource limits of the process (rlimits).
     pub resources: ResourceLimits,
     /// Stdout kept; past it the group is killed and the output marked truncated.
     pub max_stdout_bytes: usize,
@@ -61,6 +62,7 @@ pub struct ProgramSpec {
     pub read_paths: Vec<PathBuf>,
     /// May start other processes (threads are always allowed).
     pub subprocesses: bool,
+    /// Wall clock, resources and output caps of each run.
     pub limits: ExecLimits,
 }
 

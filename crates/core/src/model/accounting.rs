@@ -170,13 +170,17 @@ pub struct Percentiles {
 /// One tool's model calls.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SeriesStats {
+    /// Model calls the tool made.
     pub calls: u64,
+    /// Calls that ended without a usable answer.
     pub failures: u64,
     /// Provider attempts, retries included.
     pub attempts: u64,
     /// Calls answered by a route other than their first.
     pub fallbacks: u64,
+    /// Input tokens, as the providers reported them.
     pub input_tokens: u64,
+    /// Output tokens, as the providers reported them.
     pub output_tokens: u64,
     /// Summed over calls whose model has a known price.
     pub cost_usd: f64,
@@ -188,13 +192,19 @@ pub struct SeriesStats {
 /// One route's attempts.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RouteStats {
+    /// Attempts sent to this route, retries included.
     pub attempts: u64,
+    /// Attempts the route answered.
     pub successes: u64,
+    /// Attempts that failed.
     pub failures: u64,
     /// Calls that skipped this route because its breaker was open.
     pub skipped: u64,
+    /// Input tokens of answered attempts.
     pub input_tokens: u64,
+    /// Output tokens of answered attempts.
     pub output_tokens: u64,
+    /// Cost of answered attempts whose model has a known price.
     pub cost_usd: f64,
     /// Latency of successful attempts.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -204,7 +214,9 @@ pub struct RouteStats {
 /// Everything [`Stats`] knows, for the `ffmcp://stats` resource.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StatsSnapshot {
+    /// Per tool name.
     pub tools: BTreeMap<String, SeriesStats>,
+    /// Per route (`provider:model`).
     pub routes: BTreeMap<String, RouteStats>,
 }
 
@@ -253,6 +265,7 @@ impl Stats {
             .skipped += 1;
     }
 
+    /// A copy of every counter, with latency percentiles.
     pub fn snapshot(&self) -> StatsSnapshot {
         let inner = self.lock();
         StatsSnapshot {

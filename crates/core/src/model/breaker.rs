@@ -36,17 +36,21 @@ pub enum RouteHealth {
 pub struct RouteStatus {
     /// `provider:model`.
     pub route: String,
+    /// The provider's name as written in a route.
     pub provider: &'static str,
     /// The model id (a hint for `sampling`).
     pub model: String,
     /// 0 for the primary.
     pub position: usize,
+    /// What the breaker thinks of the route now.
     pub health: RouteHealth,
+    /// Failed attempts since the route last answered.
     pub consecutive_failures: u32,
     /// Time left before the breaker lets a call probe the route again.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cooldown_remaining_ms: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The most recent failure, while the route has not answered since.
     pub last_error: Option<String>,
     /// What is missing before this route can work.
     #[serde(skip_serializing_if = "Option::is_none")]

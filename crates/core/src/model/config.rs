@@ -28,6 +28,7 @@ pub struct RouterConfig {
     pub cooldown: Duration,
     /// Model prices (`FF_LLM_PRICES` adds or overrides entries).
     pub prices: PriceTable,
+    /// Provider endpoints and credentials.
     pub providers: ProviderSettings,
 }
 

@@ -8,18 +8,23 @@ use serde_json::Value;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
+    /// The caller (the tool's prompt).
     User,
+    /// The model (an earlier reply, e.g. before a repair request).
     Assistant,
 }
 
 /// One turn of the conversation (text only).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Message {
+    /// Who said it.
     pub role: Role,
+    /// What was said.
     pub text: String,
 }
 
 impl Message {
+    /// A user turn.
     pub fn user(text: impl Into<String>) -> Self {
         Self {
             role: Role::User,
@@ -27,6 +32,7 @@ impl Message {
         }
     }
 
+    /// An assistant turn.
     pub fn assistant(text: impl Into<String>) -> Self {
         Self {
             role: Role::Assistant,
@@ -42,6 +48,7 @@ impl Message {
 pub struct OutputSchema {
     /// A short identifier (`[a-zA-Z0-9_-]`, OpenAI requires one).
     pub name: String,
+    /// The JSON Schema itself.
     pub schema: Value,
 }
 
@@ -72,21 +79,25 @@ impl Request {
         }
     }
 
+    /// Sets the system prompt.
     pub fn with_system(mut self, system: impl Into<String>) -> Self {
         self.system = Some(system.into());
         self
     }
 
+    /// Sets the generated-token budget.
     pub fn with_max_tokens(mut self, max_tokens: u32) -> Self {
         self.max_tokens = max_tokens;
         self
     }
 
+    /// Sets the sampling temperature.
     pub fn with_temperature(mut self, temperature: f32) -> Self {
         self.temperature = Some(temperature);
         self
     }
 
+    /// Asks for JSON matching `schema`, named `name`.
     pub fn with_schema(mut self, name: impl Into<String>, schema: Value) -> Self {
         self.schema = Some(OutputSchema {
             name: name.into(),
@@ -127,7 +138,9 @@ pub const SCHEMA_MARKER: &str = "Your reply must be a JSON value matching this J
 /// Token counts as the provider reported them (0 when it reports none).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Usage {
+    /// Input tokens (system prompt and messages).
     pub input_tokens: u64,
+    /// Tokens generated.
     pub output_tokens: u64,
 }
 
@@ -138,6 +151,7 @@ pub struct Completion {
     pub text: String,
     /// The model that answered, as the provider names it.
     pub model: String,
+    /// Tokens of this attempt.
     pub usage: Usage,
     /// The provider's stop reason, verbatim (`end_turn`, `stop`, `STOP`, ...).
     pub stop_reason: Option<String>,

@@ -25,6 +25,7 @@ pub enum ProviderKind {
 /// One place a completion can come from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Route {
+    /// Which provider serves it.
     pub provider: ProviderKind,
     /// The provider's model id; for `sampling`, an optional hint (may be empty).
     pub model: String,
@@ -34,7 +35,9 @@ pub struct Route {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("model route '{spec}' is not valid: {reason}")]
 pub struct RouteError {
+    /// The spec as written.
     pub spec: String,
+    /// What is wrong with it.
     pub reason: String,
 }
 

@@ -45,9 +45,13 @@ use super::{
 /// tool argument and is checked against the configuration before use.
 #[derive(Clone, Default)]
 pub struct Call {
+    /// The calling tool's name, for accounting (`(direct)` when empty).
     pub tool: String,
+    /// Routes replacing the configured ones (trusted).
     pub routes: Option<Vec<Route>>,
+    /// Routes from a tool's `model` argument (checked against the configuration).
     pub requested: Option<Vec<RequestedRoute>>,
+    /// Who answers `sampling` routes (the calling MCP client).
     pub sampler: Option<Arc<dyn Sampler>>,
 }
 
@@ -63,6 +67,7 @@ impl fmt::Debug for Call {
 }
 
 impl Call {
+    /// A call from `tool` over the configured routes.
     pub fn new(tool: impl Into<String>) -> Self {
         Self {
             tool: tool.into(),
@@ -104,11 +109,13 @@ impl Call {
 /// A completed call.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Response {
+    /// The generated text.
     pub text: String,
     /// The route that answered.
     pub route: Route,
     /// The model as the provider named it.
     pub model: String,
+    /// Tokens of the answering attempt.
     pub usage: Usage,
     /// `None` when the model's price is unknown.
     pub cost_usd: Option<f64>,
@@ -116,15 +123,20 @@ pub struct Response {
     pub attempts: u32,
     /// Routes passed over before the one that answered.
     pub fallbacks: u32,
+    /// From the start of the call to the answer, retries and fallbacks included.
     pub latency: Duration,
+    /// The provider's stop reason, verbatim.
     pub stop_reason: Option<String>,
 }
 
 /// Why one route did not answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RouteFailure {
+    /// The route that failed.
     pub route: Route,
+    /// Attempts made on it (0 when its breaker was open).
     pub attempts: u32,
+    /// The last error, or why the route was skipped.
     pub reason: String,
 }
 
@@ -133,7 +145,10 @@ pub struct RouteFailure {
 pub enum ModelError {
     /// No route is configured and the client cannot sample.
     #[error("{}", not_configured_message(.problems))]
-    NotConfigured { problems: Vec<String> },
+    NotConfigured {
+        /// What was wrong in the configuration, if anything.
+        problems: Vec<String>,
+    },
     /// A per-call route list could not be parsed.
     #[error("argument 'model': {0}")]
     InvalidRoute(String),
@@ -144,12 +159,17 @@ pub enum ModelError {
          since the request or credentials must change"
     )]
     Rejected {
+        /// The route (`provider:model`) that refused.
         route: String,
+        /// The provider's refusal.
         error: Box<ProviderError>,
     },
     /// Every route failed.
     #[error("every model route failed: {}", list_failures(.failures))]
-    AllFailed { failures: Vec<RouteFailure> },
+    AllFailed {
+        /// Each route's failure, in the order tried.
+        failures: Vec<RouteFailure>,
+    },
     /// The caller's JSON schema is not a valid schema.
     #[error("the JSON schema is not valid: {0}")]
     InvalidSchema(String),
@@ -157,7 +177,12 @@ pub enum ModelError {
     #[error(
         "{route} replied with JSON that does not match the schema, also after one repair attempt: {problem}"
     )]
-    InvalidOutput { route: String, problem: String },
+    InvalidOutput {
+        /// The route (`provider:model`) that replied.
+        route: String,
+        /// Where the reply breaks the schema.
+        problem: String,
+    },
 }
 
 /// How to make a route available, for errors about the `model` argument.
@@ -237,6 +262,7 @@ enum Settled {
 }
 
 impl Router {
+    /// A router over `config`, with no configuration problems to report.
     pub fn new(config: RouterConfig) -> Self {
         Self::with_problems(config, Vec::new())
     }
@@ -266,10 +292,12 @@ impl Router {
         Self::with_problems(config, problems)
     }
 
+    /// The configuration it routes by.
     pub fn config(&self) -> &RouterConfig {
         &self.config
     }
 
+    /// What was wrong in its configuration (empty when nothing was).
     pub fn problems(&self) -> &[String] {
         &self.problems
     }
@@ -280,6 +308,7 @@ impl Router {
             .get_or_init(|| Providers::new(self.config.providers.clone()))
     }
 
+    /// Every tool's and route's counters so far (the `ffmcp://stats` resource).
     pub fn stats(&self) -> StatsSnapshot {
         self.stats.snapshot()
     }

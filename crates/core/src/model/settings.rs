@@ -9,6 +9,7 @@ use std::fmt;
 pub struct Endpoint {
     /// No trailing slash.
     pub base_url: String,
+    /// The key, when set (never printed by `Debug`).
     pub api_key: Option<String>,
 }
 
@@ -22,6 +23,7 @@ impl fmt::Debug for Endpoint {
 }
 
 impl Endpoint {
+    /// An endpoint; trailing slashes of `base_url` are dropped.
     pub fn new(base_url: impl Into<String>, api_key: Option<String>) -> Self {
         let base_url: String = base_url.into();
         Self {
@@ -34,8 +36,11 @@ impl Endpoint {
 /// Static AWS credentials (the standard environment variables).
 #[derive(Clone, PartialEq, Eq)]
 pub struct AwsCredentials {
+    /// `AWS_ACCESS_KEY_ID`.
     pub access_key_id: String,
+    /// `AWS_SECRET_ACCESS_KEY` (never printed by `Debug`).
     pub secret_access_key: String,
+    /// `AWS_SESSION_TOKEN`, for temporary credentials.
     pub session_token: Option<String>,
 }
 
@@ -55,6 +60,7 @@ pub struct BedrockSettings {
     /// `AWS_ENDPOINT_URL_BEDROCK_RUNTIME` or `AWS_ENDPOINT_URL`; by default
     /// `https://bedrock-runtime.{region}.amazonaws.com`.
     pub endpoint: Option<String>,
+    /// Static credentials, when the key id and the secret are both set.
     pub credentials: Option<AwsCredentials>,
 }
 
@@ -71,6 +77,7 @@ pub struct ProviderSettings {
     /// requests go to `/v1beta/models/{model}:generateContent`) and
     /// `GEMINI_API_KEY` or `GOOGLE_API_KEY`.
     pub gemini: Endpoint,
+    /// AWS Bedrock: region, endpoint, credentials.
     pub bedrock: BedrockSettings,
     /// `OPENAI_COMPAT_API_KEY`: bearer token for `openai-compat` routes
     /// (most local servers need none).

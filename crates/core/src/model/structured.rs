@@ -11,6 +11,7 @@ use super::{
 /// A reply that parsed and matched the schema.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JsonResponse {
+    /// The parsed reply.
     pub value: Value,
     /// The call that produced `value` (the repair call when `repaired`).
     pub response: Response,

@@ -9,7 +9,7 @@
 //!
 //! What a server shares between sessions lives in the value its factory
 //! builds (no `static`s), so two differently configured servers can live
-//! in one process. Core wraps every server value ([`served`]): tool calls
+//! in one process. Core wraps every server value ([`Server::wrap`]): tool calls
 //! run under core's admission, time budget, cancellation and panic
 //! containment whatever the server writes.
 

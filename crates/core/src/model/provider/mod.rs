@@ -62,6 +62,7 @@ pub(crate) enum Disposition {
 /// One failed attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderError {
+    /// What the router should do next.
     pub failure: Failure,
     /// The provider's own message (or ours), one line.
     pub message: String,
@@ -70,6 +71,7 @@ pub struct ProviderError {
 }
 
 impl ProviderError {
+    /// A failure without a `retry-after`.
     pub fn new(failure: Failure, message: impl Into<String>) -> Self {
         Self {
             failure,
@@ -125,6 +127,8 @@ impl fmt::Debug for Providers {
 }
 
 impl Providers {
+    /// Every provider, built from `settings`. Never fails: when no HTTP client
+    /// can be built (a bad proxy), HTTP routes refuse each call with the reason.
     pub fn new(settings: ProviderSettings) -> Self {
         let secrets = settings.secrets();
         let (http, http_unusable) = match http::client(settings.proxy.as_deref()) {

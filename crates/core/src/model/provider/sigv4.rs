@@ -12,9 +12,13 @@ use url::Url;
 /// Who signs, for which region and service.
 #[derive(Debug, Clone, Copy)]
 pub struct Scope<'a> {
+    /// `AWS_ACCESS_KEY_ID`.
     pub access_key_id: &'a str,
+    /// `AWS_SECRET_ACCESS_KEY`.
     pub secret_access_key: &'a str,
+    /// The region, e.g. `us-east-1`.
     pub region: &'a str,
+    /// The service, e.g. `bedrock`.
     pub service: &'a str,
 }
 
