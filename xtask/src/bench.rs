@@ -64,6 +64,16 @@ pub fn protocol(options: Options) -> anyhow::Result<()> {
         "/mcp",
         &options,
     )?);
+    let port = peer::free_port()?;
+    let addr = format!("127.0.0.1:{port}");
+    rows.push(http_row(
+        "ffmcp http stateless",
+        &ffmcp,
+        &["transform", "--http", &addr, "--stateless"],
+        port,
+        "/mcp",
+        &options,
+    )?);
 
     match python_peer(&root) {
         Ok(python) => {
