@@ -134,9 +134,7 @@ impl Config {
     /// The process environment, over the file named by `file` or, when that
     /// is `None`, by `FF_CONFIG_FILE` (if set).
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
-        let env: Vec<(String, String)> = std::env::vars_os()
-            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-            .collect();
+        let env = environment();
         let file = file.map(Path::to_path_buf).or_else(|| {
             env.iter()
                 .find(|(k, v)| k == CONFIG_FILE_ENV && !v.trim().is_empty())
@@ -147,24 +145,21 @@ impl Config {
             config.read_file(&path)?;
             config.file = Some(path);
         }
-        for (name, value) in env {
-            config.values.insert(name, (value, Source::Environment));
-        }
+        config.overlay_environment(env);
         Ok(config)
     }
 
-    /// The process environment only (tests, examples and tools that take no
-    /// file).
+    /// The process environment only, no file (tests, examples and tools).
     pub fn from_env() -> Self {
-        Self::load(None).unwrap_or_else(|_| {
-            let mut config = Self::default();
-            for (name, value) in std::env::vars_os()
-                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-            {
-                config.values.insert(name, (value, Source::Environment));
-            }
-            config
-        })
+        let mut config = Self::default();
+        config.overlay_environment(environment());
+        config
+    }
+
+    fn overlay_environment(&mut self, env: Vec<(String, String)>) {
+        for (name, value) in env {
+            self.values.insert(name, (value, Source::Environment));
+        }
     }
 
     /// Exactly these values and nothing from the environment (tests).
@@ -290,6 +285,14 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// The process environment (variables that are not UTF-8 are left out:
+/// no setting of ours can be one).
+fn environment() -> Vec<(String, String)> {
+    std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect()
 }
 
 /// Provider variables a config file may set besides `FF_*`.
