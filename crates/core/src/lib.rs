@@ -12,6 +12,7 @@ pub mod limits;
 pub mod logging;
 pub mod model;
 pub mod output;
+pub mod retry;
 pub mod roots;
 pub mod schema;
 pub mod server;
