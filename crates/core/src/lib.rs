@@ -8,6 +8,7 @@
 
 pub mod exec;
 pub mod fetch;
+pub mod html;
 pub mod limits;
 pub mod logging;
 pub mod model;
