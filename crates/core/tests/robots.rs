@@ -208,6 +208,7 @@ fn named_agents(robots_txt: &str) -> Vec<String> {
 }
 
 #[test]
+#[allow(clippy::print_stderr)] // one summary line, shown with --nocapture
 fn verdicts_match_googles_matcher_on_real_robots_txt() {
     let files = fixture_files();
     assert!(files.len() >= 20, "only {} fixture files", files.len());
