@@ -219,13 +219,17 @@ fn verdicts_match_googles_matcher_on_real_robots_txt() {
             continue; // not UTF-8: the fetcher decodes before parsing
         };
         let robots = Robots::parse(&text);
+        // Google's C++ skips a UTF-8 byte order mark; the crate compares its
+        // bytes against characters and never does (27 of protego's 4,231
+        // files start with one: the only differences in that corpus).
+        let oracle_text = text.strip_prefix('\u{feff}').unwrap_or(&text);
         let mut agents: Vec<String> = AGENTS.iter().map(|a| (*a).to_owned()).collect();
         agents.extend(named_agents(&text));
         for path in paths_for(&text) {
             let url = format!("https://site.test{path}");
             for agent in &agents {
                 let ours = robots.decide(agent, &url);
-                let Some(google) = google_allows(&text, agent, &url) else {
+                let Some(google) = google_allows(oracle_text, agent, &url) else {
                     oracle_failed += 1;
                     continue;
                 };

@@ -141,6 +141,15 @@ fn decisions_name_the_deciding_rule() {
             Some("Disallow: /caf\u{e9}"),
             Some(2),
         ),
+        (
+            "\u{feff}User-agent: *\nDisallow: /x\n",
+            "ffmcp",
+            "https://a.test/x",
+            false,
+            Some("*"),
+            Some("Disallow: /x"),
+            Some(2),
+        ),
         ("", "ffmcp", "https://a.test/", true, None, None, None),
         (
             "Disallow: /\n",
