@@ -17,7 +17,8 @@
 //! `/dir/`; non-ASCII bytes in patterns are percent-encoded and `%xx` is
 //! upper-cased. `tests/robots.rs` checks every verdict against the
 //! `robotstxt` crate's port of Google's parser with a line-by-line port of
-//! Google's C++ pattern matcher, on 40 real robots.txt files. Where that
+//! Google's C++ pattern matcher, on 40 real robots.txt files (opt-in, on
+//! all 4,231 of protego's: 583,697 verdicts, no difference). Where that
 //! crate strays from the C++ (it trims a line only when it has a comment,
 //! drops a `%` not followed by two hex digits, and compares a BOM byte by
 //! byte against characters), this follows the C++.
