@@ -194,6 +194,8 @@ async fn dns_server() -> SocketAddr {
             out[2] = 0x81;
             out[3] = 0x80;
             out[7] = 1;
+            // No authority or additional records (the question's EDNS OPT is not echoed).
+            out[8..12].fill(0);
             let rdata = [0u8, 10, 2, b'm', b'x', 0xc0, 0x0c];
             out.extend_from_slice(&[0xc0, 0x0c, 0, 15, 0, 1, 0, 0, 1, 0, 0, rdata.len() as u8]);
             out.extend_from_slice(&rdata);

@@ -10,6 +10,7 @@ use std::{sync::Arc, time::Duration};
 use chrono::{SecondsFormat, Utc};
 use ffmcp_core::{
     fetch::{FetchLimits, FetchPolicy, FetchRequest, Fetcher},
+    retry::{Backoff, Jitter},
     store::{Store, StoreError},
 };
 use futures::{StreamExt, stream};
@@ -461,20 +462,17 @@ pub fn now_rfc3339() -> String {
 /// Unix seconds of the next check: the interval (doubled per failure, up
 /// to a day) with ±10% jitter so watches added together spread out.
 pub fn next_due(interval_secs: i64, failures: i64) -> i64 {
-    let base = if failures > 0 {
-        interval_secs
-            .saturating_mul(1_i64 << failures.min(10))
-            .min(MAX_BACKOFF_SECS.max(interval_secs))
-    } else {
-        interval_secs
-    };
-    let spread = base / 10;
-    let jitter = if spread > 0 {
-        fastrand::i64(-spread..=spread)
-    } else {
-        0
-    };
-    Utc::now().timestamp() + (base + jitter).max(1)
+    let secs = |n: i64| Duration::from_secs(u64::try_from(n).unwrap_or(0));
+    let policy = Backoff::new(
+        secs(interval_secs),
+        secs(MAX_BACKOFF_SECS.max(interval_secs)),
+        Jitter::Spread(10),
+    );
+    let attempt = u32::try_from(failures.max(0))
+        .unwrap_or(u32::MAX)
+        .saturating_add(1);
+    let wait = i64::try_from(policy.delay(attempt).as_secs()).unwrap_or(MAX_BACKOFF_SECS);
+    Utc::now().timestamp() + wait.max(1)
 }
 
 #[cfg(test)]

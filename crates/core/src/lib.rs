@@ -10,10 +10,12 @@
 pub mod config;
 pub mod exec;
 pub mod fetch;
+pub mod html;
 pub mod limits;
 pub mod logging;
 pub mod model;
 pub mod output;
+pub mod retry;
 pub mod roots;
 pub mod sampling;
 pub mod schema;

@@ -9,4 +9,5 @@ mod client_roots;
 mod fetch;
 mod model;
 mod panic_guard;
+mod robots;
 mod roots;

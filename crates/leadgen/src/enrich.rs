@@ -3,13 +3,13 @@
 //! embedded lists, free-mail versus company domains, and, when asked, the
 //! website's reachability through `core::fetch`. No SMTP probing.
 
-use std::{collections::HashMap, net::SocketAddr, time::Duration};
+use std::{collections::HashMap, time::Duration};
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::{
-    dns::{self, MxAnswer},
+    dns::{self, MxAnswer, MxResolver, Nameservers},
     lead::Lead,
 };
 
@@ -51,7 +51,7 @@ pub type MxCache = HashMap<String, Result<MxAnswer, dns::DnsError>>;
 /// Looks up every distinct email domain of `leads` (at most `concurrency` at a time).
 pub async fn lookup_domains(
     leads: &[Lead],
-    server: Result<SocketAddr, dns::DnsError>,
+    servers: Result<Nameservers, dns::DnsError>,
     timeout: Duration,
 ) -> MxCache {
     let mut domains: Vec<String> = leads
@@ -62,8 +62,8 @@ pub async fn lookup_domains(
     domains.sort();
     domains.dedup();
     let mut cache = MxCache::new();
-    let server = match server {
-        Ok(s) => s,
+    let resolver = match servers.and_then(|s| MxResolver::new(s, timeout)) {
+        Ok(r) => r,
         Err(e) => {
             for d in domains {
                 cache.insert(d, Err(e.clone()));
@@ -76,8 +76,9 @@ pub async fn lookup_domains(
     loop {
         while set.len() < 16 {
             let Some(domain) = pending.next() else { break };
+            let resolver = resolver.clone();
             set.spawn(async move {
-                let answer = dns::mx(server, &domain, timeout).await;
+                let answer = resolver.mx(&domain).await;
                 (domain, answer)
             });
         }

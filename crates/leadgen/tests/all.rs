@@ -4,6 +4,7 @@
 
 mod batch;
 mod checks;
+mod dns;
 mod extract;
 mod normalize;
 mod worst_case;

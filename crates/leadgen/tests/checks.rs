@@ -9,7 +9,6 @@ use ffmcp_leadgen::{
     enrich::{check_email, lookup_domains},
     score::{Profile, score},
 };
-use tokio::net::UdpSocket;
 
 fn person(name: &str, company: Option<&str>, email: Option<&str>) -> Lead {
     Lead {
@@ -143,48 +142,11 @@ fn scores_follow_the_profile_with_reasons() {
     );
 }
 
-/// A DNS server on 127.0.0.1 answering MX questions from `zones`
-/// (`None`: NXDOMAIN; empty: no records).
-pub async fn dns_server(zones: HashMap<String, Option<Vec<(u16, String)>>>) -> SocketAddr {
-    let socket = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
-    let addr = socket.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let mut buf = [0u8; 512];
-        while let Ok((n, from)) = socket.recv_from(&mut buf).await {
-            let query = &buf[..n];
-            let mut pos = 12;
-            let mut labels = Vec::new();
-            while pos < n && query[pos] != 0 {
-                let len = query[pos] as usize;
-                labels.push(String::from_utf8_lossy(&query[pos + 1..pos + 1 + len]).to_string());
-                pos += 1 + len;
-            }
-            let question_end = pos + 5;
-            let domain = labels.join(".");
-            let mut out = query[..question_end].to_vec();
-            out[2] = 0x81;
-            out[3] = 0x80;
-            match zones.get(&domain) {
-                None | Some(None) => out[3] |= 3,
-                Some(Some(records)) => {
-                    out[7] = records.len() as u8;
-                    for (pref, host) in records {
-                        let mut rdata = pref.to_be_bytes().to_vec();
-                        for label in host.split('.').filter(|l| !l.is_empty()) {
-                            rdata.push(label.len() as u8);
-                            rdata.extend_from_slice(label.as_bytes());
-                        }
-                        rdata.push(0);
-                        out.extend_from_slice(&[0xc0, 0x0c, 0, 15, 0, 1, 0, 0, 1, 0]);
-                        out.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
-                        out.extend_from_slice(&rdata);
-                    }
-                }
-            }
-            let _ = socket.send_to(&out, from).await;
-        }
-    });
-    addr
+/// The fixture DNS server of `dns.rs`, answering from `zones`.
+async fn dns_server(zones: HashMap<String, Option<Vec<(u16, String)>>>) -> SocketAddr {
+    crate::dns::start(zones, crate::dns::Behaviour::default())
+        .await
+        .addr
 }
 
 #[tokio::test]
@@ -223,7 +185,7 @@ async fn enrichment_reads_mx_and_the_embedded_lists() {
         person("E", None, Some("bob@gmail.com")),
         person("F", None, Some("tmp@mailinator.com")),
     ];
-    let cache = lookup_domains(&leads, Ok(server), Duration::from_secs(2)).await;
+    let cache = lookup_domains(&leads, Ok(server.into()), Duration::from_secs(2)).await;
     let checks: Vec<_> = leads
         .iter()
         .map(|l| check_email(&l.emails[0], &cache))
@@ -235,21 +197,5 @@ async fn enrichment_reads_mx_and_the_embedded_lists() {
     assert_eq!(checks[3].mx, "no_domain");
     assert!(checks[4].free_mail && checks[4].deliverable_domain);
     assert!(checks[5].disposable && !checks[5].deliverable_domain);
-
-    // A silent server: the lookup says unknown, with why.
-    let silent = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
-    let cache = lookup_domains(
-        &leads[..1],
-        Ok(silent.local_addr().expect("addr")),
-        Duration::from_millis(100),
-    )
-    .await;
-    let check = check_email("jane@acme.com", &cache);
-    assert_eq!(check.mx, "unknown");
-    assert!(
-        check
-            .mx_error
-            .as_deref()
-            .is_some_and(|e| e.contains("did not answer"))
-    );
+    // A silent server: see dns.rs (silent_server_times_out_with_a_clear_error).
 }

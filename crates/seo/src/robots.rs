@@ -1,8 +1,10 @@
-//! robots.txt: the verdict for a URL and a user agent (the same Google
-//! rules and linear-time matcher core::fetch uses,
-//! `ffmcp_core::fetch::robots`), and which rule decided it (our own
-//! longest-match explanation of the same rules, RFC 9309 §2.2.2).
+//! robots.txt for seo: the verdict for a URL and a user agent with the rule
+//! that decided it, and the `Sitemap:` lines. Both come from the one parser
+//! and matcher core::fetch uses (`ffmcp_core::fetch::robots`: Google's
+//! semantics, linear-time patterns), so the verdict seo reports, the rule it
+//! quotes and what the fetcher obeys cannot disagree.
 
+use ffmcp_core::fetch::robots::Robots;
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -21,128 +23,22 @@ pub struct Verdict {
     pub line: Option<usize>,
 }
 
-/// Google's verdict for `agent` on `url`, with the deciding rule.
+/// Google's verdict for `agent` (its product token decides: `Googlebot`
+/// for `Googlebot/2.1 (+…)`) on `url`, with the deciding rule.
 pub fn decide(robots_txt: &str, agent: &str, url: &str) -> Verdict {
-    // The matcher wants the product token: `Googlebot`, not `Googlebot/2.1 (+…)`.
-    let product = agent.split(['/', ' ']).next().unwrap_or(agent).trim();
-    let allowed = ffmcp_core::fetch::robots::agent_allowed(robots_txt, product, url);
-    let path = url::Url::parse(url)
-        .map(|u| {
-            let mut p = u.path().to_owned();
-            if let Some(q) = u.query() {
-                p.push('?');
-                p.push_str(q);
-            }
-            p
-        })
-        .unwrap_or_else(|_| "/".to_owned());
-    let (group, rule) = explain(robots_txt, agent, &path);
+    let decision = Robots::parse(robots_txt).decide(agent, url);
     Verdict {
-        allowed,
-        group,
-        line: rule.as_ref().map(|r| r.0),
-        rule: rule.map(|r| r.1),
+        allowed: decision.allowed,
+        group: decision.group,
+        line: decision.rule.as_ref().map(|r| r.line),
+        rule: decision.rule.map(|r| r.text()),
     }
 }
 
 /// `Sitemap:` URLs listed in robots.txt.
 pub fn sitemaps(robots_txt: &str) -> Vec<String> {
-    robots_txt
-        .lines()
-        .filter_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.trim()
-                .eq_ignore_ascii_case("sitemap")
-                .then(|| v.trim().to_owned())
-        })
-        .filter(|v| !v.is_empty())
-        .collect()
+    Robots::parse(robots_txt).sitemaps()
 }
-
-struct Group {
-    agents: Vec<String>,
-    rules: Vec<(usize, bool, String)>,
-}
-
-/// The group for `agent` and the longest matching rule (allow wins ties).
-fn explain(robots_txt: &str, agent: &str, path: &str) -> (Option<String>, Option<(usize, String)>) {
-    let mut groups: Vec<Group> = Vec::new();
-    let mut in_agents = false;
-    for (n, raw) in robots_txt.lines().enumerate() {
-        let line = raw.split('#').next().unwrap_or("").trim();
-        let Some((key, value)) = line.split_once(':') else {
-            continue;
-        };
-        let (key, value) = (key.trim().to_ascii_lowercase(), value.trim().to_owned());
-        match key.as_str() {
-            "user-agent" => {
-                if !in_agents {
-                    groups.push(Group {
-                        agents: Vec::new(),
-                        rules: Vec::new(),
-                    });
-                }
-                in_agents = true;
-                if let Some(g) = groups.last_mut() {
-                    g.agents.push(value.to_ascii_lowercase());
-                }
-            }
-            "allow" | "disallow" => {
-                in_agents = false;
-                if let Some(g) = groups.last_mut() {
-                    g.rules.push((n + 1, key == "allow", value));
-                }
-            }
-            _ => {}
-        }
-    }
-    let product = agent
-        .split(['/', ' '])
-        .next()
-        .unwrap_or(agent)
-        .trim()
-        .to_ascii_lowercase();
-    let named: Vec<&Group> = groups
-        .iter()
-        .filter(|g| g.agents.contains(&product))
-        .collect();
-    let (chosen, label) = if named.is_empty() {
-        (
-            groups
-                .iter()
-                .filter(|g| g.agents.iter().any(|a| a == "*"))
-                .collect::<Vec<_>>(),
-            "*".to_owned(),
-        )
-    } else {
-        (named, product)
-    };
-    if chosen.is_empty() {
-        return (None, None);
-    }
-    let mut best: Option<(usize, bool, usize, String)> = None;
-    for g in chosen {
-        for (line, allow, pattern) in &g.rules {
-            if pattern.is_empty() || !matches(pattern, path) {
-                continue;
-            }
-            let len = pattern.len();
-            let better = match &best {
-                None => true,
-                Some((_, b_allow, b_len, _)) => {
-                    len > *b_len || (len == *b_len && *allow && !b_allow)
-                }
-            };
-            if better {
-                let kind = if *allow { "Allow" } else { "Disallow" };
-                best = Some((*line, *allow, len, format!("{kind}: {pattern}")));
-            }
-        }
-    }
-    (Some(label), best.map(|(line, _, _, text)| (line, text)))
-}
-
-use ffmcp_core::fetch::robots::pattern_matches as matches;
 
 #[cfg(test)]
 mod tests {
@@ -184,9 +80,25 @@ mod tests {
             assert_eq!(v.line, *line, "{agent} {url}");
         }
         assert_eq!(sitemaps(txt), vec!["https://a.test/sitemap.xml"]);
-        assert!(matches("/*.pdf$", "/a/b.pdf"));
-        assert!(!matches("/*.pdf$", "/a/b.pdf?x"));
-        assert!(matches("/a*b", "/axxb/c"));
+    }
+
+    /// Where the two old parsers disagreed, one answer now: a group line
+    /// with a version (`Googlebot/2.1`) names Googlebot for both the
+    /// verdict and the quoted rule, and an `Allow` that wins a tie is the
+    /// rule quoted for an allowed URL.
+    #[test]
+    fn verdict_and_quoted_rule_agree() {
+        let txt = "User-agent: *\nDisallow: /\n\nUser-agent: Googlebot/2.1\nDisallow: /x\n\
+                   Allow: /x\n";
+        let v = decide(txt, "Googlebot", "https://a.test/x");
+        assert!(v.allowed);
+        assert_eq!(v.group.as_deref(), Some("googlebot"));
+        assert_eq!((v.rule.as_deref(), v.line), (Some("Allow: /x"), Some(6)));
+        let v = decide(txt, "Googlebot", "https://a.test/y");
+        assert!(v.allowed && v.rule.is_none(), "{v:?}");
+        let v = decide(txt, "OtherBot", "https://a.test/y");
+        assert!(!v.allowed);
+        assert_eq!((v.rule.as_deref(), v.line), (Some("Disallow: /"), Some(2)));
     }
 
     /// The most robots.txt check_robots reads (512 KiB) of wildcard rules

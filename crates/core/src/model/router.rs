@@ -646,15 +646,10 @@ impl Router {
         }
     }
 
-    /// Full jitter: uniform in [0, min(max, base * 2^(n-1))].
+    /// Full jitter: uniform in [0, min(max, base * 2^(n-1))] (`crate::retry`).
     fn backoff(&self, attempt: u32) -> Duration {
-        let ceiling = self
-            .config
-            .backoff_base
-            .saturating_mul(1 << attempt.saturating_sub(1).min(20))
-            .min(self.config.backoff_max);
-        let micros = u64::try_from(ceiling.as_micros()).unwrap_or(u64::MAX);
-        Duration::from_micros(fastrand::u64(0..=micros))
+        let (base, max) = (self.config.backoff_base, self.config.backoff_max);
+        crate::retry::Backoff::new(base, max, crate::retry::Jitter::Full).delay(attempt)
     }
 
     fn cost(&self, route: &Route, completion: &Completion) -> Option<f64> {

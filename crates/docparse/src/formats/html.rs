@@ -3,16 +3,15 @@
 //! Main content first: the page's `<main>` (or `role=main`), else its
 //! largest `<article>`, else `<body>`; navigation, headers and footers of
 //! the page, sidebars, forms, scripts and hidden elements are dropped.
-//! Headings, paragraphs, nested lists, tables, code blocks, quotes, images'
-//! alt text and links (made absolute against the page URL) are kept.
+//! What remains goes through the workspace's one HTML→Markdown engine
+//! (`ffmcp_core::html`, htmd; measured against this crate's former own
+//! walker on 44 real pages it kept more headings, list items, table rows
+//! and links) and the Markdown is read into blocks by `formats::markdown`.
 
 use scraper::{ElementRef, Html, Node, Selector};
 use url::Url;
 
-use crate::{
-    DocError, Document, ParseOptions,
-    model::{Block, Inline, ListItem, Span, Table},
-};
+use crate::{DocError, Document, ParseOptions, model::Block};
 
 /// Elements whose content is never text of the document.
 const DROPPED: &[&str] = &[
@@ -135,19 +134,16 @@ pub fn parse_str(html: &str, options: &ParseOptions) -> Result<Document, DocErro
     let mut doc = Document::default();
     metadata(&page, &mut doc);
     let base = base_url(&page, options.base_url.as_ref());
-    let root = content_root(&page);
-    let mut walker = Walker {
-        base,
-        blocks: Vec::new(),
-        inline: Vec::new(),
-        root_id: root.map(|r| r.id()),
-    };
-    if let Some(root) = root {
-        walker.children(root, 0);
-        walker.flush();
+    // The content root without chrome, back to HTML, converted by the one
+    // HTML→Markdown engine (`ffmcp_core::html`), then read as Markdown.
+    let mut content = String::new();
+    if let Some(root) = content_root(&page) {
+        keep_content(root, root.id(), 0, &mut content);
     }
-    doc.blocks = walker.blocks;
     drop(page);
+    let converted = ffmcp_core::html::html_to_markdown(&content, base.as_ref());
+    drop(content);
+    doc.blocks = super::markdown::parse(converted.markdown.as_bytes(), options)?.blocks;
     options.charge(crate::model::footprint(&doc.blocks), || {
         "the blocks converted from HTML".to_owned()
     })?;
@@ -247,455 +243,108 @@ fn content_root(page: &Html) -> Option<ElementRef<'_>> {
         .or_else(|| Some(page.root_element()))
 }
 
-struct Walker {
-    base: Option<Url>,
-    blocks: Vec<Block>,
-    /// Inline content waiting for a block boundary.
-    inline: Inline,
-    root_id: Option<ego_tree::NodeId>,
-}
-
-#[derive(Clone, Copy, Default)]
-struct Style {
-    bold: bool,
-    italic: bool,
-    code: bool,
-}
-
-impl Walker {
-    fn flush(&mut self) {
-        let inline = std::mem::take(&mut self.inline);
-        let inline = tidy(inline);
-        if !inline.is_empty() {
-            self.blocks.push(Block::Paragraph(inline));
-        }
+/// Whether `el` is page chrome or non-content, left out of the Markdown.
+/// `root` (the chosen content element) is never dropped.
+fn is_dropped(el: &ElementRef<'_>, root: ego_tree::NodeId) -> bool {
+    let e = el.value();
+    let name = e.name();
+    if DROPPED.contains(&name) {
+        return true;
     }
-
-    fn is_dropped(&self, el: &ElementRef<'_>) -> bool {
-        let e = el.value();
-        let name = e.name();
-        if DROPPED.contains(&name) {
-            return true;
-        }
-        if e.attr("hidden").is_some() || e.attr("aria-hidden") == Some("true") {
-            return true;
-        }
-        if matches!(
-            e.attr("role"),
-            Some("navigation" | "banner" | "contentinfo" | "complementary")
-        ) {
-            return true;
-        }
-        if Some(el.id()) == self.root_id {
-            return false;
-        }
-        if matches!(name, "header" | "footer") {
-            // Page-level header/footer, not an article's own header.
-            return !el.ancestors().any(|a| {
-                a.value()
-                    .as_element()
-                    .is_some_and(|e| matches!(e.name(), "article" | "section"))
-            });
-        }
-        let chrome = |v: Option<&str>| {
-            v.is_some_and(|v| {
-                let v = v.to_ascii_lowercase();
-                v.split(|c: char| !c.is_ascii_alphanumeric())
-                    .any(|word| CHROME.contains(&word))
-            })
-        };
-        chrome(e.attr("class")) || chrome(e.attr("id"))
+    if e.attr("hidden").is_some() || e.attr("aria-hidden") == Some("true") {
+        return true;
     }
-
-    fn children(&mut self, el: ElementRef<'_>, depth: usize) {
-        for child in el.children() {
-            match child.value() {
-                Node::Text(text) => self.text(text, Style::default(), None),
-                Node::Element(_) => {
-                    if let Some(child) = ElementRef::wrap(child) {
-                        self.element(child, depth + 1);
-                    }
-                }
-                _ => {}
-            }
-        }
+    if matches!(
+        e.attr("role"),
+        Some("navigation" | "banner" | "contentinfo" | "complementary")
+    ) {
+        return true;
     }
-
-    fn text(&mut self, text: &str, style: Style, link: Option<&str>) {
-        if text.is_empty() {
-            return;
-        }
-        let collapsed = collapse_keep_edges(text);
-        if collapsed.is_empty() {
-            return;
-        }
-        self.inline.push(Span {
-            text: collapsed,
-            bold: style.bold,
-            italic: style.italic,
-            code: style.code,
-            link: link.map(str::to_owned),
+    if el.id() == root {
+        return false;
+    }
+    if matches!(name, "header" | "footer") {
+        // Page-level header/footer, not an article's own header.
+        return !el.ancestors().any(|a| {
+            a.value()
+                .as_element()
+                .is_some_and(|e| matches!(e.name(), "article" | "section"))
         });
     }
+    let chrome = |v: Option<&str>| {
+        v.is_some_and(|v| {
+            let v = v.to_ascii_lowercase();
+            v.split(|c: char| !c.is_ascii_alphanumeric())
+                .any(|word| CHROME.contains(&word))
+        })
+    };
+    chrome(e.attr("class")) || chrome(e.attr("id"))
+}
 
-    fn element(&mut self, el: ElementRef<'_>, depth: usize) {
-        if self.is_dropped(&el) {
-            return;
-        }
-        if depth > MAX_STRUCTURE_DEPTH {
-            let text = collapse(&el.text().collect::<String>());
-            self.text(&text, Style::default(), None);
-            return;
-        }
-        let name = el.value().name();
-        match name {
-            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
-                self.flush();
-                let level = name[1..].parse().unwrap_or(1);
-                let content = tidy(self.inline_of(el, Style::default(), None));
-                if !content.is_empty() {
-                    self.blocks.push(Block::Heading { level, content });
-                }
-            }
-            "p" | "dt" | "dd" | "figcaption" | "caption" | "summary" | "address" => {
-                self.flush();
-                let content = tidy(self.inline_of(el, Style::default(), None));
-                if !content.is_empty() {
-                    self.blocks.push(Block::Paragraph(content));
-                }
-            }
-            "ul" | "ol" | "menu" => {
-                self.flush();
-                let list = self.list(el, name == "ol", depth);
-                if let Some(list) = list {
-                    self.blocks.push(list);
-                }
-            }
-            "table" => {
-                self.flush();
-                if let Some(table) = self.table(el) {
-                    self.blocks.push(Block::Table(table));
-                }
-            }
-            "pre" => {
-                self.flush();
-                let language = el
-                    .descendent_elements()
-                    .chain(std::iter::once(el))
-                    .filter_map(|e| e.value().attr("class"))
-                    .flat_map(str::split_whitespace)
-                    .find_map(|c| {
-                        c.strip_prefix("language-")
-                            .or_else(|| c.strip_prefix("lang-"))
-                    })
-                    .map(str::to_owned);
-                let text: String = el.text().collect();
-                self.blocks.push(Block::Code {
-                    language,
-                    text: text.trim_matches('\n').to_owned(),
-                });
-            }
-            "blockquote" => {
-                self.flush();
-                let mut inner = Walker {
-                    base: self.base.clone(),
-                    blocks: Vec::new(),
-                    inline: Vec::new(),
-                    root_id: self.root_id,
+/// Elements without content or an end tag.
+const VOID: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+    "wbr",
+];
+
+/// The children of `el` serialised back to HTML without the dropped
+/// elements; deeper than [`MAX_STRUCTURE_DEPTH`] only text is kept.
+fn keep_content(el: ElementRef<'_>, root: ego_tree::NodeId, depth: usize, out: &mut String) {
+    for child in el.children() {
+        match child.value() {
+            Node::Text(text) => escape(text, false, out),
+            Node::Element(e) => {
+                let Some(child) = ElementRef::wrap(child) else {
+                    continue;
                 };
-                inner.children(el, depth);
-                inner.flush();
-                if !inner.blocks.is_empty() {
-                    self.blocks.push(Block::Quote(inner.blocks));
+                if is_dropped(&child, root) {
+                    continue;
                 }
-            }
-            "hr" => {
-                self.flush();
-                self.blocks.push(Block::Rule);
-            }
-            "img" => {
-                let alt = el.value().attr("alt").unwrap_or_default().trim().to_owned();
-                if !alt.is_empty() {
-                    self.flush();
-                    self.blocks.push(Block::Image { alt });
+                if depth >= MAX_STRUCTURE_DEPTH {
+                    out.push(' ');
+                    for text in child.text() {
+                        escape(text, false, out);
+                    }
+                    out.push(' ');
+                    continue;
                 }
-            }
-            "br" => self.inline.push(Span::plain("\n")),
-            "a" | "strong" | "b" | "em" | "i" | "code" | "kbd" | "samp" | "span" | "small"
-            | "mark" | "abbr" | "cite" | "q" | "sub" | "sup" | "time" | "u" | "s" | "del"
-            | "ins" | "label" | "font" => {
-                let spans = self.inline_of(el, Style::default(), None);
-                self.inline.extend(spans);
-            }
-            _ => {
-                // Containers: their text runs become paragraphs at block edges.
-                let block_level = is_block(name);
-                if block_level {
-                    self.flush();
+                out.push('<');
+                out.push_str(e.name());
+                for (name, value) in e.attrs() {
+                    out.push(' ');
+                    out.push_str(name);
+                    out.push_str("=\"");
+                    escape(value, true, out);
+                    out.push('"');
                 }
-                self.children(el, depth);
-                if block_level {
-                    self.flush();
-                }
-            }
-        }
-    }
-
-    /// Inline content of `el`, with inherited style and link.
-    fn inline_of(&self, el: ElementRef<'_>, style: Style, link: Option<&str>) -> Inline {
-        let mut out = Inline::new();
-        self.collect_inline(el, style, link, &mut out, 0);
-        out
-    }
-
-    fn collect_inline(
-        &self,
-        el: ElementRef<'_>,
-        style: Style,
-        link: Option<&str>,
-        out: &mut Inline,
-        depth: usize,
-    ) {
-        let mut style = style;
-        let mut link = link.map(str::to_owned);
-        match el.value().name() {
-            "strong" | "b" => style.bold = true,
-            "em" | "i" | "cite" => style.italic = true,
-            "code" | "kbd" | "samp" => style.code = true,
-            "a" => {
-                if let Some(href) = el.value().attr("href") {
-                    link = self.resolve(href);
+                out.push('>');
+                if !VOID.contains(&e.name()) {
+                    keep_content(child, root, depth + 1, out);
+                    out.push_str("</");
+                    out.push_str(e.name());
+                    out.push('>');
                 }
             }
             _ => {}
         }
-        for child in el.children() {
-            match child.value() {
-                Node::Text(text) => {
-                    let t = if style.code {
-                        text.to_string()
-                    } else {
-                        collapse_keep_edges(text)
-                    };
-                    if !t.is_empty() {
-                        out.push(Span {
-                            text: t,
-                            bold: style.bold,
-                            italic: style.italic,
-                            code: style.code,
-                            link: link.clone(),
-                        });
-                    }
-                }
-                Node::Element(e) => {
-                    let Some(child) = ElementRef::wrap(child) else {
-                        continue;
-                    };
-                    if self.is_dropped(&child) || depth > MAX_STRUCTURE_DEPTH {
-                        continue;
-                    }
-                    match e.name() {
-                        "br" => out.push(Span::plain("\n")),
-                        "img" => {
-                            if let Some(alt) = e.attr("alt").filter(|a| !a.trim().is_empty()) {
-                                out.push(Span::plain(alt.trim()));
-                            }
-                        }
-                        _ => {
-                            if is_block(e.name()) && !out.is_empty() {
-                                out.push(Span::plain(" "));
-                            }
-                            self.collect_inline(child, style, link.as_deref(), out, depth + 1);
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-
-    fn resolve(&self, href: &str) -> Option<String> {
-        let href = href.trim();
-        if href.is_empty() || href.starts_with('#') || href.starts_with("javascript:") {
-            return None;
-        }
-        match &self.base {
-            Some(base) => base.join(href).ok().map(String::from),
-            None => Some(href.to_owned()),
-        }
-    }
-
-    fn list(&mut self, el: ElementRef<'_>, ordered: bool, depth: usize) -> Option<Block> {
-        let mut items = Vec::new();
-        for li in el.child_elements().filter(|c| c.value().name() == "li") {
-            let mut item = ListItem::default();
-            let mut nested = Walker {
-                base: self.base.clone(),
-                blocks: Vec::new(),
-                inline: Vec::new(),
-                root_id: self.root_id,
-            };
-            for child in li.children() {
-                match child.value() {
-                    Node::Text(t) => nested.text(t, Style::default(), None),
-                    Node::Element(_) => {
-                        if let Some(c) = ElementRef::wrap(child) {
-                            nested.element(c, depth + 1);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            nested.flush();
-            let mut blocks = nested.blocks.into_iter();
-            match blocks.next() {
-                Some(Block::Paragraph(content)) => item.content = content,
-                Some(other) => item.children.push(other),
-                None => {}
-            }
-            item.children.extend(blocks);
-            items.push(item);
-        }
-        (!items.is_empty()).then_some(Block::List { ordered, items })
-    }
-
-    fn table(&self, el: ElementRef<'_>) -> Option<Table> {
-        let mut rows = Vec::new();
-        let mut header = false;
-        let row_sel = selector("tr")?;
-        for (i, tr) in el.select(&row_sel).enumerate() {
-            // Rows of nested tables belong to them.
-            let owner = tr
-                .ancestors()
-                .find(|a| a.value().as_element().is_some_and(|e| e.name() == "table"));
-            if owner.map(|o| o.id()) != Some(el.id()) {
-                continue;
-            }
-            let cells: Vec<ElementRef<'_>> = tr
-                .child_elements()
-                .filter(|c| matches!(c.value().name(), "td" | "th"))
-                .collect();
-            if i == 0 && !cells.is_empty() && cells.iter().all(|c| c.value().name() == "th") {
-                header = true;
-            }
-            let mut row = Vec::new();
-            for cell in cells {
-                let text =
-                    crate::model::inline_text(&tidy(self.inline_of(cell, Style::default(), None)));
-                let span: usize = cell
-                    .value()
-                    .attr("colspan")
-                    .and_then(|c| c.parse().ok())
-                    .unwrap_or(1)
-                    .clamp(1, 100);
-                row.push(text.replace('\n', " "));
-                row.extend(std::iter::repeat_n(String::new(), span - 1));
-            }
-            if !row.is_empty() {
-                rows.push(row);
-            }
-        }
-        (!rows.is_empty()).then_some(Table {
-            name: None,
-            header,
-            rows,
-            page: None,
-        })
     }
 }
 
-fn is_block(name: &str) -> bool {
-    matches!(
-        name,
-        "div"
-            | "section"
-            | "article"
-            | "main"
-            | "header"
-            | "footer"
-            | "figure"
-            | "details"
-            | "dl"
-            | "li"
-            | "tr"
-            | "td"
-            | "th"
-            | "body"
-            | "html"
-            | "center"
-            | "fieldset"
-            | "hgroup"
-            | "search"
-    )
+fn escape(text: &str, attribute: bool, out: &mut String) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' if attribute => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
 }
 
 /// Whitespace runs collapsed to one space, ends trimmed.
 fn collapse(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Whitespace runs collapsed, keeping one space at either end if present.
-fn collapse_keep_edges(text: &str) -> String {
-    let inner = collapse(text);
-    if inner.is_empty() {
-        return if text.is_empty() {
-            String::new()
-        } else {
-            " ".to_owned()
-        };
-    }
-    let lead = if text.starts_with(char::is_whitespace) {
-        " "
-    } else {
-        ""
-    };
-    let trail = if text.ends_with(char::is_whitespace) {
-        " "
-    } else {
-        ""
-    };
-    format!("{lead}{inner}{trail}")
-}
-
-/// Merges adjacent spans of the same style, trims the ends, drops
-/// whitespace-only content.
-fn tidy(spans: Inline) -> Inline {
-    let mut out: Inline = Vec::new();
-    for span in spans {
-        if let Some(last) = out.last_mut()
-            && last.bold == span.bold
-            && last.italic == span.italic
-            && last.code == span.code
-            && last.link == span.link
-        {
-            last.text.push_str(&span.text);
-            continue;
-        }
-        out.push(span);
-    }
-    // Collapse doubled spaces across span edges.
-    for i in 1..out.len() {
-        if out[i - 1].text.ends_with(' ') && out[i].text.starts_with(' ') {
-            out[i].text.remove(0);
-        }
-    }
-    if let Some(first) = out.first_mut() {
-        first.text = first.text.trim_start().to_owned();
-    }
-    if let Some(last) = out.last_mut() {
-        last.text = last.text.trim_end().to_owned();
-    }
-    // No spaces around line breaks (span edges keep theirs: they separate words).
-    for span in &mut out {
-        while span.text.contains(" \n") || span.text.contains("\n ") {
-            span.text = span.text.replace(" \n", "\n").replace("\n ", "\n");
-        }
-    }
-    out.retain(|s| !s.text.is_empty());
-    if out.iter().all(|s| s.text.trim().is_empty()) {
-        out.clear();
-    }
-    out
 }
 
 #[cfg(test)]
@@ -749,6 +398,20 @@ mod tests {
         assert_eq!(doc.metadata.title.as_deref(), Some("T"));
         assert_eq!(doc.metadata.subject.as_deref(), Some("About things"));
         assert_eq!(doc.metadata.language.as_deref(), Some("en"));
+    }
+
+    /// Inline code and links inside list items survive the conversion (real
+    /// pages: GCC's release notes); table cells keep their text.
+    #[test]
+    fn inline_markup_inside_lists_and_tables() {
+        let html = "<body><ul><li>C++:\n  Two non-standard <code>std::pair</code>\n  constructors, see \
+                    <a href=\"/pr/1\">PR1</a>.</li></ul>\
+                    <table><tr><th>Flag</th></tr><tr><td><code>-O2</code></td></tr></table></body>";
+        assert_eq!(
+            md(html),
+            "- C++: Two non-standard `std::pair` constructors, see [PR1](https://example.com/pr/1).\n\n\
+             | Flag |\n| --- |\n| -O2 |\n"
+        );
     }
 
     #[test]

@@ -119,6 +119,25 @@ fn blocks(
     let mut out = Vec::new();
     while *pos < events.len() {
         let event = &events[*pos];
+        if is_inline(event) {
+            // Loose inline content (a tight list item's text): one paragraph.
+            let start = *pos;
+            let mut nesting = 0usize;
+            while let Some(next) = events.get(*pos) {
+                match next {
+                    Event::End(_) if nesting > 0 => nesting -= 1,
+                    Event::Start(_) if is_inline(next) => nesting += 1,
+                    _ if nesting > 0 || is_inline(next) => {}
+                    _ => break,
+                }
+                *pos += 1;
+            }
+            let content = inline(&events[start..*pos], &mut 0, TagEnd::Paragraph);
+            if !content.is_empty() {
+                out.push(Block::Paragraph(content));
+            }
+            continue;
+        }
         *pos += 1;
         match event {
             Event::End(tag) if Some(*tag) == end => break,
@@ -280,6 +299,24 @@ fn table(events: &[Event<'_>], pos: &mut usize) -> Table {
     table
 }
 
+/// Whether `event` belongs inside a paragraph.
+fn is_inline(event: &Event<'_>) -> bool {
+    match event {
+        Event::Text(_)
+        | Event::Code(_)
+        | Event::SoftBreak
+        | Event::HardBreak
+        | Event::InlineHtml(_)
+        | Event::FootnoteReference(_)
+        | Event::TaskListMarker(_) => true,
+        Event::Start(tag) => matches!(
+            tag,
+            Tag::Emphasis | Tag::Strong | Tag::Strikethrough | Tag::Link { .. } | Tag::Image { .. }
+        ),
+        _ => false,
+    }
+}
+
 /// Inline spans until `end`.
 fn inline(events: &[Event<'_>], pos: &mut usize, end: TagEnd) -> Inline {
     let mut out = Inline::new();
@@ -373,6 +410,21 @@ mod tests {
         assert_eq!(
             md,
             "# Heading *one*\n\nText with `code`, a [link](https://x.example/) and a note[^1].\n\n- a\n  - b\n\n1. first\n\n| h1 | h2 |\n| --- | --- |\n| c1 | c2 |\n\n```sh\necho hi\n```\n\n> quoted\n\n[^1]: The note.\n"
+        );
+    }
+
+    /// A tight list item's text is one paragraph: inline code, emphasis and
+    /// links stay inside it instead of becoming separate lines.
+    #[test]
+    fn tight_list_items_keep_inline_formatting() {
+        let src = "- a `b` *c* [d](https://x.example/) e
+- plain
+  - nested `f`
+";
+        let doc = parse(src.as_bytes(), &ParseOptions::default()).expect("parse");
+        assert_eq!(
+            render(&doc, OutputFormat::Markdown),
+            "- a `b` *c* [d](https://x.example/) e\n- plain\n  - nested `f`\n"
         );
     }
 }

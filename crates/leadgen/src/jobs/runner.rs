@@ -3,9 +3,12 @@
 //! probes with one lead at a time, with growing pauses, until a route
 //! answers.
 
-use std::{collections::VecDeque, sync::Arc, time::Duration};
+use std::{collections::VecDeque, sync::Arc};
 
-use ffmcp_core::model::{Call, ModelError, Request};
+use ffmcp_core::{
+    model::{Call, ModelError, Request},
+    retry::{Backoff, Jitter},
+};
 use serde_json::{Value, json};
 use tokio::{sync::Notify, task::JoinSet};
 use tokio_util::sync::CancellationToken;
@@ -94,7 +97,9 @@ async fn drive(
     let mut queue: VecDeque<(u32, Lead)> = pending.into();
     let mut inflight: JoinSet<Outcome> = JoinSet::new();
     let mut waiting = false;
-    let mut pause = inner.settings.retry_base;
+    // Probes since every route failed; each pause doubles (±25 % so several
+    // jobs do not probe in step) up to the breaker cooldown.
+    let mut probes: u32 = 0;
     inner.publish(
         id,
         Progress {
@@ -161,7 +166,7 @@ async fn drive(
                 }
                 if waiting {
                     waiting = false;
-                    pause = inner.settings.retry_base;
+                    probes = 0;
                     set_state(inner, id, JobState::Running, &[JobState::Waiting], None).await?;
                     tracing::info!(
                         job = id,
@@ -203,20 +208,23 @@ async fn drive(
                     );
                 }
                 if inflight.is_empty() {
-                    tokio::select! {
-                        () = cancel.cancelled() => {
-                            inner.publish(id, Progress { done, total, state: JobState::Cancelled });
-                            return Ok(());
-                        }
-                        () = tokio::time::sleep(jitter(pause)) => {}
-                        () = wake.notified() => {}
-                    }
                     let ceiling = inner
                         .settings
                         .retry_max
                         .min(inner.router.config().cooldown)
                         .max(inner.settings.retry_base);
-                    pause = (pause * 2).min(ceiling);
+                    probes = probes.saturating_add(1);
+                    let pause =
+                        Backoff::new(inner.settings.retry_base, ceiling, Jitter::Spread(25))
+                            .delay(probes);
+                    tokio::select! {
+                        () = cancel.cancelled() => {
+                            inner.publish(id, Progress { done, total, state: JobState::Cancelled });
+                            return Ok(());
+                        }
+                        () = tokio::time::sleep(pause) => {}
+                        () = wake.notified() => {}
+                    }
                 }
             }
             Outcome::Stop(idx, lead, why) => {
@@ -267,13 +275,6 @@ async fn set_state(
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
     Ok(())
-}
-
-/// ±25 % so several jobs do not probe in step.
-fn jitter(d: Duration) -> Duration {
-    let ms = d.as_millis() as u64;
-    let spread = ms / 4;
-    Duration::from_millis(ms - spread + fastrand::u64(0..=spread * 2))
 }
 
 async fn classify(
