@@ -31,9 +31,9 @@ pub struct Markdown {
     pub markdown: String,
     /// The page's `<title>`, when it has one.
     pub title: Option<String>,
-    /// Links kept in the Markdown.
+    /// Links (`<a>` elements) in the converted HTML.
     pub links: usize,
-    /// Images kept in the Markdown.
+    /// Images (`<img>` elements) in the converted HTML.
     pub images: usize,
 }
 
