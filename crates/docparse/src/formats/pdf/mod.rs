@@ -16,6 +16,11 @@
 //! cancellation. A hostile-input parser cannot be built on that, so the text
 //! layer is our own; lopdf still does the object parsing.
 //!
+//! Why not `pdf_oxide` (measured 2026-11 on 56 real PDFs against
+//! pdftotext's text): median word-F1 0.986 against our 0.997, 10th
+//! percentile 0.46 against 0.71, and 0.7× pdftotext's speed against our
+//! 3.9×. Kept the built-in engine.
+//!
 //! Safety: lopdf is called inside `catch_unwind` as a last resort (it has
 //! had panics on malformed files); everything we add is panic-free by
 //! construction and bounded (reference hops, form depth, operator counts,
