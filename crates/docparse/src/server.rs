@@ -1066,6 +1066,12 @@ impl ServerHandler for DocParse {
     }
 }
 
+impl ffmcp_core::Tools for DocParse {
+    fn tools(&self) -> &ToolRouter<Self> {
+        &self.tool_router
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1092,11 +1098,5 @@ mod tests {
             let err = page_range(Some(bad)).expect_err(bad);
             assert!(err.to_string().contains("'pages'"), "{err}");
         }
-    }
-}
-
-impl ffmcp_core::Tools for DocParse {
-    fn tools(&self) -> &ToolRouter<Self> {
-        &self.tool_router
     }
 }
