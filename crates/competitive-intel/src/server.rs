@@ -152,7 +152,15 @@ impl CompetitiveIntel {
     /// announced feed is found automatically) or a page region (CSS
     /// selector, minus ignore-selectors for timestamps and ads). Checks it
     /// once now (the baseline) and then every `interval_secs`.
-    #[tool]
+    #[tool(
+        title = "Watch a feed or page",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
     async fn watch_add(
         &self,
         Parameters(args): Parameters<WatchAddArgs>,
@@ -219,7 +227,15 @@ impl CompetitiveIntel {
 
     /// List watches with their schedule, last outcome and last error;
     /// optionally only those with a tag or competitor.
-    #[tool]
+    #[tool(
+        title = "List watches",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn watch_list(
         &self,
         Parameters(args): Parameters<WatchListArgs>,
@@ -234,7 +250,15 @@ impl CompetitiveIntel {
 
     /// Change a watch's selector, ignore-selectors, interval, tags or
     /// competitor. Omitted fields stay as they are.
-    #[tool]
+    #[tool(
+        title = "Change a watch",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn watch_update(
         &self,
         Parameters(args): Parameters<WatchUpdateArgs>,
@@ -278,7 +302,15 @@ impl CompetitiveIntel {
     }
 
     /// Stop watching; deletes the watch's snapshots and changes too.
-    #[tool]
+    #[tool(
+        title = "Remove a watch",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn watch_remove(
         &self,
         Parameters(args): Parameters<WatchIdArgs>,
@@ -298,7 +330,15 @@ impl CompetitiveIntel {
 
     /// Check one watch (`id`) or every watch now, whatever their schedule,
     /// and report what each check found.
-    #[tool]
+    #[tool(
+        title = "Check watches now",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
+    )]
     async fn check_now(
         &self,
         Parameters(args): Parameters<CheckNowArgs>,
@@ -325,7 +365,15 @@ impl CompetitiveIntel {
 
     /// New feed items, edited items and page changes, oldest first. Pass
     /// `cursor` = the previous `next_cursor` to get only what is new since.
-    #[tool]
+    #[tool(
+        title = "List detected changes",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn changes(
         &self,
         Parameters(args): Parameters<ChangesArgs>,
@@ -346,7 +394,15 @@ impl CompetitiveIntel {
 
     /// Diff two snapshots of a watch (default: the latest against the one
     /// before): a unified line diff and word-level segments.
-    #[tool]
+    #[tool(
+        title = "Diff two snapshots",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn diff(
         &self,
         Parameters(args): Parameters<DiffArgs>,
@@ -394,7 +450,15 @@ impl CompetitiveIntel {
     }
 
     /// Snapshots of a watch, newest first (text included on request).
-    #[tool]
+    #[tool(
+        title = "List a watch's snapshots",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn history(
         &self,
         Parameters(args): Parameters<HistoryArgs>,
@@ -414,7 +478,15 @@ impl CompetitiveIntel {
     /// (FF_LLM_PRIMARY and fallbacks, or the client's model via sampling).
     /// Fails with a clear message when no model is configured; never
     /// invents a summary.
-    #[tool]
+    #[tool(
+        title = "Summarize recent changes",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
+    )]
     async fn summarize_changes(
         &self,
         Parameters(args): Parameters<SummarizeArgs>,
@@ -460,7 +532,15 @@ impl CompetitiveIntel {
 
     /// Parse a feed once, without watching it: from `url` (an HTML page's
     /// announced feed is followed) or from the feed text in `content`.
-    #[tool]
+    #[tool(
+        title = "Parse a feed",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
     async fn parse_feed(
         &self,
         Parameters(args): Parameters<ParseFeedArgs>,
@@ -500,7 +580,15 @@ impl CompetitiveIntel {
 
     /// Write detected changes to a file under the allowed roots as JSON,
     /// CSV or an Atom feed (subscribe to it in any feed reader).
-    #[tool]
+    #[tool(
+        title = "Export changes to a file",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn export_changes(
         &self,
         Parameters(args): Parameters<ExportArgs>,

@@ -705,7 +705,15 @@ impl DocParse {
     /// CSV/TSV, text) from a path, URL or base64 and return clean Markdown
     /// (or text) with metadata, outline and warnings. Long documents come
     /// back in slices: follow `next_offset`.
-    #[tool]
+    #[tool(
+        title = "Parse a document",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
     async fn parse(
         &self,
         Parameters(args): Parameters<ParseArgs>,
@@ -779,7 +787,15 @@ impl DocParse {
 
     /// Document properties (title, author, dates, pages, producer, …), the
     /// outline, and the detected format, without returning the text.
-    #[tool]
+    #[tool(
+        title = "Read a document's metadata",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
     async fn metadata(
         &self,
         Parameters(args): Parameters<MetadataArgs>,
@@ -801,7 +817,15 @@ impl DocParse {
 
     /// Every table in a document as rows of cells plus Markdown: sheets of
     /// spreadsheets, tables of DOCX/HTML/Markdown/PPTX, CSV files.
-    #[tool]
+    #[tool(
+        title = "Extract a document's tables",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
     async fn extract_tables(
         &self,
         Parameters(args): Parameters<TablesArgs>,
@@ -838,7 +862,15 @@ impl DocParse {
 
     /// Split a document into heading-aware chunks for retrieval (RAG), each
     /// with its heading path, pages and a token estimate; neighbours overlap.
-    #[tool]
+    #[tool(
+        title = "Chunk a document for retrieval",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
     async fn chunk(
         &self,
         Parameters(args): Parameters<ChunkArgs>,
@@ -887,7 +919,15 @@ impl DocParse {
     /// client's own model via MCP sampling. The reply is validated against
     /// the schema (one repair round); nothing is invented when no model is
     /// configured — the call fails and says how to configure one.
-    #[tool]
+    #[tool(
+        title = "Extract data from a document with a model",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
+    )]
     async fn extract(
         &self,
         Parameters(args): Parameters<ExtractArgs>,
@@ -946,7 +986,15 @@ impl DocParse {
 
     /// The formats this server reads, its limits, and which optional helper
     /// programs (pdftotext, tesseract) are installed.
-    #[tool]
+    #[tool(
+        title = "List supported formats",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn formats(&self) -> Result<Json<FormatsResult>, ToolError> {
         let shared = &*self.shared;
         let formats = formats::supported()

@@ -275,7 +275,15 @@ impl Transform {
     /// would lose information are refused with an error naming the place (nested data to CSV,
     /// null to TOML, a non-table to TOML). CSV cells stay strings unless infer_types is set.
     /// Input up to 2 MiB.
-    #[tool(annotations(read_only_hint = true, idempotent_hint = true, open_world_hint = false))]
+    #[tool(
+        title = "Convert between data formats",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn convert(
         &self,
         Parameters(args): Parameters<ConvertArgs>,
@@ -315,7 +323,15 @@ impl Transform {
     /// Converts HTML to Markdown (headings, lists, links, emphasis, code blocks, GitHub tables,
     /// images). Scripts, styles, iframes and other non-content elements are dropped. Give
     /// base_url to make relative links absolute. Input up to 2 MiB.
-    #[tool(annotations(read_only_hint = true, idempotent_hint = true, open_world_hint = false))]
+    #[tool(
+        title = "Convert HTML to Markdown",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn html_to_markdown(
         &self,
         Parameters(args): Parameters<HtmlToMarkdownArgs>,
@@ -346,7 +362,15 @@ impl Transform {
     /// Renders Markdown (CommonMark + GitHub tables, strikethrough, task lists, footnotes) to
     /// HTML that is always sanitized: raw HTML cannot inject scripts, event handlers, iframes,
     /// styles or javascript: URLs. Also lists the headings. Input up to 2 MiB.
-    #[tool(annotations(read_only_hint = true, idempotent_hint = true, open_world_hint = false))]
+    #[tool(
+        title = "Render Markdown to safe HTML",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn markdown_to_html(
         &self,
         Parameters(args): Parameters<MarkdownToHtmlArgs>,
@@ -374,7 +398,15 @@ impl Transform {
 
     /// Counts characters, bytes, words, sentences, paragraphs and lines of a text (Unicode-aware),
     /// estimates reading time and guesses the language (ISO 639-3). Input up to 2 MiB.
-    #[tool(annotations(read_only_hint = true, idempotent_hint = true, open_world_hint = false))]
+    #[tool(
+        title = "Measure a text",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn text_stats(
         &self,
         Parameters(args): Parameters<TextStatsArgs>,

@@ -263,7 +263,15 @@ impl Leadgen {
     /// lead. Results are stored as they arrive; outages pause the job and it
     /// resumes by itself; a restarted server continues it. Only role and
     /// company fields are sent to the model, never emails or phones.
-    #[tool]
+    #[tool(
+        title = "Start a classification job",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
+    )]
     async fn job_start(
         &self,
         Parameters(args): Parameters<StartArgs>,
@@ -312,7 +320,15 @@ impl Leadgen {
 
     /// A job's state and counts; with `wait_seconds`, waits for it to
     /// finish or stop first.
-    #[tool]
+    #[tool(
+        title = "Show a job's status",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn job_status(
         &self,
         Parameters(args): Parameters<StatusArgs>,
@@ -324,7 +340,15 @@ impl Leadgen {
     }
 
     /// Finished leads of a job with their labels, in lead order, a page at a time.
-    #[tool]
+    #[tool(
+        title = "Read a job's results",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn job_results(
         &self,
         Parameters(args): Parameters<ResultsArgs>,
@@ -362,7 +386,15 @@ impl Leadgen {
     }
 
     /// Stop a job. Finished results are kept; `job_resume` continues it.
-    #[tool]
+    #[tool(
+        title = "Cancel a job",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn job_cancel(
         &self,
         Parameters(args): Parameters<JobArgs>,
@@ -379,7 +411,15 @@ impl Leadgen {
 
     /// Continue a cancelled or paused job, or make a waiting job probe its
     /// model routes now.
-    #[tool]
+    #[tool(
+        title = "Resume a job",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
     async fn job_resume(
         &self,
         Parameters(args): Parameters<JobArgs>,
@@ -397,7 +437,15 @@ impl Leadgen {
 
     /// Delete a job with all its leads and results (personal data purged
     /// from the database file).
-    #[tool]
+    #[tool(
+        title = "Delete a job",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn job_delete(
         &self,
         Parameters(args): Parameters<JobArgs>,
@@ -418,7 +466,15 @@ impl Leadgen {
     /// Export leads, or a job's leads with their classifications, as CSV or
     /// JSON: returned to the caller, or written to a file under the allowed
     /// roots.
-    #[tool]
+    #[tool(
+        title = "Export leads",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn export_leads(
         &self,
         Parameters(args): Parameters<ExportArgs>,

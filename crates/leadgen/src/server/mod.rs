@@ -142,7 +142,15 @@ impl Leadgen {
     /// mailto/tel links and text patterns. Each lead has its source URL,
     /// the method that found it and an evidence snippet; by default the
     /// leads come back normalised.
-    #[tool]
+    #[tool(
+        title = "Extract leads from a page or text",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
     async fn extract_leads(
         &self,
         Parameters(args): Parameters<ExtractArgs>,
@@ -227,7 +235,15 @@ impl Leadgen {
     /// dropped and reported), phones to E.164 for a default region, company
     /// domain from the website or a work email, title to seniority and
     /// function.
-    #[tool]
+    #[tool(
+        title = "Normalize leads",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn normalize_leads(
         &self,
         Parameters(args): Parameters<NormalizeArgs>,
@@ -251,7 +267,15 @@ impl Leadgen {
     /// Merge duplicate leads: the same email, the same name at the same
     /// company or domain, and (fuzzy) similar names at the same company.
     /// Returns the merged list and a report of what merged and why.
-    #[tool]
+    #[tool(
+        title = "Merge duplicate leads",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn dedupe_leads(
         &self,
         Parameters(args): Parameters<DedupeArgs>,
@@ -278,7 +302,15 @@ impl Leadgen {
     /// disposable domains, role addresses (info@, sales@), free-mail versus
     /// company domains, and (opt-in) whether the website answers. No SMTP
     /// probing.
-    #[tool]
+    #[tool(
+        title = "Check leads' emails and websites",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
     async fn enrich_leads(
         &self,
         Parameters(args): Parameters<EnrichArgs>,
@@ -327,7 +359,15 @@ impl Leadgen {
     /// Score leads against an ideal customer profile (titles, seniorities,
     /// functions, industries, geographies, company size, must-have and
     /// must-not rules), with the reasons for every score; best first.
-    #[tool]
+    #[tool(
+        title = "Score leads against a profile",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn score_leads(
         &self,
         Parameters(args): Parameters<ScoreArgs>,

@@ -62,7 +62,15 @@ impl Seo {
     /// structured data, images, links, mixed content, weight,
     /// render-blocking resources, thin content, readability. Each finding
     /// has an id, severity, evidence and a fix; the score is 0–100.
-    #[tool]
+    #[tool(
+        title = "Audit a page",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
     async fn audit_page(
         &self,
         Parameters(args): Parameters<PageSource>,
@@ -77,7 +85,15 @@ impl Seo {
     /// and robots conflicts, canonical chains, hreflang reciprocity.
     /// Reports progress per page; a crawl stopped by a limit or a
     /// cancellation continues with `resume`.
-    #[tool]
+    #[tool(
+        title = "Audit a site",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
+    )]
     async fn audit_site(
         &self,
         Parameters(args): Parameters<SiteArgs>,
@@ -90,7 +106,15 @@ impl Seo {
 
     /// Is this URL allowed for this user agent by the site's robots.txt,
     /// and which rule (and line) decided? Uses Google's matching rules.
-    #[tool]
+    #[tool(
+        title = "Check robots.txt for a URL",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
     async fn check_robots(
         &self,
         Parameters(args): Parameters<RobotsArgs>,
@@ -173,7 +197,15 @@ impl Seo {
     /// Read a sitemap or sitemap index (plain or .gz): its URLs with
     /// lastmod, and problems (malformed XML, relative or foreign URLs,
     /// over 50,000 URLs or 50 MB).
-    #[tool]
+    #[tool(
+        title = "Read a sitemap",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
     async fn parse_sitemap(
         &self,
         Parameters(args): Parameters<SitemapArgs>,
@@ -243,7 +275,15 @@ impl Seo {
     /// The schema.org items of a page (JSON-LD and microdata), with the
     /// required properties missing for Article, Product, Organization,
     /// BreadcrumbList and FAQPage, and JSON-LD that does not parse.
-    #[tool]
+    #[tool(
+        title = "Extract a page's structured data",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
     async fn extract_structured_data(
         &self,
         Parameters(args): Parameters<PageSource>,
@@ -264,7 +304,15 @@ impl Seo {
 
     /// Two pages side by side on the same checks: scores, key facts, and
     /// for every check that fired, how often on each page.
-    #[tool]
+    #[tool(
+        title = "Compare two pages",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
     async fn compare_pages(
         &self,
         Parameters(args): Parameters<CompareArgs>,
@@ -330,7 +378,15 @@ impl Seo {
     /// model (FF_LLM_PRIMARY and fallbacks) or the client's model via MCP
     /// sampling. Fails with a clear error when no model is available —
     /// it never makes suggestions up.
-    #[tool]
+    #[tool(
+        title = "Suggest a title and description",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
+    )]
     async fn suggest(
         &self,
         Parameters(args): Parameters<SuggestArgs>,

@@ -375,7 +375,15 @@ impl Transform {
     /// or the client's own model via MCP sampling). Choose length (short/medium/long), format
     /// (paragraph/bullets/tldr), an optional focus and output language. Never invents content:
     /// fails with a clear message when no model answers. Input up to 256 KiB.
-    #[tool(annotations(read_only_hint = true, idempotent_hint = false, open_world_hint = true))]
+    #[tool(
+        title = "Summarize a text",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
+    )]
     async fn summarize(
         &self,
         peer: Peer<RoleServer>,
@@ -403,7 +411,15 @@ impl Transform {
     /// Translates a text into another language with the configured language model, keeping
     /// Markdown, names, numbers, URLs and code. Optional source language and formal/informal
     /// register. Input up to 256 KiB.
-    #[tool(annotations(read_only_hint = true, idempotent_hint = false, open_world_hint = true))]
+    #[tool(
+        title = "Translate a text",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
+    )]
     async fn translate(
         &self,
         peer: Peer<RoleServer>,
@@ -435,7 +451,15 @@ impl Transform {
     /// Rewrites a text for a tone (e.g. friendly, formal), an audience (e.g. executives) and/or
     /// a length (shorter/same/longer), keeping its facts, with the configured language model.
     /// Give at least one of tone, audience, length or instructions. Input up to 256 KiB.
-    #[tool(annotations(read_only_hint = true, idempotent_hint = false, open_world_hint = true))]
+    #[tool(
+        title = "Rewrite a text",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
+    )]
     async fn rewrite(
         &self,
         peer: Peer<RoleServer>,
@@ -472,7 +496,15 @@ impl Transform {
     /// dates, line items). The model's reply is validated against the schema, repaired once if
     /// needed, and otherwise the call fails with the validation problem: the data always matches.
     /// Input up to 256 KiB.
-    #[tool(annotations(read_only_hint = true, idempotent_hint = false, open_world_hint = true))]
+    #[tool(
+        title = "Extract structured data from text",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
+    )]
     async fn extract(
         &self,
         peer: Peer<RoleServer>,
@@ -500,7 +532,15 @@ impl Transform {
     /// Classifies a text into labels you give, with the model's confidence (0-1): the single
     /// best label, or with multi_label every label that applies. Labels are enforced: the
     /// result only ever contains your labels. Input up to 256 KiB.
-    #[tool(annotations(read_only_hint = true, idempotent_hint = false, open_world_hint = true))]
+    #[tool(
+        title = "Classify a text",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
+    )]
     async fn classify(
         &self,
         peer: Peer<RoleServer>,
@@ -548,7 +588,15 @@ impl Transform {
     /// health: healthy, failing, cooling_down (skipped by the circuit breaker, with the time
     /// left), probing, or unconfigured (a key is missing); plus whether the connected client
     /// can sample. Per-call latency, tokens and cost are in the ffmcp://stats resource.
-    #[tool(annotations(read_only_hint = true, idempotent_hint = true, open_world_hint = false))]
+    #[tool(
+        title = "List model routes",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn models(
         &self,
         peer: Peer<RoleServer>,
