@@ -20,6 +20,7 @@ pub mod logging;
 #[allow(missing_docs)]
 pub mod model;
 pub mod output;
+pub mod prompts;
 pub mod roots;
 pub mod sampling;
 pub mod schema;
