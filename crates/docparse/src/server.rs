@@ -1050,6 +1050,12 @@ impl ServerHandler for DocParse {
     }
 }
 
+impl ffmcp_core::Tools for DocParse {
+    fn tools(&self) -> &ToolRouter<Self> {
+        &self.tool_router
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1076,11 +1082,5 @@ mod tests {
             let err = page_range(Some(bad)).expect_err(bad);
             assert!(err.to_string().contains("'pages'"), "{err}");
         }
-    }
-}
-
-impl ffmcp_core::Tools for DocParse {
-    fn tools(&self) -> &ToolRouter<Self> {
-        &self.tool_router
     }
 }
