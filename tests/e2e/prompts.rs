@@ -18,7 +18,7 @@ use rmcp::{
 };
 use serde_json::{Value, json};
 
-use super::support::{Client, call, stdio_client_env, structured};
+use super::support::{Client, HttpProc, call, http_client, stdio_client_env, structured};
 
 const SERVERS: &[(&str, &[&str])] = &[
     ("docparse", &["summarise-document", "extract-tables"]),
@@ -495,4 +495,33 @@ async fn path_completion_never_leaves_the_roots() {
         );
     }
     client.cancel().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn prompts_and_completion_over_http_stateful_and_stateless() {
+    for flags in [&[][..], &["--stateless"][..]] {
+        let mut args = vec!["transform", "--http", "127.0.0.1:0"];
+        args.extend_from_slice(flags);
+        let server = HttpProc::spawn(super::support::bin(), &args, &[]);
+        let client = http_client(&format!("{}/mcp", server.base), None).await;
+        let prompts = client.list_all_prompts().await.expect("prompts/list");
+        assert_eq!(prompts.len(), 2, "{flags:?}");
+        let text = render(
+            &client,
+            "convert-data",
+            json!({"input": "a,b\n1,2", "from": "csv", "to": "yaml"}),
+        )
+        .await
+        .expect("prompts/get");
+        assert!(text.contains(r#""to":"yaml""#), "{text}");
+        invalid_params(
+            render(&client, "convert-data", json!({"input": "x"})).await,
+            "from",
+        );
+        let formats = complete(&client, "convert-data", "to", "j")
+            .await
+            .expect("complete");
+        assert_eq!(formats.values, ["json"], "{flags:?}");
+        client.cancel().await.expect("close");
+    }
 }
