@@ -9,6 +9,7 @@ mod http;
 mod intel;
 mod leadgen;
 mod model_ssrf;
+mod prompts;
 mod schemas;
 mod seo;
 mod stdio_raw;

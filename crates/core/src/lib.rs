@@ -15,6 +15,7 @@ pub mod limits;
 pub mod logging;
 pub mod model;
 pub mod output;
+pub mod prompts;
 pub mod retry;
 pub mod roots;
 pub mod sampling;

@@ -24,6 +24,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod prompts;
+
 use crate::{
     DocError, Document, Format, Limits, MAX_EXPANDED_BYTES_ENV, PageRange, ParseOptions,
     ProgressFn,
@@ -1058,18 +1060,48 @@ fn collect_tables(blocks: &[crate::model::Block], page: Option<u32>, out: &mut V
 
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for DocParse {
+    async fn list_prompts(
+        &self,
+        _request: Option<rmcp::model::PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ListPromptsResult, rmcp::ErrorData> {
+        Ok(prompts::CATALOG.list())
+    }
+
+    async fn get_prompt(
+        &self,
+        request: rmcp::model::GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::GetPromptResponse, rmcp::ErrorData> {
+        prompts::get(&request)
+    }
+
+    async fn complete(
+        &self,
+        request: rmcp::model::CompleteRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::CompleteResult, rmcp::ErrorData> {
+        prompts::complete(&self.shared, &request, &context).await
+    }
+
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(Implementation::new(
-                "ffmcp-docparse",
-                env!("CARGO_PKG_VERSION"),
-            ))
-            .with_instructions(
-                "Documents to clean Markdown or text: `parse` (content, metadata, outline), \
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_completions()
+                .enable_prompts()
+                .enable_tools()
+                .build(),
+        )
+        .with_server_info(Implementation::new(
+            "ffmcp-docparse",
+            env!("CARGO_PKG_VERSION"),
+        ))
+        .with_instructions(
+            "Documents to clean Markdown or text: `parse` (content, metadata, outline), \
                  `metadata`, `extract_tables`, `chunk` (for retrieval), `formats`. Sources: \
                  `path` (under the allowed roots), `url` (public http/https), or \
                  `content_base64` with `filename`. Long results are sliced: follow `next_offset`.",
-            )
+        )
     }
 }
 

@@ -36,6 +36,7 @@ use crate::{
     structured::Item,
 };
 
+mod prompts;
 mod site_audit;
 mod tools;
 mod types;
@@ -315,8 +316,36 @@ fn progress_sink(ctx: &RequestContext<RoleServer>, crawl_id: &str) -> ProgressSi
 
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for Seo {
+    async fn list_prompts(
+        &self,
+        _request: Option<rmcp::model::PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ListPromptsResult, rmcp::ErrorData> {
+        Ok(prompts::CATALOG.list())
+    }
+
+    async fn get_prompt(
+        &self,
+        request: rmcp::model::GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::GetPromptResponse, rmcp::ErrorData> {
+        prompts::get(&request)
+    }
+
+    async fn complete(
+        &self,
+        request: rmcp::model::CompleteRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::CompleteResult, rmcp::ErrorData> {
+        prompts::complete(&request)
+    }
+
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        ServerConfig::new(ServerCapabilities::builder()
+                .enable_completions()
+                .enable_prompts()
+                .enable_tools()
+                .build())
             .with_server_info(Implementation::new("ffmcp-seo", env!("CARGO_PKG_VERSION")))
             .with_instructions(
                 "SEO audits. `audit_page` (one URL or raw HTML: findings with evidence and fixes, \

@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use ffmcp_core::{Json, Render, ToolError, limits, model::Router, tool::cpu_work};
 use rmcp::{
-    ServerHandler,
+    RoleServer, ServerHandler,
     handler::server::{router::tool::ToolRouter, wrapper::Parameters},
     model::{Implementation, ServerCapabilities, ServerConfig},
+    service::RequestContext,
     tool, tool_handler, tool_router,
 };
 use schemars::JsonSchema;
@@ -22,6 +23,7 @@ use crate::{
 };
 
 mod model_tools;
+mod prompts;
 
 const MAX_INPUT: usize = limits::DEFAULT_MAX_INPUT_BYTES;
 
@@ -435,9 +437,37 @@ impl Transform {
 
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for Transform {
+    async fn list_prompts(
+        &self,
+        _request: Option<rmcp::model::PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ListPromptsResult, rmcp::ErrorData> {
+        Ok(prompts::CATALOG.list())
+    }
+
+    async fn get_prompt(
+        &self,
+        request: rmcp::model::GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::GetPromptResponse, rmcp::ErrorData> {
+        prompts::get(&request)
+    }
+
+    async fn complete(
+        &self,
+        request: rmcp::model::CompleteRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::CompleteResult, rmcp::ErrorData> {
+        prompts::complete(&request)
+    }
+
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(
-            ServerCapabilities::builder().enable_tools().build(),
+            ServerCapabilities::builder()
+                .enable_completions()
+                .enable_prompts()
+                .enable_tools()
+                .build(),
         )
             .with_server_info(Implementation::new(
                 "ffmcp-transform",

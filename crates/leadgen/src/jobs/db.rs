@@ -246,6 +246,30 @@ pub fn unfinished(conn: &Connection) -> rusqlite::Result<Vec<String>> {
     rows.collect()
 }
 
+/// Ids of jobs starting with `prefix`, newest first, at most `limit`
+/// (`LIKE` wildcards in `prefix` are taken literally).
+pub fn ids_with_prefix(
+    conn: &Connection,
+    prefix: &str,
+    limit: u64,
+) -> rusqlite::Result<Vec<String>> {
+    let escaped = prefix
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    let mut stmt = conn.prepare(
+        "SELECT id FROM lg_jobs WHERE id LIKE ?1 ESCAPE '\\' ORDER BY created_at DESC, id LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(
+        params![
+            format!("{escaped}%"),
+            i64::try_from(limit).unwrap_or(i64::MAX)
+        ],
+        |r| r.get(0),
+    )?;
+    rows.collect()
+}
+
 /// One page of results, in lead order: `(idx, lead, status, result, error)`.
 pub type Row = (u32, Lead, String, Option<ItemResult>, Option<String>);
 

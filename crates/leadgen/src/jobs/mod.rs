@@ -298,6 +298,17 @@ impl Engine {
         Ok(ids)
     }
 
+    /// Ids of stored jobs starting with `prefix`, newest first, at most
+    /// `limit` (argument completion).
+    pub async fn ids_with_prefix(&self, prefix: &str, limit: u64) -> Result<Vec<String>, JobError> {
+        let prefix = prefix.to_owned();
+        Ok(self
+            .inner
+            .store
+            .call(move |c| db::ids_with_prefix(c, &prefix, limit))
+            .await??)
+    }
+
     pub async fn status(&self, id: &str) -> Result<JobStatus, JobError> {
         let job = id.to_owned();
         self.inner

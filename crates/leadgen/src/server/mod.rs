@@ -3,6 +3,7 @@
 //! are in [`jobs`].
 
 mod jobs;
+mod prompts;
 mod types;
 
 use std::sync::Arc;
@@ -16,9 +17,10 @@ use ffmcp_core::{
     store::Store,
 };
 use rmcp::{
-    ServerHandler,
+    RoleServer, ServerHandler,
     handler::server::{router::tool::ToolRouter, wrapper::Parameters},
     model::{Implementation, ServerCapabilities, ServerConfig},
+    service::RequestContext,
     tool, tool_handler, tool_router,
 };
 use tokio::sync::OnceCell;
@@ -434,20 +436,50 @@ async fn check_sites(fetcher: &Fetcher, urls: Vec<String>) -> Vec<SiteCheck> {
 
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for Leadgen {
+    async fn list_prompts(
+        &self,
+        _request: Option<rmcp::model::PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ListPromptsResult, rmcp::ErrorData> {
+        Ok(prompts::CATALOG.list())
+    }
+
+    async fn get_prompt(
+        &self,
+        request: rmcp::model::GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::GetPromptResponse, rmcp::ErrorData> {
+        prompts::get(&request)
+    }
+
+    async fn complete(
+        &self,
+        request: rmcp::model::CompleteRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::CompleteResult, rmcp::ErrorData> {
+        prompts::complete(&self.shared, &request).await
+    }
+
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(Implementation::new(
-                "ffmcp-leadgen",
-                env!("CARGO_PKG_VERSION"),
-            ))
-            .with_instructions(
-                "Leads from pages and lists. Pipeline: `extract_leads` (url, html or text) → \
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_completions()
+                .enable_prompts()
+                .enable_tools()
+                .build(),
+        )
+        .with_server_info(Implementation::new(
+            "ffmcp-leadgen",
+            env!("CARGO_PKG_VERSION"),
+        ))
+        .with_instructions(
+            "Leads from pages and lists. Pipeline: `extract_leads` (url, html or text) → \
                  `normalize_leads` → `dedupe_leads` → `enrich_leads` → `score_leads`; \
                  `job_start` classifies many leads with a model in a durable batch \
                  (`job_status`, `job_results`, `job_cancel`, `job_resume`, `job_delete`); \
                  `export_leads` writes CSV or JSON. Lead data is personal data: \
                  delete jobs you no longer need.",
-            )
+        )
     }
 }
 
