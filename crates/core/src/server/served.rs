@@ -6,7 +6,9 @@
 //! model tools also serves `ffmcp://stats` (the process's model accounting
 //! and route health) next to its own resources. Since [`super::ServerSpec`]
 //! only serves wrapped values, no server can forget the enforcement — it
-//! does not write a `call_tool` of its own.
+//! does not write a `call_tool` of its own. Every server also has the
+//! `logging` capability: `logging/setLevel` is answered here, per session,
+//! and events of the session's tool calls reach it (see [`crate::logging`]).
 
 #![allow(deprecated)] // The wrapper forwards every method, the legacy ones (logging, resources/subscribe) included.
 
@@ -19,7 +21,7 @@ use rmcp::{
     service::{MaybeSendFuture, NotificationContext, RequestContext, SubscriptionContext},
 };
 
-use crate::{model::Router, work::Governor};
+use crate::{logging::SessionLog, model::Router, work::Governor};
 
 /// The URI of the model statistics resource.
 pub const STATS_URI: &str = "ffmcp://stats";
@@ -38,6 +40,9 @@ pub(crate) struct Served<S> {
     /// The router whose accounting `ffmcp://stats` shows (servers with
     /// model tools only).
     pub(crate) models: Option<Arc<Router>>,
+    /// This session's MCP logging: its level and queue (see
+    /// [`crate::logging`]); one per server value, hence per session.
+    pub(crate) log: Arc<SessionLog>,
 }
 
 impl<S: Tools> Served<S> {
@@ -115,6 +120,7 @@ impl<S: Tools> ServerHandler for Served<S> {
             self.name,
             self.inner.tools(),
             &self.inner,
+            &self.log,
             request,
             context,
         )
@@ -166,7 +172,8 @@ impl<S: Tools> ServerHandler for Served<S> {
         request: SetLevelRequestParams,
         context: RequestContext<RoleServer>,
     ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
-        self.inner.set_level(request, context)
+        self.log.set_level(request.level, &context.peer);
+        std::future::ready(Ok(()))
     }
 
     fn get_prompt(
@@ -302,6 +309,9 @@ impl<S: Tools> ServerHandler for Served<S> {
         let mut info = self.inner.get_info();
         if self.models.is_some() && info.capabilities.resources.is_none() {
             info.capabilities.resources = Some(ResourcesCapability::default());
+        }
+        if info.capabilities.logging.is_none() {
+            info.capabilities.logging = Some(JsonObject::default());
         }
         info
     }
