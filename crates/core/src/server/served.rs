@@ -46,6 +46,19 @@ pub(crate) struct Served<S> {
 }
 
 impl<S: Tools> Served<S> {
+    /// What the wrapper serves on top of the server: resources (for
+    /// `ffmcp://stats`) and logging. Applied to `get_info` and to what the
+    /// server's own `initialize`/`discover` answer, which rmcp builds from
+    /// the inner server's `get_info`, not from this one's.
+    fn add_capabilities(&self, capabilities: &mut ServerCapabilities) {
+        if self.models.is_some() && capabilities.resources.is_none() {
+            capabilities.resources = Some(ResourcesCapability::default());
+        }
+        if capabilities.logging.is_none() {
+            capabilities.logging = Some(JsonObject::default());
+        }
+    }
+
     async fn resources(
         &self,
         request: Option<PaginatedRequestParams>,
@@ -133,30 +146,36 @@ impl<S: Tools> ServerHandler for Served<S> {
         self.inner.ping(context)
     }
 
-    fn initialize(
+    async fn initialize(
         &self,
         request: InitializeRequestParams,
         context: RequestContext<RoleServer>,
-    ) -> impl Future<Output = Result<InitializeResult, McpError>> + MaybeSendFuture + '_ {
-        self.inner.initialize(request, context)
+    ) -> Result<InitializeResult, McpError> {
+        let mut result = self.inner.initialize(request, context).await?;
+        self.add_capabilities(&mut result.capabilities);
+        Ok(result)
     }
 
     fn negotiate_initialize(
         &self,
         request: &InitializeRequestParams,
     ) -> Result<InitializeResult, McpError> {
-        self.inner.negotiate_initialize(request)
+        let mut result = self.inner.negotiate_initialize(request)?;
+        self.add_capabilities(&mut result.capabilities);
+        Ok(result)
     }
 
     fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
         self.inner.supported_protocol_versions()
     }
 
-    fn discover(
+    async fn discover(
         &self,
         context: RequestContext<RoleServer>,
-    ) -> impl Future<Output = Result<DiscoverResult, McpError>> + MaybeSendFuture + '_ {
-        self.inner.discover(context)
+    ) -> Result<DiscoverResult, McpError> {
+        let mut result = self.inner.discover(context).await?;
+        self.add_capabilities(&mut result.capabilities);
+        Ok(result)
     }
 
     fn complete(
@@ -307,12 +326,7 @@ impl<S: Tools> ServerHandler for Served<S> {
 
     fn get_info(&self) -> ServerConfig {
         let mut info = self.inner.get_info();
-        if self.models.is_some() && info.capabilities.resources.is_none() {
-            info.capabilities.resources = Some(ResourcesCapability::default());
-        }
-        if info.capabilities.logging.is_none() {
-            info.capabilities.logging = Some(JsonObject::default());
-        }
+        self.add_capabilities(&mut info.capabilities);
         info
     }
 
