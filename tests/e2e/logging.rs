@@ -16,13 +16,16 @@ use std::{
 use ffmcp_test_support::raw::RawListener as Listener;
 use rmcp::{
     ClientHandler, RoleClient, ServiceExt,
-    model::{LoggingLevel, LoggingMessageNotificationParam, SetLevelRequestParams},
+    model::{
+        CallToolRequestParams, LoggingLevel, LoggingMessageNotificationParam, RequestMetaObject,
+        SetLevelRequestParams,
+    },
     service::{NotificationContext, RunningService},
     transport::{
         StreamableHttpClientTransport, streamable_http_client::StreamableHttpClientTransportConfig,
     },
 };
-use serde_json::json;
+use serde_json::{Value, json};
 
 use ffmcp_test_support::client::call_peer as call;
 
@@ -75,13 +78,15 @@ fn error_500(_: &str) -> String {
 }
 
 /// The environment of a transform server whose one model route is
-/// `provider` (one attempt, so the call fails fast).
+/// `provider` (one attempt, so each call fails fast).
 fn failing_model(provider: &Listener) -> Vec<(&'static str, String)> {
     vec![
         ("FF_LLM_PRIMARY", "anthropic:claude-sonnet-4-5".to_owned()),
         ("ANTHROPIC_BASE_URL", provider.base()),
         ("ANTHROPIC_API_KEY", "sk-ant-test-logging".to_owned()),
         ("FF_LLM_MAX_ATTEMPTS", "1".to_owned()),
+        // Every call reaches the provider: the breaker stays closed.
+        ("FF_LLM_BREAKER_FAILURES", "100".to_owned()),
     ]
 }
 
@@ -236,4 +241,37 @@ async fn two_http_sessions_each_receive_only_their_own_calls_messages() {
     );
     a.cancel().await.ok();
     b.cancel().await.ok();
+}
+
+#[tokio::test]
+async fn a_call_with_its_own_level_in_meta_gets_its_messages_without_set_level() {
+    // The 2026-07-28 form: `_meta` `io.modelcontextprotocol/logLevel` on
+    // the request, for that call only.
+    let provider = Listener::start(error_500).await;
+    let (session, recorder) = stdio_session(&failing_model(&provider)).await;
+    let Value::Object(args) = json!({"text": "Revenue grew 12% while costs fell."}) else {
+        unreachable!()
+    };
+    let mut params = CallToolRequestParams::new("summarize").with_arguments(args);
+    let mut meta = RequestMetaObject::default();
+    meta.set_log_level(LoggingLevel::Warning);
+    params.meta = Some(meta);
+    let result = tokio::time::timeout(TIMEOUT, session.call_tool(params))
+        .await
+        .expect("in time")
+        .expect("call");
+    assert_eq!(result.is_error, Some(true), "{result:?}");
+    recorder.model_failure().await;
+
+    // The next call without it gets nothing: the session never set a level.
+    let before = recorder.messages().len();
+    summarize(&session).await;
+    settle().await;
+    assert_eq!(
+        recorder.messages().len(),
+        before,
+        "{:?}",
+        recorder.messages()
+    );
+    session.cancel().await.ok();
 }
