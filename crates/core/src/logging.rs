@@ -36,7 +36,7 @@
 
 use std::sync::{
     Arc, OnceLock,
-    atomic::{AtomicU8, AtomicU64, Ordering},
+    atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering},
 };
 
 use rmcp::{
@@ -48,7 +48,7 @@ use tokio::sync::mpsc;
 use tracing::{Subscriber, field::Field};
 use tracing_subscriber::{
     EnvFilter, Layer,
-    filter::{LevelFilter, Targets},
+    filter::{FilterExt, LevelFilter, Targets, dynamic_filter_fn},
     layer::{Context, SubscriberExt},
     registry::LookupSpan,
     util::SubscriberInitExt,
@@ -60,6 +60,9 @@ pub const LOG_ENV: &str = "FF_LOG";
 /// How many messages a session's queue holds before new ones are dropped.
 pub const QUEUE: usize = 256;
 
+/// Sessions whose queue is running (they asked for messages at some point).
+static LISTENING: AtomicUsize = AtomicUsize::new(0);
+
 /// Installs the global subscriber: stderr (no ANSI colours, default level
 /// `warn`) and the MCP logging bridge. Safe to call more than once; later
 /// calls do nothing.
@@ -70,7 +73,16 @@ pub fn init() {
         .with_ansi(false)
         .with_target(false)
         .with_filter(filter);
-    let bridge = Bridge.with_filter(Targets::new().with_target("ffmcp", LevelFilter::DEBUG));
+    // ffmcp's own targets; events only while some session listens (checked
+    // per event, never cached per callsite), so with no listener a debug
+    // event costs an atomic load more than before the bridge. Spans always
+    // pass: the `tool_call` span must be visible to the bridge whenever a
+    // session starts listening.
+    let bridge = Bridge.with_filter(Targets::new().with_target("ffmcp", LevelFilter::DEBUG).and(
+        dynamic_filter_fn(|metadata, _| {
+            !metadata.is_event() || LISTENING.load(Ordering::Relaxed) > 0
+        }),
+    ));
     let _ = tracing_subscriber::registry()
         .with(stderr)
         .with(bridge)
@@ -104,6 +116,7 @@ impl SessionLog {
     /// Starts the task draining the queue to `peer`, once.
     fn start(&self, peer: &Peer<RoleServer>, capacity: usize) {
         self.queue.get_or_init(|| {
+            LISTENING.fetch_add(1, Ordering::Relaxed);
             let (tx, mut rx) = mpsc::channel::<LoggingMessageNotificationParam>(capacity);
             let peer = peer.clone();
             // Ends when the session's server value (the only long-lived
@@ -165,8 +178,17 @@ impl SessionLog {
         let (tx, rx) = mpsc::channel(capacity);
         let log = Self::default();
         let _ = log.queue.set(tx);
+        LISTENING.fetch_add(1, Ordering::Relaxed);
         log.level.store(rank(level), Ordering::Relaxed);
         (log, rx)
+    }
+}
+
+impl Drop for SessionLog {
+    fn drop(&mut self) {
+        if self.queue.get().is_some() {
+            LISTENING.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 }
 
