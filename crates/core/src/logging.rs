@@ -30,7 +30,14 @@
 //! protocol version and initialize-era clients use it, so it stays. A
 //! 2026 request can carry its own level in `_meta`
 //! (`io.modelcontextprotocol/logLevel`); a call with that key is bridged at
-//! that level, which overrides the session's for that call.
+//! that level, which overrides the session's for that call. rmcp refuses
+//! `notifications/message` on `subscriptions/listen` streams, so for a 2026
+//! client the messages travel with the call they belong to. In stateless
+//! HTTP every request has its own server value, so a `logging/setLevel`
+//! does not outlive its request there; the `_meta` level is the way.
+//!
+//! An event in a task a tool spawns without carrying the span (e.g. a bare
+//! `tokio::spawn`) is outside the call's span and is not bridged.
 
 #![allow(deprecated)] // rmcp marks the logging types deprecated (SEP-2577); see the module docs.
 
