@@ -31,8 +31,9 @@
 //! 2026 request can carry its own level in `_meta`
 //! (`io.modelcontextprotocol/logLevel`); a call with that key is bridged at
 //! that level, which overrides the session's for that call. rmcp refuses
-//! `notifications/message` on `subscriptions/listen` streams, so for a 2026
-//! client the messages travel with the call they belong to. In stateless
+//! `notifications/message` on `subscriptions/listen` streams; the messages
+//! go out through the call's peer. The tests cover initialize-era sessions
+//! (stdio, stateful HTTP), where that peer is the session. In stateless
 //! HTTP every request has its own server value, so a `logging/setLevel`
 //! does not outlive its request there; the `_meta` level is the way.
 //!
