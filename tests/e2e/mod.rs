@@ -8,6 +8,7 @@ mod guard;
 mod http;
 mod intel;
 mod leadgen;
+mod logging;
 mod model_ssrf;
 mod prompts;
 mod schemas;

@@ -143,6 +143,7 @@ pub(crate) async fn call_tool<S: ServerHandler + Send + Sync + 'static>(
     server_name: &str,
     router: &ToolRouter<S>,
     server: &S,
+    log: &std::sync::Arc<crate::logging::SessionLog>,
     request: CallToolRequestParams,
     mut context: RequestContext<RoleServer>,
 ) -> Result<CallToolResponse, ErrorData> {
@@ -187,6 +188,11 @@ pub(crate) async fn call_tool<S: ServerHandler + Send + Sync + 'static>(
     // Every log line of the call (fetches, model calls, subprocesses) is
     // inside this span: one grep finds a call's whole story.
     let span = tracing::info_span!("tool_call", server = server_name, tool = %name);
+    // ... and the span says whose call it is: its events reach this
+    // session's client if it asked for them (MCP logging).
+    #[allow(deprecated)] // the `_meta` log level is the 2026 form of logging/setLevel
+    let requested = context.meta.log_level();
+    crate::logging::attach(&span, log, requested, &context.peer);
     let call = tracing::Instrument::instrument(
         AssertUnwindSafe(router.call(ToolCallContext::new(server, request, context)))
             .catch_unwind(),

@@ -116,6 +116,7 @@ impl Server {
                 models: with_stats
                     .load(std::sync::atomic::Ordering::Relaxed)
                     .then(|| models.clone()),
+                log: Arc::default(),
             })),
             background: None,
             commands: None,
@@ -136,6 +137,7 @@ impl Server {
             name,
             governor: context.governor.clone(),
             models: stats.then(|| context.models.clone()),
+            log: Arc::default(),
         }
     }
 

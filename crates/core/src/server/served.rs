@@ -6,7 +6,9 @@
 //! model tools also serves `ffmcp://stats` (the process's model accounting
 //! and route health) next to its own resources. Since [`super::ServerSpec`]
 //! only serves wrapped values, no server can forget the enforcement — it
-//! does not write a `call_tool` of its own.
+//! does not write a `call_tool` of its own. Every server also has the
+//! `logging` capability: `logging/setLevel` is answered here, per session,
+//! and events of the session's tool calls reach it (see [`crate::logging`]).
 
 #![allow(deprecated)] // The wrapper forwards every method, the legacy ones (logging, resources/subscribe) included.
 
@@ -19,7 +21,7 @@ use rmcp::{
     service::{MaybeSendFuture, NotificationContext, RequestContext, SubscriptionContext},
 };
 
-use crate::{model::Router, work::Governor};
+use crate::{logging::SessionLog, model::Router, work::Governor};
 
 /// The URI of the model statistics resource.
 pub const STATS_URI: &str = "ffmcp://stats";
@@ -38,9 +40,25 @@ pub(crate) struct Served<S> {
     /// The router whose accounting `ffmcp://stats` shows (servers with
     /// model tools only).
     pub(crate) models: Option<Arc<Router>>,
+    /// This session's MCP logging: its level and queue (see
+    /// [`crate::logging`]); one per server value, hence per session.
+    pub(crate) log: Arc<SessionLog>,
 }
 
 impl<S: Tools> Served<S> {
+    /// What the wrapper serves on top of the server: resources (for
+    /// `ffmcp://stats`) and logging. Applied to `get_info` and to what the
+    /// server's own `initialize`/`discover` answer, which rmcp builds from
+    /// the inner server's `get_info`, not from this one's.
+    fn add_capabilities(&self, capabilities: &mut ServerCapabilities) {
+        if self.models.is_some() && capabilities.resources.is_none() {
+            capabilities.resources = Some(ResourcesCapability::default());
+        }
+        if capabilities.logging.is_none() {
+            capabilities.logging = Some(JsonObject::default());
+        }
+    }
+
     async fn resources(
         &self,
         request: Option<PaginatedRequestParams>,
@@ -115,6 +133,7 @@ impl<S: Tools> ServerHandler for Served<S> {
             self.name,
             self.inner.tools(),
             &self.inner,
+            &self.log,
             request,
             context,
         )
@@ -127,30 +146,36 @@ impl<S: Tools> ServerHandler for Served<S> {
         self.inner.ping(context)
     }
 
-    fn initialize(
+    async fn initialize(
         &self,
         request: InitializeRequestParams,
         context: RequestContext<RoleServer>,
-    ) -> impl Future<Output = Result<InitializeResult, McpError>> + MaybeSendFuture + '_ {
-        self.inner.initialize(request, context)
+    ) -> Result<InitializeResult, McpError> {
+        let mut result = self.inner.initialize(request, context).await?;
+        self.add_capabilities(&mut result.capabilities);
+        Ok(result)
     }
 
     fn negotiate_initialize(
         &self,
         request: &InitializeRequestParams,
     ) -> Result<InitializeResult, McpError> {
-        self.inner.negotiate_initialize(request)
+        let mut result = self.inner.negotiate_initialize(request)?;
+        self.add_capabilities(&mut result.capabilities);
+        Ok(result)
     }
 
     fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
         self.inner.supported_protocol_versions()
     }
 
-    fn discover(
+    async fn discover(
         &self,
         context: RequestContext<RoleServer>,
-    ) -> impl Future<Output = Result<DiscoverResult, McpError>> + MaybeSendFuture + '_ {
-        self.inner.discover(context)
+    ) -> Result<DiscoverResult, McpError> {
+        let mut result = self.inner.discover(context).await?;
+        self.add_capabilities(&mut result.capabilities);
+        Ok(result)
     }
 
     fn complete(
@@ -166,7 +191,8 @@ impl<S: Tools> ServerHandler for Served<S> {
         request: SetLevelRequestParams,
         context: RequestContext<RoleServer>,
     ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
-        self.inner.set_level(request, context)
+        self.log.set_level(request.level, &context.peer);
+        std::future::ready(Ok(()))
     }
 
     fn get_prompt(
@@ -300,9 +326,7 @@ impl<S: Tools> ServerHandler for Served<S> {
 
     fn get_info(&self) -> ServerConfig {
         let mut info = self.inner.get_info();
-        if self.models.is_some() && info.capabilities.resources.is_none() {
-            info.capabilities.resources = Some(ResourcesCapability::default());
-        }
+        self.add_capabilities(&mut info.capabilities);
         info
     }
 
