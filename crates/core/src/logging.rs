@@ -6,10 +6,10 @@
 //!
 //! - stderr, plain text, level from `FF_LOG` (default `warn`);
 //! - the MCP `logging` bridge: an event emitted inside a tool call (the
-//!   `tool_call` span of [`crate::tool::call_tool`]) becomes a
+//!   `tool_call` span of `core::tool::call_tool`) becomes a
 //!   `notifications/message` to *that call's session*, if the session asked
 //!   for that level with `logging/setLevel`. The span carries the session's
-//!   [`SessionLog`] as an extension (see [`attach`]), so an event can only
+//!   [`SessionLog`] as an extension (see `attach`), so an event can only
 //!   reach the session whose call emitted it. Only ffmcp's own targets are
 //!   bridged (not rmcp's, hyper's or reqwest's internals), and nothing is
 //!   added to an event: it goes out as it is logged on stderr.
