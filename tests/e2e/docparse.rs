@@ -575,3 +575,47 @@ async fn long_parses_report_progress_and_stop_when_cancelled() {
     }
     client.cancel().await.expect("close");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn supported_formats_are_a_resource_next_to_the_stats() {
+    let client = stdio_client_env("docparse", &[]).await;
+    let resources = client.list_all_resources().await.expect("resources/list");
+    let uris: Vec<&str> = resources.iter().map(|r| r.uri.as_str()).collect();
+    assert!(
+        uris.contains(&"docparse://formats") && uris.contains(&"ffmcp://stats"),
+        "{uris:?}"
+    );
+    let read = client
+        .read_resource(rmcp::model::ReadResourceRequestParams::new(
+            "docparse://formats",
+        ))
+        .await
+        .expect("resources/read");
+    let Some(rmcp::model::ResourceContents::TextResourceContents { text, .. }) =
+        read.contents.first()
+    else {
+        panic!("text contents expected: {read:?}");
+    };
+    let formats: Value = serde_json::from_str(text).expect("JSON");
+    let tool = structured(&call(&client, "formats", json!({})).await);
+    assert_eq!(formats, tool, "the resource and the tool report the same");
+    assert!(
+        formats["formats"]
+            .as_array()
+            .expect("formats")
+            .iter()
+            .any(|f| f["format"] == "pdf"),
+        "{formats}"
+    );
+    let unknown = client
+        .read_resource(rmcp::model::ReadResourceRequestParams::new(
+            "docparse://nope",
+        ))
+        .await
+        .expect_err("unknown resource refused");
+    assert!(
+        unknown.to_string().contains("docparse://formats"),
+        "{unknown}"
+    );
+    client.cancel().await.expect("close");
+}

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 mod prompts;
+mod resources;
 
 use crate::{
     DocError, Document, Format, Limits, MAX_EXPANDED_BYTES_ENV, PageRange, ParseOptions,
@@ -487,6 +488,44 @@ fn doc_error(err: DocError) -> ToolError {
 }
 
 impl DocParse {
+    /// What `formats` and the `docparse://formats` resource report.
+    pub(crate) fn formats_report(&self) -> FormatsResult {
+        let shared = &*self.shared;
+        let formats = formats::supported()
+            .into_iter()
+            .map(|format| FormatInfo {
+                format,
+                extensions: format
+                    .extensions()
+                    .iter()
+                    .map(|e| (*e).to_owned())
+                    .collect(),
+            })
+            .collect();
+        let mut backends: Vec<Backend> = shared
+            .programs
+            .found()
+            .into_iter()
+            .map(|p| Backend {
+                name: p.name().to_owned(),
+                available: true,
+                detail: p.path().display().to_string(),
+            })
+            .collect();
+        backends.extend(shared.programs.missing().iter().map(|(name, why)| Backend {
+            name: name.clone(),
+            available: false,
+            detail: why.clone(),
+        }));
+        backends.sort_by(|a, b| a.name.cmp(&b.name));
+        FormatsResult {
+            formats,
+            backends,
+            max_input_bytes: shared.limits.max_input_bytes,
+            max_pages: shared.limits.max_pages,
+        }
+    }
+
     async fn load(
         &self,
         source: Source<'_>,
@@ -998,40 +1037,7 @@ impl DocParse {
         )
     )]
     async fn formats(&self) -> Result<Json<FormatsResult>, ToolError> {
-        let shared = &*self.shared;
-        let formats = formats::supported()
-            .into_iter()
-            .map(|format| FormatInfo {
-                format,
-                extensions: format
-                    .extensions()
-                    .iter()
-                    .map(|e| (*e).to_owned())
-                    .collect(),
-            })
-            .collect();
-        let mut backends: Vec<Backend> = shared
-            .programs
-            .found()
-            .into_iter()
-            .map(|p| Backend {
-                name: p.name().to_owned(),
-                available: true,
-                detail: p.path().display().to_string(),
-            })
-            .collect();
-        backends.extend(shared.programs.missing().iter().map(|(name, why)| Backend {
-            name: name.clone(),
-            available: false,
-            detail: why.clone(),
-        }));
-        backends.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(Json(FormatsResult {
-            formats,
-            backends,
-            max_input_bytes: shared.limits.max_input_bytes,
-            max_pages: shared.limits.max_pages,
-        }))
+        Ok(Json(self.formats_report()))
     }
 }
 
@@ -1084,11 +1090,28 @@ impl ServerHandler for DocParse {
         prompts::complete(&self.shared, &request, &context).await
     }
 
+    async fn list_resources(
+        &self,
+        _request: Option<rmcp::model::PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ListResourcesResult, rmcp::ErrorData> {
+        Ok(resources::list())
+    }
+
+    async fn read_resource(
+        &self,
+        request: rmcp::model::ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ReadResourceResponse, rmcp::ErrorData> {
+        resources::read(self, &request.uri).map(Into::into)
+    }
+
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(
             ServerCapabilities::builder()
                 .enable_completions()
                 .enable_prompts()
+                .enable_resources()
                 .enable_tools()
                 .build(),
         )
