@@ -615,3 +615,89 @@ async fn export_leads_cannot_plant_or_overwrite_files_over_stdio() {
     assert_eq!(mode(&root.join("fresh.csv")), 0o600);
     client.cancel().await.expect("close");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jobs_are_resources_with_their_status_and_model_use() {
+    use super::support::{call, stdio_client_env, structured};
+    use rmcp::model::{ReadResourceRequestParams, ResourceContents};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("ffmcp.db").display().to_string();
+    let imitation = Imitation::start().await.expect("imitation");
+    imitation.respond(PRIMARY, |_| {
+        json!({"label": "hot", "confidence": 0.9, "rationale": "r"}).to_string()
+    });
+    let mut env: Vec<(&str, String)> = imitation.env();
+    env.push(("FF_LLM_PRIMARY", format!("anthropic:{PRIMARY}")));
+    env.push(("FF_LLM_FALLBACKS", String::new()));
+    env.push(("FF_DB", db));
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let client = stdio_client_env("leadgen", &pairs).await;
+
+    let started = structured(
+        &call(
+            &client,
+            "job_start",
+            json!({
+                "leads": [{"name": "Ada Lovelace", "company": "Analytical"}],
+                "categories": [{"name": "hot"}, {"name": "cold"}]
+            }),
+        )
+        .await,
+    );
+    let id = started["id"].as_str().expect("job id").to_owned();
+    let uri = format!("leadgen://jobs/{id}");
+    let read = |uri: String| {
+        let client = &client;
+        async move {
+            client
+                .read_resource(ReadResourceRequestParams::new(uri))
+                .await
+        }
+    };
+    // The job finishes quickly against the imitation; its resource says so.
+    let mut status = Value::Null;
+    for _ in 0..100 {
+        let contents = read(uri.clone()).await.expect("resources/read");
+        let Some(ResourceContents::TextResourceContents { text, .. }) = contents.contents.first()
+        else {
+            panic!("text contents expected: {contents:?}");
+        };
+        status = serde_json::from_str(text).expect("JSON");
+        if status["state"] == "done" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status["state"], "done", "{status}");
+    assert_eq!(status["done"], 1, "{status}");
+    assert!(
+        status["usage"]["input_tokens"].as_u64() > Some(0),
+        "{status}"
+    );
+
+    let listed = client.list_all_resources().await.expect("resources/list");
+    assert!(listed.iter().any(|r| r.uri == uri), "{listed:?}");
+    assert!(
+        listed.iter().any(|r| r.uri == "ffmcp://stats"),
+        "{listed:?}"
+    );
+    let templates = client
+        .list_all_resource_templates()
+        .await
+        .expect("resources/templates/list");
+    assert!(
+        templates
+            .iter()
+            .any(|t| t.uri_template == "leadgen://jobs/{id}"),
+        "{templates:?}"
+    );
+    let unknown = read("leadgen://jobs/no-such-job".into())
+        .await
+        .expect_err("unknown job refused");
+    assert!(
+        unknown.to_string().contains("no job 'no-such-job'"),
+        "{unknown}"
+    );
+    client.cancel().await.expect("close");
+}
