@@ -513,6 +513,34 @@ async fn a_crawl_survives_restarts_and_its_report_file_is_safe() {
     assert_eq!(again["pages_audited"], 13, "{again:#}");
     assert_eq!(again["site_findings"], resumed["site_findings"]);
     assert_eq!(again["finding_counts"], resumed["finding_counts"]);
+    // The kept crawl is also a resource, with the same findings.
+    let uri = format!("seo://crawls/{id}");
+    let listed = third.list_all_resources().await.expect("resources/list");
+    assert!(listed.iter().any(|r| r.uri == uri), "{listed:?}");
+    let read = third
+        .read_resource(rmcp::model::ReadResourceRequestParams::new(uri.clone()))
+        .await
+        .expect("resources/read");
+    let Some(rmcp::model::ResourceContents::TextResourceContents { text, .. }) =
+        read.contents.first()
+    else {
+        panic!("text contents expected: {read:?}");
+    };
+    let crawl: Value = serde_json::from_str(text).expect("JSON");
+    assert_eq!(crawl["pages_audited"], 13, "{crawl:#}");
+    assert_eq!(crawl["stop"], "complete", "{crawl:#}");
+    assert_eq!(crawl["site_findings"], resumed["site_findings"]);
+    assert_eq!(crawl["pages"], resumed["pages"], "{crawl:#}");
+    let unknown = third
+        .read_resource(rmcp::model::ReadResourceRequestParams::new(
+            "seo://crawls/nope",
+        ))
+        .await
+        .expect_err("unknown crawl refused");
+    assert!(
+        unknown.to_string().contains("no kept crawl 'nope'"),
+        "{unknown}"
+    );
     let report_file = root.join("crawl.json");
     let written = std::fs::read(&report_file).expect("report written");
     assert_eq!(mode(&report_file), 0o600);

@@ -37,6 +37,7 @@ use crate::{
 };
 
 mod prompts;
+mod resources;
 mod site_audit;
 mod tools;
 mod types;
@@ -340,10 +341,37 @@ impl ServerHandler for Seo {
         prompts::complete(&request)
     }
 
+    async fn list_resources(
+        &self,
+        _request: Option<rmcp::model::PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ListResourcesResult, rmcp::ErrorData> {
+        resources::list(&self.shared).await
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<rmcp::model::PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ListResourceTemplatesResult, rmcp::ErrorData> {
+        Ok(resources::templates())
+    }
+
+    async fn read_resource(
+        &self,
+        request: rmcp::model::ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ReadResourceResponse, rmcp::ErrorData> {
+        resources::read(&self.shared, &request.uri)
+            .await
+            .map(Into::into)
+    }
+
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder()
                 .enable_completions()
                 .enable_prompts()
+                .enable_resources()
                 .enable_tools()
                 .build())
             .with_server_info(Implementation::new("ffmcp-seo", env!("CARGO_PKG_VERSION")))

@@ -164,24 +164,7 @@ pub(super) async fn audit_site(
         .iter()
         .flat_map(|p| p.findings.iter().cloned())
         .collect();
-    let mut pages: Vec<PageSummary> = guard
-        .pages
-        .iter()
-        .map(|p| PageSummary {
-            url: p.url.clone(),
-            status: p.status,
-            score: p.score,
-            title: p.title.clone(),
-            findings: p.findings.len(),
-            errors: p
-                .findings
-                .iter()
-                .filter(|f| f.severity == Severity::Error)
-                .count(),
-        })
-        .collect();
-    pages.sort_by(|a, b| a.score.cmp(&b.score).then(a.url.cmp(&b.url)));
-    pages.truncate(1000);
+    let pages = page_summaries(&guard);
     let average_score = if guard.pages.is_empty() {
         0
     } else {
@@ -276,4 +259,28 @@ fn range<T: PartialOrd + std::fmt::Display + Copy>(
         )));
     }
     Ok(v)
+}
+
+/// The audited pages, worst score first, at most 1,000 (the report of
+/// `audit_site` and the `seo://crawls/{id}` resource).
+pub(super) fn page_summaries(crawl: &Crawl) -> Vec<PageSummary> {
+    let mut pages: Vec<PageSummary> = crawl
+        .pages
+        .iter()
+        .map(|p| PageSummary {
+            url: p.url.clone(),
+            status: p.status,
+            score: p.score,
+            title: p.title.clone(),
+            findings: p.findings.len(),
+            errors: p
+                .findings
+                .iter()
+                .filter(|f| f.severity == Severity::Error)
+                .count(),
+        })
+        .collect();
+    pages.sort_by(|a, b| a.score.cmp(&b.score).then(a.url.cmp(&b.url)));
+    pages.truncate(1000);
+    pages
 }
