@@ -241,3 +241,32 @@ async fn delete_ends_the_session_with_no_content() {
         .expect("request after delete");
     assert_eq!(after.status(), StatusCode::NOT_FOUND, "the session is gone");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stateless_server_offers_no_subscription_it_cannot_deliver() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("ffmcp.db");
+    let env = [("FF_DB", db.to_str().expect("utf8"))];
+    let mut seen = Vec::new();
+    for stateless in [false, true] {
+        let mut args = vec!["competitive-intel", "--http", "127.0.0.1:0"];
+        if stateless {
+            args.push("--stateless");
+        }
+        let server = HttpProc::spawn(bin(), &args, &env);
+        let client = http_client(&format!("{}/mcp", server.base), None).await;
+        let capabilities = client
+            .peer_info()
+            .expect("server info")
+            .capabilities
+            .clone();
+        let resources = capabilities.resources.expect("resources offered");
+        seen.push((stateless, resources.subscribe));
+        if stateless {
+            assert_eq!(resources.subscribe, None, "stateless: {resources:?}");
+            assert_eq!(resources.list_changed, None, "stateless: {resources:?}");
+        }
+        client.cancel().await.expect("close");
+    }
+    assert_eq!(seen[0], (false, Some(true)), "stateful servers do offer it");
+}

@@ -85,6 +85,9 @@ pub struct Server {
     runner: Box<dyn Runner>,
     /// Whether the wrapper serves `ffmcp://stats`: set from the spec.
     stats: Arc<std::sync::atomic::AtomicBool>,
+    /// Served over stateless HTTP: no session outlives a request, so no
+    /// subscription or list-changed notification can be delivered.
+    stateless: Arc<std::sync::atomic::AtomicBool>,
     background: Option<Background>,
     commands: Option<Commands>,
 }
@@ -106,9 +109,11 @@ impl Server {
         let governor = context.governor.clone();
         let models = context.models.clone();
         let stats = Arc::new(std::sync::atomic::AtomicBool::new(true));
-        let with_stats = stats.clone();
+        let stateless = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (with_stats, is_stateless) = (stats.clone(), stateless.clone());
         Self {
             stats,
+            stateless,
             runner: Box::new(Factory(move || Served {
                 inner: make(),
                 name,
@@ -117,6 +122,7 @@ impl Server {
                     .load(std::sync::atomic::Ordering::Relaxed)
                     .then(|| models.clone()),
                 log: Arc::default(),
+                stateless: is_stateless.load(std::sync::atomic::Ordering::Relaxed),
             })),
             background: None,
             commands: None,
@@ -138,6 +144,7 @@ impl Server {
             governor: context.governor.clone(),
             models: stats.then(|| context.models.clone()),
             log: Arc::default(),
+            stateless: false,
         }
     }
 
@@ -182,6 +189,8 @@ impl Server {
 
     /// The streamable-HTTP MCP endpoint for this server (mounted by the caller).
     pub fn http_endpoint(&self, options: &HttpOptions) -> axum::Router {
+        self.stateless
+            .store(options.stateless, std::sync::atomic::Ordering::Relaxed);
         self.runner.http_endpoint(options)
     }
 }

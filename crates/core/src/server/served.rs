@@ -43,6 +43,8 @@ pub(crate) struct Served<S> {
     /// This session's MCP logging: its level and queue (see
     /// [`crate::logging`]); one per server value, hence per session.
     pub(crate) log: Arc<SessionLog>,
+    /// Served over stateless HTTP (see [`Served::add_capabilities`]).
+    pub(crate) stateless: bool,
 }
 
 impl<S: Tools> Served<S> {
@@ -56,6 +58,23 @@ impl<S: Tools> Served<S> {
         }
         if capabilities.logging.is_none() {
             capabilities.logging = Some(JsonObject::default());
+        }
+        // Stateless HTTP: every request stands alone, so a subscription or
+        // a list-changed notification could never be delivered; do not
+        // offer them.
+        if self.stateless
+            && let Some(resources) = capabilities.resources.as_mut()
+        {
+            resources.subscribe = None;
+            resources.list_changed = None;
+        }
+        if self.stateless {
+            if let Some(tools) = capabilities.tools.as_mut() {
+                tools.list_changed = None;
+            }
+            if let Some(prompts) = capabilities.prompts.as_mut() {
+                prompts.list_changed = None;
+            }
         }
     }
 
