@@ -50,11 +50,6 @@ impl Models {
         Self(router)
     }
 
-    /// A handle on a router of its own (tests).
-    pub fn with_router(router: Router) -> Self {
-        Self(Arc::new(router))
-    }
-
     fn get(&self) -> &Router {
         &self.0
     }
