@@ -41,6 +41,10 @@ enum Fixed {
     Serve(ServeArgs),
     /// List the available servers.
     List,
+    /// Print the server.json for the official MCP registry (generated from
+    /// the server table; `cargo xtask server-json` writes it).
+    #[command(hide = true)]
+    RegistryJson,
     /// Print client configuration.
     #[command(subcommand)]
     Config(ConfigTarget),
@@ -50,6 +54,46 @@ enum Fixed {
     Guard(GuardArgs),
     /// Show which security protections are active on this machine.
     Doctor(DoctorArgs),
+    /// Run one tool with its arguments as a JSON object, e.g.
+    /// `ffmcp call transform text_stats --json '{"text": "hi"}'`.
+    Call(CallArgs),
+    /// The store (FF_DB: a SQLite file or a postgres:// URL): apply or list
+    /// every server's schema migrations.
+    #[command(subcommand)]
+    Db(DbTarget),
+}
+
+#[derive(Debug, Subcommand)]
+enum DbTarget {
+    /// Apply every pending migration of every server (each once; replicas
+    /// may run it at the same time).
+    Migrate {
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Where the store is, whether it answers, and each server's schema
+    /// version; exits 1 when it does not answer or a migration is pending.
+    Status {
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = crate::tool_cli::EXIT_CODES)]
+struct CallArgs {
+    /// The server (`ffmcp list`).
+    server: String,
+    /// The tool (`audit_page` or `audit-page`).
+    tool: String,
+    /// The arguments, a JSON object; `-` reads it from stdin.
+    #[arg(long = "json", value_name = "JSON", default_value = "{}")]
+    arguments: String,
+    /// Print the structured result (structuredContent) as JSON instead of the text.
+    #[arg(long)]
+    structured: bool,
 }
 
 #[derive(Debug, Args)]
@@ -146,11 +190,14 @@ struct ServerArgs {
     /// competitive-intel scheduler) until interrupted.
     #[arg(long, conflicts_with = "http")]
     daemon: bool,
-    /// A one-shot command of the server instead of serving, e.g.
-    /// `ffmcp competitive-intel export --format csv`.
+    /// Run one tool instead of serving, then its arguments: `ffmcp seo
+    /// audit-page https://example.com`; `ffmcp <server> <tool> --help`
+    /// lists them. Also the server's own commands, e.g. `ffmcp
+    /// competitive-intel export --format csv`.
     #[arg(
         trailing_var_arg = true,
-        value_name = "COMMAND",
+        allow_hyphen_values = true,
+        value_name = "TOOL",
         conflicts_with_all = ["http", "daemon"]
     )]
     command: Vec<String>,
@@ -263,6 +310,7 @@ pub enum Command {
         args: Vec<String>,
     },
     List,
+    RegistryJson,
     ConfigClaude {
         options: crate::client_config::ClaudeOptions,
         write: Option<PathBuf>,
@@ -283,6 +331,16 @@ pub enum Command {
     Doctor {
         json: bool,
         strict: bool,
+    },
+    Call {
+        server: String,
+        tool: String,
+        arguments: String,
+        structured: bool,
+    },
+    Db {
+        migrate: bool,
+        json: bool,
     },
 }
 
@@ -352,6 +410,7 @@ fn resolve(servers: &Servers, matches: &clap::ArgMatches) -> Result<Command, cla
             }
         }
         Fixed::List => Command::List,
+        Fixed::RegistryJson => Command::RegistryJson,
         Fixed::Config(ConfigTarget::Show { json }) => Command::ConfigShow { json },
         Fixed::Config(ConfigTarget::Claude {
             servers,
@@ -385,6 +444,36 @@ fn resolve(servers: &Servers, matches: &clap::ArgMatches) -> Result<Command, cla
             }
         }
         Fixed::Doctor(DoctorArgs { json, strict }) => Command::Doctor { json, strict },
+        Fixed::Call(CallArgs {
+            server,
+            tool,
+            arguments,
+            structured,
+        }) => {
+            if servers.get(&server).is_none() {
+                return Err(clap::Error::raw(
+                    clap::error::ErrorKind::InvalidValue,
+                    format!(
+                        "unknown server '{server}'; this build offers: {}\n",
+                        servers.names().join(", ")
+                    ),
+                ));
+            }
+            Command::Call {
+                server,
+                tool,
+                arguments,
+                structured,
+            }
+        }
+        Fixed::Db(DbTarget::Migrate { json }) => Command::Db {
+            migrate: true,
+            json,
+        },
+        Fixed::Db(DbTarget::Status { json }) => Command::Db {
+            migrate: false,
+            json,
+        },
     })
 }
 
@@ -437,6 +526,12 @@ fn http_options(bind: SocketAddr, args: HttpArgs, config: &Config) -> anyhow::Re
     options.allowed_origins = args.allow_origin;
     options.allowed_hosts = args.allow_host;
     options.stateless = args.stateless;
+    // Replicas on one PostgreSQL report in /healthz whether it answers.
+    if let ffmcp_core::store::Location::Postgres(_) =
+        ffmcp_core::store::Location::from_config(config)
+    {
+        options.health_store = Some(ffmcp_core::store::Store::open_default(config)?);
+    }
     options.max_body_bytes = setting(
         args.max_body_bytes,
         config,
@@ -523,17 +618,22 @@ pub async fn run(invocation: Invocation, servers: &Servers) -> anyhow::Result<Ex
             let options = http_options(bind, args, &context.config)?;
             let built = servers
                 .iter()
-                .map(|spec| Ok((spec.name(), build(spec.name())?)))
+                .map(|spec| Ok((spec.name(), spec.summary(), build(spec.name())?)))
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            let endpoints = built
+            let mut endpoints: Vec<_> = built
                 .iter()
-                .map(|(name, server)| (format!("/{name}/mcp"), server.http_endpoint(&options)))
+                .map(|(name, _, server)| (format!("/{name}/mcp"), server.http_endpoint(&options)))
                 .collect();
             let token = options.token.is_some();
             let _background: Vec<_> = built
                 .iter()
-                .filter_map(|(_, server)| server.start_background().map(AbortOnDrop))
+                .filter_map(|(_, _, server)| server.start_background().map(AbortOnDrop))
                 .collect();
+            // The read-only operator page, behind the same guards.
+            endpoints.push((
+                "/".to_owned(),
+                crate::operator::router(std::sync::Arc::new(built)),
+            ));
             http::serve(endpoints, options, |addr| {
                 announce(&serve_banner(servers, addr, token));
             })
@@ -552,13 +652,40 @@ pub async fn run(invocation: Invocation, servers: &Servers) -> anyhow::Result<Ex
                 () = ffmcp_core::transport::shutdown_signal() => {}
             }
         }
-        Command::RunServerTask { server, args } => {
+        Command::RunServerTask { server, mut args } => {
             let built = build(&server)?;
-            let run = built.run_command(args).with_context(|| {
-                format!("{server} has no commands; run `ffmcp {server}` to serve it")
-            })?;
-            write_stdout(&run.await.map_err(anyhow::Error::msg)?)?;
+            let tool = args.remove(0);
+            let given = crate::tool_cli::Given::Words(args.clone());
+            match crate::tool_cli::run(&built, &server, &tool, given, &context.config).await? {
+                crate::tool_cli::Outcome::Exit(code) => return Ok(code),
+                crate::tool_cli::Outcome::NotATool(tools) => {
+                    args.insert(0, tool.clone());
+                    let Some(run) = built.run_command(args) else {
+                        return Ok(unknown_tool(&server, &tool, &tools));
+                    };
+                    write_stdout(&run.await.map_err(anyhow::Error::msg)?)?;
+                }
+            }
         }
+        Command::Call {
+            server,
+            tool,
+            arguments,
+            structured,
+        } => {
+            let built = build(&server)?;
+            let given = crate::tool_cli::Given::Json {
+                text: arguments,
+                structured,
+            };
+            match crate::tool_cli::run(&built, &server, &tool, given, &context.config).await? {
+                crate::tool_cli::Outcome::Exit(code) => return Ok(code),
+                crate::tool_cli::Outcome::NotATool(tools) => {
+                    return Ok(unknown_tool(&server, &tool, &tools));
+                }
+            }
+        }
+        Command::RegistryJson => write_stdout(&crate::registry_json::render(servers))?,
         Command::List => {
             let mut out = String::new();
             for spec in servers.iter() {
@@ -638,8 +765,30 @@ pub async fn run(invocation: Invocation, servers: &Servers) -> anyhow::Result<Ex
                 ExitCode::SUCCESS
             });
         }
+        Command::Db { migrate, json } => {
+            let report = crate::db::run(servers, &context.config, migrate).await;
+            write_stdout(&if json {
+                report.to_json()
+            } else {
+                report.to_text()
+            })?;
+            return Ok(if report.ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            });
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `ffmcp <server> <word>` where the word is neither a tool nor a command.
+fn unknown_tool(server: &str, tool: &str, tools: &[String]) -> ExitCode {
+    announce(&format!(
+        "ffmcp: error: {server} has no tool '{tool}'; its tools: {} (`ffmcp {server} <tool> --help` for one's arguments)",
+        tools.join(", ")
+    ));
+    ExitCode::from(2)
 }
 
 /// Stops a server's background task when the serving command ends.
@@ -673,6 +822,7 @@ fn serve_banner(servers: &Servers, addr: SocketAddr, token: bool) -> String {
             serde_json::json!({ "command": "npx", "args": args }),
         );
     }
+    text.push_str(&format!("  {:<20} http://{addr}/\n", "operator page"));
     text.push_str("  health               ");
     text.push_str(&format!("http://{addr}/healthz\n\n"));
     text.push_str("Claude Desktop (claude_desktop_config.json), through the mcp-remote bridge:\n");

@@ -105,10 +105,21 @@ pub async fn report(servers: &Servers, context: &Context) -> anyhow::Result<Repo
         .iter()
         .map(|k| (*k, config.get(k).is_some()))
         .collect();
-    let db = ffmcp_core::store::default_path(config);
-    let database = match std::fs::metadata(&db) {
-        Ok(meta) => format!("{} ({} KiB)", db.display(), meta.len() / 1024),
-        Err(_) => format!("{} (created on first use)", db.display()),
+    let database = match ffmcp_core::store::Location::from_config(config) {
+        ffmcp_core::store::Location::Sqlite(db) => match std::fs::metadata(&db) {
+            Ok(meta) => format!("{} ({} KiB)", db.display(), meta.len() / 1024),
+            Err(_) => format!("{} (created on first use)", db.display()),
+        },
+        location @ ffmcp_core::store::Location::Postgres(_) => {
+            let answer = match ffmcp_core::store::Store::open_default(config) {
+                Ok(store) => store.ping().await.map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            match answer {
+                Ok(()) => format!("{location} (PostgreSQL, reachable; `ffmcp db status`)"),
+                Err(e) => format!("{location} (PostgreSQL, NOT reachable: {e})"),
+            }
+        }
     };
     Ok(Report {
         config_file: config.file().map(|p| p.display().to_string()),
@@ -313,13 +324,19 @@ pub fn settings_text(file: Option<&str>, settings: &[Effective]) -> String {
         "config file",
         file.unwrap_or("none (--config-file or FF_CONFIG_FILE)")
     ));
+    let width = settings
+        .iter()
+        .map(|s| s.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(30);
     for s in settings {
         let source = s
             .source
             .as_ref()
             .map_or_else(|| "default".to_owned(), ToString::to_string);
         out.push_str(&format!(
-            "  {:<30} {:<28} {:<12} {}\n",
+            "  {:<width$} {:<28} {:<12} {}\n",
             s.name, s.value, source, s.help
         ));
     }

@@ -119,6 +119,47 @@ async fn healthz_answers_without_auth() {
     assert_eq!(response.status(), StatusCode::OK);
 }
 
+/// With `FF_DB` a PostgreSQL URL, `/healthz` says whether the store
+/// answers: 503 while it does not (a load balancer then stops routing to
+/// the replica), without naming the database to an unauthenticated caller.
+#[tokio::test(flavor = "multi_thread")]
+async fn healthz_reports_whether_a_shared_store_answers() {
+    let down = HttpProc::spawn(
+        bin(),
+        &["competitive-intel", "--http", "127.0.0.1:0"],
+        &[
+            ("FF_DB", "postgres://ffmcp:s3cret@127.0.0.1:1/ffmcp"),
+            ("FF_DB_CONNECT_TIMEOUT_MS", "1000"),
+        ],
+    );
+    let response = reqwest::get(format!("{}/healthz", down.base))
+        .await
+        .expect("healthz");
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = response.text().await.expect("body");
+    assert_eq!(body, "store: unreachable\n");
+    let Some(url) = ffmcp_test_support::postgres::fresh_database(
+        "healthz_reports_whether_a_shared_store_answers",
+    )
+    .await
+    else {
+        return;
+    };
+    let up = HttpProc::spawn(
+        bin(),
+        &["competitive-intel", "--http", "127.0.0.1:0"],
+        &[("FF_DB", url.as_str())],
+    );
+    let response = reqwest::get(format!("{}/healthz", up.base))
+        .await
+        .expect("healthz");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.text().await.expect("body"),
+        "ok\nstore: reachable\n"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn oversized_body_is_rejected() {
     let server = HttpProc::spawn(

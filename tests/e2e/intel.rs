@@ -268,15 +268,17 @@ async fn http_serves_the_same_tools() {
 /// Item keys of every recorded change, in detection order.
 fn change_keys(db: &Path) -> Vec<String> {
     let store = Store::open(db).expect("open the database");
-    store.call_blocking(|c| {
-        let mut stmt = c
-            .prepare("SELECT item_key FROM ci_changes ORDER BY id")
-            .expect("prepare");
-        stmt.query_map([], |r| r.get::<_, String>(0))
-            .expect("query")
-            .collect::<Result<Vec<_>, _>>()
-            .expect("rows")
-    })
+    store
+        .call_blocking(|c| {
+            let mut stmt = c
+                .prepare("SELECT item_key FROM ci_changes ORDER BY id")
+                .expect("prepare");
+            stmt.query_map([], |r| r.get::<_, String>(0))
+                .expect("query")
+                .collect::<Result<Vec<_>, _>>()
+                .expect("rows")
+        })
+        .expect("a SQLite store")
 }
 
 fn wait_for_keys(db: &Path, want: &[&str]) -> Vec<String> {
@@ -442,4 +444,87 @@ async fn watch_cap_and_safe_exports_over_stdio() {
     );
     assert!(wrong.contains(".atom"), "{wrong}");
     client.cancel().await.expect("close");
+}
+
+/// A `--daemon` and a served stdio session on one database both run the
+/// scheduler: due watches are claimed, so each is fetched once at the
+/// fixture, never by both processes (SQLite, and PostgreSQL when
+/// `FFMCP_TEST_PG_URL` names a server).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_daemon_and_a_served_session_never_both_fetch_a_watch() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut databases = vec![dir.path().join("intel.db").display().to_string()];
+    if let Some(url) = ffmcp_test_support::postgres::fresh_database(
+        "a_daemon_and_a_served_session_never_both_fetch_a_watch",
+    )
+    .await
+    {
+        databases.push(url);
+    }
+    for database in databases {
+        let site = FixtureServer::start().await;
+        let paths: Vec<String> = (0..20).map(|i| format!("/f{i}.xml")).collect();
+        for (i, path) in paths.iter().enumerate() {
+            site.route(
+                path,
+                Reply::ok(
+                    "application/rss+xml",
+                    format!(
+                        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>S{i}</title>\
+                         <link>https://s.example/</link><description>d</description>\
+                         <item><guid>a</guid><title>A</title></item></channel></rss>"
+                    ),
+                )
+                .delayed(Duration::from_millis(200)),
+            );
+        }
+        let mut env = env(dir.path());
+        env[0].1.clone_from(&database);
+        let client = stdio_client_env("competitive-intel", &pairs(&env)).await;
+        for path in &paths {
+            let added = structured(
+                &call_peer(
+                    &client,
+                    "watch_add",
+                    json!({"url": site.url(path), "kind": "feed", "interval_secs": 3600}),
+                )
+                .await,
+            );
+            assert_eq!(added["first_check"]["outcome"], "baseline", "{added}");
+        }
+        let daemon = Proc::spawn(bin(), &["competitive-intel", "--daemon"], &pairs(&env));
+        daemon.wait_stderr("running headless");
+        // Everything due now, with both schedulers running.
+        let before: Vec<usize> = paths.iter().map(|p| site.requests_to(p).len()).collect();
+        let store = if database.starts_with("postgres") {
+            Store::connect(&database, &ffmcp_core::Config::default()).expect("postgres")
+        } else {
+            Store::open(&database).expect("sqlite")
+        };
+        store
+            .run(|db| db.execute("UPDATE ci_watches SET next_due = 0", &[]))
+            .await
+            .expect("task")
+            .expect("make every watch due");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while paths
+            .iter()
+            .zip(&before)
+            .any(|(p, n)| site.requests_to(p).len() <= *n)
+        {
+            assert!(
+                Instant::now() < deadline,
+                "every watch checked again in time"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // Both schedulers wake every second: a few more rounds.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        drop(daemon);
+        client.cancel().await.expect("close");
+        for (path, n) in paths.iter().zip(&before) {
+            let fetched = site.requests_to(path).len() - n;
+            assert_eq!(fetched, 1, "{database}: {path} fetched {fetched} times");
+        }
+    }
 }

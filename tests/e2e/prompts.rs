@@ -26,6 +26,7 @@ const SERVERS: &[(&str, &[&str])] = &[
     ("competitive-intel", &["weekly-competitor-digest"]),
     ("leadgen", &["qualify-leads", "find-contacts"]),
     ("transform", &["summarise-text", "convert-data"]),
+    ("coderag", &["find-code", "explain-symbol"]),
 ];
 
 fn object(value: Value) -> JsonObject {
@@ -137,6 +138,23 @@ async fn prompts_render_their_arguments_into_tool_calls() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("ffmcp.db");
     let cases: &[(&str, &str, Value, &[&str])] = &[
+        (
+            "coderag",
+            "find-code",
+            json!({"repository": "/src/app", "question": "parse the config file", "language": "Rust"}),
+            &[
+                "`index`",
+                r#""path":"/src/app""#,
+                r#""query":"parse the config file""#,
+                r#""language":["rust"]"#,
+            ],
+        ),
+        (
+            "coderag",
+            "explain-symbol",
+            json!({"repository": "/src/app", "symbol": "load_config"}),
+            &["`find_symbol`", "`references`", r#""name":"load_config""#],
+        ),
         (
             "docparse",
             "summarise-document",
@@ -272,6 +290,12 @@ async fn prompts_render_their_arguments_into_tool_calls() {
             json!({"categories": "hot"}),
             "categories",
         ),
+        (
+            "coderag",
+            "find-code",
+            json!({"repository": "/src", "question": "x", "language": "cobol"}),
+            "language",
+        ),
     ];
     for (server, prompt, args, needle) in bad {
         let client = stdio_client_env(server, &[("FF_DB", db.to_str().expect("utf8"))]).await;
@@ -296,6 +320,12 @@ async fn enumerated_arguments_complete_by_prefix() {
         .await
         .expect("complete");
     assert!(none.values.is_empty());
+    let coderag = stdio_client_env("coderag", &[]).await;
+    let langs = complete(&coderag, "find-code", "language", "c")
+        .await
+        .expect("complete");
+    assert_eq!(langs.values, ["c", "cpp"]);
+    coderag.cancel().await.expect("close");
     let free = complete(&client, "summarise-text", "text", "any")
         .await
         .expect("complete");

@@ -65,12 +65,13 @@ async fn every_tool_schema_uses_standard_formats_only() {
     assert!(bounded > 0, "integer arguments carry their bounds");
 }
 
-const SERVERS: [&str; 5] = [
+const SERVERS: [&str; 6] = [
     "transform",
     "docparse",
     "seo",
     "competitive-intel",
     "leadgen",
+    "coderag",
 ];
 
 /// (server, tool, read_only, destructive, idempotent, open_world).
@@ -126,6 +127,14 @@ const HINTS: &[(&str, &str, bool, bool, bool, bool)] = &[
     ("transform", "extract", true, false, false, true),
     ("transform", "classify", true, false, false, true),
     ("transform", "models", true, false, true, false),
+    ("coderag", "index", false, false, true, false),
+    ("coderag", "search", true, false, true, false),
+    ("coderag", "find_symbol", true, false, true, false),
+    ("coderag", "references", true, false, true, false),
+    ("coderag", "outline", true, false, true, false),
+    ("coderag", "read", true, false, true, false),
+    ("coderag", "status", true, false, true, false),
+    ("coderag", "related", true, false, true, false),
 ];
 
 #[tokio::test]

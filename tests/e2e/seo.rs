@@ -7,7 +7,7 @@ mod fixture;
 
 use std::{sync::Arc, time::Duration};
 
-use fixture::{Resp, Site};
+use fixture::{Resp, Site, page};
 use serde_json::{Value, json};
 
 use super::support::{
@@ -18,7 +18,7 @@ use super::support::{
 /// a page robots.txt disallows, a sitemap, and twelve slow article pages.
 fn site(base: &str) -> Site {
     let mut s = Site::new();
-    s.insert("/".into(), Resp::html(fixture::clean_page(base)));
+    s.insert("/".into(), page(fixture::clean_page(base)));
     s.insert(
         "/robots.txt".into(),
         Resp::ok(
@@ -42,7 +42,7 @@ fn site(base: &str) -> Site {
     );
     s.insert(
         "/bad".into(),
-        Resp::html(
+        page(
             r#"<html><head><title>x</title></head><body><img src="/big.jpg"><a href="/missing">click here</a></body></html>"#,
         ),
     );
@@ -50,13 +50,10 @@ fn site(base: &str) -> Site {
         "/big.jpg".into(),
         Resp::ok("image/jpeg", vec![1; 300 * 1024]),
     );
-    s.insert(
-        "/private/page".into(),
-        Resp::html(fixture::clean_page(base)),
-    );
+    s.insert("/private/page".into(), page(fixture::clean_page(base)));
     s.insert(
         "/lonely".into(),
-        Resp::html(format!(
+        page(format!(
             "<html lang=\"en\"><head><title>A lonely page nobody links to</title></head><body><h1>Lonely</h1>{}</body></html>",
             fixture::prose("lonely")
         )),
@@ -64,7 +61,7 @@ fn site(base: &str) -> Site {
     let mut links = String::new();
     for i in 0..12 {
         links.push_str(&format!("<a href=\"/article/{i}\">article number {i}</a> "));
-        let mut page = Resp::html(format!(
+        let mut page = page(format!(
             "<html lang=\"en\"><head><title>Article number {i} about gardens</title></head><body><h1>Article {i}</h1>{}</body></html>",
             fixture::prose(&format!("article{i}x"))
         ));
@@ -73,7 +70,7 @@ fn site(base: &str) -> Site {
     }
     s.insert(
         "/articles".into(),
-        Resp::html(format!("<html><body>{links}</body></html>")),
+        page(format!("<html><body>{links}</body></html>")),
     );
     s
 }

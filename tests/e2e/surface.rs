@@ -13,7 +13,8 @@ use serde_json::Value;
 
 use super::support::{MODEL_VARS, bin};
 
-const SERVERS: [&str; 5] = [
+const SERVERS: [&str; 6] = [
+    "coderag",
     "competitive-intel",
     "docparse",
     "leadgen",

@@ -1,6 +1,8 @@
 """Interop check with a client nobody on the ffmcp team wrote: the official
-Python MCP SDK. Connects to `ffmcp transform` over stdio and over streamable
-HTTP, lists the tools and calls one, and fails loudly on any mismatch.
+Python MCP SDK. Connects to `ffmcp transform` over stdio, stateful and
+stateless streamable HTTP, in both protocol generations (2025-11-25 with
+`initialize`, 2026-07-28 with `server/discover`), lists the tools and calls
+one, and fails loudly on any mismatch.
 
 Usage: python_client.py PATH_TO_FFMCP
 """
@@ -17,10 +19,20 @@ from mcp.client.streamable_http import streamable_http_client
 EXPECTED_TOOLS = {"convert", "html_to_markdown", "markdown_to_html", "text_stats"}
 
 
-async def exercise(read, write, transport: str) -> None:
+GENERATIONS = ("2025-11-25", "2026-07-28")
+
+
+async def exercise(read, write, transport: str, generation: str) -> None:
+    transport = f"{transport}, {generation}"
     async with ClientSession(read, write) as session:
-        init = await session.initialize()
-        assert init.server_info.name == "ffmcp-transform", init.server_info
+        if generation == "2026-07-28":
+            await session.discover()
+        else:
+            await session.initialize()
+        assert session.protocol_version == generation, (transport, session.protocol_version)
+        info = session.server_info
+        assert info is not None and info.name == "ffmcp-transform", info
+        assert info.title == "Text and data transforms", info
         tools = await session.list_tools()
         names = {t.name for t in tools.tools}
         missing = EXPECTED_TOOLS - names
@@ -37,13 +49,14 @@ async def exercise(read, write, transport: str) -> None:
 
 async def over_stdio(binary: str) -> None:
     params = StdioServerParameters(command=binary, args=["transform"])
-    async with stdio_client(params) as (read, write):
-        await exercise(read, write, "stdio")
+    for generation in GENERATIONS:
+        async with stdio_client(params) as (read, write):
+            await exercise(read, write, "stdio", generation)
 
 
-async def over_http(binary: str) -> None:
+async def over_http(binary: str, *flags: str) -> None:
     server = subprocess.Popen(
-        [binary, "transform", "--http", "127.0.0.1:0"],
+        [binary, "transform", "--http", "127.0.0.1:0", *flags],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -52,8 +65,9 @@ async def over_http(binary: str) -> None:
         line = server.stderr.readline()
         match = re.search(r"http://[^\s]+/mcp", line)
         assert match, f"no endpoint announced: {line!r}"
-        async with streamable_http_client(match.group(0)) as (read, write):
-            await exercise(read, write, "streamable HTTP")
+        for generation in GENERATIONS:
+            async with streamable_http_client(match.group(0)) as (read, write):
+                await exercise(read, write, " ".join(["streamable HTTP", *flags]), generation)
     finally:
         server.terminate()
         code = server.wait(timeout=15)
@@ -64,6 +78,7 @@ async def main() -> None:
     binary = sys.argv[1]
     await asyncio.wait_for(over_stdio(binary), timeout=60)
     await asyncio.wait_for(over_http(binary), timeout=60)
+    await asyncio.wait_for(over_http(binary, "--stateless"), timeout=60)
 
 
 if __name__ == "__main__":

@@ -59,7 +59,7 @@ fn host() -> anyhow::Result<(&'static str, &'static str)> {
     Ok((os, cpu))
 }
 
-fn workspace_root() -> PathBuf {
+pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
@@ -140,6 +140,9 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
     let launcher = main_dir.join("bin/ffmcp.js");
     std::fs::write(&launcher, LAUNCHER)?;
     set_executable(&launcher)?;
+    // The registry proves that server.json's name owns this package by
+    // comparing it with `mcpName`.
+    let mcp_name = crate::server_json::registry_name()?;
     let optional: serde_json::Map<String, serde_json::Value> = PLATFORMS
         .iter()
         .map(|(o, c)| (format!("@ffmcp/{o}-{c}"), json!(version)))
@@ -152,6 +155,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
             "description": "Production MCP servers (docparse, transform, …) in one native binary: `npx ffmcp <server>`.",
             "license": "Apache-2.0",
             "repository": "https://github.com/ffmcp/ffmcp",
+            "mcpName": mcp_name,
             "bin": { "ffmcp": "bin/ffmcp.js" },
             "files": ["bin/"],
             "engines": { "node": ">=18" },

@@ -6,9 +6,13 @@
 //! feeds, ligatures are expanded and every whitespace run becomes one
 //! space; per page the Levenshtein distance is computed (Myers/Hyyrö
 //! bit-parallel, so whole books stay fast), and a file's similarity is
-//! `1 - Σ distance / Σ max(len)`. Throughput is pages per second of wall
-//! time: pdftotext as a process per file, docparse in-process (parse and
-//! render), both single-threaded.
+//! `1 - Σ distance / Σ max(len)`. Word-F1 ignores order: both texts become
+//! multisets of words (same normalisation), precision and recall count the
+//! words in common, and F1 is their harmonic mean; the run reports the
+//! median and the 10th percentile over files of both measures, and the
+//! errors (a file docparse refuses scores 0). Throughput is pages per
+//! second of wall time: pdftotext as a process per file, docparse
+//! in-process (parse and render), both single-threaded.
 
 use std::{
     collections::HashMap,
@@ -28,6 +32,7 @@ struct Row {
     name: String,
     pages: u32,
     similarity: f64,
+    word_f1: f64,
     ours: Duration,
     theirs: Duration,
     error: Option<String>,
@@ -67,8 +72,9 @@ pub fn pdf(dir: &Path) -> anyhow::Result<()> {
         };
         let ours = started.elapsed();
         let similarity = similarity(&ours_text, &reference);
+        let word_f1 = word_f1(&ours_text, &reference);
         println!(
-            "{name:<40} {pages:>5} pages  similarity {similarity:.4}  ours {:>8.1} ms  pdftotext {:>8.1} ms{}",
+            "{name:<40} {pages:>5} pages  similarity {similarity:.4}  word-F1 {word_f1:.4}  ours {:>8.1} ms  pdftotext {:>8.1} ms{}",
             ours.as_secs_f64() * 1000.0,
             theirs.as_secs_f64() * 1000.0,
             error
@@ -80,18 +86,14 @@ pub fn pdf(dir: &Path) -> anyhow::Result<()> {
             name,
             pages,
             similarity,
+            word_f1,
             ours,
             theirs,
             error,
         });
     }
-    let mut sims: Vec<f64> = rows.iter().map(|r| r.similarity).collect();
-    sims.sort_by(f64::total_cmp);
-    let median = if sims.len() % 2 == 1 {
-        sims[sims.len() / 2]
-    } else {
-        (sims[sims.len() / 2 - 1] + sims[sims.len() / 2]) / 2.0
-    };
+    let (median, p10) = median_p10(rows.iter().map(|r| r.similarity).collect());
+    let (f1_median, f1_p10) = median_p10(rows.iter().map(|r| r.word_f1).collect());
     let worst = rows
         .iter()
         .min_by(|a, b| a.similarity.total_cmp(&b.similarity))
@@ -106,8 +108,16 @@ pub fn pdf(dir: &Path) -> anyhow::Result<()> {
         rows.iter().filter(|r| r.error.is_some()).count()
     );
     println!(
-        "similarity median {median:.4}  worst {:.4} ({})",
+        "similarity median {median:.4}  p10 {p10:.4}  worst {:.4} ({})",
         worst.similarity, worst.name
+    );
+    let worst_f1 = rows
+        .iter()
+        .min_by(|a, b| a.word_f1.total_cmp(&b.word_f1))
+        .context("no rows")?;
+    println!(
+        "word-F1 median {f1_median:.4}  p10 {f1_p10:.4}  worst {:.4} ({})",
+        worst_f1.word_f1, worst_f1.name
     );
     println!(
         "throughput: docparse {:.0} pages/s, pdftotext {:.0} pages/s ({pages} pages; ratio {:.2}x)",
@@ -131,10 +141,20 @@ pub fn pdf(dir: &Path) -> anyhow::Result<()> {
 
 /// The document's plain text with one form feed per page, blank pages
 /// included (the renderer drops leading empty pages, which would shift the
-/// page alignment with pdftotext).
+/// page alignment with pdftotext). The "Form fields" table after the pages
+/// is left out: pdftotext has no counterpart (it draws the widgets'
+/// appearances in place instead), so its field names would count as noise.
 fn paged_text(doc: &ffmcp_docparse::Document) -> String {
     let mut out = String::new();
     let mut page: Vec<Block> = Vec::new();
+    let fields = doc.blocks.iter().position(|b| {
+        matches!(b, Block::Table(t) if t.name.as_deref() == Some("Form fields") && t.page.is_none())
+    });
+    let end = match fields {
+        // The table and its heading.
+        Some(at) => at.saturating_sub(1),
+        None => doc.blocks.len(),
+    };
     let flush = |page: &mut Vec<Block>, out: &mut String| {
         if !page.is_empty() {
             out.push_str(&render_blocks(page, OutputFormat::Text));
@@ -142,7 +162,7 @@ fn paged_text(doc: &ffmcp_docparse::Document) -> String {
             page.clear();
         }
     };
-    for block in &doc.blocks {
+    for block in &doc.blocks[..end] {
         if matches!(block, Block::PageBreak { .. }) {
             flush(&mut page, &mut out);
         }
@@ -184,7 +204,8 @@ pub fn rss(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Normalised page texts: ligatures expanded, whitespace runs as one space.
+/// Normalised page texts: ligatures expanded, directional marks dropped,
+/// whitespace runs as one space.
 fn pages(text: &str) -> Vec<Vec<char>> {
     let mut pages: Vec<Vec<char>> = text
         .split('\u{c}')
@@ -201,6 +222,12 @@ fn pages(text: &str) -> Vec<Vec<char>> {
                         '\u{FB02}' => out.extend("fl".chars()),
                         '\u{FB03}' => out.extend("ffi".chars()),
                         '\u{FB04}' => out.extend("ffl".chars()),
+                        // Directional marks pdftotext puts around
+                        // right-to-left text: invisible, not content.
+                        '\u{200E}'
+                        | '\u{200F}'
+                        | '\u{202A}'..='\u{202E}'
+                        | '\u{2066}'..='\u{2069}' => {}
                         c => out.push(c),
                     }
                 }
@@ -212,6 +239,51 @@ fn pages(text: &str) -> Vec<Vec<char>> {
         pages.pop();
     }
     pages
+}
+
+/// The median and the 10th percentile (nearest rank) of `values`.
+fn median_p10(mut values: Vec<f64>) -> (f64, f64) {
+    if values.is_empty() {
+        return (0.0, 0.0);
+    }
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    let median = if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    };
+    let rank = (n as f64 * 0.1).ceil() as usize;
+    (median, values[rank.clamp(1, n) - 1])
+}
+
+/// Bag-of-words F1 of `ours` against `reference` (1 when both are empty).
+fn word_f1(ours: &str, reference: &str) -> f64 {
+    let bag = |text: &str| {
+        let mut words: HashMap<String, usize> = HashMap::new();
+        for page in pages(text) {
+            let page: String = page.into_iter().collect();
+            for word in page.split(' ').filter(|w| !w.is_empty()) {
+                *words.entry(word.to_owned()).or_default() += 1;
+            }
+        }
+        words
+    };
+    let (a, b) = (bag(ours), bag(reference));
+    let (total_a, total_b) = (a.values().sum::<usize>(), b.values().sum::<usize>());
+    if total_a == 0 && total_b == 0 {
+        return 1.0;
+    }
+    let common: usize = a
+        .iter()
+        .map(|(w, n)| (*n).min(b.get(w).copied().unwrap_or(0)))
+        .sum();
+    if common == 0 {
+        return 0.0;
+    }
+    let precision = common as f64 / total_a as f64;
+    let recall = common as f64 / total_b as f64;
+    2.0 * precision * recall / (precision + recall)
 }
 
 /// `1 - distance / max(len)` over pages.
@@ -335,6 +407,16 @@ mod tests {
                 .collect();
             assert_eq!(levenshtein(&a, &b), naive(&a, &b), "{a:?} {b:?}");
         }
+    }
+
+    #[test]
+    fn word_f1_counts_words_in_common() {
+        assert_eq!(word_f1("b a \u{FB01}ne", "fine a b"), 1.0);
+        assert_eq!(word_f1("", ""), 1.0);
+        assert_eq!(word_f1("x", "y"), 0.0);
+        // Precision 1/2, recall 1/1.
+        assert!((word_f1("a b", "a") - 2.0 / 3.0).abs() < 1e-9);
+        assert_eq!(median_p10((1..=20).map(f64::from).collect()), (10.5, 2.0));
     }
 
     #[test]

@@ -18,14 +18,20 @@
 //!   npm packages for `npx ffmcp` (see `dist.rs`). `cargo xtask bench startup`:
 //!   binary size, cold start and idle memory, direct and through npx, beside
 //!   Node reference servers (after `dist --pack`).
+//! - `cargo xtask server-json [--check]`: the MCP registry's server.json,
+//!   generated from the server table (see `server_json.rs`).
 //! - `cargo xtask fidelity pdf DIR | text FILE | rss FILE`: docparse's PDF
 //!   text against pdftotext.
+//! - `cargo xtask fidelity corpus [DIR]`, `fidelity docs [DIR]`: word recall
+//!   and precision of every format on real files from packages (see
+//!   `fidelity_docs.rs`).
 //!
 //! xtask is, with `ffmcp_core::exec`, the only code that starts processes
 //! (cargo, python, the servers under test); it prints to stdout by design.
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::disallowed_methods)]
 
 mod bench;
+mod bench_coderag;
 mod bench_docparse;
 mod bench_intel;
 mod bench_leadgen;
@@ -33,12 +39,15 @@ mod bench_load;
 mod bench_model;
 mod bench_paging;
 mod bench_seo;
+mod bench_sessions;
 mod bench_startup;
 mod ci;
 mod dist;
 mod fidelity;
+mod fidelity_docs;
 mod msrv;
 mod peer;
+mod server_json;
 
 use std::path::PathBuf;
 
@@ -66,6 +75,9 @@ enum Command {
     },
     /// The release binary and the npm packages for `npx ffmcp`.
     Dist(dist::Options),
+    /// Write server.json (the MCP registry entry) from the server table;
+    /// --check fails when the checked-in one differs.
+    ServerJson(server_json::Options),
     /// docparse's PDF text against poppler's pdftotext.
     Fidelity {
         #[command(subcommand)]
@@ -94,6 +106,9 @@ enum Bench {
     },
     /// audit_site throughput on a generated local site, and peak RSS.
     Seo(bench_seo::Options),
+    /// coderag: MRR@10/recall@10 vs a ripgrep baseline on real code, index
+    /// throughput, query p50/p99, update time.
+    Coderag(bench_coderag::Options),
     /// PDF pages/s and peak RSS vs pdftotext and markitdown.
     Docparse {
         /// A directory of PDF files.
@@ -103,6 +118,8 @@ enum Bench {
     Startup,
     /// Ping latency while heavy calls run; trivial-call throughput.
     Load(bench_load::Options),
+    /// Memory of the HTTP server while sessions open and after they end.
+    Sessions(bench_sessions::Options),
     /// docparse: paging a long PDF vs one parse.
     Paging {
         /// Pages of the generated PDF.
@@ -122,6 +139,16 @@ enum Fidelity {
     Text { file: PathBuf },
     /// Peak RSS of parsing one file (used by `bench docparse`).
     Rss { file: PathBuf },
+    /// Fetch the real-document corpus (Debian docs, sdists' test files).
+    Corpus {
+        /// Where to put it (default target/fidelity-corpus).
+        dir: Option<PathBuf>,
+    },
+    /// Word recall/precision of every format vs independent reference texts.
+    Docs {
+        /// The corpus (default target/fidelity-corpus).
+        dir: Option<PathBuf>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -134,16 +161,25 @@ fn main() -> anyhow::Result<()> {
             Bench::Leadgen => bench_leadgen::run(),
             Bench::Intel { watches } => bench_intel::run(watches),
             Bench::Seo(options) => bench_seo::run(options),
+            Bench::Coderag(options) => bench_coderag::run(&options),
             Bench::Docparse { dir } => bench_docparse::run(&dir),
             Bench::Startup => bench_startup::run(),
             Bench::Load(options) => bench_load::run(&options),
+            Bench::Sessions(options) => bench_sessions::run(&options),
             Bench::Paging { pages, skip_build } => bench_paging::run(pages, skip_build),
         },
         Command::Dist(options) => dist::run(&options),
+        Command::ServerJson(options) => server_json::run(&options),
         Command::Fidelity { what } => match what {
             Fidelity::Pdf { dir } => fidelity::pdf(&dir),
             Fidelity::Text { file } => fidelity::text(&file),
             Fidelity::Rss { file } => fidelity::rss(&file),
+            Fidelity::Corpus { dir } => {
+                fidelity_docs::corpus(&dir.unwrap_or_else(fidelity_docs::default_dir))
+            }
+            Fidelity::Docs { dir } => {
+                fidelity_docs::docs(&dir.unwrap_or_else(fidelity_docs::default_dir))
+            }
         },
     }
 }

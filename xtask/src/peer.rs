@@ -223,6 +223,21 @@ pub fn spawn_http_with_env(
 }
 
 impl HttpClient {
+    /// Ends this client's session (`DELETE` with its session id); the
+    /// HTTP status, or `None` when there was no session.
+    pub fn delete_session(&mut self) -> anyhow::Result<Option<u16>> {
+        let Some(session) = self.session.take() else {
+            return Ok(None);
+        };
+        let response = self
+            .agent
+            .delete(&self.url)
+            .header("mcp-session-id", &session)
+            .header("mcp-protocol-version", PROTOCOL_VERSION)
+            .call()?;
+        Ok(Some(response.status().as_u16()))
+    }
+
     fn post(&mut self, message: &Value) -> anyhow::Result<(u16, String, String)> {
         let mut request = self
             .agent

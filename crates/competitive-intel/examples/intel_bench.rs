@@ -14,6 +14,13 @@
 //!   changed, and a check where every feed gained one item. Host spacing 0
 //!   and 32 requests per host: every watch is on the same loopback host, so
 //!   per-host politeness would otherwise be what is measured.
+//! * `scale N REPLICAS sqlite|postgres`: N feeds that answer after 200 ms,
+//!   all due at once, drained by REPLICAS schedulers (engines with their own
+//!   store handle and pool on one database, 16 checks in flight each) that
+//!   claim and check as `run_due` does; prints JSON with the seconds, checks
+//!   per second, how many fetches the fixture saw (N when nothing was
+//!   doubled) and the mean time of one claim statement. `postgres` makes a
+//!   fresh database on `FFMCP_TEST_PG_URL`.
 #![allow(clippy::print_stdout)]
 
 use std::{
@@ -45,7 +52,12 @@ async fn main() -> Result<(), Error> {
     {
         ["parse", dir, iterations] => parse(PathBuf::from(dir), iterations.parse()?),
         ["watches", n] => watches(n.parse()?).await,
-        _ => Err("usage: intel_bench parse DIR ITERATIONS | intel_bench watches N".into()),
+        ["scale", n, replicas, backend] => scale(n.parse()?, replicas.parse()?, backend).await,
+        _ => Err(
+            "usage: intel_bench parse DIR ITERATIONS | intel_bench watches N | \
+                  intel_bench scale N REPLICAS sqlite|postgres"
+                .into(),
+        ),
     }
 }
 
@@ -166,4 +178,121 @@ async fn watches(n: usize) -> Result<(), Error> {
         serde_json::json!({ "watches": watches.len(), "checks": timings })
     );
     Ok(())
+}
+
+async fn scale(n: usize, replicas: usize, backend: &str) -> Result<(), Error> {
+    let site = FixtureServer::start().await;
+    for i in 0..n {
+        site.route(
+            &format!("/f{i}.xml"),
+            Reply::ok("application/rss+xml", rss(i, 5)).delayed(Duration::from_millis(200)),
+        );
+    }
+    let port = site.port();
+    let dir = tempfile::tempdir()?;
+    let open: Box<dyn Fn() -> Result<Store, Error>> = match backend {
+        "sqlite" => {
+            let path = dir.path().join("bench.db");
+            Box::new(move || Ok(Store::open(&path)?))
+        }
+        "postgres" => {
+            let url = ffmcp_test_support::postgres::fresh_database("intel_bench scale")
+                .await
+                .ok_or("set FFMCP_TEST_PG_URL to a PostgreSQL server")?;
+            Box::new(move || Ok(Store::connect(&url, &ffmcp_core::Config::default())?))
+        }
+        other => return Err(format!("unknown backend {other}").into()),
+    };
+    let settings = Settings {
+        concurrency: 16,
+        per_host: 64,
+        host_spacing: Duration::ZERO,
+        robots: false,
+        ..Settings::default()
+    };
+    let mut engines = Vec::new();
+    for _ in 0..replicas {
+        let fetcher = Fetcher::builder()
+            .policy(FetchPolicy::public_only().allow("127.0.0.1")?)
+            .limits(settings.fetch_limits())
+            .build()?;
+        engines.push(Engine::open(open()?, fetcher, settings.clone()).await?);
+    }
+    let now = ffmcp_competitive_intel::engine::now_rfc3339();
+    engines[0]
+        .db(move |c| {
+            for i in 0..n {
+                let new = db::NewWatch {
+                    url: format!("http://127.0.0.1:{port}/f{i}.xml"),
+                    kind: "feed".into(),
+                    feed_url: None,
+                    selector: None,
+                    ignore: Vec::new(),
+                    interval_secs: 3600,
+                    tags: Vec::new(),
+                    competitor: None,
+                };
+                db::insert_watch(c, &new, &now, 0, i64::MAX)?;
+            }
+            Ok(())
+        })
+        .await?;
+    let claim_nanos = Arc::new(AtomicUsize::new(0));
+    let claims = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let workers: Vec<_> = engines
+        .into_iter()
+        .enumerate()
+        .map(|(r, engine)| {
+            let (claim_nanos, claims) = (Arc::clone(&claim_nanos), Arc::clone(&claims));
+            tokio::spawn(async move {
+                let owner = format!("replica{r}");
+                loop {
+                    let owner = owner.clone();
+                    let now = chrono_now();
+                    let t = Instant::now();
+                    let due = engine
+                        .db(move |c| db::claim_due(c, &owner, now, now + 300, 16))
+                        .await?;
+                    claim_nanos.fetch_add(
+                        usize::try_from(t.elapsed().as_nanos()).unwrap_or(usize::MAX),
+                        Ordering::SeqCst,
+                    );
+                    claims.fetch_add(1, Ordering::SeqCst);
+                    if due.is_empty() {
+                        return Ok::<_, ffmcp_competitive_intel::engine::IntelError>(());
+                    }
+                    engine.check_many(due).await;
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await??;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let fetched = site.requests().len();
+    #[allow(clippy::cast_precision_loss)]
+    let per_second = n as f64 / seconds;
+    #[allow(clippy::cast_precision_loss)]
+    let claim_ms = claim_nanos.load(Ordering::SeqCst) as f64
+        / claims.load(Ordering::SeqCst).max(1) as f64
+        / 1e6;
+    println!(
+        "{}",
+        serde_json::json!({
+            "backend": backend, "replicas": replicas, "watches": n, "seconds": seconds,
+            "checks_per_second": per_second, "fetches": fetched, "claim_ms": claim_ms,
+        })
+    );
+    Ok(())
+}
+
+fn chrono_now() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    )
+    .unwrap_or(0)
 }

@@ -4,8 +4,19 @@
 //! the watch's schedule together), so a process killed at any instant
 //! leaves either the whole check or none of it: restarted, it re-checks
 //! and finds the same new items exactly once.
+//!
+//! Scheduled checks are *claimed* ([`claim_due`]): one statement marks the
+//! due watches it takes with this process's lease (`lease_owner`,
+//! `lease_until`), `FOR UPDATE SKIP LOCKED` on PostgreSQL and inside a
+//! write transaction on SQLite, so any number of schedulers on one database
+//! (replicas, a `--daemon` beside a served session) never take the same
+//! watch; recording the check moves `next_due` on and ends the lease, and a
+//! process killed mid-check leaves a lease that runs out.
+//!
+//! Statements run on both store backends; the schema has one migration
+//! list per backend.
 
-use ffmcp_core::store::rusqlite::{self, Connection, OptionalExtension, Row, params};
+use ffmcp_core::store::{Backend, Db, Row, StoreError, params};
 use serde::Serialize;
 
 use crate::feed::FeedItem;
@@ -14,8 +25,16 @@ mod record;
 
 pub use record::{record_failure, record_success};
 
+/// The schema in the store, on both backends.
+pub static SCHEMA: ffmcp_core::store::Schema = ffmcp_core::store::Schema {
+    namespace: "competitive-intel",
+    sqlite: MIGRATIONS,
+    postgres: Some(PG_MIGRATIONS),
+};
+
 /// Schema migrations, in order; never edit a released entry, append.
-pub const MIGRATIONS: &[&str] = &[r#"
+pub const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE ci_watches (
     id INTEGER PRIMARY KEY,
     url TEXT NOT NULL,
@@ -79,7 +98,82 @@ CREATE TABLE ci_checks (
     elapsed_ms INTEGER
 );
 CREATE INDEX ci_checks_watch ON ci_checks (watch_id, id);
-"#];
+"#,
+    // v2: scheduled checks are claimed with a lease.
+    "ALTER TABLE ci_watches ADD COLUMN lease_owner TEXT;
+     ALTER TABLE ci_watches ADD COLUMN lease_until INTEGER;",
+];
+
+/// The same schema on PostgreSQL, version for version.
+pub const PG_MIGRATIONS: &[&str] = &[
+    r#"
+CREATE TABLE ci_watches (
+    id BIGSERIAL PRIMARY KEY,
+    url TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('feed', 'page')),
+    feed_url TEXT,
+    selector TEXT NOT NULL DEFAULT '',
+    ignore_json TEXT NOT NULL DEFAULT '[]',
+    interval_secs BIGINT NOT NULL,
+    tags_json TEXT NOT NULL DEFAULT '[]',
+    competitor TEXT,
+    created_at TEXT NOT NULL,
+    next_due BIGINT NOT NULL,
+    etag TEXT,
+    last_modified TEXT,
+    last_checked TEXT,
+    last_outcome TEXT,
+    failures BIGINT NOT NULL DEFAULT 0,
+    last_error TEXT,
+    UNIQUE (url, selector)
+);
+CREATE INDEX ci_watches_due ON ci_watches (next_due);
+CREATE TABLE ci_items (
+    watch_id BIGINT NOT NULL REFERENCES ci_watches (id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    title TEXT,
+    link TEXT,
+    published TEXT,
+    content_hash TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    PRIMARY KEY (watch_id, key)
+);
+CREATE TABLE ci_snapshots (
+    id BIGSERIAL PRIMARY KEY,
+    watch_id BIGINT NOT NULL REFERENCES ci_watches (id) ON DELETE CASCADE,
+    taken_at TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX ci_snapshots_watch ON ci_snapshots (watch_id, id);
+CREATE TABLE ci_changes (
+    id BIGSERIAL PRIMARY KEY,
+    watch_id BIGINT NOT NULL REFERENCES ci_watches (id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    item_key TEXT,
+    title TEXT,
+    link TEXT,
+    summary TEXT,
+    snapshot_id BIGINT,
+    previous_snapshot_id BIGINT,
+    detected_at TEXT NOT NULL
+);
+CREATE INDEX ci_changes_watch ON ci_changes (watch_id, id);
+CREATE INDEX ci_changes_detected ON ci_changes (detected_at);
+CREATE TABLE ci_checks (
+    id BIGSERIAL PRIMARY KEY,
+    watch_id BIGINT NOT NULL REFERENCES ci_watches (id) ON DELETE CASCADE,
+    at TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    status BIGINT,
+    error TEXT,
+    elapsed_ms BIGINT
+);
+CREATE INDEX ci_checks_watch ON ci_checks (watch_id, id);
+"#,
+    "ALTER TABLE ci_watches ADD COLUMN lease_owner TEXT;
+     ALTER TABLE ci_watches ADD COLUMN lease_until BIGINT;",
+];
 
 /// A watched feed or page.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -219,7 +313,7 @@ const WATCH_COLUMNS: &str = "id, url, kind, feed_url, selector, ignore_json, int
      tags_json, competitor, created_at, next_due, etag, last_modified, last_checked, \
      last_outcome, failures, last_error";
 
-fn watch_row(row: &Row<'_>) -> rusqlite::Result<Watch> {
+fn watch_row(row: &Row) -> Result<Watch, StoreError> {
     let selector: String = row.get(4)?;
     let ignore: String = row.get(5)?;
     let tags: String = row.get(7)?;
@@ -244,6 +338,24 @@ fn watch_row(row: &Row<'_>) -> rusqlite::Result<Watch> {
     })
 }
 
+fn watch_rows(rows: &[Row]) -> Result<Vec<Watch>, StoreError> {
+    rows.iter().map(watch_row).collect()
+}
+
+/// "`tags_json` (a JSON array of strings, column `column`) holds parameter
+/// `param`", in each backend's JSON functions.
+fn has_tag(db: &Db<'_>, column: &str, param: &str) -> String {
+    match db.backend() {
+        Backend::Sqlite => {
+            format!("EXISTS (SELECT 1 FROM json_each({column}) WHERE value = {param})")
+        }
+        Backend::Postgres => format!(
+            "EXISTS (SELECT 1 FROM jsonb_array_elements_text(CAST({column} AS jsonb)) AS t(value) \
+             WHERE t.value = {param})"
+        ),
+    }
+}
+
 /// What [`insert_watch`] did.
 #[derive(Debug)]
 pub enum Inserted {
@@ -255,100 +367,134 @@ pub enum Inserted {
 }
 
 /// The number of watches.
-pub fn watch_count(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row("SELECT COUNT(*) FROM ci_watches", [], |r| r.get(0))
+pub fn watch_count(db: &mut Db<'_>) -> Result<i64, StoreError> {
+    db.query_one("SELECT COUNT(*) FROM ci_watches", params![])?
+        .get(0)
 }
+
+/// Serialises watch inserts of every replica on PostgreSQL (count, then
+/// insert); SQLite's write transaction does it there.
+const INSERT_LOCK: i64 = 0x6369_7761_7463;
 
 /// Inserts a watch unless it is a duplicate or `max_watches` exist (counted
 /// and inserted in one transaction).
 pub fn insert_watch(
-    conn: &mut Connection,
+    db: &mut Db<'_>,
     new: &NewWatch,
     now: &str,
     due: i64,
     max_watches: i64,
-) -> rusqlite::Result<Inserted> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let count = watch_count(&tx)?;
-    if count >= max_watches {
-        return Ok(Inserted::Full(count));
-    }
-    let conn = &tx;
-    let inserted = conn.execute(
-        "INSERT INTO ci_watches (url, kind, feed_url, selector, ignore_json, interval_secs, \
-         tags_json, competitor, created_at, next_due) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10) \
-         ON CONFLICT (url, selector) DO NOTHING",
-        params![
-            new.url,
-            new.kind,
-            new.feed_url,
-            new.selector.as_deref().unwrap_or_default(),
-            json(&new.ignore),
-            new.interval_secs,
-            json(&new.tags),
-            new.competitor,
-            now,
-            due
-        ],
-    )?;
-    if inserted == 0 {
-        return Ok(Inserted::Duplicate);
-    }
-    let added = watch(conn, conn.last_insert_rowid())?;
-    tx.commit()?;
-    Ok(added.map_or(Inserted::Duplicate, |w| Inserted::Added(Box::new(w))))
+) -> Result<Inserted, StoreError> {
+    db.transaction(|db| {
+        if db.backend() == Backend::Postgres {
+            db.execute("SELECT pg_advisory_xact_lock(?1)", params![INSERT_LOCK])?;
+        }
+        let count = watch_count(db)?;
+        if count >= max_watches {
+            return Ok(Inserted::Full(count));
+        }
+        let inserted = db.query_opt(
+            "INSERT INTO ci_watches (url, kind, feed_url, selector, ignore_json, interval_secs, \
+             tags_json, competitor, created_at, next_due) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10) \
+             ON CONFLICT (url, selector) DO NOTHING RETURNING id",
+            params![
+                new.url.as_str(),
+                new.kind.as_str(),
+                new.feed_url.clone(),
+                new.selector.clone().unwrap_or_default(),
+                json(&new.ignore),
+                new.interval_secs,
+                json(&new.tags),
+                new.competitor.clone(),
+                now,
+                due
+            ],
+        )?;
+        let Some(row) = inserted else {
+            return Ok(Inserted::Duplicate);
+        };
+        let added = watch(db, row.get(0)?)?;
+        Ok(added.map_or(Inserted::Duplicate, |w| Inserted::Added(Box::new(w))))
+    })
 }
 
 /// One watch by id.
-pub fn watch(conn: &Connection, id: i64) -> rusqlite::Result<Option<Watch>> {
-    conn.query_row(
+pub fn watch(db: &mut Db<'_>, id: i64) -> Result<Option<Watch>, StoreError> {
+    db.query_opt(
         &format!("SELECT {WATCH_COLUMNS} FROM ci_watches WHERE id = ?1"),
         params![id],
-        watch_row,
-    )
-    .optional()
+    )?
+    .as_ref()
+    .map(watch_row)
+    .transpose()
 }
 
 /// Every watch, optionally only those with `tag` or `competitor`.
 pub fn watches(
-    conn: &Connection,
+    db: &mut Db<'_>,
     tag: Option<&str>,
     competitor: Option<&str>,
-) -> rusqlite::Result<Vec<Watch>> {
-    let mut stmt = conn.prepare_cached(&format!(
+) -> Result<Vec<Watch>, StoreError> {
+    let sql = format!(
         "SELECT {WATCH_COLUMNS} FROM ci_watches w WHERE \
-         (?1 IS NULL OR EXISTS (SELECT 1 FROM json_each(w.tags_json) WHERE value = ?1)) \
-         AND (?2 IS NULL OR competitor = ?2) ORDER BY id"
-    ))?;
-    stmt.query_map(params![tag, competitor], watch_row)?
-        .collect()
+         (CAST(?1 AS TEXT) IS NULL OR {}) \
+         AND (CAST(?2 AS TEXT) IS NULL OR competitor = ?2) ORDER BY id",
+        has_tag(db, "w.tags_json", "?1")
+    );
+    watch_rows(&db.query(&sql, params![tag, competitor])?)
 }
 
-/// Watches due at `now` (unix seconds), soonest first.
-pub fn due(conn: &Connection, now: i64, limit: i64) -> rusqlite::Result<Vec<Watch>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {WATCH_COLUMNS} FROM ci_watches WHERE next_due <= ?1 ORDER BY next_due LIMIT ?2"
-    ))?;
-    stmt.query_map(params![now, limit], watch_row)?.collect()
+/// Watches due at `now` (unix seconds), soonest first, leased or not.
+pub fn due(db: &mut Db<'_>, now: i64, limit: i64) -> Result<Vec<Watch>, StoreError> {
+    watch_rows(&db.query(
+        &format!(
+            "SELECT {WATCH_COLUMNS} FROM ci_watches WHERE next_due <= ?1 ORDER BY next_due LIMIT ?2"
+        ),
+        params![now, limit],
+    )?)
+}
+
+/// Claims up to `limit` watches due at `now` (unix seconds) that no live
+/// lease holds, for `owner` until `lease_until`: no other claimer gets them
+/// before the check is recorded (which ends the lease) or the lease runs
+/// out (its process died).
+pub fn claim_due(
+    db: &mut Db<'_>,
+    owner: &str,
+    now: i64,
+    lease_until: i64,
+    limit: i64,
+) -> Result<Vec<Watch>, StoreError> {
+    db.transaction(|db| {
+        let sql = format!(
+            "UPDATE ci_watches SET lease_owner = ?1, lease_until = ?2 WHERE id IN \
+             (SELECT id FROM ci_watches WHERE next_due <= ?3 \
+              AND (lease_until IS NULL OR lease_until <= ?3) \
+              ORDER BY next_due LIMIT ?4{}) RETURNING {WATCH_COLUMNS}",
+            db.skip_locked()
+        );
+        watch_rows(&db.query(&sql, params![owner, lease_until, now, limit])?)
+    })
 }
 
 /// The earliest `next_due`, if any watch exists.
-pub fn next_due(conn: &Connection) -> rusqlite::Result<Option<i64>> {
-    conn.query_row("SELECT MIN(next_due) FROM ci_watches", [], |r| r.get(0))
+pub fn next_due(db: &mut Db<'_>) -> Result<Option<i64>, StoreError> {
+    db.query_one("SELECT MIN(next_due) FROM ci_watches", params![])?
+        .get(0)
 }
 
 /// Writes the editable fields of `watch` back.
-pub fn update_watch(conn: &Connection, watch: &Watch) -> rusqlite::Result<bool> {
-    let n = conn.execute(
+pub fn update_watch(db: &mut Db<'_>, watch: &Watch) -> Result<bool, StoreError> {
+    let n = db.execute(
         "UPDATE ci_watches SET selector = ?2, ignore_json = ?3, interval_secs = ?4, \
          tags_json = ?5, competitor = ?6, next_due = ?7 WHERE id = ?1",
         params![
             watch.id,
-            watch.selector.as_deref().unwrap_or_default(),
+            watch.selector.clone().unwrap_or_default(),
             json(&watch.ignore_selectors),
             watch.interval_secs,
             json(&watch.tags),
-            watch.competitor,
+            watch.competitor.clone(),
             watch.next_due
         ],
     )?;
@@ -367,23 +513,30 @@ impl Observation {
 }
 
 /// Removes a watch with its items, snapshots, changes and check log.
-pub fn remove_watch(conn: &Connection, id: i64) -> rusqlite::Result<bool> {
-    Ok(conn.execute("DELETE FROM ci_watches WHERE id = ?1", params![id])? == 1)
+pub fn remove_watch(db: &mut Db<'_>, id: i64) -> Result<bool, StoreError> {
+    Ok(db.execute("DELETE FROM ci_watches WHERE id = ?1", params![id])? == 1)
 }
 
 /// Deletes changes older than `before` (RFC 3339); returns how many.
-pub fn prune_changes(conn: &Connection, before: &str) -> rusqlite::Result<usize> {
-    conn.execute(
+pub fn prune_changes(db: &mut Db<'_>, before: &str) -> Result<usize, StoreError> {
+    let n = db.execute(
         "DELETE FROM ci_changes WHERE detected_at < ?1",
         params![before],
-    )
+    )?;
+    Ok(usize::try_from(n).unwrap_or(usize::MAX))
+}
+
+/// The newest change id (0 when none).
+pub fn last_change_id(db: &mut Db<'_>) -> Result<i64, StoreError> {
+    db.query_one("SELECT COALESCE(MAX(id), 0) FROM ci_changes", params![])?
+        .get(0)
 }
 
 const CHANGE_SELECT: &str = "SELECT c.id, c.watch_id, w.url, w.competitor, w.tags_json, c.kind, \
      c.title, c.link, c.summary, c.snapshot_id, c.previous_snapshot_id, c.detected_at \
      FROM ci_changes c JOIN ci_watches w ON w.id = c.watch_id";
 
-fn change_row(row: &Row<'_>) -> rusqlite::Result<Change> {
+fn change_row(row: &Row) -> Result<Change, StoreError> {
     let tags: String = row.get(4)?;
     Ok(Change {
         id: row.get(0)?,
@@ -401,74 +554,74 @@ fn change_row(row: &Row<'_>) -> rusqlite::Result<Change> {
     })
 }
 
-pub(crate) fn changes_by_id(conn: &Connection, ids: &[i64]) -> rusqlite::Result<Vec<Change>> {
-    let mut stmt = conn.prepare_cached(&format!("{CHANGE_SELECT} WHERE c.id = ?1"))?;
+pub(crate) fn changes_by_id(db: &mut Db<'_>, ids: &[i64]) -> Result<Vec<Change>, StoreError> {
+    let sql = format!("{CHANGE_SELECT} WHERE c.id = ?1");
     ids.iter()
-        .map(|id| stmt.query_row(params![id], change_row))
+        .map(|id| change_row(&db.query_one(&sql, params![*id])?))
         .collect()
 }
 
 /// Changes matching `filter`, oldest first.
-pub fn changes(conn: &Connection, filter: &ChangeFilter) -> rusqlite::Result<Vec<Change>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "{CHANGE_SELECT} WHERE c.id > ?1 AND (?2 IS NULL OR c.detected_at >= ?2) \
-         AND (?3 IS NULL OR c.watch_id = ?3) \
-         AND (?4 IS NULL OR EXISTS (SELECT 1 FROM json_each(w.tags_json) WHERE value = ?4)) \
-         AND (?5 IS NULL OR w.competitor = ?5) ORDER BY c.id LIMIT ?6"
-    ))?;
-    stmt.query_map(
+pub fn changes(db: &mut Db<'_>, filter: &ChangeFilter) -> Result<Vec<Change>, StoreError> {
+    let sql = format!(
+        "{CHANGE_SELECT} WHERE c.id > ?1 AND (CAST(?2 AS TEXT) IS NULL OR c.detected_at >= ?2) \
+         AND (CAST(?3 AS BIGINT) IS NULL OR c.watch_id = ?3) \
+         AND (CAST(?4 AS TEXT) IS NULL OR {}) \
+         AND (CAST(?5 AS TEXT) IS NULL OR w.competitor = ?5) ORDER BY c.id LIMIT ?6",
+        has_tag(db, "w.tags_json", "?4")
+    );
+    db.query(
+        &sql,
         params![
             filter.after_id,
-            filter.since,
+            filter.since.clone(),
             filter.watch_id,
-            filter.tag,
-            filter.competitor,
+            filter.tag.clone(),
+            filter.competitor.clone(),
             filter.limit
         ],
-        change_row,
     )?
+    .iter()
+    .map(change_row)
     .collect()
+}
+
+fn snapshot_row(r: &Row) -> Result<Snapshot, StoreError> {
+    Ok(Snapshot {
+        id: r.get(0)?,
+        watch_id: r.get(1)?,
+        taken_at: r.get(2)?,
+        hash: r.get(3)?,
+        text: r.get(4)?,
+    })
 }
 
 /// Snapshots of a watch, newest first, text included when `with_text`.
 pub fn snapshots(
-    conn: &Connection,
+    db: &mut Db<'_>,
     watch_id: i64,
     limit: i64,
     with_text: bool,
-) -> rusqlite::Result<Vec<Snapshot>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, watch_id, taken_at, hash, CASE WHEN ?3 THEN text ELSE '' END \
+) -> Result<Vec<Snapshot>, StoreError> {
+    db.query(
+        "SELECT id, watch_id, taken_at, hash, CASE WHEN ?3 = 1 THEN text ELSE '' END \
          FROM ci_snapshots WHERE watch_id = ?1 ORDER BY id DESC LIMIT ?2",
-    )?;
-    stmt.query_map(params![watch_id, limit, with_text], |r| {
-        Ok(Snapshot {
-            id: r.get(0)?,
-            watch_id: r.get(1)?,
-            taken_at: r.get(2)?,
-            hash: r.get(3)?,
-            text: r.get(4)?,
-        })
-    })?
+        params![watch_id, limit, with_text],
+    )?
+    .iter()
+    .map(snapshot_row)
     .collect()
 }
 
 /// One snapshot by id.
-pub fn snapshot(conn: &Connection, id: i64) -> rusqlite::Result<Option<Snapshot>> {
-    conn.query_row(
+pub fn snapshot(db: &mut Db<'_>, id: i64) -> Result<Option<Snapshot>, StoreError> {
+    db.query_opt(
         "SELECT id, watch_id, taken_at, hash, text FROM ci_snapshots WHERE id = ?1",
         params![id],
-        |r| {
-            Ok(Snapshot {
-                id: r.get(0)?,
-                watch_id: r.get(1)?,
-                taken_at: r.get(2)?,
-                hash: r.get(3)?,
-                text: r.get(4)?,
-            })
-        },
-    )
-    .optional()
+    )?
+    .as_ref()
+    .map(snapshot_row)
+    .transpose()
 }
 
 fn json(values: &[String]) -> String {

@@ -11,7 +11,7 @@ use chrono::{SecondsFormat, Utc};
 use ffmcp_core::{
     fetch::{FetchLimits, FetchPolicy, FetchRequest, Fetcher},
     retry::{Backoff, Jitter},
-    store::{Store, StoreError},
+    store::{Db, Store, StoreError},
 };
 use futures::{StreamExt, stream};
 use serde::Serialize;
@@ -48,12 +48,6 @@ pub enum IntelError {
     Store(#[from] StoreError),
 }
 
-impl From<ffmcp_core::store::rusqlite::Error> for IntelError {
-    fn from(e: ffmcp_core::store::rusqlite::Error) -> Self {
-        Self::Store(StoreError::Sql(e))
-    }
-}
-
 /// Engine settings; [`Settings::from_lookup`] reads `FF_INTEL_*` overrides.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -77,6 +71,9 @@ pub struct Settings {
     pub retention: Retention,
     /// Obey robots.txt.
     pub robots: bool,
+    /// How long a claimed scheduled check stays claimed (seconds): another
+    /// scheduler takes the watch only after this, when the claimer died.
+    pub lease_secs: i64,
 }
 
 impl Default for Settings {
@@ -98,6 +95,7 @@ impl Default for Settings {
                 change_days: 180,
             },
             robots: true,
+            lease_secs: 300,
         }
     }
 }
@@ -108,7 +106,8 @@ impl Settings {
     /// `FF_INTEL_MIN_INTERVAL_SECS`, `FF_INTEL_KEEP_SNAPSHOTS` (2..=1000),
     /// `FF_INTEL_KEEP_CHANGES` (10..=100000), `FF_INTEL_KEEP_DAYS`,
     /// `FF_INTEL_MAX_BODY_BYTES`, `FF_INTEL_MAX_WATCHES` (1..=100000),
-    /// `FF_INTEL_MAX_SNAPSHOT_BYTES` (1 KiB..=64 MiB), `FF_INTEL_ROBOTS`.
+    /// `FF_INTEL_MAX_SNAPSHOT_BYTES` (1 KiB..=64 MiB), `FF_INTEL_ROBOTS`,
+    /// `FF_INTEL_LEASE_SECS` (10..=86400).
     /// Out-of-range values are clamped.
     pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Self {
         let num = |k: &str| get(k).and_then(|v| v.trim().parse::<i64>().ok());
@@ -143,6 +142,9 @@ impl Settings {
         }
         if let Some(n) = num("FF_INTEL_MAX_BODY_BYTES") {
             s.max_body_bytes = u64::try_from(n.max(1024)).unwrap_or(s.max_body_bytes);
+        }
+        if let Some(n) = num("FF_INTEL_LEASE_SECS") {
+            s.lease_secs = n.clamp(10, 86_400);
         }
         if let Some(v) = get("FF_INTEL_ROBOTS") {
             s.robots = !matches!(v.trim(), "0" | "false" | "no");
@@ -182,6 +184,8 @@ pub struct Engine {
     pub fetcher: Fetcher,
     pub settings: Arc<Settings>,
     events: broadcast::Sender<Topic>,
+    /// This engine's name on the leases it takes.
+    owner: Arc<str>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -199,13 +203,14 @@ impl Engine {
         fetcher: Fetcher,
         settings: Settings,
     ) -> Result<Self, IntelError> {
-        store.migrate("competitive-intel", db::MIGRATIONS).await?;
+        store.migrate(&db::SCHEMA).await?;
         let (events, _) = broadcast::channel(64);
         Ok(Self {
             store,
             fetcher,
             settings: Arc::new(settings),
             events,
+            owner: lease_owner().into(),
         })
     }
 
@@ -237,13 +242,9 @@ impl Engine {
     /// Runs `work` on the database.
     pub async fn db<T: Send + 'static>(
         &self,
-        work: impl FnOnce(
-            &mut ffmcp_core::store::rusqlite::Connection,
-        ) -> Result<T, ffmcp_core::store::rusqlite::Error>
-        + Send
-        + 'static,
+        work: impl FnOnce(&mut Db<'_>) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, IntelError> {
-        Ok(self.store.call(work).await??)
+        Ok(self.store.run(work).await??)
     }
 
     /// Checks `watches`, at most `settings.concurrency` at a time.
@@ -412,10 +413,17 @@ impl Engine {
         Ok((observation, validators, status))
     }
 
-    /// Checks every due watch once; returns how many were checked.
+    /// Claims due watches (as many as run at once) and checks each once;
+    /// returns how many were checked. Watches another scheduler on the same
+    /// database has claimed are left to it (see `db::claim_due`).
     pub async fn run_due(&self) -> Result<usize, IntelError> {
         let now = Utc::now().timestamp();
-        let due = self.db(move |c| db::due(c, now, 512)).await?;
+        let owner = Arc::clone(&self.owner);
+        let lease_until = now + self.settings.lease_secs;
+        let limit = i64::try_from(self.settings.concurrency).unwrap_or(16);
+        let due = self
+            .db(move |c| db::claim_due(c, &owner, now, lease_until, limit))
+            .await?;
         let n = due.len();
         if n > 0 {
             self.check_many(due).await;
@@ -452,6 +460,14 @@ impl Engine {
             }
         }
     }
+}
+
+/// A name for this engine's leases: the process id and random bits (unique
+/// among the schedulers sharing a database is all it needs to be).
+fn lease_owner() -> String {
+    use std::hash::{BuildHasher, RandomState};
+    let random = RandomState::new().hash_one(std::time::SystemTime::now());
+    format!("{}-{random:016x}", std::process::id())
 }
 
 /// Now, RFC 3339 UTC with milliseconds (sorts as text).

@@ -1,11 +1,15 @@
 //! Feeds: RSS 0.9x/1.0/2.0, Atom and JSON Feed (through `feed-rs`) turned
 //! into [`ParsedFeed`]; item identity and content hashing; feed
-//! autodiscovery from an HTML page's `<link rel="alternate">`.
+//! autodiscovery from an HTML page's `<link rel="alternate">`. Where
+//! `feed-rs` misses RSS items (prefixed RSS 2.0, RDF items without a link),
+//! [`rss_items`] reads them.
 //!
 //! Identity is what makes "new item" mean something: the guid/id when the
 //! feed gives one, else the normalised link, else the title. The content
 //! hash covers title, link and text, never dates, so a feed that only
 //! bumps `lastBuildDate` or an item's `updated` does not count as a change.
+
+mod rss_items;
 
 use scraper::{Html, Selector};
 use serde::Serialize;
@@ -85,17 +89,67 @@ pub fn parse(bytes: &[u8], base: Option<&str>) -> Result<ParsedFeed, FeedError> 
         feed_rs::model::FeedType::RSS2 => "rss2",
     };
     let base_url = base.and_then(|b| Url::parse(b).ok());
-    let items = feed
+    let mut items: Vec<FeedItem> = feed
         .entries
         .iter()
         .map(|entry| item(entry, base_url.as_ref()))
         .collect();
+    let mut title = feed.title.as_ref().map(text_of);
+    let mut link = feed.links.first().map(|l| l.href.clone());
+    if kind.starts_with("rss")
+        && let Some(channel) = rss_items::read(&String::from_utf8_lossy(bytes))
+        && channel.items.len() > items.len()
+    {
+        // feed-rs missed items; this reading found more, and gives the
+        // ones feed-rs did see the same key and hash.
+        items = channel
+            .items
+            .into_iter()
+            .map(|raw| rss_item(raw, base_url.as_ref()))
+            .collect();
+        title = title.or(channel.title.map(|t| collapse(&t)));
+        link = link.or(channel.link.map(|l| l.trim().to_owned()));
+    }
     Ok(ParsedFeed {
         kind: kind.to_owned(),
-        title: feed.title.as_ref().map(text_of),
-        link: feed.links.first().map(|l| l.href.clone()),
+        title,
+        link,
         items,
     })
+}
+
+/// An item [`rss_items`] read, with `feed-rs`'s meaning of each field.
+fn rss_item(raw: rss_items::Item, base: Option<&Url>) -> FeedItem {
+    let title = raw.title.map(|t| collapse(&t)).filter(|t| !t.is_empty());
+    // RSS 1.0: an item's rdf:about "should be identical to" its link.
+    let link = raw
+        .link
+        .filter(|l| !l.trim().is_empty())
+        .or(raw.about.filter(|a| a.starts_with("http")))
+        .map(|l| resolve(&l, base));
+    let text = raw
+        .content
+        .map(|body| collapse(&strip_tags(&body)))
+        .or(raw.description.map(|d| collapse(&d)))
+        .unwrap_or_default();
+    let published = raw.pub_date.or(raw.dc_date).and_then(|d| timestamp(&d));
+    finish_item(
+        raw.guid.as_deref().unwrap_or_default(),
+        title,
+        link,
+        text,
+        published,
+        None,
+    )
+}
+
+/// An RFC 2822 (`pubDate`) or RFC 3339 (`dc:date`) time, as RFC 3339 UTC.
+fn timestamp(text: &str) -> Option<String> {
+    let text = text.trim();
+    chrono::DateTime::parse_from_rfc2822(text)
+        .or_else(|_| chrono::DateTime::parse_from_rfc3339(text))
+        .ok()
+        .map(|d| d.with_timezone(&chrono::Utc).to_rfc3339())
 }
 
 /// An RSS 0.90 document moved into the RSS 1.0 namespace.
@@ -121,6 +175,25 @@ fn item(entry: &feed_rs::model::Entry, base: Option<&Url>) -> FeedItem {
         .map(|body| collapse(&strip_tags(body)))
         .or(entry.summary.as_ref().map(text_of))
         .unwrap_or_default();
+    finish_item(
+        &entry.id,
+        title,
+        link,
+        text,
+        entry.published.map(|d| d.to_rfc3339()),
+        entry.updated.map(|d| d.to_rfc3339()),
+    )
+}
+
+/// Identity, hash and summary of an item's fields.
+fn finish_item(
+    id: &str,
+    title: Option<String>,
+    link: Option<String>,
+    text: String,
+    published: Option<String>,
+    updated: Option<String>,
+) -> FeedItem {
     let mut hasher = Sha256::new();
     for part in [title.as_deref(), link.as_deref(), Some(text.as_str())] {
         hasher.update(part.unwrap_or_default().as_bytes());
@@ -129,11 +202,11 @@ fn item(entry: &feed_rs::model::Entry, base: Option<&Url>) -> FeedItem {
     let content_hash = hex(&hasher.finalize());
     let summary = (!text.is_empty()).then(|| shorten(&text, MAX_SUMMARY_CHARS));
     FeedItem {
-        key: item_key(&entry.id, link.as_deref(), title.as_deref()),
+        key: item_key(id, link.as_deref(), title.as_deref()),
         title,
         link,
-        published: entry.published.map(|d| d.to_rfc3339()),
-        updated: entry.updated.map(|d| d.to_rfc3339()),
+        published,
+        updated,
         summary,
         content_hash,
     }

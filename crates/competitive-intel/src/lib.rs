@@ -24,6 +24,9 @@ mod server;
 pub use engine::{CheckReport, Engine, IntelError, Settings};
 pub use server::CompetitiveIntel;
 
+/// The title clients show for this server (its spec and `serverInfo`).
+pub const TITLE: &str = "Competitive intelligence";
+
 /// The registry entry for the binary. The background task (the scheduler)
 /// runs whenever the process serves this server, and alone under
 /// `--daemon`; `ffmcp competitive-intel export …` prints changes.
@@ -47,8 +50,10 @@ pub fn spec() -> ffmcp_core::ServerSpec {
             }))
         },
     )
+    .title(TITLE)
     .uses_models()
     .settings(SETTINGS)
+    .schema(&db::SCHEMA)
 }
 
 /// What competitive-intel reads besides core's settings.
@@ -92,4 +97,9 @@ pub const SETTINGS: &[ffmcp_core::config::Setting] = &[
         "intel: largest stored snapshot",
     ),
     ffmcp_core::config::Setting::new("FF_INTEL_ROBOTS", "true", "intel: obey robots.txt"),
+    ffmcp_core::config::Setting::new(
+        "FF_INTEL_LEASE_SECS",
+        "300",
+        "intel: a claimed check is taken over after this if its process died",
+    ),
 ];

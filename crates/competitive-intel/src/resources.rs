@@ -1,25 +1,15 @@
-//! The MCP resources (`intel://watches`, `intel://changes`) and the
-//! clients subscribed to them, told `notifications/resources/updated` when
-//! a check finds something new or the watch list changes.
+//! The MCP resources (`intel://watches`, `intel://changes`). Both can be
+//! watched: the engine's topics are bridged to the server's
+//! `core::subscriptions` hub, which tells subscribed sessions
+//! `notifications/resources/updated` when a check finds something new or
+//! the watch list changes.
 
-use std::{
-    collections::HashSet,
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicBool, Ordering},
-    },
-};
-
-use tokio::sync::broadcast;
-
+use ffmcp_core::subscriptions::Updates;
 use rmcp::{
-    ErrorData, Peer, RoleServer,
-    model::{
-        ReadResourceResult, Resource, ResourceContents, ResourceUpdatedNotificationParam,
-        SubscriptionFilter,
-    },
-    service::SubscriptionContext,
+    ErrorData,
+    model::{ReadResourceResult, Resource, ResourceContents},
 };
+use tokio::sync::broadcast;
 
 use crate::{
     db::{self, ChangeFilter},
@@ -47,108 +37,29 @@ impl Topic {
     }
 }
 
-/// One session's resource subscriptions; a task per session forwards the
-/// engine's updates to its client while the session lives.
-#[derive(Clone, Default)]
-pub struct Subscriptions {
-    uris: Arc<Mutex<HashSet<&'static str>>>,
-    forwarding: Arc<AtomicBool>,
+/// Whether `uri` is one of the two resources that change (both can be
+/// watched, with `resources/subscribe` or `subscriptions/listen`).
+pub fn watchable(uri: &str) -> bool {
+    [WATCHES_URI, CHANGES_URI].contains(&uri)
 }
 
-impl Subscriptions {
-    pub fn subscribe(
-        &self,
-        uri: &str,
-        engine: &Engine,
-        peer: Peer<RoleServer>,
-    ) -> Result<(), ErrorData> {
-        let topic = [Topic::Watches, Topic::Changes]
-            .into_iter()
-            .find(|t| t.uri() == uri)
-            .ok_or_else(|| not_found(uri))?;
-        self.lock().insert(topic.uri());
-        if !self.forwarding.swap(true, Ordering::SeqCst) {
-            let mut updates = engine.subscribe();
-            let me = self.clone();
-            tokio::spawn(async move {
-                loop {
-                    let topic = match updates.recv().await {
-                        Ok(topic) => topic,
-                        Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                        Err(broadcast::error::RecvError::Closed) => break,
-                    };
-                    if peer.is_transport_closed() {
-                        break;
-                    }
-                    let wanted = me.lock().contains(topic.uri());
-                    if wanted
-                        && peer
-                            .notify_resource_updated(ResourceUpdatedNotificationParam::new(
-                                topic.uri(),
-                            ))
-                            .await
-                            .is_err()
-                    {
-                        break;
-                    }
+/// Forwards the engine's topics to the server's update hub for as long
+/// as the engine lives (the process): one task per process, not per
+/// session.
+pub fn bridge(engine: &Engine, updates: Updates) {
+    let mut topics = engine.subscribe();
+    tokio::spawn(async move {
+        loop {
+            match topics.recv().await {
+                Ok(topic) => updates.publish(topic.uri()),
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    updates.publish(WATCHES_URI);
+                    updates.publish(CHANGES_URI);
                 }
-                me.forwarding.store(false, Ordering::SeqCst);
-            });
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
         }
-        Ok(())
-    }
-
-    pub fn unsubscribe(&self, uri: &str) {
-        self.lock().retain(|u| *u != uri);
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<&'static str>> {
-        self.uris.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-/// The part of a `subscriptions/listen` filter this server serves: its
-/// two resources' updates.
-pub fn accepted(requested: &SubscriptionFilter) -> SubscriptionFilter {
-    let uris = requested
-        .resource_subscriptions
-        .iter()
-        .flatten()
-        .filter(|u| [WATCHES_URI, CHANGES_URI].contains(&u.as_str()))
-        .cloned();
-    SubscriptionFilter::builder()
-        .resource_subscriptions(uris)
-        .build()
-}
-
-/// Serves one `subscriptions/listen` stream (protocol 2026-07-28) until
-/// the client cancels it.
-pub async fn listen(engine: &Engine, context: SubscriptionContext) -> Result<(), ErrorData> {
-    let mut updates = engine.subscribe();
-    let wanted = context
-        .accepted()
-        .resource_subscriptions
-        .clone()
-        .unwrap_or_default();
-    loop {
-        let topic = tokio::select! {
-            () = context.cancelled() => return Ok(()),
-            update = updates.recv() => match update {
-                Ok(topic) => topic,
-                Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(broadcast::error::RecvError::Closed) => return Ok(()),
-            },
-        };
-        if wanted.iter().any(|u| u == topic.uri())
-            && context
-                .sink()
-                .notify_resource_updated(topic.uri())
-                .await
-                .is_err()
-        {
-            return Ok(());
-        }
-    }
+    });
 }
 
 /// The resources this server offers.
@@ -180,10 +91,7 @@ pub async fn read(engine: &Engine, uri: &str) -> Result<ReadResourceResult, Erro
         CHANGES_URI => {
             let mut changes = engine
                 .db(|c| {
-                    let total: i64 =
-                        c.query_row("SELECT COALESCE(MAX(id), 0) FROM ci_changes", [], |r| {
-                            r.get(0)
-                        })?;
+                    let total = db::last_change_id(c)?;
                     db::changes(
                         c,
                         &ChangeFilter {

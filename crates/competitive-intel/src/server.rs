@@ -8,16 +8,17 @@ mod prompts;
 use std::sync::Arc;
 
 use ffmcp_core::{
-    Json, ToolError,
+    Json, ToolError, freshness,
     model::{Call, Request, Router},
     output,
     roots::Roots,
+    subscriptions::{self, Subscriptions, Updates},
 };
 use rmcp::{
     ErrorData, RoleServer, ServerHandler,
     handler::server::{router::tool::ToolRouter, wrapper::Parameters},
     model::{
-        Implementation, ListResourcesResult, PaginatedRequestParams, ReadResourceRequestParams,
+        ListResourcesResult, PaginatedRequestParams, ReadResourceRequestParams,
         ReadResourceResponse, ServerCapabilities, ServerConfig, SubscribeRequestParams,
         SubscriptionFilter, UnsubscribeRequestParams,
     },
@@ -34,7 +35,7 @@ use crate::{
     diff, engine,
     engine::{Engine, IntelError, Want},
     export, feed, page,
-    resources::{self, Subscriptions, Topic},
+    resources::{self, Topic},
 };
 
 /// Changes sent to a model by `summarize_changes`.
@@ -49,6 +50,8 @@ pub(crate) struct Shared {
     config: Arc<ffmcp_core::Config>,
     router: Arc<Router>,
     engine: OnceCell<Result<Engine, String>>,
+    /// Resource updates (the engine's topics, bridged once it opens).
+    updates: Updates,
     /// The tool router with its schemas, generated once and cloned into
     /// each session (a stateless request included).
     tools: std::sync::OnceLock<ToolRouter<CompetitiveIntel>>,
@@ -60,6 +63,7 @@ impl Shared {
             config,
             router,
             engine: OnceCell::new(),
+            updates: Updates::new(),
             tools: std::sync::OnceLock::new(),
         })
     }
@@ -68,9 +72,11 @@ impl Shared {
     pub(crate) async fn engine(&self) -> Result<&Engine, ToolError> {
         self.engine
             .get_or_init(|| async {
-                Engine::from_config(&self.config)
+                let engine = Engine::from_config(&self.config)
                     .await
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| e.to_string())?;
+                resources::bridge(&engine, self.updates.clone());
+                Ok(engine)
             })
             .await
             .as_ref()
@@ -81,12 +87,12 @@ impl Shared {
     pub(crate) async fn run_background(&self) -> Result<(), String> {
         // Nothing is due before a watch exists, so before the database does:
         // serving (or `ffmcp serve` for other servers) never creates one.
-        let path = ffmcp_core::store::default_path(&self.config);
-        while !path.exists() {
+        let location = ffmcp_core::store::Location::from_config(&self.config);
+        while !location.may_hold_data() {
             tokio::time::sleep(std::time::Duration::from_secs(2)).await;
         }
         let engine = self.engine().await.map_err(|e| e.to_string())?;
-        tracing::info!(db = %engine.store.path().display(), "competitive-intel scheduler started");
+        tracing::info!(db = %engine.store.describe(), "competitive-intel scheduler started");
         engine.run_scheduler(CancellationToken::new()).await;
         Ok(())
     }
@@ -144,7 +150,7 @@ impl CompetitiveIntel {
                 .tools
                 .get_or_init(|| ffmcp_core::schema::standard_schemas(Self::tool_router()))
                 .clone(),
-            subscriptions: Subscriptions::default(),
+            subscriptions: shared.updates.session(),
             shared,
         }
     }
@@ -183,10 +189,7 @@ impl CompetitiveIntel {
             WatchKind::Page => Want::Page,
         };
         let max_watches = engine.settings.max_watches;
-        let count = engine
-            .db(|c| db::watch_count(c))
-            .await
-            .map_err(tool_error)?;
+        let count = engine.db(db::watch_count).await.map_err(tool_error)?;
         if count >= max_watches {
             return Err(too_many_watches(count, max_watches));
         }
@@ -413,7 +416,7 @@ impl CompetitiveIntel {
         let id = watch.id;
         let (from, to) = engine
             .db(move |c| {
-                let pick = |sid: Option<i64>, nth: usize| -> Result<Option<db::Snapshot>, _> {
+                let mut pick = |sid: Option<i64>, nth: usize| -> Result<Option<db::Snapshot>, _> {
                     match sid {
                         Some(sid) => db::snapshot(c, sid),
                         None => Ok(db::snapshots(c, id, 2, true)?.into_iter().nth(nth)),
@@ -606,7 +609,8 @@ impl CompetitiveIntel {
             .await
             .map_err(tool_error)?;
         let text = export::render(&changes, args.format);
-        let written = output::write_async(
+        let written = output::write_for_call(
+            &ctx,
             roots,
             args.path,
             args.format.output_kind(),
@@ -665,9 +669,10 @@ impl ServerHandler for CompetitiveIntel {
                 .enable_tools()
                 .build(),
         )
-        .with_server_info(Implementation::new(
+        .with_server_info(ffmcp_core::server::server_info(
             "ffmcp-competitive-intel",
             env!("CARGO_PKG_VERSION"),
+            crate::TITLE,
         ))
         .with_instructions(
             "Watch competitors' feeds and pages: `watch_add` (a feed, a blog page whose feed is \
@@ -683,7 +688,10 @@ impl ServerHandler for CompetitiveIntel {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
-        Ok(ListResourcesResult::with_all_items(resources::list()))
+        // The two resources are fixed; their contents change (and say so).
+        Ok(ListResourcesResult::with_all_items(resources::list())
+            .with_ttl_ms(freshness::PROCESS_MS)
+            .with_cache_scope(freshness::SHARED))
     }
 
     async fn read_resource(
@@ -704,29 +712,39 @@ impl ServerHandler for CompetitiveIntel {
         request: SubscribeRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
-        let engine = self
-            .shared
+        if !resources::watchable(&request.uri) {
+            return Err(ErrorData::resource_not_found(
+                format!(
+                    "no resource '{}' to subscribe to; this server offers {} and {}",
+                    request.uri,
+                    resources::WATCHES_URI,
+                    resources::CHANGES_URI
+                ),
+                None,
+            ));
+        }
+        // Open the engine now: its changes reach the hub from then on.
+        self.shared
             .engine()
             .await
             .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
-        self.subscriptions
-            .subscribe(&request.uri, engine, context.peer)
+        self.subscriptions.subscribe(&request.uri, &context.peer);
+        Ok(())
     }
 
     fn accepted_subscription_filter(
         &self,
         requested: &SubscriptionFilter,
     ) -> Option<SubscriptionFilter> {
-        Some(resources::accepted(requested))
+        Some(subscriptions::accepted(requested, resources::watchable))
     }
 
     async fn listen(&self, context: SubscriptionContext) -> Result<(), ErrorData> {
-        let engine = self
-            .shared
+        self.shared
             .engine()
             .await
             .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
-        resources::listen(engine, context).await
+        self.shared.updates.listen(context).await
     }
 
     async fn unsubscribe(
@@ -742,5 +760,10 @@ impl ServerHandler for CompetitiveIntel {
 impl ffmcp_core::Tools for CompetitiveIntel {
     fn tools(&self) -> &ToolRouter<Self> {
         &self.tool_router
+    }
+
+    /// Long calls run as MCP tasks: re-checks of many watches and model summaries.
+    fn task_tools(&self) -> &'static [&'static str] {
+        &["check_now", "summarize_changes"]
     }
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use ffmcp_competitive_intel::{db, diff, engine::Want};
 
-use super::support::{Fixture, Reply, add, changes_of, engine, reload, rss};
+use super::support::{Fixture, Reply, add, changes_of, databases, engine, engine_on, reload, rss};
 
 const RSS: &str = "application/rss+xml";
 const D1: &str = "Mon, 23 Nov 2026 10:00:00 GMT";
@@ -12,8 +12,12 @@ const D2: &str = "Tue, 24 Nov 2026 11:30:00 GMT";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn feed_items_new_edited_reordered_and_timestamp_noise() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let engine = engine(dir.path()).await;
+    for database in databases("feed_items_new_edited_reordered_and_timestamp_noise").await {
+        feed_items_on(engine_on(database.open()).await).await;
+    }
+}
+
+async fn feed_items_on(engine: ffmcp_competitive_intel::Engine) {
     let fx = Fixture::start().await;
     let a = ("a", "Alpha launch", "First post");
     let b = ("b", "Beta pricing", "Second post");
@@ -161,8 +165,12 @@ async fn redirects_are_followed_and_feeds_autodiscovered() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn page_changes_ignore_noise_and_diff() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let engine = engine(dir.path()).await;
+    for database in databases("page_changes_ignore_noise_and_diff").await {
+        page_changes_on(engine_on(database.open()).await).await;
+    }
+}
+
+async fn page_changes_on(engine: ffmcp_competitive_intel::Engine) {
     let fx = Fixture::start().await;
     let page = |price: &str, time: &str| {
         format!(
@@ -270,6 +278,63 @@ async fn many_watches_are_checked_with_bounded_concurrency() {
         reports.iter().all(|r| r.outcome == "baseline"),
         "{reports:?}"
     );
+}
+
+/// Two schedulers on one database (two replicas, or a `--daemon` beside a
+/// served session) claim due watches: every watch is fetched once, never
+/// by both, on SQLite and on PostgreSQL. The fixture answers slowly so
+/// that, without claims, both would take the same due watches.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_schedulers_on_one_database_fetch_each_due_watch_once() {
+    for database in databases("two_schedulers_on_one_database_fetch_each_due_watch_once").await {
+        let first = engine_on(database.open()).await;
+        let second = engine_on(database.open()).await;
+        let fx = Fixture::start().await;
+        let mut ids = Vec::new();
+        for i in 0..30 {
+            let path = format!("/f{i}.xml");
+            fx.route(
+                &path,
+                Reply::ok(RSS, rss(D1, &[("a", &format!("Item {i}"), "x")]))
+                    .delayed(Duration::from_millis(200)),
+            );
+            // Due at once (next_due 0), then every hour.
+            ids.push(
+                add(&first, &fx.url(&path), Want::Feed, None, &[], 3600)
+                    .await
+                    .id,
+            );
+        }
+        let before: Vec<usize> = (0..30)
+            .map(|i| fx.requests_to(&format!("/f{i}.xml")).len())
+            .collect();
+        let stop = tokio_util::sync::CancellationToken::new();
+        let schedulers: Vec<_> = [first.clone(), second.clone()]
+            .into_iter()
+            .map(|engine| {
+                let stop = stop.clone();
+                tokio::spawn(async move { engine.run_scheduler(stop).await })
+            })
+            .collect();
+        for id in &ids {
+            let id = *id;
+            wait_for(|| async { reload(&first, id).await.last_outcome.is_some() }).await;
+        }
+        // Both schedulers wake every second: give them a few more rounds.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        stop.cancel();
+        for s in schedulers {
+            s.await.expect("scheduler stops");
+        }
+        for (i, earlier) in before.iter().enumerate() {
+            let fetched = fx.requests_to(&format!("/f{i}.xml")).len() - earlier;
+            assert_eq!(fetched, 1, "watch {i} fetched {fetched} times");
+        }
+        for id in ids {
+            let w = reload(&second, id).await;
+            assert_eq!(w.last_outcome.as_deref(), Some("baseline"), "{w:?}");
+        }
+    }
 }
 
 /// Polls `done` until true; generous bound for a loaded machine.

@@ -102,7 +102,7 @@ async fn watches_beyond_the_cap_are_refused_and_not_stored() {
         "{:?}",
         outcomes[3]
     );
-    let count = engine.db(|c| db::watch_count(c)).await.expect("count");
+    let count = engine.db(db::watch_count).await.expect("count");
     assert_eq!(count, 3, "nothing beyond the cap reached the database");
 }
 

@@ -27,10 +27,17 @@ fn feedparser_samples_parse() {
 
     let rss2 = feed::parse(&fixture("rss20_modules.xml"), None).expect("rss2 with namespaces");
     assert_eq!(rss2.kind, "rss2");
-    // FIXME: feed-rs does not read RSS 2.0 whose elements carry a namespace
-    // prefix (`<r:item>`); feedparser does. Rare in the wild; the channel
-    // still parses, the items are missed.
-    assert!(rss2.items.is_empty());
+    // Elements prefixed (`<r:item>`), with same-named elements of another
+    // namespace beside the item's own (feedparser's expectation).
+    assert_eq!(rss2.items.len(), 1, "{rss2:?}");
+    assert_eq!(
+        rss2.items[0].summary.as_deref(),
+        Some("correct description")
+    );
+    assert_eq!(
+        rss2.title.as_deref(),
+        Some("RSS Tests - RSS2.0 w/ NS, no default NS, localName clash")
+    );
     let rss1 = feed::parse(&fixture("rss10_modules.xml"), None).expect("rss1");
     assert_eq!(rss1.kind, "rss1");
     assert!(!rss1.items.is_empty());
@@ -39,9 +46,11 @@ fn feedparser_samples_parse() {
     let rss090 = feed::parse(&fixture("rss090.xml"), None).expect("rss 0.90");
     assert_eq!(rss090.kind, "rss0");
     assert_eq!(rss090.title.as_deref(), Some("Example title"));
-    // feed-rs drops RDF items without a <link> (nothing to point a reader
-    // at); this sample's only item has none.
-    assert!(rss090.items.is_empty(), "{rss090:?}");
+    // An RDF item without a <link> (feed-rs drops those) is kept, known by
+    // its title.
+    assert_eq!(rss090.items.len(), 1, "{rss090:?}");
+    assert_eq!(rss090.items[0].title.as_deref(), Some("Item title"));
+    assert!(rss090.items[0].key.starts_with("title:"));
     let with_link = String::from_utf8(fixture("rss090.xml"))
         .expect("utf8")
         .replace(
@@ -51,6 +60,72 @@ fn feedparser_samples_parse() {
     let rss090 = feed::parse(with_link.as_bytes(), None).expect("rss 0.90 with a link");
     assert_eq!(rss090.items[0].title.as_deref(), Some("Item title"));
     assert_eq!(rss090.items[0].key, "link:https://n.example/1");
+}
+
+/// Where feed-rs misses items, the items it did read keep their key and
+/// content hash (so a watch sees no false "changed"), and the missed ones
+/// are added: RSS 2.0 prefixed or not reads the same; an RSS 1.0 item
+/// without a link is known by its `rdf:about`.
+#[test]
+fn items_feed_rs_misses_are_read_with_the_same_identity() {
+    let same = |a: &feed::FeedItem, b: &feed::FeedItem| {
+        assert_eq!(
+            (
+                &a.key,
+                &a.content_hash,
+                &a.title,
+                &a.link,
+                &a.summary,
+                &a.published
+            ),
+            (
+                &b.key,
+                &b.content_hash,
+                &b.title,
+                &b.link,
+                &b.summary,
+                &b.published
+            )
+        );
+    };
+    let prefixed = String::from_utf8(fixture("rss20_modules.xml")).expect("utf8");
+    let plain = prefixed.replace("<r:", "<").replace("</r:", "</");
+    let by_feed_rs = feed::parse(plain.as_bytes(), None).expect("plain rss2");
+    let by_fallback = feed::parse(prefixed.as_bytes(), None).expect("prefixed rss2");
+    assert_eq!(by_feed_rs.items.len(), 1);
+    same(&by_feed_rs.items[0], &by_fallback.items[0]);
+    let dated = |text: &str| {
+        text.replace(
+            "<r:description>correct",
+            "<r:pubDate>Sat, 28 Sep 2002 21:00:02 GMT</r:pubDate><r:description>correct",
+        )
+    };
+    let dated_plain = dated(&prefixed).replace("<r:", "<").replace("</r:", "</");
+    let by_feed_rs = feed::parse(dated_plain.as_bytes(), None).expect("dated");
+    let by_fallback = feed::parse(dated(&prefixed).as_bytes(), None).expect("dated, prefixed");
+    same(&by_feed_rs.items[0], &by_fallback.items[0]);
+    assert_eq!(
+        by_fallback.items[0].published.as_deref(),
+        Some("2002-09-28T21:00:02+00:00")
+    );
+
+    let rss1 = String::from_utf8(fixture("rss10_modules.xml")).expect("utf8");
+    let before = feed::parse(rss1.as_bytes(), None).expect("rss1");
+    let grown = rss1.replace(
+        "</rdf:RDF>",
+        "<rss:item rdf:about=\"http://www.pocketsoap.com/weblog/rssTests/2\">\
+         <rss:title>No link &amp; no guid</rss:title>\
+         <rss:description>second</rss:description></rss:item></rdf:RDF>",
+    );
+    let after = feed::parse(grown.as_bytes(), None).expect("rss1 grown");
+    assert_eq!((before.items.len(), after.items.len()), (1, 2));
+    same(&before.items[0], &after.items[0]);
+    assert_eq!(after.items[1].title.as_deref(), Some("No link & no guid"));
+    assert_eq!(
+        after.items[1].key,
+        "link:http://www.pocketsoap.com/weblog/rssTests/2"
+    );
+    assert_eq!(after.items[1].summary.as_deref(), Some("second"));
 }
 
 #[test]

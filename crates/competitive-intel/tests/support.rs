@@ -43,6 +43,50 @@ pub async fn engine_with(dir: &std::path::Path, s: Settings) -> Engine {
     Engine::open(store, fetcher, s).await.expect("engine")
 }
 
+/// An engine on `store` with the test settings, allowed to reach 127.0.0.1.
+pub async fn engine_on(store: Store) -> Engine {
+    let s = settings();
+    let fetcher = Fetcher::builder()
+        .policy(
+            FetchPolicy::public_only()
+                .allow("127.0.0.1")
+                .expect("allow"),
+        )
+        .limits(s.fetch_limits())
+        .build()
+        .expect("fetcher");
+    Engine::open(store, fetcher, s).await.expect("engine")
+}
+
+/// Where a test's database lives: a SQLite file in a temporary directory,
+/// or a fresh PostgreSQL database; `open` gives another handle on the
+/// same one (as a second process would have).
+pub enum Db {
+    Sqlite(tempfile::TempDir),
+    Postgres(String),
+}
+
+impl Db {
+    pub fn open(&self) -> Store {
+        match self {
+            Db::Sqlite(dir) => Store::open(dir.path().join("intel.db")).expect("sqlite"),
+            Db::Postgres(url) => {
+                Store::connect(url, &ffmcp_core::Config::default()).expect("postgres")
+            }
+        }
+    }
+}
+
+/// SQLite, and PostgreSQL when `FFMCP_TEST_PG_URL` names a server (else a
+/// SKIPPED notice).
+pub async fn databases(test: &str) -> Vec<Db> {
+    let mut all = vec![Db::Sqlite(tempfile::tempdir().expect("tempdir"))];
+    if let Some(url) = ffmcp_test_support::postgres::fresh_database(test).await {
+        all.push(Db::Postgres(url));
+    }
+    all
+}
+
 /// An RSS 2.0 document with `items` as (guid, title, description).
 pub fn rss(build_date: &str, items: &[(&str, &str, &str)]) -> String {
     let mut xml = format!(

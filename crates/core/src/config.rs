@@ -225,7 +225,8 @@ impl Config {
                 let source = self.source(s.name).cloned();
                 let value = match (self.get(s.name), s.secret) {
                     (Some(_), true) => "(set, hidden)".to_owned(),
-                    (Some(v), false) => v.to_owned(),
+                    // A URL's password (FF_DB=postgres://u:secret@…) is masked too.
+                    (Some(v), false) => crate::store::mask_password(v),
                     (None, _) if s.default.is_empty() => "(unset)".to_owned(),
                     (None, _) => s.default.to_owned(),
                 };
@@ -311,6 +312,19 @@ const PROVIDER_KEYS: &[&str] = &[
     "AWS_DEFAULT_REGION",
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
+    "AWS_PROFILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_CONFIG_FILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_ENDPOINT_URL_STS",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_EC2_METADATA_DISABLED",
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT",
 ];
 
 /// The settings core itself reads (transports, governance, fetch policy,
@@ -331,7 +345,30 @@ pub const CORE_SETTINGS: &[Setting] = &[
         "",
         "directories tools may read and write (path-list)",
     ),
-    Setting::new("FF_DB", "~/.local/share/ffmcp/ffmcp.db", "the SQLite store"),
+    Setting::new(
+        "FF_DB",
+        "~/.local/share/ffmcp/ffmcp.db",
+        "the store: a SQLite file, or a postgres:// URL (password shown masked)",
+    ),
+    Setting::new(
+        "FF_DB_POOL_SIZE",
+        "8",
+        "PostgreSQL connections per server in a process, at most",
+    ),
+    Setting::new(
+        "FF_DB_POOL_WAIT_MS",
+        "10000",
+        "longest wait for a free PostgreSQL connection",
+    ),
+    Setting::new(
+        "FF_DB_CONNECT_TIMEOUT_MS",
+        "5000",
+        "longest wait to open a PostgreSQL connection",
+    ),
+    Setting::secret(
+        "FF_DB_PASSWORD",
+        "the PostgreSQL password (instead of putting it in FF_DB)",
+    ),
     Setting::new(
         "FF_ALLOW_HOSTS",
         "",
@@ -346,6 +383,25 @@ pub const CORE_SETTINGS: &[Setting] = &[
         "FF_STRICT",
         "false",
         "refuse to run subprocesses without every sandbox protection",
+    ),
+    Setting::secret(
+        "FF_STATE_KEY",
+        "key sealing the state of questions to the user (32+ characters; replicas share it)",
+    ),
+    Setting::new(
+        "FF_TASK_TTL_SECS",
+        "86400",
+        "how long an MCP task and its result are kept (seconds)",
+    ),
+    Setting::new(
+        "FF_TASK_LEASE_SECS",
+        "30",
+        "a task whose process has been silent this long is taken over (seconds)",
+    ),
+    Setting::new(
+        "FF_TASK_POLL_MS",
+        "1000",
+        "the task polling interval suggested to clients (milliseconds)",
     ),
     Setting::new(
         "FF_MAX_CALLS",
@@ -467,6 +523,15 @@ pub const CORE_SETTINGS: &[Setting] = &[
     Setting::secret("AWS_SECRET_ACCESS_KEY", "Bedrock secret key"),
     Setting::secret("AWS_SESSION_TOKEN", "Bedrock session token"),
     Setting::new("AWS_REGION", "", "Bedrock region (or AWS_DEFAULT_REGION)"),
+    Setting::new(
+        "AWS_PROFILE",
+        "default",
+        "Bedrock: profile of ~/.aws/config and ~/.aws/credentials",
+    ),
+    Setting::secret(
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+        "Bedrock: ECS/EKS container credentials token",
+    ),
 ];
 
 #[cfg(test)]
@@ -497,6 +562,10 @@ mod tests {
         assert!(!key.value.contains("sk-file"), "{key:?}");
         let db = shown.iter().find(|e| e.name == "FF_DB").expect("listed");
         assert_eq!(db.source, None);
+        config.set("FF_DB", "postgres://ffmcp:pw-in-url@db.internal/ffmcp");
+        let shown = config.effective("core", CORE_SETTINGS);
+        let db = shown.iter().find(|e| e.name == "FF_DB").expect("listed");
+        assert_eq!(db.value, "postgres://ffmcp:***@db.internal/ffmcp");
     }
 
     #[test]

@@ -24,6 +24,59 @@ const DROPPED: &[&str] = &[
     "script", "style", "noscript", "iframe", "template", "object", "embed", "title", "head",
 ];
 
+/// MathML roots, bare or with the prefixes XHTML books use.
+const MATH: &[&str] = &["math", "m:math", "mml:math"];
+
+/// MathML as LaTeX between `$` (inline) or `$$` (display, as a paragraph
+/// of its own), the way htmd writes pandoc's `<span class="math …">`.
+fn math_handler(
+    _: &dyn htmd::element_handler::Handlers,
+    element: htmd::Element,
+) -> Option<htmd::element_handler::HandlerResult> {
+    let math = math_tree(element.node, 0);
+    let tex = crate::math::mathml_to_latex(&math);
+    if tex.is_empty() {
+        return Some(String::new().into());
+    }
+    Some(if crate::math::is_display(&math) {
+        format!("\n\n$${tex}$$\n\n").into()
+    } else {
+        format!("${tex}$").into()
+    })
+}
+
+/// The MathML below `node` as a [`crate::math::MathNode`]; deeper than
+/// [`crate::math::MAX_MATH_DEPTH`] only the text is kept.
+fn math_tree(node: &Rc<Node>, depth: usize) -> crate::math::MathNode {
+    use crate::math::MathNode;
+    match &node.data {
+        NodeData::Element { name, attrs, .. } => {
+            let local = name.local.as_ref();
+            let local = local.rsplit(':').next().unwrap_or(local);
+            let children = if depth >= crate::math::MAX_MATH_DEPTH {
+                vec![crate::math::flat_text(text_of(node))]
+            } else {
+                node.children
+                    .borrow()
+                    .iter()
+                    .map(|c| math_tree(c, depth + 1))
+                    .collect()
+            };
+            MathNode::Element {
+                name: local.to_owned(),
+                attrs: attrs
+                    .borrow()
+                    .iter()
+                    .map(|a| (a.name.local.to_string(), a.value.to_string()))
+                    .collect(),
+                children,
+            }
+        }
+        NodeData::Text { contents } => MathNode::Text(contents.borrow().to_string()),
+        _ => MathNode::Text(String::new()),
+    }
+}
+
 /// The result of [`html_to_markdown`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Markdown {
@@ -41,6 +94,7 @@ pub struct Markdown {
 pub fn html_to_markdown(html: &str, base: Option<&Url>) -> Markdown {
     let converter = HtmlToMarkdown::builder()
         .skip_tags(DROPPED.to_vec())
+        .add_handler(MATH.to_vec(), math_handler)
         .build();
     // html5ever parsing cannot fail on a &str; an error here would be I/O-only.
     let Ok(tree) = converter.html_to_tree(html) else {
@@ -100,12 +154,26 @@ impl Scan<'_> {
                             self.images += 1;
                             "src"
                         };
+                        if tag == "img" {
+                            let mut attrs = attrs.borrow_mut();
+                            let pairs = attrs
+                                .iter()
+                                .map(|a| (a.name.local.as_ref(), a.value.as_ref()));
+                            if let Some(source) = lazy_source(pairs) {
+                                attrs.retain(|a| a.name.local.as_ref() != "src");
+                                let alt = attrs.iter().find(|a| a.name.local.as_ref() == "alt");
+                                if let Some(mut src) = alt.cloned() {
+                                    src.name.local = "src".into();
+                                    src.value = source.into();
+                                    attrs.push(src);
+                                }
+                            }
+                        }
                         if let Some(base) = self.base {
                             let mut attrs = attrs.borrow_mut();
-                            for attr in attrs
-                                .iter_mut()
-                                .filter(|a| a.name.local.as_ref() == url_attr)
-                            {
+                            for attr in attrs.iter_mut().filter(|a| {
+                                a.name.local.as_ref() == url_attr && !a.value.is_empty()
+                            }) {
                                 if let Ok(absolute) = base.join(attr.value.as_ref()) {
                                     attr.value = absolute.as_str().into();
                                 }
@@ -114,6 +182,13 @@ impl Scan<'_> {
                     }
                     _ => {}
                 }
+            }
+            // MathML is converted whole by `math_handler`: adjacent
+            // `<mi>`s are not text runs to merge.
+            if let NodeData::Element { name, .. } = &node.data
+                && MATH.contains(&name.local.as_ref())
+            {
+                continue;
             }
             merge_inline_runs(&node);
             stack.extend(
@@ -125,6 +200,34 @@ impl Scan<'_> {
             );
         }
     }
+}
+
+/// Gives an `<img>` without a `src` one, so that htmd (which drops such
+/// images) keeps its alt text: the lazy-loading source pages put in
+/// `data-src`, `data-original` or the first `srcset` candidate, else an
+/// empty source (`None` when it has a source, or no alt text to keep). A
+/// link that holds only such an image keeps its text.
+fn lazy_source<'a>(attrs: impl Iterator<Item = (&'a str, &'a str)>) -> Option<String> {
+    let attrs: Vec<(&str, &str)> = attrs.collect();
+    let value = |name: &str| {
+        attrs
+            .iter()
+            .find(|(n, v)| *n == name && !v.trim().is_empty())
+            .map(|(_, v)| *v)
+    };
+    if value("src").is_some() || value("alt").is_none() {
+        return None;
+    }
+    let source = ["data-src", "data-original", "data-lazy-src"]
+        .iter()
+        .find_map(|n| value(n).map(str::to_owned))
+        .or_else(|| {
+            ["srcset", "data-srcset"]
+                .iter()
+                .find_map(|n| value(n).and_then(|v| v.split_whitespace().next().map(str::to_owned)))
+        })
+        .unwrap_or_default();
+    Some(source)
 }
 
 /// Replaces `node`'s subtree with one text node holding its text.
@@ -324,6 +427,29 @@ mod tests {
         for (html, expected) in cases {
             assert_eq!(md(html), *expected, "{html}");
         }
+    }
+
+    #[test]
+    fn mathml_becomes_latex() {
+        let out = md(
+            "<p>Euler: <math><mi>e</mi><mo>=</mo><msup><mi>x</mi><mn>2</mn></msup></math> holds.</p>\
+             <math display=\"block\"><mfrac><mn>1</mn><mi>n</mi></mfrac></math><p>after</p>",
+        );
+        assert_eq!(
+            out,
+            "Euler: $e = x^{2}$ holds.\n\n$$\\frac{1}{n}$$\n\nafter"
+        );
+    }
+
+    #[test]
+    fn images_without_a_source_keep_their_alt_text() {
+        let out = md("<a href=\"https://x.test/\"><img alt=\"Home\"></a> \
+             <img data-src=\"https://x.test/lazy.png\" alt=\"Lazy\"> \
+             <img srcset=\"https://x.test/s.png 1x, https://x.test/l.png 2x\" alt=\"Set\">");
+        assert_eq!(
+            out,
+            "[![Home]()](https://x.test/) ![Lazy](https://x.test/lazy.png) ![Set](https://x.test/s.png)"
+        );
     }
 
     #[test]

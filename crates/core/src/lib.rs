@@ -8,13 +8,17 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod confirm;
 pub mod exec;
 pub mod fetch;
+pub mod freshness;
 pub mod html;
 pub mod limits;
 pub mod logging;
+pub mod math;
 pub mod model;
 pub mod output;
+pub mod progress;
 pub mod prompts;
 pub mod retry;
 pub mod roots;
@@ -22,6 +26,8 @@ pub mod sampling;
 pub mod schema;
 pub mod server;
 pub mod store;
+pub mod subscriptions;
+pub mod tasks;
 pub mod tool;
 pub mod transport;
 pub mod work;

@@ -250,6 +250,27 @@ fn plan(roots: &Roots, path: &str, kind: Kind) -> Result<Plan, OutputError> {
     })
 }
 
+/// [`write_async`] for a tool call: an existing file is replaced when the
+/// call says `overwrite`, or when the person behind the client said yes
+/// to the question this asks otherwise ([`crate::confirm`]; sessions that
+/// cannot be asked get the "already exists" error).
+pub async fn write_for_call(
+    ctx: &rmcp::service::RequestContext<rmcp::RoleServer>,
+    roots: Roots,
+    path: String,
+    kind: Kind,
+    contents: Vec<u8>,
+    overwrite: bool,
+) -> Result<Written, ToolError> {
+    let overwrite = overwrite || crate::confirm::granted(ctx, "overwrite", &path);
+    match write_async(roots, path.clone(), kind, contents, overwrite).await {
+        Err(err @ OutputError::Exists { .. }) => {
+            Err(crate::confirm::ask_overwrite(ctx, &path, err.into()))
+        }
+        other => other.map_err(ToolError::from),
+    }
+}
+
 /// [`write()`] on the blocking pool.
 pub async fn write_async(
     roots: Roots,

@@ -104,6 +104,22 @@ impl ToolError {
     }
 }
 
+/// The `_meta` key of a tool error result naming its [`ToolErrorKind`]
+/// (`invalid_input`, `upstream`, `internal`): how `ffmcp <server> <tool>`
+/// picks its exit code, and a hint any client may read.
+pub const ERROR_KIND_META_KEY: &str = "ffmcp/errorKind";
+
+impl ToolErrorKind {
+    /// The name sent under [`ERROR_KIND_META_KEY`].
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ToolErrorKind::InvalidInput => "invalid_input",
+            ToolErrorKind::Upstream => "upstream",
+            ToolErrorKind::Internal => "internal",
+        }
+    }
+}
+
 impl fmt::Display for ToolError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
@@ -128,7 +144,11 @@ impl From<ModelError> for ToolError {
 
 impl IntoCallToolResult for ToolError {
     fn into_call_tool_result(self) -> Result<CallToolResponse, ErrorData> {
-        Ok(CallToolResult::error(vec![ContentBlock::text(self.message)]).into())
+        let mut result = CallToolResult::error(vec![ContentBlock::text(self.message)]);
+        let mut meta = rmcp::model::MetaObject::new();
+        meta.insert(ERROR_KIND_META_KEY.to_owned(), self.kind.as_str().into());
+        result.meta = Some(meta);
+        Ok(result.into())
     }
 }
 
@@ -139,14 +159,18 @@ impl IntoCallToolResult for ToolError {
 /// Core calls this for every server (the [`crate::server`] wrapper); no
 /// server calls it itself.
 pub(crate) async fn call_tool<S: ServerHandler + Send + Sync + 'static>(
-    governor: &Governor,
-    server_name: &str,
+    scope: Scope<'_>,
     router: &ToolRouter<S>,
     server: &S,
-    log: &std::sync::Arc<crate::logging::SessionLog>,
     request: CallToolRequestParams,
     mut context: RequestContext<RoleServer>,
 ) -> Result<CallToolResponse, ErrorData> {
+    let Scope {
+        governor,
+        server: server_name,
+        log,
+        budget,
+    } = scope;
     let name = request.name.clone();
     if router.get(&name).is_none() {
         let known: Vec<String> = router
@@ -179,7 +203,7 @@ pub(crate) async fn call_tool<S: ServerHandler + Send + Sync + 'static>(
         .meta
         .get(TIMEOUT_META_KEY)
         .and_then(serde_json::Value::as_u64);
-    let budget = governor.limits().budget(server_name, requested_ms);
+    let budget = budget.unwrap_or_else(|| governor.limits().budget(server_name, requested_ms));
     // The tool sees a child token: cancelled by the client's cancellation
     // and by the deadline alike, so cooperative work stops either way.
     let cancelled_by_client = context.ct.clone();
@@ -219,7 +243,7 @@ pub(crate) async fn call_tool<S: ServerHandler + Send + Sync + 'static>(
     };
     drop(admission);
     match outcome {
-        Ok(result) => result,
+        Ok(result) => result.map(tag_argument_errors),
         Err(panic) => {
             let reason = panic_message(panic.as_ref());
             tracing::error!(tool = %name, %reason, "tool panicked; the server keeps serving");
@@ -230,6 +254,43 @@ pub(crate) async fn call_tool<S: ServerHandler + Send + Sync + 'static>(
             .into_call_tool_result()
         }
     }
+}
+
+/// rmcp answers arguments that do not deserialise with an error result of
+/// its own; it gets the kind of every other argument error.
+fn tag_argument_errors(response: CallToolResponse) -> CallToolResponse {
+    let CallToolResponse::Complete(mut result) = response else {
+        return response;
+    };
+    let untagged = result.is_error == Some(true)
+        && result
+            .meta
+            .as_ref()
+            .is_none_or(|m| !m.contains_key(ERROR_KIND_META_KEY));
+    let about_arguments = result
+        .content
+        .first()
+        .and_then(|c| c.as_text())
+        .is_some_and(|t| t.text.starts_with("failed to deserialize parameters"));
+    if untagged && about_arguments {
+        result
+            .meta
+            .get_or_insert_with(rmcp::model::MetaObject::new)
+            .insert(
+                ERROR_KIND_META_KEY.to_owned(),
+                ToolErrorKind::InvalidInput.as_str().into(),
+            );
+    }
+    CallToolResponse::Complete(result)
+}
+
+/// Where a call runs: the process's governor, the server, the session's
+/// log, and a budget replacing the server's (tasks take the longest).
+pub(crate) struct Scope<'a> {
+    pub(crate) governor: &'a Governor,
+    pub(crate) server: &'a str,
+    pub(crate) log: &'a std::sync::Arc<crate::logging::SessionLog>,
+    pub(crate) budget: Option<std::time::Duration>,
 }
 
 /// The `_meta` key with which a call asks for its own time budget (ms).

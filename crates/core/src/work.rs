@@ -173,15 +173,52 @@ pub struct Governor {
     limits: Limits,
     calls: Arc<Semaphore>,
     waiting: AtomicUsize,
-    sessions: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Per-session slots of the sessions with a call running or waiting;
+    /// the last call of a session out removes its entry ([`Tracked`]), so
+    /// ended sessions leave nothing here.
+    sessions: SessionMap,
     workers: Arc<Semaphore>,
 }
+
+type SessionMap = Arc<Mutex<HashMap<String, Arc<Semaphore>>>>;
 
 /// A running call's slot; released when dropped.
 #[derive(Debug)]
 pub struct Admission {
+    // Field order is drop order: the session permit (and its reference to
+    // the session's slots) goes before `_tracked` looks at the count.
     _session: Option<OwnedSemaphorePermit>,
+    _tracked: Option<Tracked>,
     _global: OwnedSemaphorePermit,
+}
+
+/// One call's hold on its session's entry in [`Governor::sessions`].
+#[derive(Debug)]
+struct Tracked {
+    id: String,
+    slots: Arc<Semaphore>,
+    sessions: SessionMap,
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        let mut sessions = lock(&self.sessions);
+        // Only the map's reference and ours are left: no other call of the
+        // session runs or waits (each holds a reference while it does).
+        if Arc::strong_count(&self.slots) == 2
+            && sessions
+                .get(&self.id)
+                .is_some_and(|slots| Arc::ptr_eq(slots, &self.slots))
+        {
+            sessions.remove(&self.id);
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Governor {
@@ -191,7 +228,7 @@ impl Governor {
             calls: Arc::new(Semaphore::new(limits.max_calls.max(1))),
             workers: Arc::new(Semaphore::new(limits.workers.max(1))),
             waiting: AtomicUsize::new(0),
-            sessions: Mutex::new(HashMap::new()),
+            sessions: Arc::default(),
             limits,
         }
     }
@@ -227,7 +264,8 @@ impl Governor {
     /// share, e.g. stateless HTTP); a busy error when the queue is full or
     /// the wait runs out.
     pub async fn admit(&self, session: Option<&str>) -> Result<Admission, ToolError> {
-        let session_slots = session.map(|id| self.session_slots(id));
+        let tracked = session.map(|id| self.track(id));
+        let session_slots = tracked.as_ref().map(|t| Arc::clone(&t.slots));
         // Fast path: free slots, no queueing.
         let fast_session = match &session_slots {
             Some(slots) => Arc::clone(slots).try_acquire_owned().ok().map(Some),
@@ -238,6 +276,7 @@ impl Governor {
         {
             return Ok(Admission {
                 _session: session_permit,
+                _tracked: tracked,
                 _global: global,
             });
         }
@@ -252,13 +291,14 @@ impl Governor {
                 None => None,
             };
             let global = Arc::clone(&self.calls).acquire_owned().await.ok()?;
-            Some(Admission {
-                _session: session,
-                _global: global,
-            })
+            Some((session, global))
         };
         match tokio::time::timeout(self.limits.queue_wait, wait).await {
-            Ok(Some(admission)) => Ok(admission),
+            Ok(Some((session, global))) => Ok(Admission {
+                _session: session,
+                _tracked: tracked,
+                _global: global,
+            }),
             Ok(None) => Err(ToolError::internal("the call limiter was closed")),
             Err(_) => Err(self.busy(&format!(
                 "no slot came free within {} ms",
@@ -276,20 +316,23 @@ impl Governor {
         ))
     }
 
-    fn session_slots(&self, id: &str) -> Arc<Semaphore> {
-        let mut sessions = self
-            .sessions
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        // Forget sessions nobody holds or waits on (ended sessions).
-        if sessions.len() > 1024 {
-            sessions.retain(|_, s| Arc::strong_count(s) > 1);
-        }
-        Arc::clone(
+    /// Sessions with a call running or waiting now.
+    pub fn tracked_sessions(&self) -> usize {
+        lock(&self.sessions).len()
+    }
+
+    fn track(&self, id: &str) -> Tracked {
+        let mut sessions = lock(&self.sessions);
+        let slots = Arc::clone(
             sessions
                 .entry(id.to_owned())
                 .or_insert_with(|| Arc::new(Semaphore::new(self.limits.per_session.max(1)))),
-        )
+        );
+        Tracked {
+            id: id.to_owned(),
+            slots,
+            sessions: Arc::clone(&self.sessions),
+        }
     }
 
     /// Runs `work` on the worker pool (see the module docs).
@@ -358,6 +401,26 @@ mod tests {
         let _b = governor.admit(Some("b")).await.expect("other session");
         drop((a1, a2));
         governor.admit(Some("a")).await.expect("slot again");
+    }
+
+    #[tokio::test]
+    async fn ended_sessions_leave_no_entry_behind() {
+        let governor = Arc::new(Governor::new(limits(4, 1, 8, 50)));
+        for n in 0..2000 {
+            let call = governor.admit(Some(&format!("s{n}"))).await.expect("slot");
+            drop(call);
+        }
+        assert_eq!(governor.tracked_sessions(), 0);
+        // A running call keeps its session's entry; a refused one of the
+        // same session leaves it in place; the last one out removes it.
+        let running = governor.admit(Some("a")).await.expect("slot");
+        governor
+            .admit(Some("a"))
+            .await
+            .expect_err("per-session cap");
+        assert_eq!(governor.tracked_sessions(), 1);
+        drop(running);
+        assert_eq!(governor.tracked_sessions(), 0);
     }
 
     #[tokio::test]

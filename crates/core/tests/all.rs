@@ -11,3 +11,5 @@ mod model;
 mod panic_guard;
 mod robots;
 mod roots;
+mod store;
+mod subscriptions;

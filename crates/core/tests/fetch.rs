@@ -225,6 +225,75 @@ async fn refuses_other_schemes_and_credentials() {
     assert!(matches!(err, FetchError::InvalidUrl { .. }), "{err:?}");
 }
 
+/// Bodies come back decoded and `content_encoding` says what the server
+/// sent (the `Content-Encoding` header stays as sent); `Accept-Encoding`
+/// offers gzip, br and deflate unless the caller sets its own.
+#[tokio::test]
+async fn content_encoding_is_kept_and_bodies_decoded() {
+    let fx = FixtureServer::start().await;
+    let page = "<html><body>".to_owned() + &"compressible text ".repeat(500) + "</body></html>";
+    for coding in ["gzip", "br", "deflate", "identity"] {
+        fx.route(
+            &format!("/{coding}"),
+            Reply::encoded("text/html", page.as_bytes(), coding),
+        );
+    }
+    fx.route("/plain", Reply::html(page.clone()));
+    fx.route(
+        "/corrupt",
+        Reply::ok("text/html", b"not gzip at all".to_vec()).header("content-encoding", "gzip"),
+    );
+    let fetcher = Fetcher::builder()
+        .policy(
+            FetchPolicy::public_only()
+                .allow("127.0.0.1")
+                .expect("allow"),
+        )
+        .build()
+        .expect("fetcher");
+    for (path, expected) in [
+        ("/gzip", Some("gzip")),
+        ("/br", Some("br")),
+        ("/deflate", Some("deflate")),
+        ("/identity", None),
+        ("/plain", None),
+    ] {
+        let got = fetcher.get(&fx.url(path)).await.expect(path);
+        assert_eq!(got.content_encoding.as_deref(), expected, "{path}");
+        assert_eq!(got.body, page.as_bytes(), "{path} decoded");
+        if let Some(coding) = expected {
+            assert_eq!(
+                got.headers
+                    .get("content-encoding")
+                    .and_then(|v| v.to_str().ok()),
+                Some(coding)
+            );
+        }
+    }
+    assert!(
+        fx.requests()
+            .iter()
+            .all(|seen| seen.header("accept-encoding") == Some("gzip, br, deflate"))
+    );
+    let own = fetcher
+        .fetch(FetchRequest::get(fx.url("/plain")).header("Accept-Encoding", "identity"))
+        .await
+        .expect("own accept-encoding");
+    assert!(own.content_encoding.is_none());
+    assert_eq!(
+        fx.requests()
+            .last()
+            .and_then(|s| s.header("accept-encoding").map(str::to_owned))
+            .as_deref(),
+        Some("identity")
+    );
+    let err = fetcher.get(&fx.url("/corrupt")).await.expect_err("corrupt");
+    assert!(
+        err.to_string().contains("gzip-encoded body is corrupt"),
+        "{err}"
+    );
+}
+
 #[tokio::test]
 async fn caps_bodies_and_decompression_bombs() {
     let fx = fixture(None).await;

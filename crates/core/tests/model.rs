@@ -2,6 +2,8 @@
 //! the router's retry / fallback / breaker policy, structured output,
 //! accounting, and MCP sampling through a real rmcp client.
 
+#[path = "model_aws.rs"]
+mod aws;
 #[path = "model_providers.rs"]
 mod providers;
 #[path = "model_router.rs"]

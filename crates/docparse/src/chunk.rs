@@ -1,10 +1,19 @@
 //! Heading-aware chunks for retrieval (RAG).
 //!
-//! Blocks are packed into chunks of at most `max_tokens` (estimated), never
-//! splitting a block unless it alone is too large (then it is split at
-//! sentence, then word boundaries). Each chunk carries the heading path it
-//! sits under and the pages it spans; a new top-level section starts a new
-//! chunk. Consecutive chunks share about `overlap_tokens` of text.
+//! Blocks are packed into chunks whose text, overlap included, never
+//! exceeds `max_tokens` as [`estimate_tokens`] counts it (the count every
+//! chunk reports): an agent that sizes its context by that number must be
+//! able to trust it. A block is split only when it alone is too large, and
+//! then at the coarsest boundary that works ([`split`]): tables between
+//! rows with the header repeated, code between lines with the fence
+//! repeated, prose at line, sentence, then word ends. Each chunk carries the
+//! heading path it sits under and the pages it spans; a new top-level
+//! section starts a new chunk. Consecutive chunks share up to
+//! `overlap_tokens` of whole trailing lines (so a heading in the overlap
+//! stays a heading on its own line), never a table row or a code fence,
+//! and a heading that would end a chunk moves to the next one.
+
+mod split;
 
 use serde::Serialize;
 
@@ -22,6 +31,49 @@ pub fn estimate_tokens(text: &str) -> usize {
     chars.div_ceil(4).max(words)
 }
 
+/// What [`estimate_tokens`] counts, kept per piece so that the count of
+/// pieces put together is known without re-reading them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Count {
+    chars: usize,
+    words: usize,
+    /// The text starts, resp. ends, inside a word (not with whitespace).
+    starts_word: bool,
+    ends_word: bool,
+}
+
+impl Count {
+    fn of(text: &str) -> Self {
+        Self {
+            chars: text.chars().count(),
+            words: text.split_whitespace().count(),
+            starts_word: text.chars().next().is_some_and(|c| !c.is_whitespace()),
+            ends_word: text.chars().next_back().is_some_and(|c| !c.is_whitespace()),
+        }
+    }
+
+    fn tokens(self) -> usize {
+        self.chars.div_ceil(4).max(self.words)
+    }
+
+    /// The count of `self`'s text followed directly by `next`'s.
+    fn concat(self, next: Count) -> Count {
+        if self.chars == 0 {
+            return next;
+        }
+        if next.chars == 0 {
+            return self;
+        }
+        let glued = usize::from(self.ends_word && next.starts_word);
+        Count {
+            chars: self.chars + next.chars,
+            words: self.words + next.words - glued,
+            starts_word: self.starts_word,
+            ends_word: next.ends_word,
+        }
+    }
+}
+
 /// One chunk.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Chunk {
@@ -31,6 +83,8 @@ pub struct Chunk {
     pub headings: Vec<String>,
     /// Markdown text (starting with the overlap from the previous chunk).
     pub text: String,
+    /// Estimated tokens of `text`, overlap included: never more than
+    /// `max_tokens`.
     pub tokens: usize,
     /// First and last page covered, for paged formats.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -56,30 +110,152 @@ impl Default for ChunkOptions {
     }
 }
 
+/// Separator between the parts of a chunk.
+const GAP: &str = "\n\n";
+
+/// A part of the chunk being filled.
+struct Part {
+    text: String,
+    count: Count,
+    heading: bool,
+}
+
+impl Part {
+    fn new(piece: split::Piece) -> Self {
+        Self {
+            count: Count::of(&piece.text),
+            text: piece.text,
+            heading: piece.heading,
+        }
+    }
+}
+
 struct Builder {
     opts: ChunkOptions,
     chunks: Vec<Chunk>,
-    parts: Vec<String>,
-    tokens: usize,
+    /// The overlap this chunk starts with (text and count), if any.
+    overlap: Option<Part>,
+    parts: Vec<Part>,
+    /// The count of the overlap and parts joined by [`GAP`].
+    count: Count,
+    /// The previous chunk's text without its overlap: the source of the
+    /// next overlap. Empty at a section start.
+    previous: String,
     headings: Vec<(u8, String)>,
     chunk_headings: Vec<String>,
     page: Option<u32>,
     first_page: Option<u32>,
-    overlap: String,
 }
 
 impl Builder {
-    fn flush(&mut self) {
-        if self.parts.is_empty() {
+    /// Adds one piece, starting a new chunk when it does not fit.
+    fn push(&mut self, piece: split::Piece) {
+        let fresh = piece.fresh;
+        let part = Part::new(piece);
+        if fresh {
+            self.flush();
+        }
+        if !self.parts.is_empty() && self.with(&part).tokens() > self.opts.max_tokens {
+            // A chunk of headings only gives up its overlap first.
+            if self.overlap.is_some() && self.parts.iter().all(|p| p.heading) {
+                self.overlap = None;
+                self.recount();
+            }
+        }
+        if !self.parts.is_empty() && self.with(&part).tokens() > self.opts.max_tokens {
+            // Headings at the end move on with the part they introduce.
+            let trailing = self.parts.iter().rev().take_while(|p| p.heading).count();
+            let carried_fit = self.parts[self.parts.len() - trailing..]
+                .iter()
+                .chain(std::iter::once(&part))
+                .fold(Count::default(), |c, p| join(c, p.count))
+                .tokens()
+                <= self.opts.max_tokens;
+            let carried = if trailing < self.parts.len() && carried_fit {
+                self.parts.split_off(self.parts.len() - trailing)
+            } else {
+                Vec::new()
+            };
+            self.flush();
+            self.start(&carried, &part, true);
+            for p in carried {
+                self.append(p);
+            }
+        } else if self.parts.is_empty() {
+            self.start(&[], &part, !fresh);
+        }
+        self.append(part);
+    }
+
+    /// Opens a chunk whose first parts will be `first` and `next`: sets
+    /// its heading path and pages, and the overlap that still fits.
+    fn start(&mut self, first: &[Part], next: &Part, overlap: bool) {
+        self.chunk_headings = self.headings.iter().map(|(_, h)| h.clone()).collect();
+        self.first_page = self.first_page.or(self.page);
+        self.overlap = None;
+        self.count = Count::default();
+        if !overlap || self.previous.is_empty() || self.opts.overlap_tokens == 0 {
             return;
         }
-        let body = self.parts.join("\n\n");
-        let text = if self.overlap.is_empty() {
-            body.clone()
-        } else {
-            format!("{}\n\n{body}", self.overlap)
+        let content = first
+            .iter()
+            .chain(std::iter::once(next))
+            .fold(Count::default(), |c, p| join(c, p.count));
+        let room = self
+            .opts
+            .max_tokens
+            .saturating_sub(content.tokens() + 1)
+            .min(self.opts.overlap_tokens);
+        let text = tail_lines(&self.previous, room);
+        if text.is_empty() {
+            return;
+        }
+        let count = Count::of(&text);
+        if join(count, content).tokens() <= self.opts.max_tokens {
+            self.overlap = Some(Part {
+                text,
+                count,
+                heading: false,
+            });
+            self.count = count;
+        }
+    }
+
+    fn append(&mut self, part: Part) {
+        self.count = join(self.count, part.count);
+        self.parts.push(part);
+    }
+
+    /// The count with `part` appended.
+    fn with(&self, part: &Part) -> Count {
+        join(self.count, part.count)
+    }
+
+    fn recount(&mut self) {
+        self.count = self
+            .overlap
+            .iter()
+            .chain(&self.parts)
+            .fold(Count::default(), |c, p| join(c, p.count));
+    }
+
+    fn flush(&mut self) {
+        if self.parts.is_empty() {
+            self.overlap = None;
+            self.count = Count::default();
+            return;
+        }
+        let body = self
+            .parts
+            .iter()
+            .map(|p| p.text.as_str())
+            .collect::<Vec<_>>()
+            .join(GAP);
+        let text = match self.overlap.take() {
+            Some(overlap) => format!("{}{GAP}{body}", overlap.text),
+            None => body.clone(),
         };
-        self.overlap = tail_tokens(&body, self.opts.overlap_tokens);
+        self.previous = body;
         let pages = self.first_page.zip(self.page);
         self.chunks.push(Chunk {
             index: self.chunks.len(),
@@ -89,152 +265,152 @@ impl Builder {
             pages,
         });
         self.parts.clear();
-        self.tokens = 0;
+        self.count = Count::default();
         self.first_page = self.page;
     }
+}
 
-    fn push(&mut self, text: String) {
-        let tokens = estimate_tokens(&text);
-        if self.tokens > 0 && self.tokens + tokens > self.opts.max_tokens {
-            self.flush();
-        }
-        if self.parts.is_empty() {
-            self.chunk_headings = self.headings.iter().map(|(_, h)| h.clone()).collect();
-            self.first_page = self.first_page.or(self.page);
-        }
-        if tokens > self.opts.max_tokens {
-            for piece in split_text(&text, self.opts.max_tokens) {
-                if self.tokens > 0 {
-                    self.flush();
-                    self.chunk_headings = self.headings.iter().map(|(_, h)| h.clone()).collect();
-                }
-                self.tokens = estimate_tokens(&piece);
-                self.parts.push(piece);
-            }
-            return;
-        }
-        self.tokens += tokens;
-        self.parts.push(text);
+/// Two counts joined by [`GAP`] (or the second alone after nothing).
+fn join(a: Count, b: Count) -> Count {
+    if a.chars == 0 {
+        b
+    } else {
+        a.concat(Count::of(GAP)).concat(b)
     }
 }
 
 /// Splits `doc` into chunks.
 pub fn chunk(doc: &Document, opts: ChunkOptions) -> Vec<Chunk> {
+    let max_tokens = opts.max_tokens.max(16);
     let opts = ChunkOptions {
-        max_tokens: opts.max_tokens.max(16),
-        overlap_tokens: opts.overlap_tokens.min(opts.max_tokens / 2),
+        max_tokens,
+        overlap_tokens: opts.overlap_tokens.min(max_tokens / 2),
         ..opts
     };
+    // Pieces of a split block leave room for a full overlap before them.
+    let budget = max_tokens - opts.overlap_tokens - 1;
     let mut b = Builder {
         opts,
         chunks: Vec::new(),
+        overlap: None,
         parts: Vec::new(),
-        tokens: 0,
+        count: Count::default(),
+        previous: String::new(),
         headings: Vec::new(),
         chunk_headings: Vec::new(),
         page: None,
         first_page: None,
-        overlap: String::new(),
     };
     for block in &doc.blocks {
-        match block {
+        let kind = match block {
             Block::PageBreak { number } => {
                 b.page = Some(*number);
                 if b.parts.is_empty() {
                     b.first_page = Some(*number);
                 }
+                continue;
             }
             Block::Heading { level, content } => {
                 if *level <= opts.split_level {
                     b.flush();
                     // A new section does not inherit the previous one's tail.
-                    b.overlap.clear();
+                    b.previous.clear();
                 }
                 b.headings.retain(|(l, _)| l < level);
                 b.headings
                     .push((*level, inline_text(content).trim().to_owned()));
-                let text = render_blocks(std::slice::from_ref(block), OutputFormat::Markdown);
-                b.push(text.trim_end().to_owned());
+                split::Kind::Heading
             }
-            other => {
-                let text = render_blocks(std::slice::from_ref(other), OutputFormat::Markdown);
-                let text = text.trim_end();
-                if !text.is_empty() {
-                    b.push(text.to_owned());
-                }
-            }
+            Block::Table(_) => split::Kind::Table,
+            Block::Code { .. } => split::Kind::Code,
+            _ => split::Kind::Other,
+        };
+        let text = render_blocks(std::slice::from_ref(block), OutputFormat::Markdown);
+        let text = text.trim_end();
+        if text.is_empty() {
+            continue;
+        }
+        for piece in split::pieces(text, kind, max_tokens, budget, opts.overlap_tokens) {
+            b.push(piece);
         }
     }
     b.flush();
     b.chunks
 }
 
-/// The last ~`tokens` tokens of `text`, starting at a word boundary.
-fn tail_tokens(text: &str, tokens: usize) -> String {
+/// The overlap taken from the end of `text`: its last whole lines that
+/// fit in `tokens`, stopping at a table row or a code fence (repeated
+/// alone, they would change what follows); when not even the last line
+/// fits, the last words of that line if it is prose.
+fn tail_lines(text: &str, tokens: usize) -> String {
     if tokens == 0 {
         return String::new();
     }
-    let words: Vec<&str> = text.split_whitespace().collect();
-    let mut taken = Vec::new();
-    let mut count = 0;
-    for word in words.iter().rev() {
-        let t = estimate_tokens(word);
-        if count + t > tokens {
+    let stops = |line: &str| {
+        let line = line.trim_start();
+        line.starts_with('|') || line.starts_with("```") || line.starts_with("~~~")
+    };
+    let mut start = text.len();
+    let mut count = Count::default();
+    for line in text.split_inclusive('\n').rev() {
+        if stops(line) {
             break;
         }
-        count += t;
-        taken.push(*word);
+        let next = Count::of(line).concat(count);
+        if next.tokens() > tokens {
+            if start == text.len() {
+                return tail_words(line, tokens);
+            }
+            break;
+        }
+        count = next;
+        start -= line.len();
     }
-    taken.reverse();
-    taken.join(" ")
+    text[start..].trim().to_owned()
 }
 
-/// Splits an oversized text at sentence ends, then at spaces, then anywhere.
-fn split_text(text: &str, max_tokens: usize) -> Vec<String> {
-    let mut pieces = Vec::new();
-    let mut current = String::new();
-    let units = text.split_inclusive(['.', '!', '?', '\n']);
-    for unit in units {
-        for word in split_long(unit, max_tokens) {
-            if !current.is_empty()
-                && estimate_tokens(&current) + estimate_tokens(&word) > max_tokens
-            {
-                pieces.push(std::mem::take(&mut current).trim().to_owned());
-            }
-            current.push_str(&word);
+/// The last words of a prose line that fit in `tokens`, not starting
+/// with a character that would open a block (a heading, quote or list).
+fn tail_words(line: &str, tokens: usize) -> String {
+    let line = line.trim();
+    if line.starts_with(['#', '|', '>']) {
+        return String::new();
+    }
+    let starts: Vec<usize> = line
+        .char_indices()
+        .filter(|&(i, c)| {
+            !c.is_whitespace()
+                && line[..i]
+                    .chars()
+                    .next_back()
+                    .is_none_or(char::is_whitespace)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let mut start = line.len();
+    let mut count = Count::default();
+    for &i in starts.iter().rev() {
+        let next = Count::of(&line[i..start]).concat(count);
+        if next.tokens() > tokens {
+            break;
         }
+        count = next;
+        start = i;
     }
-    if !current.trim().is_empty() {
-        pieces.push(current.trim().to_owned());
+    let tail = &line[start..];
+    let opens_block = tail.starts_with(['#', '>', '-', '+', '*', '|', '='])
+        || tail.split_whitespace().next().is_some_and(|w| {
+            w.trim_end_matches(['.', ')'])
+                .chars()
+                .all(|c| c.is_ascii_digit())
+        });
+    if opens_block {
+        return match tail.split_once(char::is_whitespace) {
+            Some((_, rest)) => rest.trim_start().to_owned(),
+            None => String::new(),
+        };
     }
-    pieces
-}
-
-/// A unit longer than the budget, cut at spaces (or characters).
-fn split_long(unit: &str, max_tokens: usize) -> Vec<String> {
-    if estimate_tokens(unit) <= max_tokens {
-        return vec![unit.to_owned()];
-    }
-    let max_chars = max_tokens * 4;
-    let mut out = Vec::new();
-    let mut current = String::new();
-    for word in unit.split_inclusive(' ') {
-        if current.chars().count() + word.chars().count() > max_chars && !current.is_empty() {
-            out.push(std::mem::take(&mut current));
-        }
-        if word.chars().count() > max_chars {
-            let chars: Vec<char> = word.chars().collect();
-            for piece in chars.chunks(max_chars) {
-                out.push(piece.iter().collect());
-            }
-        } else {
-            current.push_str(word);
-        }
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
+    tail.to_owned()
 }
 
 #[cfg(test)]
@@ -305,5 +481,46 @@ mod tests {
         // The overlap repeats the previous chunk's last words.
         let last_word = chunks[0].text.split_whitespace().last().expect("word");
         assert!(chunks[1].text.contains(last_word));
+    }
+
+    #[test]
+    fn overlap_keeps_headings_on_their_own_line_and_headings_move_on() {
+        let doc = Document {
+            blocks: vec![
+                Block::heading(1, "Guide"),
+                Block::text(words(40, "a")),
+                Block::heading(3, "Small"),
+                Block::text(words(10, "b")),
+                Block::heading(3, "Next"),
+                Block::text(words(60, "c")),
+            ],
+            ..Document::default()
+        };
+        let chunks = chunk(
+            &doc,
+            ChunkOptions {
+                max_tokens: 80,
+                overlap_tokens: 30,
+                split_level: 2,
+            },
+        );
+        for c in &chunks {
+            assert!(c.tokens <= 80, "{c:#?}");
+            for line in c.text.lines() {
+                if let Some(at) = line.find("# ") {
+                    assert!(line[..at].chars().all(|ch| ch == '#'), "glued: {line}");
+                }
+            }
+            // No chunk ends with a heading: it moves to the text it heads.
+            let last = c.text.lines().last().expect("line");
+            assert!(!last.starts_with('#'), "{c:#?}");
+        }
+        // The overlap is whole lines: the second chunk starts with the
+        // previous chunk's last heading and paragraph.
+        assert!(
+            chunks[1].text.starts_with("### Small\n\nb0 b1"),
+            "{chunks:#?}"
+        );
+        assert!(chunks[1].text.contains("### Next\n\nc0"), "{chunks:#?}");
     }
 }

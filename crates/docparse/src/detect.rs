@@ -1,7 +1,16 @@
 //! Format detection: magic bytes first, the file name second, a text sniff
 //! last. A file named `.pdf` that is really HTML is parsed as HTML.
+//!
+//! ZIP packages are told apart by their own manifest, not by searching the
+//! raw bytes for part names (a PPTX whose embedded chart workbook is stored
+//! uncompressed contains `xl/workbook.xml` too): OOXML by the content type
+//! of the main part (`_rels/.rels` names it, `[Content_Types].xml` types
+//! it), ODF and EPUB by the `mimetype` member wherever it is stored, else
+//! `META-INF/manifest.xml`'s root entry. The file name only breaks ties.
 
 use serde::Serialize;
+
+mod package;
 
 /// A supported input format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
@@ -105,10 +114,13 @@ impl Format {
 
 /// The format of `bytes`, optionally named `name`.
 pub fn detect(bytes: &[u8], name: Option<&str>) -> Format {
+    let by_name = name.and_then(from_name);
+    if bytes.starts_with(b"PK\x03\x04") {
+        return package::kind(bytes, by_name);
+    }
     if let Some(format) = sniff_magic(bytes) {
         return format;
     }
-    let by_name = name.and_then(from_name);
     // Zip containers and OLE files were handled above; a name can still
     // tell text formats apart.
     if let Some(f @ (Format::Markdown | Format::Csv | Format::Tsv | Format::Text | Format::Html)) =
@@ -137,9 +149,6 @@ fn sniff_magic(bytes: &[u8]) -> Option<Format> {
     if find(head, b"%PDF-").is_some() {
         return Some(Format::Pdf);
     }
-    if bytes.starts_with(b"PK\x03\x04") {
-        return Some(zip_kind(bytes));
-    }
     if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
         // OLE compound file: Excel 97-2003 has a "Workbook"/"Book" stream
         // (names are UTF-16LE in the directory).
@@ -160,32 +169,6 @@ fn sniff_magic(bytes: &[u8]) -> Option<Format> {
 
 fn utf16(ascii: &[u8]) -> Vec<u8> {
     ascii.iter().flat_map(|b| [*b, 0]).collect()
-}
-
-/// Which Office/ODF/EPUB package a ZIP is, from the names of its parts
-/// (stored uncompressed in the local and central headers).
-fn zip_kind(bytes: &[u8]) -> Format {
-    // ODF and EPUB put an uncompressed `mimetype` entry first.
-    if bytes.len() > 38 && &bytes[30..38] == b"mimetype" {
-        let rest = &bytes[38..bytes.len().min(38 + 100)];
-        if find(rest, b"application/epub+zip").is_some() {
-            return Format::Epub;
-        }
-        if find(rest, b"application/vnd.oasis.opendocument.spreadsheet").is_some() {
-            return Format::Ods;
-        }
-    }
-    if find(bytes, b"word/document.xml").is_some() {
-        Format::Docx
-    } else if find(bytes, b"xl/workbook.xml").is_some() {
-        Format::Xlsx
-    } else if find(bytes, b"ppt/presentation.xml").is_some() {
-        Format::Pptx
-    } else if find(bytes, b"META-INF/container.xml").is_some() {
-        Format::Epub
-    } else {
-        Format::Unknown
-    }
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

@@ -32,6 +32,9 @@ pub use detect::Format;
 pub use model::Document;
 pub use server::DocParse;
 
+/// The title clients show for this server (its spec and `serverInfo`).
+pub const TITLE: &str = "Document parser";
+
 /// The registry entry for the binary.
 pub fn spec() -> ffmcp_core::ServerSpec {
     ffmcp_core::ServerSpec::new(
@@ -44,6 +47,7 @@ pub fn spec() -> ffmcp_core::ServerSpec {
             }))
         },
     )
+    .title(TITLE)
     .uses_models()
     .settings(SETTINGS)
 }

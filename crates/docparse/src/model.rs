@@ -69,6 +69,15 @@ pub struct Span {
     pub italic: bool,
     pub code: bool,
     pub link: Option<String>,
+    /// The text is LaTeX math (from MathML, Word equations or `$…$`).
+    pub math: Option<Math>,
+}
+
+/// How a math span is set: `$…$` in the line, or `$$…$$` on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Math {
+    Inline,
+    Display,
 }
 
 impl Span {

@@ -5,7 +5,7 @@
 //! would otherwise change the structure. Plain text follows `pdftotext`'s
 //! conventions (a form feed between pages) so the two can be compared.
 
-use crate::model::{Block, Document, ListItem, Span, Table, inline_text};
+use crate::model::{Block, Document, ListItem, Math, Span, Table, inline_text};
 
 /// Output format of [`render`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
@@ -64,7 +64,7 @@ fn render_blocks_limited(
             _ => None,
         };
         let piece = match format {
-            OutputFormat::Markdown => block_markdown(block, 0),
+            OutputFormat::Markdown => block_markdown(block),
             OutputFormat::Text => block_text(block, 0),
         };
         if piece.is_empty() {
@@ -98,7 +98,7 @@ fn render_blocks_limited(
     (out, stopped)
 }
 
-fn block_markdown(block: &Block, depth: usize) -> String {
+fn block_markdown(block: &Block) -> String {
     match block {
         Block::Heading { level, content } => {
             let text = inline_markdown(content);
@@ -113,7 +113,7 @@ fn block_markdown(block: &Block, depth: usize) -> String {
             }
         }
         Block::Paragraph(content) => escape_line_starts(inline_markdown(content).trim()),
-        Block::List { ordered, items } => list_markdown(*ordered, items, depth),
+        Block::List { ordered, items } => list_markdown(*ordered, items),
         Block::Table(table) => table_markdown(table),
         Block::Code { language, text } => {
             let fence = if text.contains("```") { "````" } else { "```" };
@@ -126,7 +126,7 @@ fn block_markdown(block: &Block, depth: usize) -> String {
         Block::Quote(blocks) => {
             let inner = blocks
                 .iter()
-                .map(|b| block_markdown(b, depth))
+                .map(block_markdown)
                 .filter(|s| !s.is_empty())
                 .collect::<Vec<_>>()
                 .join("\n\n");
@@ -207,7 +207,11 @@ fn block_text(block: &Block, depth: usize) -> String {
     }
 }
 
-fn list_markdown(ordered: bool, items: &[ListItem], depth: usize) -> String {
+/// A list; what an item holds (its text's further lines, nested lists,
+/// other blocks) is indented by the width of the item's marker, where
+/// CommonMark looks for it: two spaces under `- `, three under `1. `, four
+/// under `10. ` (two under an ordered item would end the list instead).
+fn list_markdown(ordered: bool, items: &[ListItem]) -> String {
     let mut lines = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let marker = if ordered {
@@ -215,20 +219,28 @@ fn list_markdown(ordered: bool, items: &[ListItem], depth: usize) -> String {
         } else {
             "-".to_owned()
         };
-        let indent = "  ".repeat(depth);
+        let pad = " ".repeat(marker.len() + 1);
         let text = inline_markdown(&item.content);
-        lines.push(format!("{indent}{marker} {}", text.trim()));
+        let mut text_lines = text.trim().lines();
+        lines.push(format!("{marker} {}", text_lines.next().unwrap_or("")));
+        lines.extend(text_lines.map(|l| format!("{pad}{l}")));
         for child in &item.children {
-            let nested = block_markdown(child, depth + 1);
+            let nested = block_markdown(child);
             if nested.is_empty() {
                 continue;
             }
-            if matches!(child, Block::List { .. }) {
-                lines.push(nested);
-            } else {
-                let pad = "  ".repeat(depth + 1);
-                lines.extend(nested.lines().map(|l| format!("{pad}{l}")));
+            // A blank line before a paragraph, table or code block keeps it
+            // a block of the item instead of a continuation of its text.
+            if !matches!(child, Block::List { .. }) {
+                lines.push(String::new());
             }
+            lines.extend(nested.lines().map(|l| {
+                if l.is_empty() {
+                    String::new()
+                } else {
+                    format!("{pad}{l}")
+                }
+            }));
         }
     }
     lines.join("\n")
@@ -273,13 +285,14 @@ pub fn table_markdown(table: &Table) -> String {
 /// Inline spans as Markdown.
 pub fn inline_markdown(spans: &[Span]) -> String {
     let mut out = String::new();
-    for span in spans {
+    for span in &merge_code(spans) {
         if span.text.is_empty() {
             continue;
         }
-        let mut text = if span.code {
-            let ticks = if span.text.contains('`') { "``" } else { "`" };
-            format!("{ticks}{}{ticks}", span.text)
+        let mut text = if let Some(math) = span.math {
+            math_markdown(&span.text, math)
+        } else if span.code {
+            code_span(&span.text)
         } else {
             escape_inline(&span.text)
         };
@@ -297,10 +310,11 @@ pub fn inline_markdown(spans: &[Span]) -> String {
                 &text[text.len() - trail..]
             )
         };
-        if span.bold && !span.code {
+        let plain = !span.code && span.math.is_none();
+        if span.bold && plain {
             text = wrap(text, "**");
         }
-        if span.italic && !span.code {
+        if span.italic && plain {
             text = wrap(text, "*");
         }
         if let Some(link) = &span.link {
@@ -313,6 +327,49 @@ pub fn inline_markdown(spans: &[Span]) -> String {
         out.push_str(&text);
     }
     out
+}
+
+/// Adjacent code spans (a run split by formatting the code ignores) as one:
+/// written apart, `` `a``b` `` would read as one broken span.
+fn merge_code(spans: &[Span]) -> Vec<Span> {
+    let mut out: Vec<Span> = Vec::with_capacity(spans.len());
+    for span in spans.iter().filter(|s| !s.text.is_empty()) {
+        if let Some(last) = out.last_mut()
+            && last.code
+            && span.code
+            && last.link == span.link
+        {
+            last.text.push_str(&span.text);
+            continue;
+        }
+        out.push(span.clone());
+    }
+    out
+}
+
+/// LaTeX between `$` or `$$`; a `$` inside is escaped.
+fn math_markdown(tex: &str, math: Math) -> String {
+    let tex = tex.trim().replace('$', "\\$");
+    match math {
+        Math::Inline => format!("${tex}$"),
+        Math::Display => format!("$${tex}$$"),
+    }
+}
+
+/// A code span whose fence is longer than any run of backticks inside,
+/// padded with spaces when the code starts or ends with a backtick (or
+/// with spaces on both sides, which the parser would strip).
+fn code_span(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = text.starts_with('`')
+        || text.ends_with('`')
+        || (text.starts_with(' ') && text.ends_with(' ') && !text.trim().is_empty());
+    if pad {
+        format!("{fence} {text} {fence}")
+    } else {
+        format!("{fence}{text}{fence}")
+    }
 }
 
 /// Escapes characters that would start inline markup. Footnote

@@ -11,12 +11,13 @@ use ffmcp_core::{
     exec::{Programs, Sandbox, catalog},
     fetch::Fetcher,
     model::{Call, Request, Router},
+    progress::Progress,
     roots::Roots,
 };
 use rmcp::{
     RoleServer, ServerHandler,
     handler::server::{router::tool::ToolRouter, wrapper::Parameters},
-    model::{Implementation, ProgressNotificationParam, ServerCapabilities, ServerConfig},
+    model::{ServerCapabilities, ServerConfig},
     service::RequestContext,
     tool, tool_handler, tool_router,
 };
@@ -194,10 +195,10 @@ with_source!(
 with_source!(
     /// Arguments of `chunk`.
     ChunkArgs {
-        /// Largest chunk, in estimated tokens (default 512, 64..=8192).
+        /// Largest chunk, overlap included, in estimated tokens (the count each chunk reports; default 512, 64..=8192).
         #[serde(default)]
         max_tokens: Option<usize>,
-        /// Tokens repeated from the previous chunk (default 64; at most half of max_tokens).
+        /// Tokens of whole trailing lines repeated from the previous chunk (default 64; at most half of max_tokens).
         #[serde(default)]
         overlap_tokens: Option<usize>,
         /// Headings at this level or above always start a new chunk (default 2).
@@ -570,21 +571,11 @@ impl DocParse {
             )));
         }
         let cancel = Arc::new(AtomicBool::new(false));
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(u32, u32)>();
-        let progress: Option<ProgressFn> = ctx.meta.get_progress_token().map(|_| {
+        let reporter = Progress::of(ctx);
+        let progress: Option<ProgressFn> = reporter.clone().map(|reporter| {
             Arc::new(move |done: u32, total: u32| {
-                let _ = tx.send((done, total));
+                reporter.report(done.into(), Some(total.into()), None);
             }) as ProgressFn
-        });
-        let forward = ctx.meta.get_progress_token().map(|token| {
-            let peer = ctx.peer.clone();
-            tokio::spawn(async move {
-                while let Some((done, total)) = rx.recv().await {
-                    let note = ProgressNotificationParam::new(token.clone(), f64::from(done))
-                        .with_total(f64::from(total));
-                    let _ = peer.notify_progress(note).await;
-                }
-            })
         });
         let watcher = {
             let ct = ctx.ct.clone();
@@ -607,8 +598,8 @@ impl DocParse {
         let result =
             tokio::task::spawn_blocking(move || formats::parse(format, &input, &options)).await;
         watcher.abort();
-        if let Some(forward) = forward {
-            let _ = forward.await;
+        if let Some(reporter) = reporter {
+            reporter.finish().await;
         }
         let doc = result
             .map_err(|e| ToolError::internal(format!("the parser stopped unexpectedly: {e}")))?
@@ -694,17 +685,17 @@ impl DocParse {
                 empty.truncate(backends::MAX_OCR_PAGES);
             }
             let total = u32::try_from(empty.len()).unwrap_or(u32::MAX);
-            let token = ctx.meta.get_progress_token();
+            let reporter = Progress::of(ctx);
             for (done, page) in empty.into_iter().enumerate() {
                 if ctx.ct.is_cancelled() {
                     return Err(ToolError::invalid("cancelled by the client"));
                 }
-                if let Some(token) = &token {
-                    let done = u32::try_from(done).unwrap_or(u32::MAX);
-                    let note = ProgressNotificationParam::new(token.clone(), f64::from(done))
-                        .with_total(f64::from(total))
-                        .with_message(format!("OCR of page {page}"));
-                    let _ = ctx.peer.notify_progress(note).await;
+                if let Some(reporter) = &reporter {
+                    reporter.report(
+                        done as u64,
+                        Some(total.into()),
+                        Some(format!("OCR of page {page}")),
+                    );
                 }
                 let ocr =
                     backends::ocr_page(sandbox, &shared.programs, Arc::clone(&pdf), page, language);
@@ -1115,9 +1106,10 @@ impl ServerHandler for DocParse {
                 .enable_tools()
                 .build(),
         )
-        .with_server_info(Implementation::new(
+        .with_server_info(ffmcp_core::server::server_info(
             "ffmcp-docparse",
             env!("CARGO_PKG_VERSION"),
+            crate::TITLE,
         ))
         .with_instructions(
             "Documents to clean Markdown or text: `parse` (content, metadata, outline), \
@@ -1131,6 +1123,11 @@ impl ServerHandler for DocParse {
 impl ffmcp_core::Tools for DocParse {
     fn tools(&self) -> &ToolRouter<Self> {
         &self.tool_router
+    }
+
+    /// Long calls run as MCP tasks: parsing (OCR included) and model extraction; all read-only.
+    fn task_tools(&self) -> &'static [&'static str] {
+        &["parse", "chunk", "extract_tables", "extract"]
     }
 }
 

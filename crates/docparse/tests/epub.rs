@@ -142,3 +142,27 @@ fn broken_and_protected_books_are_clear_errors() {
     let truncated = &epub3()[..200];
     assert!(formats::parse(Format::Epub, truncated, &ParseOptions::default()).is_err());
 }
+
+/// MathML in EPUB chapters (bare and `m:`-prefixed, as XHTML books write
+/// it) becomes LaTeX: inline between `$`, `display="block"` between `$$`.
+#[test]
+fn mathml_in_chapters_becomes_latex() {
+    let body = r#"<?xml version="1.0" encoding="utf-8"?><html xmlns="http://www.w3.org/1999/xhtml" xmlns:m="http://www.w3.org/1998/Math/MathML"><head><title>Maths</title></head><body><h1>Maths</h1>
+<p>Energy <math xmlns="http://www.w3.org/1998/Math/MathML"><mi>E</mi><mo>=</mo><mi>m</mi><msup><mi>c</mi><mn>2</mn></msup></math> and a root <m:math><m:msqrt><m:mi>x</m:mi></m:msqrt></m:math>.</p>
+<math xmlns="http://www.w3.org/1998/Math/MathML" display="block"><munderover><mo>∑</mo><mrow><mi>k</mi><mo>=</mo><mn>1</mn></mrow><mi>n</mi></munderover><mi>k</mi><mo>=</mo><mfrac><mrow><mi>n</mi><mo>(</mo><mi>n</mi><mo>+</mo><mn>1</mn><mo>)</mo></mrow><mn>2</mn></mfrac></math>
+</body></html>"#;
+    let opf = r#"<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0"><metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>M</dc:title></metadata>
+<manifest><item id="c1" href="c1.xhtml" media-type="application/xhtml+xml"/></manifest><spine><itemref idref="c1"/></spine></package>"#;
+    let book = zip_of(&[
+        ("mimetype", "application/epub+zip"),
+        ("META-INF/container.xml", CONTAINER),
+        ("OEBPS/content.opf", opf),
+        ("OEBPS/c1.xhtml", body),
+    ]);
+    let doc = formats::parse(Format::Epub, &book, &ParseOptions::default()).expect("parse");
+    let md = render(&doc, OutputFormat::Markdown);
+    assert_eq!(
+        md,
+        "<!-- page 1 -->\n\n# Maths\n\nEnergy $E = m c^{2}$ and a root $\\sqrt{x}$.\n\n$$\\sum_{k = 1}^{n} k = \\frac{n ( n + 1 )}{2}$$\n"
+    );
+}

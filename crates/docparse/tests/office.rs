@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod office_packages;
 mod office_support;
 
 use ffmcp_docparse::{
@@ -605,4 +606,69 @@ fn xls_grid_bombs_are_refused_before_calamine() {
             .starts_with("limit exceeded: XLS sheet 1 spans"),
         "{err}"
     );
+}
+
+/// PowerPoint fills a picture's description with its file name on insert:
+/// that is no alt text. Notes that carry their own "Notes:" label are not
+/// labelled a second time.
+#[test]
+fn pptx_file_names_are_not_alt_text_and_notes_are_labelled_once() {
+    let members: Vec<(String, Vec<u8>)> = unzip(&sample_pptx())
+        .into_iter()
+        .map(|(name, data)| {
+            let text = String::from_utf8(data).unwrap();
+            let text = text
+                .replace(
+                    r#"descr="Revenue chart""#,
+                    r#"descr="C:\Users\ada\Pictures\image1.PNG""#,
+                )
+                .replace("Mention the pilot.", "Notes: mention the pilot.");
+            (name, text.into_bytes())
+        })
+        .collect();
+    let refs: Vec<(&str, &[u8])> = members
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect();
+    let md = markdown(Format::Pptx, &zip_of(&refs));
+    assert!(!md.contains("image1"), "{md}");
+    assert!(!md.contains("!["), "{md}");
+    assert_eq!(md.matches("Notes:").count(), 1, "{md}");
+    assert!(md.contains("> Notes: mention the pilot."), "{md}");
+}
+
+/// Word equations (OMML) as LaTeX: inline `m:oMath` between `$`, an
+/// `m:oMathPara` as display math, with the XML Word writes around them
+/// (control properties, run properties).
+#[test]
+fn docx_equations_become_latex() {
+    const M: &str = r#"xmlns:m="http://schemas.openxmlformats.org/officeDocument/2006/math""#;
+    let r = |t: &str| {
+        format!("<m:r><w:rPr><w:rFonts w:ascii=\"Cambria Math\"/></w:rPr><m:t>{t}</m:t></m:r>")
+    };
+    let inline = format!(
+        "<m:oMath>{}<m:sSup><m:sSupPr><m:ctrlPr><w:rPr><w:i/></w:rPr></m:ctrlPr></m:sSupPr><m:e>{}</m:e><m:sup>{}</m:sup></m:sSup></m:oMath>",
+        r("π"),
+        r("r"),
+        r("2")
+    );
+    let display = format!(
+        "<m:oMathPara><m:oMath>{}<m:f><m:fPr><m:ctrlPr/></m:fPr><m:num>{}<m:rad><m:radPr><m:degHide m:val=\"1\"/></m:radPr><m:deg/><m:e><m:sSup><m:e>{}</m:e><m:sup>{}</m:sup></m:sSup>{}</m:e></m:rad></m:num><m:den>{}</m:den></m:f></m:oMath></m:oMathPara>",
+        r("x="),
+        r("-b±"),
+        r("b"),
+        r("2"),
+        r("-4ac"),
+        r("2a")
+    );
+    let body = format!(
+        "<w:p {M}><w:r><w:t xml:space=\"preserve\">The area is </w:t></w:r>{inline}<w:r><w:t xml:space=\"preserve\"> square units.</w:t></w:r></w:p><w:p {M}>{display}</w:p>"
+    );
+    let md = markdown(Format::Docx, &docx_with_body(&body));
+    assert_eq!(
+        md,
+        "The area is $\\pi r^{2}$ square units.\n\n$$x= \\frac{-b\\pm \\sqrt{b^{2} -4ac}}{2a}$$\n"
+    );
+    // What the Markdown says, a CommonMark reader with math reads back.
+    assert_eq!(markdown(Format::Markdown, md.as_bytes()), md);
 }

@@ -12,6 +12,8 @@ use std::{
     time::{Duration, Instant},
 };
 
+mod pdf_world;
+
 use ffmcp_docparse::{
     DocError, Format, Limits, PageRange, ParseOptions,
     formats::pdf,

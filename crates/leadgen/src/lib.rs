@@ -28,6 +28,9 @@ mod server;
 pub use lead::{Lead, LeadKind, Seniority};
 pub use server::Leadgen;
 
+/// The title clients show for this server (its spec and `serverInfo`).
+pub const TITLE: &str = "Lead generation";
+
 /// The registry entry for the binary.
 pub fn spec() -> ffmcp_core::ServerSpec {
     ffmcp_core::ServerSpec::new(
@@ -38,11 +41,13 @@ pub fn spec() -> ffmcp_core::ServerSpec {
             // Built once: a session (or a stateless request) clones it
             // instead of generating every tool schema again.
             let template = Leadgen::with_shared(shared);
-            Ok(ffmcp_core::Server::new(context, "leadgen", move || template.clone()))
+            Ok(ffmcp_core::Server::new(context, "leadgen", move || template.for_session()))
         },
     )
+    .title(TITLE)
     .uses_models()
     .settings(SETTINGS)
+    .schema(&jobs::SCHEMA)
 }
 
 /// What leadgen reads besides core's settings.

@@ -52,6 +52,14 @@ const CASES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "startbootstrap-agency.html",
+        &["parveen anand", "diana petersen", "larry parker"],
+    ),
+    (
+        "team-contacts.html",
+        &["maria gonzalez", "henrik larsson", "amara okafor"],
+    ),
+    (
         "signature.txt",
         &[
             "maria gonzalez",
@@ -161,6 +169,79 @@ fn fields_and_evidence_are_read() {
         ["priya@fabrikam.com"],
         "obfuscated address decoded"
     );
+}
+
+/// A real one-page site (npm `startbootstrap-agency` 7.0.12): the three
+/// team cards become people with their titles, and nothing else on the page
+/// (services, portfolio, timeline, the contact form) becomes a lead.
+#[test]
+fn real_team_page_yields_its_people_and_nothing_else() {
+    let leads = run("startbootstrap-agency.html");
+    let people: Vec<(Option<&str>, Option<&str>)> = leads
+        .iter()
+        .map(|l| (l.name.as_deref(), l.title.as_deref()))
+        .collect();
+    assert_eq!(
+        people,
+        [
+            (Some("Parveen Anand"), Some("Lead Designer")),
+            (Some("Diana Petersen"), Some("Lead Marketer")),
+            (Some("Larry Parker"), Some("Lead Developer")),
+        ]
+    );
+    for lead in &leads {
+        assert_eq!(lead.kind, LeadKind::Person);
+        assert!(lead.phones.is_empty() && lead.emails.is_empty(), "{lead:?}");
+    }
+}
+
+/// Minified team cards (no whitespace between blocks) with addresses spelled
+/// out three ways and phone numbers written as text: each card's address and
+/// phone land on its person, evidence reads with spaces between blocks, and
+/// the prose, year ranges and the logo-only Organization make no lead.
+#[test]
+fn team_cards_read_obfuscated_addresses_and_written_phones() {
+    let leads = run("team-contacts.html");
+    let by_name = |name: &str| {
+        leads
+            .iter()
+            .find(|l| l.name.as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("{name} in {leads:#?}"))
+    };
+    let maria = by_name("Maria Gonzalez");
+    assert_eq!(maria.title.as_deref(), Some("Chief Revenue Officer"));
+    assert_eq!(maria.emails, ["maria@northwind.com"]);
+    assert_eq!(maria.phones, ["212.555.0187"], "the year range is no phone");
+    let evidence = maria.evidence.as_deref().unwrap_or_default();
+    assert!(
+        evidence.starts_with("Maria Gonzalez Chief Revenue Officer maria [at]"),
+        "{evidence}"
+    );
+    let henrik = by_name("Henrik Larsson");
+    assert_eq!(henrik.emails, ["henrik.larsson@northwind.com"]);
+    assert_eq!(henrik.phones, ["+46 8 555 012 34"]);
+    let amara = by_name("Amara Okafor");
+    assert_eq!(amara.emails, ["amara@northwind.com"]);
+    assert_eq!(amara.phones, ["0161 496 0753"]);
+    assert_eq!(leads.len(), 3, "nothing but the three people: {leads:#?}");
+}
+
+/// Ordinary prose with "at" and "dot" yields no address, and an
+/// Organization that names nothing (only a logo and a URL) is not a lead.
+#[test]
+fn prose_and_empty_organizations_are_not_leads() {
+    let page = r#"<html><head><script type="application/ld+json">
+        {"@type":"Organization","logo":"https://x.example/l.png","url":"https://x.example/"}
+        </script></head><body><p>Look at this dot com boom.</p>
+        <p>We met at the dot com party in 2015 - 2019.</p></body></html>"#;
+    let found = extract_html(page, None).expect("parses");
+    assert!(found.leads.is_empty(), "{:#?}", found.leads);
+    assert_eq!(found.warnings.len(), 1);
+    let text = extract_text(
+        "look at this dot com boom\nwe met at the dot com party",
+        None,
+    );
+    assert!(text.leads.is_empty(), "{:#?}", text.leads);
 }
 
 #[test]

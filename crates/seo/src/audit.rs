@@ -53,6 +53,9 @@ pub struct SeoHeaders {
     pub strict_transport_security: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
+    /// As the server sent it (`gzip`, `br`, …); absent when uncompressed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_encoding: Option<String>,
 }
 
 /// Link counts of a page.
@@ -119,6 +122,10 @@ pub struct SiteFacts {
     /// Image URLs (for the oversized-image check).
     pub images: Vec<(Url, String)>,
 }
+
+/// HTML at least this large is worth compressing (Lighthouse's
+/// `uses-text-compression` ignores savings under 1,400 bytes).
+const COMPRESSION_WORTH_BYTES: usize = 1400;
 
 /// Link texts that say nothing about the target (Lighthouse's list, English).
 const GENERIC_LINK_TEXT: &[&str] = &[
@@ -209,6 +216,7 @@ pub fn audit(html: &str, url: &Url, response: &Response) -> PageReport {
                 .header("strict-transport-security")
                 .map(str::to_owned),
             content_type: response.header("content-type").map(str::to_owned),
+            content_encoding: response.header("content-encoding").map(str::to_owned),
         },
         title_pixels: title.as_deref().map(text::title_pixels),
         title,
@@ -315,6 +323,28 @@ impl Auditor<'_> {
                 "https page without Strict-Transport-Security",
                 "Send Strict-Transport-Security: max-age=31536000; includeSubDomains.",
             ));
+        }
+        // `content-encoding` as the server sent it: core::fetch decodes
+        // bodies itself and keeps the header (reqwest would drop it).
+        let encoding = r
+            .header("content-encoding")
+            .map(|e| e.trim().to_ascii_lowercase())
+            .filter(|e| !e.is_empty() && e != "identity");
+        if r.status.is_some_and(|s| (200..300).contains(&s))
+            && r.media_type.as_deref().is_none_or(|m| m.contains("html"))
+            && bytes >= COMPRESSION_WORTH_BYTES
+            && encoding.is_none()
+        {
+            self.push(
+                Finding::new(
+                    "no-compression",
+                    format!("{} KiB of HTML sent uncompressed", bytes.div_ceil(1024)),
+                    "Serve HTML with gzip or brotli (Content-Encoding) to clients that accept it.",
+                )
+                .evidence(format!(
+                    "no Content-Encoding in answer to Accept-Encoding: gzip, br, deflate; {bytes} bytes"
+                )),
+            );
         }
         if bytes > 512 * 1024 {
             self.push(

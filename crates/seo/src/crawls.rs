@@ -25,6 +25,13 @@ use crate::{
     crawl::{Crawl, Failure, Options, Redirect, Stop},
 };
 
+/// The schema in the store: SQLite only so far.
+pub static SCHEMA: ffmcp_core::store::Schema = ffmcp_core::store::Schema {
+    namespace: "seo",
+    sqlite: MIGRATIONS,
+    postgres: None,
+};
+
 /// Schema migrations of the `seo` namespace; append, never edit.
 pub const MIGRATIONS: &[&str] = &["CREATE TABLE seo_crawls (
     id TEXT PRIMARY KEY,

@@ -100,6 +100,12 @@ pub const CHECKS: &[Check] = &[
         "https page without Strict-Transport-Security",
     ),
     c("page-heavy", W, 3, "HTML over 512 KiB"),
+    c(
+        "no-compression",
+        W,
+        2,
+        "HTML of 1,400 bytes or more sent without gzip, brotli or deflate",
+    ),
     // Title and description
     c("title-missing", E, 15, "no <title> or an empty one"),
     c("title-multiple", W, 3, "more than one <title>"),

@@ -29,6 +29,9 @@ pub mod text;
 pub use finding::{CHECKS, Finding, Severity};
 pub use server::{Seo, SiteReport};
 
+/// The title clients show for this server (its spec and `serverInfo`).
+pub const TITLE: &str = "SEO audits";
+
 /// The registry entry for the binary.
 pub fn spec() -> ffmcp_core::ServerSpec {
     ffmcp_core::ServerSpec::new(
@@ -39,11 +42,13 @@ pub fn spec() -> ffmcp_core::ServerSpec {
             // Built once: a session (or a stateless request) clones it
             // instead of generating every tool schema again.
             let template = Seo::with_shared(shared);
-            Ok(ffmcp_core::Server::new(context, "seo", move || template.clone()))
+            Ok(ffmcp_core::Server::new(context, "seo", move || template.for_session()))
         },
     )
+    .title(TITLE)
     .uses_models()
     .settings(SETTINGS)
+    .schema(&crawls::SCHEMA)
 }
 
 /// What seo reads besides core's settings.

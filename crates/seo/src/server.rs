@@ -15,11 +15,12 @@ use ffmcp_core::{
     output,
     roots::Roots,
     store::Store,
+    subscriptions::{self, Subscriptions, Updates},
 };
 use rmcp::{
     RoleServer, ServerHandler,
     handler::server::{router::tool::ToolRouter, wrapper::Parameters},
-    model::{Implementation, ProgressNotificationParam, ServerCapabilities, ServerConfig},
+    model::{ServerCapabilities, ServerConfig},
     service::RequestContext,
     tool, tool_handler, tool_router,
 };
@@ -58,6 +59,8 @@ pub(crate) struct Shared {
     /// Ids of the crawls running now (a crawl runs in one call at a time).
     running: std::sync::Mutex<std::collections::HashSet<String>>,
     max_concurrency: usize,
+    /// `seo://crawls/{id}` updates: published when a crawl is saved.
+    updates: Updates,
 }
 
 impl Shared {
@@ -86,6 +89,7 @@ impl Shared {
             running: std::sync::Mutex::new(std::collections::HashSet::new()),
             max_concurrency,
             config,
+            updates: Updates::new(),
         })
     }
 }
@@ -276,6 +280,9 @@ async fn robots_block(shared: &Shared, url: &str) -> Option<Finding> {
 #[derive(Clone)]
 pub struct Seo {
     tool_router: ToolRouter<Self>,
+    /// This session's `resources/subscribe` subscriptions (see
+    /// [`Seo::for_session`]).
+    subscriptions: Subscriptions,
     shared: Arc<Shared>,
 }
 
@@ -297,19 +304,16 @@ type ProgressSink = Box<dyn Fn(usize, usize, &str) + Send + Sync>;
 
 /// Each message names the crawl, so a client that cancels can still `resume` it.
 fn progress_sink(ctx: &RequestContext<RoleServer>, crawl_id: &str) -> ProgressSink {
-    match ctx.meta.get_progress_token() {
+    match ffmcp_core::progress::Progress::of(ctx) {
         None => Box::new(|_, _, _| {}),
-        Some(token) => {
-            let peer = ctx.peer.clone();
+        Some(progress) => {
             let crawl_id = crawl_id.to_owned();
             Box::new(move |done, total, url| {
-                let note = ProgressNotificationParam::new(token.clone(), done as f64)
-                    .with_total(total as f64)
-                    .with_message(format!("{crawl_id}: audited {url}"));
-                let peer = peer.clone();
-                tokio::spawn(async move {
-                    let _ = peer.notify_progress(note).await;
-                });
+                progress.report(
+                    done as u64,
+                    Some(total as u64),
+                    Some(format!("{crawl_id}: audited {url}")),
+                );
             })
         }
     }
@@ -367,14 +371,54 @@ impl ServerHandler for Seo {
             .map(Into::into)
     }
 
+    #[allow(deprecated)] // resources/subscribe: the 2025-11-25 way, kept for those clients.
+    async fn subscribe(
+        &self,
+        request: rmcp::model::SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), rmcp::ErrorData> {
+        resources::read(&self.shared, &request.uri).await?;
+        self.subscriptions.subscribe(&request.uri, &context.peer);
+        Ok(())
+    }
+
+    #[allow(deprecated)]
+    async fn unsubscribe(
+        &self,
+        request: rmcp::model::UnsubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), rmcp::ErrorData> {
+        self.subscriptions.unsubscribe(&request.uri);
+        Ok(())
+    }
+
+    fn accepted_subscription_filter(
+        &self,
+        requested: &rmcp::model::SubscriptionFilter,
+    ) -> Option<rmcp::model::SubscriptionFilter> {
+        Some(subscriptions::accepted(requested, resources::watchable))
+    }
+
+    async fn listen(
+        &self,
+        context: rmcp::service::SubscriptionContext,
+    ) -> Result<(), rmcp::ErrorData> {
+        self.shared.updates.listen(context).await
+    }
+
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder()
                 .enable_completions()
                 .enable_prompts()
                 .enable_resources()
+                .enable_resources_subscribe()
                 .enable_tools()
                 .build())
-            .with_server_info(Implementation::new("ffmcp-seo", env!("CARGO_PKG_VERSION")))
+            .with_server_info(ffmcp_core::server::server_info(
+            "ffmcp-seo",
+            env!("CARGO_PKG_VERSION"),
+            crate::TITLE,
+        ))
             .with_instructions(
                 "SEO audits. `audit_page` (one URL or raw HTML: findings with evidence and fixes, \
                  0-100 score), `audit_site` (bounded crawl with site-level findings; resumable by \
@@ -389,6 +433,11 @@ impl ffmcp_core::Tools for Seo {
     fn tools(&self) -> &ToolRouter<Self> {
         &self.tool_router
     }
+
+    /// Long calls run as MCP tasks: site crawls; a re-run is a new crawl of the same site.
+    fn task_tools(&self) -> &'static [&'static str] {
+        &["audit_site"]
+    }
 }
 
 /// The store, opened (`FF_DB`) and migrated once.
@@ -398,7 +447,7 @@ async fn store(shared: &Shared) -> Result<&Store, ToolError> {
         .get_or_init(|| async {
             let store = Store::open_default(&shared.config).map_err(|e| e.to_string())?;
             store
-                .migrate("seo", crawls::MIGRATIONS)
+                .migrate(&crawls::SCHEMA)
                 .await
                 .map_err(|e| e.to_string())?;
             Ok(store)

@@ -245,3 +245,56 @@ fn https_page_checks_from_raw_html() {
     let raw = audit::audit(html, &url, &Response::default());
     assert!(!ids(&raw).contains("hsts-missing"));
 }
+
+/// The compression check reads the `Content-Encoding` the server sent
+/// (core::fetch decodes the body itself and keeps the header): the same
+/// page served gzip, brotli, deflate and plain by the fixture server is
+/// audited identically except for `no-compression` on the plain one, and
+/// a page too small to be worth compressing passes plain.
+#[tokio::test]
+async fn compression_check_reports_what_the_server_sent() {
+    let base = fixture::serve_built(|base| {
+        let html = fixture::clean_page(base);
+        let mut site = fixture::Site::new();
+        for coding in ["gzip", "br", "deflate"] {
+            site.insert(
+                format!("/{coding}"),
+                fixture::Resp::encoded("text/html; charset=utf-8", html.as_bytes(), coding)
+                    .header("cache-control", "max-age=300"),
+            );
+        }
+        site.insert("/plain".into(), fixture::Resp::html(html));
+        site.insert(
+            "/tiny".into(),
+            fixture::Resp::html("<html lang=en><head><title>Tiny page</title></head></html>"),
+        );
+        site
+    })
+    .await;
+    for coding in ["gzip", "br", "deflate"] {
+        let report = audit_path(&base, &format!("/{coding}")).await;
+        assert_eq!(report.headers.content_encoding.as_deref(), Some(coding));
+        assert!(
+            !ids(&report).contains("no-compression"),
+            "{coding}: {:#?}",
+            report.findings
+        );
+        assert!(report.bytes > 1400, "the decoded HTML is audited");
+    }
+    let plain = audit_path(&base, "/plain").await;
+    assert_eq!(plain.headers.content_encoding, None);
+    assert!(
+        evidence(&plain, "no-compression")
+            .starts_with("no Content-Encoding in answer to Accept-Encoding: gzip, br, deflate"),
+    );
+    let gzip = audit_path(&base, "/gzip").await;
+    let mut without = ids(&plain);
+    without.remove("no-compression");
+    assert_eq!(without, ids(&gzip), "nothing else differs");
+    let tiny = audit_path(&base, "/tiny").await;
+    assert!(
+        !ids(&tiny).contains("no-compression"),
+        "{:#?}",
+        tiny.findings
+    );
+}

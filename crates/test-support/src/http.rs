@@ -129,6 +129,35 @@ impl Reply {
         Self::ok("text/plain", gzip_zeros(inflated)).header("content-encoding", "gzip")
     }
 
+    /// 200 with `body` compressed as `coding` (`gzip`, `br` or
+    /// `deflate`; anything else is sent as is) under that
+    /// `content-encoding`, as a compressing server answers.
+    pub fn encoded(content_type: &str, body: &[u8], coding: &str) -> Self {
+        let wire = match coding {
+            "gzip" => {
+                let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                e.write_all(body).expect("gzip into memory");
+                e.finish().expect("gzip into memory")
+            }
+            "deflate" => {
+                let mut e =
+                    flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+                e.write_all(body).expect("deflate into memory");
+                e.finish().expect("deflate into memory")
+            }
+            "br" => {
+                let mut out = Vec::new();
+                {
+                    let mut e = brotli::CompressorWriter::new(&mut out, 4096, 5, 22);
+                    e.write_all(body).expect("brotli into memory");
+                }
+                out
+            }
+            _ => body.to_vec(),
+        };
+        Self::ok(content_type, wire).header("content-encoding", coding)
+    }
+
     /// The same reply with `status`.
     pub fn with_status(mut self, status: u16) -> Self {
         self.status = status;

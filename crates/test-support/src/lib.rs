@@ -15,6 +15,7 @@
 pub mod client;
 pub mod http;
 pub mod imitation;
+pub mod postgres;
 pub mod raw;
 pub mod snapshot;
 pub mod worst_case;

@@ -16,6 +16,9 @@ pub mod stats;
 pub use ffmcp_core::server::STATS_URI;
 pub use server::{Models, Transform};
 
+/// The title clients show for this server (its spec and `serverInfo`).
+pub const TITLE: &str = "Text and data transforms";
+
 /// The registry entry for the binary. Every session (stdio, or each HTTP
 /// session) uses the process's one model router, so breaker state and
 /// statistics are shared with the other servers.
@@ -31,5 +34,6 @@ pub fn spec() -> ffmcp_core::ServerSpec {
             Ok(ffmcp_core::Server::new(context, "transform", move || template.clone()))
         },
     )
+    .title(TITLE)
     .uses_models()
 }

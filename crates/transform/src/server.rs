@@ -10,7 +10,7 @@ use ffmcp_core::{Json, Render, ToolError, limits, model::Router, tool::cpu_work}
 use rmcp::{
     RoleServer, ServerHandler,
     handler::server::{router::tool::ToolRouter, wrapper::Parameters},
-    model::{Implementation, ServerCapabilities, ServerConfig},
+    model::{ServerCapabilities, ServerConfig},
     service::RequestContext,
     tool, tool_handler, tool_router,
 };
@@ -464,10 +464,11 @@ impl ServerHandler for Transform {
                 .enable_tools()
                 .build(),
         )
-            .with_server_info(Implementation::new(
-                "ffmcp-transform",
-                env!("CARGO_PKG_VERSION"),
-            ))
+            .with_server_info(ffmcp_core::server::server_info(
+            "ffmcp-transform",
+            env!("CARGO_PKG_VERSION"),
+            crate::TITLE,
+        ))
             .with_instructions(
                 "Text and data transforms. Offline: convert between JSON/YAML/TOML/CSV, \
                  HTML to Markdown, Markdown to sanitized HTML, text statistics. With a language \
@@ -482,5 +483,10 @@ impl ServerHandler for Transform {
 impl ffmcp_core::Tools for Transform {
     fn tools(&self) -> &ToolRouter<Self> {
         &self.tool_router
+    }
+
+    /// Long calls run as MCP tasks: model work on long texts.
+    fn task_tools(&self) -> &'static [&'static str] {
+        &["summarize", "translate"]
     }
 }

@@ -105,7 +105,7 @@ pub(super) async fn complete(
         return Ok(prompts::complete(["7", "14", "30"], prefix));
     }
     // No database yet means no watches; completing must not create one.
-    if !ffmcp_core::store::default_path(&shared.config).exists() {
+    if !ffmcp_core::store::Location::from_config(&shared.config).may_hold_data() {
         return Ok(prompts::nothing());
     }
     let engine = shared

@@ -12,8 +12,10 @@
 //!   they are ignored.
 //! - **Redirects by hand.** reqwest follows none; every hop is re-checked
 //!   (scheme, literal address, DNS) and at most `max_redirects` are taken.
-//! - **Bounded bodies.** Bodies are read chunk by chunk after decompression,
-//!   so a gzip or brotli bomb stops at the same cap as a plain body.
+//! - **Bounded bodies.** Bodies are read chunk by chunk and decoded here
+//!   (`fetch::decode`) into a buffer that refuses bytes past the cap, so a
+//!   gzip or brotli bomb stops at the same cap as a plain body; the
+//!   `Content-Encoding` the server sent stays in [`Fetched`].
 //! - **Time limits** on connect, each read, and the whole exchange.
 //! - **Politeness**: a clear user agent, per-host concurrency and spacing,
 //!   optional robots.txt (Google's rules, our linear matcher: [`super::robots`]).
@@ -379,9 +381,13 @@ pub struct Fetched {
     pub redirects: Vec<Url>,
     /// The final response's HTTP status code.
     pub status: u16,
-    /// The final response's headers.
+    /// The final response's headers, as sent (`Content-Encoding` and
+    /// `Content-Length` describe the body on the wire, not `body`).
     pub headers: HeaderMap,
-    /// The body, decompressed.
+    /// The `Content-Encoding` the server sent (`gzip`, `br`, `deflate`),
+    /// lower-cased; `None` for none or `identity`. `body` is decoded.
+    pub content_encoding: Option<String>,
+    /// The body, decoded.
     pub body: Vec<u8>,
     /// From request start to the last body byte.
     pub elapsed: Duration,
@@ -477,6 +483,10 @@ impl FetcherBuilder {
             .user_agent(USER_AGENT)
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
+            // Decoding is ours (`decode`): the cap, and the header kept.
+            .no_gzip()
+            .no_brotli()
+            .no_deflate()
             .dns_resolver(resolver)
             .connect_timeout(self.limits.connect_timeout)
             .read_timeout(self.limits.read_timeout)
@@ -554,6 +564,13 @@ impl Fetcher {
                     .client
                     .get(url.clone())
                     .header(header::ACCEPT, request.accept.as_deref().unwrap_or("*/*"));
+                if !request
+                    .headers
+                    .iter()
+                    .any(|(name, _)| name.eq_ignore_ascii_case("accept-encoding"))
+                {
+                    builder = builder.header(header::ACCEPT_ENCODING, super::decode::ACCEPTED);
+                }
                 for (name, value) in &request.headers {
                     builder = builder.header(name.as_str(), value.as_str());
                 }
@@ -571,13 +588,16 @@ impl Fetcher {
                 } else {
                     let status = response.status().as_u16();
                     let headers = response.headers().clone();
-                    let body = read_capped(response, &url, limit).await?;
+                    let content_encoding = super::decode::content_encoding(&headers);
+                    let body =
+                        read_capped(response, &url, limit, content_encoding.as_deref()).await?;
                     return Ok(Fetched {
                         requested,
                         url,
                         redirects,
                         status,
                         headers,
+                        content_encoding,
                         body,
                         elapsed: started.elapsed(),
                     });
@@ -755,29 +775,34 @@ fn redact(url: &Url) -> String {
     clean.to_string()
 }
 
-/// Reads the (decompressed) body, stopping at `limit`.
+/// Reads and decodes the body, stopping at `limit` decoded bytes.
 async fn read_capped(
     mut response: reqwest::Response,
     url: &Url,
     limit: u64,
+    encoding: Option<&str>,
 ) -> Result<Vec<u8>, FetchError> {
-    let too_large = || FetchError::TooLarge {
-        url: url.to_string(),
-        limit,
+    use super::decode::{BodyDecoder, DecodeError};
+    let failed = |e: DecodeError| match e {
+        DecodeError::TooLarge => FetchError::TooLarge {
+            url: url.to_string(),
+            limit,
+        },
+        DecodeError::Corrupt { coding, reason } => FetchError::Transport {
+            url: url.to_string(),
+            reason: format!("the {coding}-encoded body is corrupt: {reason}"),
+        },
     };
-    // Content-Length describes the encoded body, so it can only refuse
-    // early, never vouch for the decoded size.
-    if response.content_length().is_some_and(|len| len > limit) {
-        return Err(too_large());
+    // Content-Length describes the encoded body, which a plain body is, so
+    // it can refuse early; an encoded one is counted as it is decoded.
+    if encoding.is_none() && response.content_length().is_some_and(|len| len > limit) {
+        return Err(failed(DecodeError::TooLarge));
     }
-    let mut body = Vec::new();
+    let mut decoder = BodyDecoder::new(encoding, limit);
     while let Some(chunk) = response.chunk().await.map_err(|e| map_error(url, &e))? {
-        if body.len() as u64 + chunk.len() as u64 > limit {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
+        decoder.push(&chunk).map_err(failed)?;
     }
-    Ok(body)
+    decoder.finish().map_err(failed)
 }
 
 /// Turns a reqwest error into a [`FetchError`], recovering our own typed

@@ -3,9 +3,10 @@
 //! [`policy`] decides which addresses may be reached; [`client`] is the
 //! HTTP client built on it: own DNS resolution with connections pinned to
 //! checked addresses, redirects re-checked hop by hop, body caps counted
-//! after decompression, timeouts, per-host limits and optional robots.txt.
+//! after decoding (ours, so the `Content-Encoding` sent stays visible), timeouts, per-host limits and optional robots.txt.
 
 pub mod client;
+mod decode;
 pub mod policy;
 pub mod robots;
 

@@ -68,7 +68,10 @@ pub use router::{
     Call, ModelError, Response, RouteFailure, RouteHealth, RouteStatus, Router, RouterConfig,
 };
 pub use sampler::Sampler;
-pub use settings::{AwsCredentials, BedrockSettings, Endpoint, ProviderSettings};
+pub use settings::{
+    AwsChain, AwsCredentials, BedrockSettings, ContainerEndpoint, Endpoint, ProviderSettings,
+    WebIdentity,
+};
 pub use structured::JsonResponse;
 
 #[doc(hidden)]

@@ -2,7 +2,7 @@
 //! provider's own SDK uses, so proxies, gateways and test imitations are
 //! configured the way users already know.
 
-use std::fmt;
+use std::{fmt, path::PathBuf};
 
 /// Base URL and key of one HTTP provider.
 #[derive(Clone, PartialEq, Eq)]
@@ -62,6 +62,116 @@ pub struct BedrockSettings {
     pub endpoint: Option<String>,
     /// Static credentials, when the key id and the secret are both set.
     pub credentials: Option<AwsCredentials>,
+    /// Where credentials come from when the static variables are not set
+    /// (profiles, web identity, container, instance metadata).
+    pub chain: AwsChain,
+}
+
+/// The sources of AWS's standard credential chain after the static
+/// variables, in the order they are tried, as the AWS SDKs configure them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AwsChain {
+    /// `AWS_PROFILE` (default `default`).
+    pub profile: String,
+    /// `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`.
+    pub credentials_file: Option<PathBuf>,
+    /// `AWS_CONFIG_FILE`, else `~/.aws/config`.
+    pub config_file: Option<PathBuf>,
+    /// `AWS_WEB_IDENTITY_TOKEN_FILE` and `AWS_ROLE_ARN` (EKS IRSA and
+    /// friends); a profile's `web_identity_token_file` + `role_arn` too.
+    pub web_identity: Option<WebIdentity>,
+    /// `AWS_ENDPOINT_URL_STS` (or `AWS_ENDPOINT_URL`); by default
+    /// `https://sts.{region}.amazonaws.com`.
+    pub sts_endpoint: Option<String>,
+    /// `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` (on `http://169.254.170.2`)
+    /// or `AWS_CONTAINER_CREDENTIALS_FULL_URI`, with
+    /// `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE` or
+    /// `AWS_CONTAINER_AUTHORIZATION_TOKEN`.
+    pub container: Option<ContainerEndpoint>,
+    /// The instance metadata service (IMDSv2): `AWS_EC2_METADATA_SERVICE_ENDPOINT`,
+    /// default `http://169.254.169.254`; `None` when
+    /// `AWS_EC2_METADATA_DISABLED=true`.
+    pub imds: Option<String>,
+}
+
+/// A role assumed with an OIDC token read from a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebIdentity {
+    /// The OIDC token, read each time credentials are fetched (it rotates).
+    pub token_file: PathBuf,
+    /// The role to assume.
+    pub role_arn: String,
+    /// `AWS_ROLE_SESSION_NAME`, default `ffmcp`.
+    pub session_name: String,
+}
+
+/// The ECS/EKS container credential endpoint.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ContainerEndpoint {
+    /// The full URL credentials are fetched from.
+    pub uri: String,
+    /// Read each time credentials are fetched (EKS Pod Identity rotates it).
+    pub token_file: Option<PathBuf>,
+    /// Never printed by `Debug`.
+    pub token: Option<String>,
+}
+
+impl fmt::Debug for ContainerEndpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ContainerEndpoint")
+            .field("uri", &self.uri)
+            .field("token_file", &self.token_file)
+            .field("token", &self.token.as_ref().map(|_| "<set>"))
+            .finish()
+    }
+}
+
+impl AwsChain {
+    /// Reads the chain's variables through `var` (blank values are unset).
+    fn from_lookup(var: &dyn Fn(&str) -> Option<String>) -> Self {
+        let home = var("HOME").map(PathBuf::from);
+        let aws_file = |name: &str| home.as_ref().map(|h| h.join(".aws").join(name));
+        let web_identity = match (var("AWS_WEB_IDENTITY_TOKEN_FILE"), var("AWS_ROLE_ARN")) {
+            (Some(token_file), Some(role_arn)) => Some(WebIdentity {
+                token_file: token_file.into(),
+                role_arn,
+                session_name: var("AWS_ROLE_SESSION_NAME").unwrap_or_else(|| "ffmcp".into()),
+            }),
+            _ => None,
+        };
+        let container = var("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+            .map(|relative| format!("http://169.254.170.2{relative}"))
+            .or_else(|| var("AWS_CONTAINER_CREDENTIALS_FULL_URI"))
+            .map(|uri| ContainerEndpoint {
+                uri,
+                token_file: var("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE").map(PathBuf::from),
+                token: var("AWS_CONTAINER_AUTHORIZATION_TOKEN"),
+            });
+        let imds_disabled =
+            var("AWS_EC2_METADATA_DISABLED").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+        Self {
+            profile: var("AWS_PROFILE").unwrap_or_else(|| "default".into()),
+            credentials_file: var("AWS_SHARED_CREDENTIALS_FILE")
+                .map(PathBuf::from)
+                .or_else(|| aws_file("credentials")),
+            config_file: var("AWS_CONFIG_FILE")
+                .map(PathBuf::from)
+                .or_else(|| aws_file("config")),
+            web_identity,
+            sts_endpoint: var("AWS_ENDPOINT_URL_STS").or_else(|| var("AWS_ENDPOINT_URL")),
+            container,
+            imds: (!imds_disabled).then(|| {
+                var("AWS_EC2_METADATA_SERVICE_ENDPOINT")
+                    .unwrap_or_else(|| "http://169.254.169.254".into())
+            }),
+        }
+    }
+
+    /// No source beyond the static variables (tests, or a process that
+    /// wants only those).
+    pub fn none() -> Self {
+        Self::default()
+    }
 }
 
 /// Every provider's endpoint and credentials.
@@ -121,11 +231,17 @@ impl ProviderSettings {
                     .unwrap_or_else(|| "https://generativelanguage.googleapis.com".into()),
                 var("GEMINI_API_KEY").or_else(|| var("GOOGLE_API_KEY")),
             ),
-            bedrock: BedrockSettings {
-                region: var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")),
-                endpoint: var("AWS_ENDPOINT_URL_BEDROCK_RUNTIME")
-                    .or_else(|| var("AWS_ENDPOINT_URL")),
-                credentials,
+            bedrock: {
+                let chain = AwsChain::from_lookup(&var);
+                BedrockSettings {
+                    region: var("AWS_REGION")
+                        .or_else(|| var("AWS_DEFAULT_REGION"))
+                        .or_else(|| super::provider::aws::profile_region(&chain)),
+                    endpoint: var("AWS_ENDPOINT_URL_BEDROCK_RUNTIME")
+                        .or_else(|| var("AWS_ENDPOINT_URL")),
+                    credentials,
+                    chain,
+                }
             },
             compat_api_key: var("OPENAI_COMPAT_API_KEY"),
             proxy: var("FF_LLM_PROXY"),
@@ -149,6 +265,9 @@ impl ProviderSettings {
             secrets.push(aws.access_key_id.clone());
             secrets.push(aws.secret_access_key.clone());
             secrets.extend(aws.session_token.clone());
+        }
+        if let Some(container) = &self.bedrock.chain.container {
+            secrets.extend(container.token.clone());
         }
         if let Some(proxy) = self.proxy.as_deref().and_then(|p| url::Url::parse(p).ok())
             && let Some(password) = proxy.password()

@@ -11,18 +11,24 @@
 //! builds (no `static`s), so two differently configured servers can live
 //! in one process. Core wraps every server value ([`Server::wrap`]): tool calls
 //! run under core's admission, time budget, cancellation and panic
-//! containment whatever the server writes.
+//! containment whatever the server writes. A server's title is declared
+//! once in its crate, given to its spec and to [`server_info`], which adds
+//! the icon and website every server shows.
 
+mod identity;
 mod served;
 
 use std::{fmt, future::Future, pin::Pin, sync::Arc};
 
+pub use identity::{WEBSITE_URL, icon, server_info};
 use served::Served;
 pub use served::{STATS_URI, Tools};
 
 use crate::{
     config::{Config, Setting},
+    confirm::Confirmations,
     model::Router,
+    tasks::Tasks,
     transport::{
         ServeError,
         http::{HttpOptions, mcp_service},
@@ -46,6 +52,11 @@ pub struct Context {
     pub models: Arc<Router>,
     /// Admission and time budgets of tool calls, process-wide.
     pub governor: Arc<Governor>,
+    /// The process's MCP tasks, kept in the store.
+    pub tasks: Arc<Tasks>,
+    /// The key sealing questions to the user (`None`: no key could be
+    /// made; tools then fail as they would for an older client).
+    pub confirmations: Option<Arc<Confirmations>>,
 }
 
 impl fmt::Debug for Context {
@@ -61,8 +72,18 @@ impl Context {
     pub fn new(config: Config) -> Self {
         let models = Arc::new(Router::from_config(&config));
         let governor = Arc::new(Governor::from_config(&config));
+        let config = Arc::new(config);
+        let confirmations = match Confirmations::from_config(&config) {
+            Ok(confirmations) => Some(Arc::new(confirmations)),
+            Err(problem) => {
+                tracing::error!(%problem, "questions to the user are off");
+                None
+            }
+        };
         Self {
-            config: Arc::new(config),
+            confirmations,
+            tasks: Arc::new(Tasks::from_config(config.clone())),
+            config,
             models,
             governor,
         }
@@ -108,6 +129,8 @@ impl Server {
     {
         let governor = context.governor.clone();
         let models = context.models.clone();
+        let tasks = context.tasks.clone();
+        let confirmations = context.confirmations.clone();
         let stats = Arc::new(std::sync::atomic::AtomicBool::new(true));
         let stateless = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (with_stats, is_stateless) = (stats.clone(), stateless.clone());
@@ -115,9 +138,11 @@ impl Server {
             stats,
             stateless,
             runner: Box::new(Factory(move || Served {
-                inner: make(),
+                inner: Arc::new(make()),
                 name,
                 governor: governor.clone(),
+                tasks: tasks.clone(),
+                confirmations: confirmations.clone(),
                 models: with_stats
                     .load(std::sync::atomic::Ordering::Relaxed)
                     .then(|| models.clone()),
@@ -139,9 +164,11 @@ impl Server {
         stats: bool,
     ) -> impl rmcp::ServerHandler {
         Served {
-            inner: value,
+            inner: Arc::new(value),
             name,
             governor: context.governor.clone(),
+            tasks: context.tasks.clone(),
+            confirmations: context.confirmations.clone(),
             models: stats.then(|| context.models.clone()),
             log: Arc::default(),
             stateless: false,
@@ -187,6 +214,17 @@ impl Server {
         self.runner.serve_stdio(options)
     }
 
+    /// Serves one session over an in-process byte stream until the other
+    /// end closes it: how `ffmcp <server> <tool>` calls a tool through an
+    /// MCP client of its own, so admission, budgets, roots and every other
+    /// rule are those of any other session.
+    pub fn serve_in_process(
+        &self,
+        io: tokio::io::DuplexStream,
+    ) -> BoxFuture<Result<(), ServeError>> {
+        self.runner.serve_in_process(io)
+    }
+
     /// The streamable-HTTP MCP endpoint for this server (mounted by the caller).
     pub fn http_endpoint(&self, options: &HttpOptions) -> axum::Router {
         self.stateless
@@ -199,8 +237,10 @@ impl Server {
 pub struct ServerSpec {
     name: &'static str,
     summary: &'static str,
+    title: Option<&'static str>,
     uses_models: bool,
     settings: &'static [Setting],
+    schema: Option<&'static crate::store::Schema>,
     build: Build,
 }
 
@@ -223,8 +263,10 @@ impl ServerSpec {
         Self {
             name,
             summary,
+            title: None,
             uses_models: false,
             settings: &[],
+            schema: None,
             build: Box::new(build),
         }
     }
@@ -236,10 +278,29 @@ impl ServerSpec {
         self
     }
 
+    /// The human title clients show: the registry's `title`, and (through
+    /// [`server_info`], given the same constant) `serverInfo.title`.
+    pub fn title(mut self, title: &'static str) -> Self {
+        self.title = Some(title);
+        self
+    }
+
     /// The settings this server reads besides core's.
     pub fn settings(mut self, settings: &'static [Setting]) -> Self {
         self.settings = settings;
         self
+    }
+
+    /// The tables this server keeps in the store (`ffmcp db migrate`
+    /// applies them without starting the server).
+    pub fn schema(mut self, schema: &'static crate::store::Schema) -> Self {
+        self.schema = Some(schema);
+        self
+    }
+
+    /// The server's schema in the store, if it keeps state there.
+    pub fn own_schema(&self) -> Option<&'static crate::store::Schema> {
+        self.schema
     }
 
     /// Builds the server.
@@ -261,6 +322,11 @@ impl ServerSpec {
         self.summary
     }
 
+    /// The human title, when the spec gives one.
+    pub fn display_title(&self) -> Option<&'static str> {
+        self.title
+    }
+
     /// Whether the server has model-backed tools.
     pub fn has_models(&self) -> bool {
         self.uses_models
@@ -274,6 +340,7 @@ impl ServerSpec {
 
 trait Runner: Send + Sync {
     fn serve_stdio(&self, options: StdioOptions) -> BoxFuture<Result<(), ServeError>>;
+    fn serve_in_process(&self, io: tokio::io::DuplexStream) -> BoxFuture<Result<(), ServeError>>;
     fn http_endpoint(&self, options: &HttpOptions) -> axum::Router;
 }
 
@@ -287,6 +354,22 @@ where
     fn serve_stdio(&self, options: StdioOptions) -> BoxFuture<Result<(), ServeError>> {
         let server = (self.0)();
         Box::pin(crate::transport::serve_stdio(server, options))
+    }
+
+    fn serve_in_process(&self, io: tokio::io::DuplexStream) -> BoxFuture<Result<(), ServeError>> {
+        let server = (self.0)();
+        Box::pin(async move {
+            use rmcp::ServiceExt as _;
+            let running = match server.serve(io).await {
+                Ok(running) => running,
+                Err(rmcp::service::ServerInitializeError::ConnectionClosed(_)) => return Ok(()),
+                Err(err) => return Err(ServeError::Initialize(err.to_string())),
+            };
+            if let Err(err) = running.waiting().await {
+                tracing::debug!(%err, "in-process session ended with an error");
+            }
+            Ok(())
+        })
     }
 
     fn http_endpoint(&self, options: &HttpOptions) -> axum::Router {

@@ -9,6 +9,9 @@
 //! does not write a `call_tool` of its own. Every server also has the
 //! `logging` capability: `logging/setLevel` is answered here, per session,
 //! and events of the session's tool calls reach it (see [`crate::logging`]).
+//! Tool, prompt and resource-template lists are fixed for the process, so
+//! they carry that cache hint (see [`crate::freshness`]) unless the server
+//! set one.
 
 #![allow(deprecated)] // The wrapper forwards every method, the legacy ones (logging, resources/subscribe) included.
 
@@ -21,7 +24,13 @@ use rmcp::{
     service::{MaybeSendFuture, NotificationContext, RequestContext, SubscriptionContext},
 };
 
-use crate::{logging::SessionLog, model::Router, work::Governor};
+use crate::{
+    confirm, freshness,
+    logging::SessionLog,
+    model::Router,
+    tasks::{Runner, Tasks},
+    work::Governor,
+};
 
 /// The URI of the model statistics resource.
 pub const STATS_URI: &str = "ffmcp://stats";
@@ -30,13 +39,24 @@ pub const STATS_URI: &str = "ffmcp://stats";
 pub trait Tools: ServerHandler {
     /// The server's tools (what `#[tool_router]` built).
     fn tools(&self) -> &ToolRouter<Self>;
+
+    /// The tools whose calls run as MCP tasks for clients that declared the
+    /// tasks extension (see [`crate::tasks`]): long work that is safe to run
+    /// again from its arguments if the process stops (a take-over re-runs
+    /// it). None by default.
+    fn task_tools(&self) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 /// A server value as core serves it; see the module docs.
 pub(crate) struct Served<S> {
-    pub(crate) inner: S,
+    /// Shared with the task runs the value starts, which outlive a request.
+    pub(crate) inner: Arc<S>,
     pub(crate) name: &'static str,
     pub(crate) governor: Arc<Governor>,
+    pub(crate) tasks: Arc<Tasks>,
+    pub(crate) confirmations: Option<Arc<crate::confirm::Confirmations>>,
     /// The router whose accounting `ffmcp://stats` shows (servers with
     /// model tools only).
     pub(crate) models: Option<Arc<Router>>,
@@ -58,6 +78,12 @@ impl<S: Tools> Served<S> {
         }
         if capabilities.logging.is_none() {
             capabilities.logging = Some(JsonObject::default());
+        }
+        if !self.inner.task_tools().is_empty() {
+            capabilities
+                .extensions
+                .get_or_insert_with(ExtensionCapabilities::new)
+                .insert(TASKS_EXTENSION_ID.to_owned(), JsonObject::new());
         }
         // Stateless HTTP: every request stands alone, so a subscription or
         // a list-changed notification could never be delivered; do not
@@ -116,6 +142,107 @@ impl<S: Tools> Served<S> {
     }
 }
 
+impl<S: Tools + Send + Sync + 'static> Served<S> {
+    /// Runs a task's call the way every call runs (admission, panics,
+    /// cancellation by the task's token), with the longest budget a call
+    /// may have: tasks are the long work.
+    fn runner(&self, context: RequestContext<RoleServer>) -> Runner {
+        let (inner, governor, log, name, tasks) = (
+            self.inner.clone(),
+            self.governor.clone(),
+            self.log.clone(),
+            self.name,
+            self.tasks.clone(),
+        );
+        Arc::new(move |request, token, id| {
+            let (inner, governor, log) = (inner.clone(), governor.clone(), log.clone());
+            let mut context = context.clone();
+            context.ct = token;
+            // Progress reports become the task's status message.
+            context.extensions.insert(crate::progress::TaskNote {
+                tasks: tasks.clone(),
+                id,
+            });
+            Box::pin(async move {
+                let budget = governor.limits().call_timeout_max;
+                let scope = crate::tool::Scope {
+                    governor: &governor,
+                    server: name,
+                    log: &log,
+                    budget: Some(budget),
+                };
+                crate::tool::call_tool(scope, inner.tools(), &*inner, request, context).await
+            })
+        })
+    }
+
+    async fn call(
+        &self,
+        mut request: CallToolRequestParams,
+        mut context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        // Questions to the user (crate::confirm): a retried call brings the
+        // answer and the sealed state; the tool may ask a new question.
+        let binding = confirm::CallBinding::of(self.name, &request);
+        let granted = match &self.confirmations {
+            Some(confirmations) => confirm::receive(confirmations, &binding, &mut request)?,
+            None if request.request_state.is_some() => {
+                return Err(McpError::invalid_params(
+                    "requestState was not issued by this server; call the tool again without it",
+                    None,
+                ));
+            }
+            None => confirm::Granted::default(),
+        };
+        let pending = confirm::Pending::default();
+        context.extensions.insert(granted);
+        context.extensions.insert(pending.clone());
+        context.extensions.insert(binding);
+        if let Some(confirmations) = &self.confirmations {
+            context.extensions.insert(confirmations.clone());
+        }
+        // Tasks are a 2026-07-28 extension: an older session never gets one,
+        // whatever it declared.
+        let as_task = self.inner.task_tools().contains(&request.name.as_ref())
+            && context
+                .protocol_version()
+                .is_some_and(|version| !version.has_initialize())
+            && context
+                .client_capabilities()
+                .is_some_and(|caps| caps.supports_tasks());
+        if as_task {
+            let runner = self.runner(context);
+            let created = self.tasks.start(self.name, request, runner).await?;
+            return Ok(CallToolResponse::Task(created));
+        }
+        let scope = crate::tool::Scope {
+            governor: &self.governor,
+            server: self.name,
+            log: &self.log,
+            budget: None,
+        };
+        let response =
+            crate::tool::call_tool(scope, self.inner.tools(), &*self.inner, request, context)
+                .await?;
+        Ok(match pending.take() {
+            Some(question) => CallToolResponse::InputRequired(question),
+            None => response,
+        })
+    }
+
+    async fn task(
+        &self,
+        request: GetTaskParams,
+        mut context: RequestContext<RoleServer>,
+    ) -> Result<GetTaskResult, McpError> {
+        // A take-over runs the stored call for whoever polls: without the
+        // poller's progress token, which belongs to another request.
+        context.meta = Default::default();
+        let runner = self.runner(context);
+        self.tasks.get(self.name, &request.task_id, runner).await
+    }
+}
+
 fn stats_resource() -> Resource {
     Resource::new(STATS_URI, "stats")
         .with_title("Model call statistics")
@@ -141,21 +268,13 @@ fn read_stats(router: &Router) -> Result<ReadResourceResult, McpError> {
     ]))
 }
 
-impl<S: Tools> ServerHandler for Served<S> {
+impl<S: Tools + Send + Sync + 'static> ServerHandler for Served<S> {
     fn call_tool(
         &self,
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> impl Future<Output = Result<CallToolResponse, McpError>> + MaybeSendFuture + '_ {
-        crate::tool::call_tool(
-            &self.governor,
-            self.name,
-            self.inner.tools(),
-            &self.inner,
-            &self.log,
-            request,
-            context,
-        )
+        self.call(request, context)
     }
 
     fn ping(
@@ -222,12 +341,15 @@ impl<S: Tools> ServerHandler for Served<S> {
         self.inner.get_prompt(request, context)
     }
 
-    fn list_prompts(
+    async fn list_prompts(
         &self,
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
-    ) -> impl Future<Output = Result<ListPromptsResult, McpError>> + MaybeSendFuture + '_ {
-        self.inner.list_prompts(request, context)
+    ) -> Result<ListPromptsResult, McpError> {
+        let mut result = self.inner.list_prompts(request, context).await?;
+        result.ttl_ms.get_or_insert(freshness::PROCESS_MS);
+        result.cache_scope.get_or_insert(freshness::SHARED);
+        Ok(result)
     }
 
     fn list_resources(
@@ -238,13 +360,15 @@ impl<S: Tools> ServerHandler for Served<S> {
         self.resources(request, context)
     }
 
-    fn list_resource_templates(
+    async fn list_resource_templates(
         &self,
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
-    ) -> impl Future<Output = Result<ListResourceTemplatesResult, McpError>> + MaybeSendFuture + '_
-    {
-        self.inner.list_resource_templates(request, context)
+    ) -> Result<ListResourceTemplatesResult, McpError> {
+        let mut result = self.inner.list_resource_templates(request, context).await?;
+        result.ttl_ms.get_or_insert(freshness::PROCESS_MS);
+        result.cache_scope.get_or_insert(freshness::SHARED);
+        Ok(result)
     }
 
     fn read_resource(
@@ -285,12 +409,15 @@ impl<S: Tools> ServerHandler for Served<S> {
         self.inner.unsubscribe(request, context)
     }
 
-    fn list_tools(
+    async fn list_tools(
         &self,
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
-    ) -> impl Future<Output = Result<ListToolsResult, McpError>> + MaybeSendFuture + '_ {
-        self.inner.list_tools(request, context)
+    ) -> Result<ListToolsResult, McpError> {
+        let mut result = self.inner.list_tools(request, context).await?;
+        result.ttl_ms.get_or_insert(freshness::PROCESS_MS);
+        result.cache_scope.get_or_insert(freshness::SHARED);
+        Ok(result)
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
@@ -354,7 +481,7 @@ impl<S: Tools> ServerHandler for Served<S> {
         request: GetTaskParams,
         context: RequestContext<RoleServer>,
     ) -> impl Future<Output = Result<GetTaskResult, McpError>> + MaybeSendFuture + '_ {
-        self.inner.get_task(request, context)
+        self.task(request, context)
     }
 
     fn update_task(
@@ -362,7 +489,8 @@ impl<S: Tools> ServerHandler for Served<S> {
         request: UpdateTaskParams,
         context: RequestContext<RoleServer>,
     ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
-        self.inner.update_task(request, context)
+        let _ = context;
+        async move { self.tasks.update(self.name, &request.task_id).await }
     }
 
     fn cancel_task(
@@ -370,7 +498,8 @@ impl<S: Tools> ServerHandler for Served<S> {
         request: CancelTaskParams,
         context: RequestContext<RoleServer>,
     ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
-        self.inner.cancel_task(request, context)
+        let _ = context;
+        async move { self.tasks.cancel(self.name, &request.task_id).await }
     }
 
     fn list_skills(

@@ -14,7 +14,7 @@ use super::{
 };
 use crate::{
     DocError, ParseOptions,
-    model::{Block, Inline, Span, Table, inline_text},
+    model::{Block, Inline, Math, Span, Table, inline_text},
 };
 
 const FORMAT: &str = "docx";
@@ -73,6 +73,8 @@ pub struct Walker<'c> {
     pub notes: Vec<(String, Inline)>,
     note_start: Option<(String, usize)>,
     pub hidden_entities: usize,
+    /// Inside an `m:oMathPara`: equations are displayed.
+    display_math: bool,
 }
 
 impl<'c> Walker<'c> {
@@ -95,6 +97,7 @@ impl<'c> Walker<'c> {
             notes: Vec::new(),
             note_start: None,
             hidden_entities: 0,
+            display_math: false,
         }
     }
 
@@ -127,6 +130,14 @@ impl<'c> Walker<'c> {
                 let props = read_paragraph(reader, self.cx.styles)?;
                 if let Some(para) = self.paras.last_mut() {
                     para.props = props;
+                }
+            }
+            b"oMathPara" if !empty => self.display_math = true,
+            b"oMath" if !empty => {
+                let tree = super::omml::read(reader, e)?;
+                let tex = super::omml::to_latex(&tree);
+                if !tex.is_empty() {
+                    self.push_math(tex)?;
                 }
             }
             b"r" => self.run = Run::default(),
@@ -242,6 +253,7 @@ impl<'c> Walker<'c> {
 
     fn end(&mut self, name: &[u8]) {
         match name {
+            b"oMathPara" => self.display_math = false,
             b"p" => {
                 if let Some(para) = self.paras.pop() {
                     self.finish_paragraph(para);
@@ -300,10 +312,56 @@ impl<'c> Walker<'c> {
             .or(field_link)
     }
 
+    /// An equation: a math span, display equations of one `m:oMathPara`
+    /// as one span with a line break (`\\`) between them.
+    fn push_math(&mut self, tex: String) -> Result<(), DocError> {
+        if self.in_field_instr() {
+            return Ok(());
+        }
+        self.charge_text(&tex)?;
+        let display = self.display_math;
+        let link = self.current_link();
+        let Some(para) = self.paras.last_mut() else {
+            return Ok(());
+        };
+        if display
+            && let Some(last) = para.spans.last_mut()
+            && last.math == Some(Math::Display)
+        {
+            last.text.push_str(" \\\\ ");
+            last.text.push_str(&tex);
+            return Ok(());
+        }
+        para.spans.push(Span {
+            text: tex,
+            link,
+            math: Some(if display { Math::Display } else { Math::Inline }),
+            ..Span::default()
+        });
+        Ok(())
+    }
+
     fn push_text(&mut self, text: &str) -> Result<(), DocError> {
         if self.run.hidden || self.in_field_instr() {
             return Ok(());
         }
+        self.charge_text(text)?;
+        let span = Span {
+            text: text.to_owned(),
+            bold: self.run.bold,
+            italic: self.run.italic,
+            code: self.run.code && text != PAGE_MARK,
+            link: self.current_link(),
+            math: None,
+        };
+        if let Some(para) = self.paras.last_mut() {
+            para.spans.push(span);
+        }
+        Ok(())
+    }
+
+    /// Counts text against the output and memory limits.
+    fn charge_text(&mut self, text: &str) -> Result<(), DocError> {
         self.chars += text.len();
         if self.chars > self.cx.options.limits.max_output_chars {
             return Err(DocError::Limit(format!(
@@ -315,16 +373,6 @@ impl<'c> Walker<'c> {
             (text.len() + std::mem::size_of::<Span>() + 16) as u64,
             || "the text runs of the document".to_owned(),
         )?;
-        let span = Span {
-            text: text.to_owned(),
-            bold: self.run.bold,
-            italic: self.run.italic,
-            code: self.run.code && text != PAGE_MARK,
-            link: self.current_link(),
-        };
-        if let Some(para) = self.paras.last_mut() {
-            para.spans.push(span);
-        }
         Ok(())
     }
 

@@ -1,41 +1,21 @@
 //! HTML (and the XHTML inside EPUB) to blocks, with `scraper`.
 //!
-//! Main content first: the page's `<main>` (or `role=main`), else its
-//! largest `<article>`, else `<body>`; navigation, headers and footers of
-//! the page, sidebars, forms, scripts and hidden elements are dropped.
+//! Main content first, chosen by structure (`formats::html_content`: the
+//! page's `<main>`, a dominant `<article>` or `<body>`, without navigation,
+//! page headers and footers, link blocks before the first heading and
+//! previous/next bars, scripts and hidden elements; never an element that
+//! holds a heading or prose).
 //! What remains goes through the workspace's one HTML→Markdown engine
 //! (`ffmcp_core::html`, htmd; measured against this crate's former own
 //! walker on 44 real pages it kept more headings, list items, table rows
 //! and links) and the Markdown is read into blocks by `formats::markdown`.
 
+use std::collections::HashSet;
+
 use scraper::{ElementRef, Html, Node, Selector};
 use url::Url;
 
 use crate::{DocError, Document, ParseOptions, model::Block};
-
-/// Elements whose content is never text of the document.
-const DROPPED: &[&str] = &[
-    "script", "style", "noscript", "template", "svg", "canvas", "iframe", "object", "embed",
-    "form", "button", "input", "select", "textarea", "nav", "aside", "dialog", "head", "math",
-];
-
-/// Class or id fragments of page chrome (only dropped outside the chosen root).
-const CHROME: &[&str] = &[
-    "nav",
-    "menu",
-    "footer",
-    "sidebar",
-    "cookie",
-    "banner",
-    "advert",
-    "social",
-    "share",
-    "breadcrumb",
-    "related",
-    "newsletter",
-    "popup",
-    "modal",
-];
 
 /// Deeper than this, structure is flattened into text (hostile nesting).
 const MAX_STRUCTURE_DEPTH: usize = 256;
@@ -137,8 +117,8 @@ pub fn parse_str(html: &str, options: &ParseOptions) -> Result<Document, DocErro
     // The content root without chrome, back to HTML, converted by the one
     // HTML→Markdown engine (`ffmcp_core::html`), then read as Markdown.
     let mut content = String::new();
-    if let Some(root) = content_root(&page) {
-        keep_content(root, root.id(), 0, &mut content);
+    if let Some(main) = super::html_content::main_content(&page) {
+        keep_content(main.root, &main.dropped, 0, &mut content);
     }
     drop(page);
     let converted = ffmcp_core::html::html_to_markdown(&content, base.as_ref());
@@ -223,64 +203,6 @@ fn base_url(page: &Html, given: Option<&Url>) -> Option<Url> {
     }
 }
 
-/// The element holding the main content.
-fn content_root(page: &Html) -> Option<ElementRef<'_>> {
-    for css in ["main", "[role=\"main\"]"] {
-        if let Some(found) = selector(css).and_then(|s| page.select(&s).next()) {
-            return Some(found);
-        }
-    }
-    if let Some(sel) = selector("article") {
-        let largest = page
-            .select(&sel)
-            .max_by_key(|a| a.text().map(str::len).sum::<usize>());
-        if let Some(article) = largest {
-            return Some(article);
-        }
-    }
-    selector("body")
-        .and_then(|s| page.select(&s).next())
-        .or_else(|| Some(page.root_element()))
-}
-
-/// Whether `el` is page chrome or non-content, left out of the Markdown.
-/// `root` (the chosen content element) is never dropped.
-fn is_dropped(el: &ElementRef<'_>, root: ego_tree::NodeId) -> bool {
-    let e = el.value();
-    let name = e.name();
-    if DROPPED.contains(&name) {
-        return true;
-    }
-    if e.attr("hidden").is_some() || e.attr("aria-hidden") == Some("true") {
-        return true;
-    }
-    if matches!(
-        e.attr("role"),
-        Some("navigation" | "banner" | "contentinfo" | "complementary")
-    ) {
-        return true;
-    }
-    if el.id() == root {
-        return false;
-    }
-    if matches!(name, "header" | "footer") {
-        // Page-level header/footer, not an article's own header.
-        return !el.ancestors().any(|a| {
-            a.value()
-                .as_element()
-                .is_some_and(|e| matches!(e.name(), "article" | "section"))
-        });
-    }
-    let chrome = |v: Option<&str>| {
-        v.is_some_and(|v| {
-            let v = v.to_ascii_lowercase();
-            v.split(|c: char| !c.is_ascii_alphanumeric())
-                .any(|word| CHROME.contains(&word))
-        })
-    };
-    chrome(e.attr("class")) || chrome(e.attr("id"))
-}
-
 /// Elements without content or an end tag.
 const VOID: &[&str] = &[
     "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
@@ -289,7 +211,12 @@ const VOID: &[&str] = &[
 
 /// The children of `el` serialised back to HTML without the dropped
 /// elements; deeper than [`MAX_STRUCTURE_DEPTH`] only text is kept.
-fn keep_content(el: ElementRef<'_>, root: ego_tree::NodeId, depth: usize, out: &mut String) {
+fn keep_content(
+    el: ElementRef<'_>,
+    dropped: &HashSet<ego_tree::NodeId>,
+    depth: usize,
+    out: &mut String,
+) {
     for child in el.children() {
         match child.value() {
             Node::Text(text) => escape(text, false, out),
@@ -297,7 +224,7 @@ fn keep_content(el: ElementRef<'_>, root: ego_tree::NodeId, depth: usize, out: &
                 let Some(child) = ElementRef::wrap(child) else {
                     continue;
                 };
-                if is_dropped(&child, root) {
+                if dropped.contains(&child.id()) {
                     continue;
                 }
                 if depth >= MAX_STRUCTURE_DEPTH {
@@ -319,7 +246,7 @@ fn keep_content(el: ElementRef<'_>, root: ego_tree::NodeId, depth: usize, out: &
                 }
                 out.push('>');
                 if !VOID.contains(&e.name()) {
-                    keep_content(child, root, depth + 1, out);
+                    keep_content(child, dropped, depth + 1, out);
                     out.push_str("</");
                     out.push_str(e.name());
                     out.push('>');
@@ -387,7 +314,7 @@ mod tests {
               <table><tr><th>A</th><th>B</th></tr><tr><td>1</td><td colspan="1">2</td></tr></table>
               <pre><code class="language-rust">fn main() {}</code></pre>
               <blockquote><p>Quoted</p></blockquote>
-              <div class="share-buttons">Share this</div>
+              <aside><a href="https://share.example/t">Tweet</a> <a href="https://share.example/f">Share</a></aside>
             </article></main>
             <footer>Copyright</footer></body></html>"#;
         assert_eq!(
@@ -435,5 +362,19 @@ mod tests {
             b"<html><head><meta charset=\"iso-8859-1\"></head><body><p>caf\xe9</p></body></html>";
         let doc = parse(bytes, &ParseOptions::default()).expect("parse");
         assert_eq!(render(&doc, OutputFormat::Text), "caf\u{e9}\n");
+    }
+
+    /// Issue 17.5 on HTML: lists under ordered items stay nested, code that
+    /// holds backticks keeps one span, links holding only an image (lazy
+    /// loaded, without `src`) keep its alt text.
+    #[test]
+    fn nested_lists_code_spans_and_image_links() {
+        let html = r#"<body><ol><li>one<ul><li>sub</li></ul></li><li>two<ol><li>a</li></ol></li></ol>
+            <p>Run <code>apt install <code>package</code></code> or <code>a `b` c</code>.</p>
+            <p><a href="/home"><img data-src="/logo.png" alt="Logo"></a> and <a href="/x"><img alt="Bare"></a></p></body>"#;
+        assert_eq!(
+            md(html),
+            "1. one\n   - sub\n2. two\n   1. a\n\nRun `` apt install `package` `` or ``a `b` c``.\n\n[Logo](https://example.com/home) and [Bare](https://example.com/x)\n"
+        );
     }
 }

@@ -5,7 +5,7 @@ use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, T
 
 use crate::{
     DocError, Document, ParseOptions,
-    model::{Block, Inline, ListItem, Span, Table},
+    model::{Block, Inline, ListItem, Math, Span, Table},
 };
 
 /// Parses a Markdown document.
@@ -41,6 +41,7 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError>
     let mut doc = Document::default();
     let body = front_matter(&text, &mut doc);
     let opts = Options::ENABLE_TABLES
+        | Options::ENABLE_MATH
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_TASKLISTS;
@@ -156,6 +157,12 @@ fn blocks(
             }
             Event::Rule => out.push(Block::Rule),
             Event::Text(t) | Event::Code(t) => out.push(Block::text(t.to_string())),
+            Event::InlineMath(t) | Event::DisplayMath(t) => {
+                out.push(Block::Paragraph(vec![math_span(
+                    t,
+                    matches!(event, Event::DisplayMath(_)),
+                )]))
+            }
             Event::Html(h) | Event::InlineHtml(h) => {
                 let text = strip_tags(h);
                 if !text.trim().is_empty() {
@@ -304,6 +311,8 @@ fn is_inline(event: &Event<'_>) -> bool {
     match event {
         Event::Text(_)
         | Event::Code(_)
+        | Event::InlineMath(_)
+        | Event::DisplayMath(_)
         | Event::SoftBreak
         | Event::HardBreak
         | Event::InlineHtml(_)
@@ -331,6 +340,7 @@ fn inline(events: &[Event<'_>], pos: &mut usize, end: TagEnd) -> Inline {
             italic: italic > 0,
             code,
             link: links.last().cloned(),
+            math: None,
         };
         match event {
             Event::End(tag) if *tag == end && nesting == 0 => break,
@@ -346,6 +356,10 @@ fn inline(events: &[Event<'_>], pos: &mut usize, end: TagEnd) -> Inline {
             Event::End(_) => nesting = nesting.saturating_sub(1),
             Event::Text(t) => out.push(span(t.to_string(), false)),
             Event::Code(t) => out.push(span(t.to_string(), true)),
+            Event::InlineMath(t) | Event::DisplayMath(t) => out.push(Span {
+                link: links.last().cloned(),
+                ..math_span(t, matches!(event, Event::DisplayMath(_)))
+            }),
             Event::SoftBreak => out.push(span(" ".to_owned(), false)),
             Event::HardBreak => out.push(span("\n".to_owned(), false)),
             Event::InlineHtml(h) | Event::Html(h) => {
@@ -362,6 +376,15 @@ fn inline(events: &[Event<'_>], pos: &mut usize, end: TagEnd) -> Inline {
         }
     }
     out
+}
+
+/// A span of LaTeX math.
+fn math_span(tex: &str, display: bool) -> Span {
+    Span {
+        text: tex.trim().to_owned(),
+        math: Some(if display { Math::Display } else { Math::Inline }),
+        ..Span::default()
+    }
 }
 
 fn heading_level(level: HeadingLevel) -> u8 {
@@ -425,6 +448,28 @@ mod tests {
         assert_eq!(
             render(&doc, OutputFormat::Markdown),
             "- a `b` *c* [d](https://x.example/) e\n- plain\n  - nested `f`\n"
+        );
+    }
+
+    /// `$…$` and `$$…$$` are math (kept verbatim, no escaping of `_` or
+    /// `\\`); dollar amounts stay text.
+    #[test]
+    fn math_is_read_and_dollar_amounts_are_not() {
+        let src =
+            "Costs $5 and $10 today. Inline $x_1^2 + \\alpha$ here.\n\n$$\\int_0^1 f(x)\\,dx$$\n";
+        let doc = parse(src.as_bytes(), &ParseOptions::default()).expect("parse");
+        let Some(Block::Paragraph(spans)) = doc.blocks.first() else {
+            panic!("{:?}", doc.blocks);
+        };
+        assert!(
+            spans
+                .iter()
+                .any(|s| s.math == Some(Math::Inline) && s.text == "x_1^2 + \\alpha")
+        );
+        assert_eq!(render(&doc, OutputFormat::Markdown), src);
+        assert_eq!(
+            render(&doc, OutputFormat::Text),
+            "Costs $5 and $10 today. Inline x_1^2 + \\alpha here.\n\n\\int_0^1 f(x)\\,dx\n"
         );
     }
 }

@@ -248,6 +248,8 @@ pub fn merge_spans(spans: Vec<Span>, barrier: &str) -> Vec<Span> {
             && last.italic == span.italic
             && last.code == span.code
             && last.link == span.link
+            && last.math.is_none()
+            && span.math.is_none()
             && span.text != barrier
             && last.text != barrier
         {

@@ -85,7 +85,12 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError>
             let shapes = read_shapes(&xml, &notes.target, &notes_rels, &mut chars, options)?;
             let blocks = slide_blocks(shapes, true);
             if !blocks.is_empty() {
-                doc.blocks.push(Block::text("Notes:"));
+                // Notes that start with their own label are not labelled twice.
+                let labelled = matches!(blocks.first(), Some(Block::Paragraph(spans))
+                    if inline_text(spans).trim_start().to_lowercase().starts_with("notes:"));
+                if !labelled {
+                    doc.blocks.push(Block::text("Notes:"));
+                }
                 doc.blocks.push(Block::Quote(blocks));
             }
         }
@@ -261,7 +266,9 @@ fn read_shapes(
             b"ph" => role = placeholder_role(&e),
             b"pic" if !empty => in_pic = true,
             b"cNvPr" if in_pic => {
-                if let Some(alt) = attr(&e, "descr").filter(|a| !a.trim().is_empty()) {
+                if let Some(alt) =
+                    attr(&e, "descr").filter(|a| !a.trim().is_empty() && !file_name(a))
+                {
                     shapes.push(Shape {
                         role: Role::Free,
                         content: Content::Image(alt.trim().to_owned()),
@@ -348,6 +355,7 @@ fn read_shapes(
                         italic: run.italic,
                         code: false,
                         link: run.link.clone(),
+                        math: None,
                     });
                 }
             }
@@ -370,6 +378,21 @@ fn placeholder_role(e: &BytesStart<'_>) -> Role {
         Some("dt" | "ftr" | "hdr" | "sldNum" | "sldImg") => Role::Chrome,
         Some(_) => Role::Free,
     }
+}
+
+/// Whether a picture's description is only its file name (PowerPoint
+/// fills `descr` with it on insert): `image1.png`, `C:\\Photos\\x.JPG`.
+fn file_name(descr: &str) -> bool {
+    let name = descr.trim().rsplit(['/', '\\']).next().unwrap_or("");
+    let Some((stem, ext)) = name.rsplit_once('.') else {
+        return false;
+    };
+    !stem.is_empty()
+        && [
+            "png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "emf", "wmf", "svg", "webp", "heic",
+            "ico",
+        ]
+        .contains(&ext.to_ascii_lowercase().as_str())
 }
 
 /// Blocks of one slide: titles first, then the other shapes in order.

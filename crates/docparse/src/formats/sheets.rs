@@ -14,7 +14,7 @@ use std::{
 use calamine::{Data, DataRef, ExcelDateTime, Ods, Reader, SheetType, Xls, Xlsx};
 
 use super::{
-    ooxml, xls_scan,
+    ooxml, sheet_repair, xls_scan,
     xml::{XmlEvent, XmlReader, attr, local},
     zipsafe::ZipSafe,
 };
@@ -35,16 +35,20 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError>
     }
     let zip = ZipSafe::new(bytes, options)?;
     if zip.contains("content.xml") && !zip.contains("xl/workbook.xml") {
-        parse_ods(bytes, zip, options)
+        parse_ods(bytes, zip, options, true)
     } else {
-        parse_xlsx(bytes, zip, options)
+        parse_xlsx(bytes, zip, options, true)
     }
 }
 
+/// `repair`: on a sheet that calamine refuses, rewrite the cells that do
+/// not match their type ([`sheet_repair`]) and read the workbook again,
+/// once; a sheet that still fails is skipped with a warning.
 fn parse_xlsx(
     bytes: &[u8],
     mut zip: ZipSafe<'_>,
     options: &ParseOptions,
+    repair: bool,
 ) -> Result<Document, DocError> {
     const FORMAT: &str = "xlsx";
     zip.verify_all()?;
@@ -62,24 +66,37 @@ fn parse_xlsx(
             break;
         };
         let (cells, truncated) =
-            guarded(FORMAT, || read_xlsx_cells(&mut book, name, budget, options))?.map_err(
-                |e| match e {
-                    CellsError::Read(e) => {
-                        DocError::malformed(FORMAT, format!("sheet '{name}': {e}"))
+            match guarded(FORMAT, || read_xlsx_cells(&mut book, name, budget, options))? {
+                Ok(read) => read,
+                Err(CellsError::Budget(e)) => return Err(e),
+                Err(CellsError::Read(e)) => {
+                    if repair && let Some(repaired) = sheet_repair::repair(bytes, options)? {
+                        let zip = ZipSafe::new(&repaired.bytes, options)?;
+                        let mut doc = parse_xlsx(&repaired.bytes, zip, options, false)?;
+                        let mut warnings = repaired.warnings;
+                        warnings.append(&mut doc.warnings);
+                        doc.warnings = warnings;
+                        return Ok(doc);
                     }
-                    CellsError::Budget(e) => e,
-                },
-            )?;
+                    sheets.doc.warnings.push(format!(
+                        "sheet '{name}' could not be read and was skipped: {e}"
+                    ));
+                    continue;
+                }
+            };
         let grid = grid_from_cells(cells, name, options)?;
         sheets.push(name, index, grid, truncated);
     }
     sheets.finish()
 }
 
+/// `repair`: when calamine refuses the workbook, rewrite what it trips on
+/// ([`sheet_repair::repair_ods`]) and read it again, once.
 fn parse_ods(
     bytes: &[u8],
     mut zip: ZipSafe<'_>,
     options: &ParseOptions,
+    repair: bool,
 ) -> Result<Document, DocError> {
     const FORMAT: &str = "ods";
     zip.verify_all()?;
@@ -97,8 +114,20 @@ fn parse_ods(
         ods_metadata(&meta, &mut doc, options)?;
     }
     doc.warnings.append(&mut zip.warnings);
-    let mut book: Ods<_> = guarded(FORMAT, || Ods::new(Cursor::new(bytes)))?
-        .map_err(|e| open_error(FORMAT, e.to_string()))?;
+    let mut book: Ods<_> = match guarded(FORMAT, || Ods::new(Cursor::new(bytes)))? {
+        Ok(book) => book,
+        Err(e) => {
+            if repair && let Some(repaired) = sheet_repair::repair_ods(bytes, options)? {
+                let zip = ZipSafe::new(&repaired.bytes, options)?;
+                let mut doc = parse_ods(&repaired.bytes, zip, options, false)?;
+                let mut warnings = repaired.warnings;
+                warnings.append(&mut doc.warnings);
+                doc.warnings = warnings;
+                return Ok(doc);
+            }
+            return Err(open_error(FORMAT, e.to_string()));
+        }
+    };
     ranges(&mut doc, &mut book, FORMAT, options)
 }
 
@@ -412,7 +441,7 @@ fn dataref_text(data: &DataRef<'_>) -> Cell {
     match data {
         DataRef::Int(i) => (i.to_string(), false),
         DataRef::Float(f) => (number(*f), false),
-        DataRef::String(s) => (s.clone(), true),
+        DataRef::String(s) => padded_number(s).unwrap_or_else(|| (s.clone(), true)),
         DataRef::SharedString(s) => ((*s).to_owned(), true),
         DataRef::Bool(b) => (if *b { "TRUE" } else { "FALSE" }.to_owned(), false),
         DataRef::DateTime(d) => (datetime(d), false),
@@ -420,6 +449,18 @@ fn dataref_text(data: &DataRef<'_>) -> Cell {
         DataRef::Error(e) => (e.to_string(), false),
         DataRef::Empty => (String::new(), false),
     }
+}
+
+/// A value cell without a type whose text is a number with whitespace
+/// around it (`<v> 99</v>`): calamine reads it as a string; it is the
+/// number.
+fn padded_number(text: &str) -> Option<Cell> {
+    let trimmed = text.trim();
+    if trimmed.len() == text.len() || trimmed.is_empty() {
+        return None;
+    }
+    let value: f64 = trimmed.parse().ok()?;
+    Some((number(value), false))
 }
 
 /// A number as Excel's General format would show it: 15 significant

@@ -2,6 +2,7 @@
 //! reports (formats and their extensions, limits, which optional programs
 //! are installed), for clients that show resources to people.
 
+use ffmcp_core::freshness;
 use rmcp::{
     ErrorData,
     model::{ListResourcesResult, ReadResourceResult, Resource, ResourceContents},
@@ -22,6 +23,8 @@ pub(super) fn list() -> ListResourcesResult {
             )
             .with_mime_type("application/json"),
     ])
+    .with_ttl_ms(freshness::PROCESS_MS)
+    .with_cache_scope(freshness::SHARED)
 }
 
 pub(super) fn read(server: &DocParse, uri: &str) -> Result<ReadResourceResult, ErrorData> {
@@ -34,7 +37,10 @@ pub(super) fn read(server: &DocParse, uri: &str) -> Result<ReadResourceResult, E
     let text = serde_json::to_string_pretty(&server.formats_report()).map_err(|e| {
         ErrorData::internal_error(format!("could not serialise the formats: {e}"), None)
     })?;
+    // Formats, limits and installed programs are found at start.
     Ok(ReadResourceResult::new(vec![
         ResourceContents::text(text, FORMATS_URI).with_mime_type("application/json"),
-    ]))
+    ])
+    .with_ttl_ms(freshness::PROCESS_MS)
+    .with_cache_scope(freshness::SHARED))
 }

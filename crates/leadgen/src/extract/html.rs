@@ -2,17 +2,148 @@
 //! page cards (a name heading with a title line), and mailto/tel links or
 //! addresses in the text that no card claimed.
 
-use scraper::{ElementRef, Html, Selector};
+use scraper::{ElementRef, Html, Selector, node::Node};
 
-use super::{SNIPPET_CHARS, clean, emails_in, fold, is_profile, looks_like_name, looks_like_title};
+use super::{
+    SNIPPET_CHARS, clean, emails_in, fold, is_profile, looks_like_name, looks_like_title, phones_in,
+};
 use crate::lead::{Lead, LeadKind, snippet};
 
 fn selector(css: &str) -> Selector {
     Selector::parse(css).expect("a valid selector")
 }
 
+/// The text of `el`, whitespace collapsed, with a space wherever a block
+/// element (or `<br>`) starts or ends: `<h3>Maria</h3><p>CEO</p>` reads
+/// "Maria CEO", not "MariaCEO". Scripts and styles are not text.
 fn text_of(el: ElementRef<'_>) -> String {
-    clean(&el.text().collect::<String>())
+    fn walk(el: ElementRef<'_>, out: &mut String) {
+        for child in el.children() {
+            match child.value() {
+                Node::Text(t) => out.push_str(t),
+                Node::Element(e) => {
+                    let Some(child) = ElementRef::wrap(child) else {
+                        continue;
+                    };
+                    let name = e.name();
+                    if matches!(name, "script" | "style" | "template" | "noscript") {
+                        continue;
+                    }
+                    let block = is_block(name);
+                    if block {
+                        out.push(' ');
+                    }
+                    walk(child, out);
+                    if block {
+                        out.push(' ');
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = String::new();
+    walk(el, &mut out);
+    clean(&out)
+}
+
+/// Elements that start a new line when rendered.
+fn is_block(name: &str) -> bool {
+    matches!(
+        name,
+        "address"
+            | "article"
+            | "aside"
+            | "blockquote"
+            | "br"
+            | "dd"
+            | "div"
+            | "dl"
+            | "dt"
+            | "figcaption"
+            | "figure"
+            | "footer"
+            | "form"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "header"
+            | "hr"
+            | "li"
+            | "main"
+            | "nav"
+            | "ol"
+            | "p"
+            | "pre"
+            | "section"
+            | "table"
+            | "td"
+            | "th"
+            | "tr"
+            | "ul"
+    )
+}
+
+/// Phone numbers written in `card`'s text (not `tel:` links). Each text
+/// node is read on its own, so digits in neighbouring lines never join,
+/// and a run counts only when it is labelled (`Phone:`, `Tel`, `Mobile`,
+/// in the same line or a label-only line just before), starts like a dialled number (`+`,
+/// `00`, `(`), or is grouped like one (`212-555-0187`): a year range or
+/// an employee count is none of these.
+fn card_phones(card: ElementRef<'_>) -> Vec<String> {
+    const CUES: &[&str] = &[
+        "phone",
+        "tel",
+        "telephone",
+        "mobile",
+        "cell",
+        "direct",
+        "office",
+        "call",
+        "whatsapp",
+        "telefon",
+        "téléphone",
+        "teléfono",
+    ];
+    let cued = |s: &str| {
+        s.contains('☎')
+            || s.contains('📞')
+            || s.split(|c: char| !c.is_alphanumeric())
+                .any(|w| CUES.contains(&w.to_lowercase().as_str()))
+    };
+    let mut phones: Vec<String> = Vec::new();
+    let mut label_before = false;
+    for node in card.text() {
+        let line = clean(node);
+        if line.is_empty() {
+            continue;
+        }
+        let without_emails: String = line
+            .split_whitespace()
+            .filter(|w| !w.contains('@'))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let found = phones_in(&without_emails);
+        for phone in &found {
+            let groups = phone
+                .split(|c: char| !c.is_ascii_digit())
+                .filter(|g| !g.is_empty())
+                .count();
+            let dialled =
+                phone.starts_with('+') || phone.starts_with("00") || phone.starts_with('(');
+            let digits = |p: &str| p.chars().filter(char::is_ascii_digit).collect::<String>();
+            if (dialled || groups >= 3 || cued(&line) || label_before)
+                && !phones.iter().any(|p| digits(p) == digits(phone))
+            {
+                phones.push(phone.clone());
+            }
+        }
+        label_before = found.is_empty() && cued(&line);
+    }
+    phones
 }
 
 /// The first match of any of `classes` (as `.class`) inside `el`.
@@ -50,6 +181,9 @@ fn contacts(el: ElementRef<'_>) -> (Vec<String>, Vec<String>, Vec<String>) {
     if emails.is_empty() {
         emails = emails_in(&text_of(el));
     }
+    if phones.is_empty() {
+        phones = card_phones(el);
+    }
     (emails, phones, profiles)
 }
 
@@ -63,7 +197,10 @@ pub(super) fn hcards(doc: &Html) -> Vec<Lead> {
         if let Some(e) = first_text(card, ".email, .u-email").filter(|e| e.contains('@')) {
             emails.insert(0, e);
         }
-        if let Some(t) = first_text(card, ".tel, .p-tel") {
+        let digits = |p: &str| p.chars().filter(char::is_ascii_digit).collect::<String>();
+        if let Some(t) = first_text(card, ".tel, .p-tel")
+            && !phones.iter().any(|p| digits(p) == digits(&t))
+        {
             phones.push(t);
         }
         let kind = if name.is_none() || name == org {

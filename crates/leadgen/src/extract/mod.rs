@@ -5,6 +5,7 @@
 //! page (the same email, or the same name) are merged here.
 
 mod html;
+mod obfuscated;
 mod schema;
 mod text;
 
@@ -13,7 +14,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use url::Url;
 
-use crate::lead::Lead;
+use crate::lead::{Lead, LeadKind};
 
 /// Deepest HTML nesting parsed (see `ffmcp_core::limits::html_depth`).
 pub const MAX_DEPTH: usize = ffmcp_core::limits::MAX_HTML_DEPTH;
@@ -50,24 +51,18 @@ pub fn extract_html(html: &str, base: Option<&Url>) -> Result<Extraction, Extrac
     leads.extend(html::hcards(&doc));
     leads.extend(html::team_cards(&doc));
     leads.extend(html::links_and_text(&doc, &leads));
-    let mut warnings = Vec::new();
-    if leads.is_empty() {
-        warnings.push("no people, organisations or contact details found".to_owned());
-    }
-    Ok(finish(leads, base, warnings))
+    Ok(finish(leads, base))
 }
 
 /// Leads in plain text (a signature, a list, a pasted page).
 pub fn extract_text(input: &str, source: Option<&Url>) -> Extraction {
-    let leads = text::leads(input);
-    let mut warnings = Vec::new();
-    if leads.is_empty() {
-        warnings.push("no people, organisations or contact details found".to_owned());
-    }
-    finish(leads, source, warnings)
+    finish(text::leads(input), source)
 }
 
-fn finish(leads: Vec<Lead>, base: Option<&Url>, warnings: Vec<String>) -> Extraction {
+/// Resolves links against `base`, merges records of the same lead and drops
+/// organisation records that say nothing (no name, email, phone or company:
+/// a schema.org `Organization` holding only a logo is not a lead).
+fn finish(leads: Vec<Lead>, base: Option<&Url>) -> Extraction {
     let mut merged: Vec<Lead> = Vec::with_capacity(leads.len());
     for mut lead in leads {
         if let Some(base) = base {
@@ -88,6 +83,17 @@ fn finish(leads: Vec<Lead>, base: Option<&Url>, warnings: Vec<String>) -> Extrac
             Some(existing) => existing.absorb(&lead),
             None => merged.push(lead),
         }
+    }
+    merged.retain(|l| {
+        l.kind != LeadKind::Organization
+            || l.name.is_some()
+            || l.company.is_some()
+            || !l.emails.is_empty()
+            || !l.phones.is_empty()
+    });
+    let mut warnings = Vec::new();
+    if merged.is_empty() {
+        warnings.push("no people, organisations or contact details found".to_owned());
     }
     Extraction {
         leads: merged,
@@ -130,31 +136,23 @@ pub(crate) static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
         .expect("a valid pattern")
 });
 
-/// `jane [at] acme [dot] com`, `jane(at)acme(dot)com`.
-pub(crate) static OBFUSCATED_EMAIL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b([a-z0-9._%+-]+)\s*[\[(]\s*at\s*[\])]\s*([a-z0-9-]+(?:\s*[\[(]\s*dot\s*[\])]\s*[a-z0-9-]+)+)\b")
-        .expect("a valid pattern")
-});
-
 pub(crate) static PHONE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:\+|\b00|\()?\d[\d\s().\u{2011}/-]{5,20}\d(?:\s*(?:x|ext\.?)\s*\d{1,5})?")
         .expect("a valid pattern")
 });
 
-static DOT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\s*[\[(]\s*dot\s*[\])]\s*").expect("a valid pattern"));
-
-/// Emails in `text`, plain and obfuscated.
+/// Emails in `text`, plain and obfuscated (see [`obfuscated`]).
 pub(crate) fn emails_in(text: &str) -> Vec<String> {
-    let mut out: Vec<String> = EMAIL
+    let mut out: Vec<String> = Vec::new();
+    for email in EMAIL
         .find_iter(text)
         .map(|m| m.as_str().to_owned())
-        .collect();
-    for caps in OBFUSCATED_EMAIL.captures_iter(text) {
-        let domain = DOT.replace_all(&caps[2], ".");
-        out.push(format!("{}@{domain}", &caps[1]));
+        .chain(obfuscated::emails(text))
+    {
+        if !out.iter().any(|e| e.eq_ignore_ascii_case(&email)) {
+            out.push(email);
+        }
     }
-    out.dedup();
     out
 }
 

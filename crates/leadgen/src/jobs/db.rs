@@ -7,6 +7,13 @@ use ffmcp_core::store::rusqlite::{self, Connection, OptionalExtension, params};
 use super::{Category, ItemResult, JobState, JobStatus, JobUsage};
 use crate::lead::Lead;
 
+/// The schema in the store: SQLite only so far.
+pub static SCHEMA: ffmcp_core::store::Schema = ffmcp_core::store::Schema {
+    namespace: "leadgen",
+    sqlite: MIGRATIONS,
+    postgres: None,
+};
+
 /// Migrations of the `leadgen` namespace.
 pub const MIGRATIONS: &[&str] = &[
     "

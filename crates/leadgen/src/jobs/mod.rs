@@ -10,6 +10,8 @@
 //! guard still keeps one result per lead.
 
 mod db;
+
+pub use db::SCHEMA;
 mod runner;
 
 use std::{
@@ -150,6 +152,10 @@ pub struct Progress {
 /// Receives progress (the server forwards it as MCP notifications).
 pub type Observer = Arc<dyn Fn(Progress) + Send + Sync>;
 
+/// Told the id of a job whose state or counts changed, for every job
+/// (the server turns it into resource updates).
+pub type OnChange = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// Tuning of the runner.
 #[derive(Debug, Clone, Copy)]
 pub struct JobSettings {
@@ -219,6 +225,7 @@ pub(crate) struct Inner {
     router: Arc<Router>,
     settings: JobSettings,
     running: Mutex<HashMap<String, Running>>,
+    on_change: std::sync::OnceLock<OnChange>,
 }
 
 /// The job engine: starts, runs, resumes and reports jobs. Cheap to clone.
@@ -242,15 +249,23 @@ impl Engine {
         router: Arc<Router>,
         settings: JobSettings,
     ) -> Result<Self, JobError> {
-        store.migrate("leadgen", db::MIGRATIONS).await?;
+        store.migrate(&db::SCHEMA).await?;
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
                 router,
                 settings,
                 running: Mutex::new(HashMap::new()),
+                on_change: std::sync::OnceLock::new(),
             }),
         })
+    }
+
+    /// Calls `hook` with a job's id whenever its state or counts change
+    /// (progress, settling, cancel, resume, delete). Set once; later calls
+    /// change nothing.
+    pub fn on_change(&self, hook: OnChange) {
+        let _ = self.inner.on_change.set(hook);
     }
 
     pub fn router(&self) -> &Arc<Router> {
@@ -368,6 +383,7 @@ impl Engine {
         if let Some(running) = self.lock().get(id) {
             running.cancel.cancel();
         }
+        self.inner.changed(id);
         self.status(id).await
     }
 
@@ -393,6 +409,7 @@ impl Engine {
             }
         };
         if woken {
+            self.inner.changed(id);
             return self.status(id).await;
         }
         let job = id.to_owned();
@@ -409,6 +426,7 @@ impl Engine {
             })
             .await??;
         self.spawn(id, observer);
+        self.inner.changed(id);
         self.status(id).await
     }
 
@@ -418,11 +436,15 @@ impl Engine {
             running.cancel.cancel();
         }
         let job = id.to_owned();
-        Ok(self
+        let deleted = self
             .inner
             .store
             .call(move |c| db::delete(c, &job))
-            .await??)
+            .await??;
+        if deleted {
+            self.inner.changed(id);
+        }
+        Ok(deleted)
     }
 
     fn spawn(&self, id: &str, observer: Option<Observer>) {
@@ -467,6 +489,13 @@ impl Engine {
 }
 
 impl Inner {
+    /// Tells the engine's change hook that `id` changed.
+    fn changed(&self, id: &str) {
+        if let Some(hook) = self.on_change.get() {
+            hook(id);
+        }
+    }
+
     /// Publishes progress to the watchers and observers of `id`.
     fn publish(&self, id: &str, progress: Progress) {
         let observers: Vec<Observer> = {
@@ -478,9 +507,12 @@ impl Inner {
         for observer in observers {
             observer(progress);
         }
-        let running = self.running.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(r) = running.get(id) {
-            r.progress.send_replace(progress);
+        {
+            let running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(r) = running.get(id) {
+                r.progress.send_replace(progress);
+            }
         }
+        self.changed(id);
     }
 }

@@ -544,8 +544,15 @@ impl Leadgen {
             Format::Csv => output::Kind::Csv,
             Format::Json => output::Kind::Json,
         };
-        let written =
-            output::write_async(roots, path, kind, content.into_bytes(), args.overwrite).await?;
+        let written = output::write_for_call(
+            &ctx,
+            roots,
+            path,
+            kind,
+            content.into_bytes(),
+            args.overwrite,
+        )
+        .await?;
         Ok(Json(Exported {
             format: name.into(),
             count: records.len(),

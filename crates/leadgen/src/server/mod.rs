@@ -16,11 +16,12 @@ use ffmcp_core::{
     model::Router,
     roots::Roots,
     store::Store,
+    subscriptions::{self, Subscriptions, Updates},
 };
 use rmcp::{
     RoleServer, ServerHandler,
     handler::server::{router::tool::ToolRouter, wrapper::Parameters},
-    model::{Implementation, ServerCapabilities, ServerConfig},
+    model::{ServerCapabilities, ServerConfig},
     service::RequestContext,
     tool, tool_handler, tool_router,
 };
@@ -48,6 +49,8 @@ pub(crate) struct Shared {
     config: Arc<ffmcp_core::Config>,
     router: Arc<Router>,
     engine: OnceCell<Result<Engine, String>>,
+    /// `leadgen://jobs/{id}` updates, published by the job engine.
+    updates: Updates,
 }
 
 impl Shared {
@@ -60,6 +63,7 @@ impl Shared {
             config,
             router,
             engine: OnceCell::new(),
+            updates: Updates::new(),
         });
         if tokio::runtime::Handle::try_current().is_ok() {
             let resume = shared.clone();
@@ -80,6 +84,8 @@ impl Shared {
                 let engine = Engine::open(store, self.router.clone(), settings)
                     .await
                     .map_err(|e| e.to_string())?;
+                let updates = self.updates.clone();
+                engine.on_change(Arc::new(move |id| updates.publish(&resources::uri(id))));
                 if let Err(e) = engine.resume_unfinished().await {
                     tracing::error!(error = %e, "leadgen: could not resume unfinished jobs");
                 }
@@ -96,6 +102,9 @@ impl Shared {
 #[derive(Clone)]
 pub struct Leadgen {
     tool_router: ToolRouter<Self>,
+    /// This session's `resources/subscribe` subscriptions (see
+    /// [`Leadgen::for_session`]).
+    subscriptions: Subscriptions,
     shared: Arc<Shared>,
 }
 
@@ -136,7 +145,19 @@ impl Leadgen {
             tool_router: ffmcp_core::schema::standard_schemas(
                 Self::tool_router() + Self::job_router(),
             ),
+            subscriptions: shared.updates.session(),
             shared,
+        }
+    }
+
+    /// A new session's value from a built template: the tool router is
+    /// cloned, the subscriptions are the session's own (a clone would
+    /// share the template's, and send one session's updates to another).
+    pub(crate) fn for_session(&self) -> Self {
+        Self {
+            tool_router: self.tool_router.clone(),
+            subscriptions: self.shared.updates.session(),
+            shared: self.shared.clone(),
         }
     }
 
@@ -487,18 +508,60 @@ impl ServerHandler for Leadgen {
             .map(Into::into)
     }
 
+    #[allow(deprecated)] // resources/subscribe: the 2025-11-25 way, kept for those clients.
+    async fn subscribe(
+        &self,
+        request: rmcp::model::SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), rmcp::ErrorData> {
+        resources::exists(&self.shared, &request.uri).await?;
+        self.subscriptions.subscribe(&request.uri, &context.peer);
+        Ok(())
+    }
+
+    #[allow(deprecated)]
+    async fn unsubscribe(
+        &self,
+        request: rmcp::model::UnsubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), rmcp::ErrorData> {
+        self.subscriptions.unsubscribe(&request.uri);
+        Ok(())
+    }
+
+    fn accepted_subscription_filter(
+        &self,
+        requested: &rmcp::model::SubscriptionFilter,
+    ) -> Option<rmcp::model::SubscriptionFilter> {
+        Some(subscriptions::accepted(requested, resources::watchable))
+    }
+
+    async fn listen(
+        &self,
+        context: rmcp::service::SubscriptionContext,
+    ) -> Result<(), rmcp::ErrorData> {
+        // Open the engine: its changes reach the hub from then on.
+        self.shared
+            .engine()
+            .await
+            .map_err(|e| rmcp::ErrorData::internal_error(e.to_string(), None))?;
+        self.shared.updates.listen(context).await
+    }
+
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(
             ServerCapabilities::builder()
                 .enable_completions()
                 .enable_prompts()
                 .enable_resources()
+                .enable_resources_subscribe()
                 .enable_tools()
                 .build(),
         )
-        .with_server_info(Implementation::new(
+        .with_server_info(ffmcp_core::server::server_info(
             "ffmcp-leadgen",
             env!("CARGO_PKG_VERSION"),
+            crate::TITLE,
         ))
         .with_instructions(
             "Leads from pages and lists. Pipeline: `extract_leads` (url, html or text) → \
@@ -514,5 +577,10 @@ impl ServerHandler for Leadgen {
 impl ffmcp_core::Tools for Leadgen {
     fn tools(&self) -> &ToolRouter<Self> {
         &self.tool_router
+    }
+
+    /// Long calls run as MCP tasks: page fetching and model enrichment over many URLs; re-runnable.
+    fn task_tools(&self) -> &'static [&'static str] {
+        &["extract_leads", "enrich_leads"]
     }
 }

@@ -141,7 +141,7 @@ pub(super) async fn complete(
     match argument {
         "job_id" => {
             // No database yet means no jobs; completing must not create one.
-            if !ffmcp_core::store::default_path(&shared.config).exists() {
+            if !ffmcp_core::store::Location::from_config(&shared.config).may_hold_data() {
                 return Ok(prompts::nothing());
             }
             let engine = shared

@@ -1,7 +1,11 @@
 //! leadgen's resources: each classification job as `leadgen://jobs/{id}`
 //! (its state, counts and model use, as `job_status` reports it), the 50
 //! most recent listed, any other read by its id through the template.
+//! A job's resource can be watched (`resources/subscribe`,
+//! `subscriptions/listen`): the engine reports every progress and state
+//! change to the server's `core::subscriptions` hub.
 
+use ffmcp_core::freshness;
 use rmcp::{
     ErrorData,
     model::{
@@ -11,11 +15,27 @@ use rmcp::{
 };
 
 use super::Shared;
-use crate::jobs::JobError;
+use crate::jobs::{JobError, JobState};
 
 const PREFIX: &str = "leadgen://jobs/";
 /// Jobs `resources/list` shows (newest first); older ones stay readable.
 const LISTED: u64 = 50;
+
+/// The resource of job `id`.
+pub(super) fn uri(id: &str) -> String {
+    format!("{PREFIX}{id}")
+}
+
+/// Whether `uri` names a job (any id: a `subscriptions/listen` filter is
+/// accepted without a database lookup; an unknown job just never changes).
+pub(super) fn watchable(uri: &str) -> bool {
+    uri.strip_prefix(PREFIX).is_some_and(|id| !id.is_empty())
+}
+
+/// `resources/subscribe` checks that the job exists, so a typo is an error.
+pub(super) async fn exists(shared: &Shared, uri: &str) -> Result<(), ErrorData> {
+    read(shared, uri).await.map(|_| ())
+}
 
 pub(super) async fn list(shared: &Shared) -> Result<ListResourcesResult, ErrorData> {
     let engine = shared.engine().await.map_err(internal)?;
@@ -71,9 +91,16 @@ pub(super) async fn read(shared: &Shared, uri: &str) -> Result<ReadResourceResul
     let text = serde_json::to_string_pretty(&status).map_err(|e| {
         ErrorData::internal_error(format!("could not serialise the job: {e}"), None)
     })?;
-    Ok(ReadResourceResult::new(vec![
+    let read = ReadResourceResult::new(vec![
         ResourceContents::text(text, uri).with_mime_type("application/json"),
-    ]))
+    ]);
+    // A running or waiting job changes any moment: stale at once.
+    Ok(match status.state {
+        JobState::Done => read.with_ttl_ms(freshness::SETTLED_MS),
+        JobState::Paused | JobState::Cancelled => read.with_ttl_ms(freshness::RESUMABLE_MS),
+        JobState::Running | JobState::Waiting => read.with_ttl_ms(0),
+    }
+    .with_cache_scope(freshness::PRIVATE))
 }
 
 fn internal(e: ffmcp_core::ToolError) -> ErrorData {

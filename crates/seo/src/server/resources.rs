@@ -1,7 +1,11 @@
 //! seo's resources: each kept crawl as `seo://crawls/{id}` (where it
 //! started, why it stopped, site-level findings and the audited pages,
-//! worst first), the 50 most recent listed, any other read by id.
+//! worst first), the 50 most recent listed, any other read by id. A
+//! crawl's resource can be watched (`resources/subscribe`,
+//! `subscriptions/listen`): `audit_site` publishes it to the server's
+//! `core::subscriptions` hub each time it saves the crawl.
 
+use ffmcp_core::freshness;
 use rmcp::{
     ErrorData,
     model::{
@@ -17,6 +21,18 @@ use crate::{crawls, site};
 const PREFIX: &str = "seo://crawls/";
 /// Crawls `resources/list` shows (most recently run first).
 const LISTED: usize = 50;
+
+/// The resource of crawl `id`.
+pub(super) fn uri(id: &str) -> String {
+    format!("{PREFIX}{id}")
+}
+
+/// Whether `uri` names a crawl (any id: a `subscriptions/listen` filter
+/// is accepted without a database lookup, so a crawl can be watched
+/// before its first save).
+pub(super) fn watchable(uri: &str) -> bool {
+    uri.strip_prefix(PREFIX).is_some_and(|id| !id.is_empty())
+}
 
 pub(super) async fn list(shared: &Shared) -> Result<ListResourcesResult, ErrorData> {
     let store = store(shared).await.map_err(internal)?;
@@ -84,9 +100,21 @@ pub(super) async fn read(shared: &Shared, uri: &str) -> Result<ReadResourceResul
     });
     let text = serde_json::to_string_pretty(&body)
         .map_err(|e| internal(format!("could not serialise the crawl: {e}")))?;
-    Ok(ReadResourceResult::new(vec![
+    let read = ReadResourceResult::new(vec![
         ResourceContents::text(text, uri).with_mime_type("application/json"),
-    ]))
+    ])
+    .with_cache_scope(freshness::PRIVATE);
+    // A crawl being resumed is saved again when it stops: stale at once.
+    let running = shared
+        .running
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .contains(&crawl.id);
+    Ok(if running {
+        read.with_ttl_ms(0)
+    } else {
+        read.with_ttl_ms(freshness::RESUMABLE_MS)
+    })
 }
 
 fn internal(e: impl std::fmt::Display) -> ErrorData {

@@ -133,6 +133,7 @@ pub(super) async fn audit_site(
     // what was crawled, so it can be resumed.
     let ct = ctx.ct.clone();
     let (fetcher, store) = (fetcher.clone(), store.cloned());
+    let (updates, kept) = (shared.updates.clone(), store.is_some());
     let task = tokio::spawn(async move {
         crawl.run(&fetcher, more_pages, &ct, &*progress).await;
         let (saved, now) = (Arc::new(crawl), unix_now());
@@ -146,6 +147,10 @@ pub(super) async fn audit_site(
             None => Ok(Ok(())),
         };
         drop(running);
+        // Saved: the crawl's resource changed (or now exists).
+        if kept && matches!(result, Ok(Ok(()))) {
+            updates.publish(&resources::uri(&saved.id));
+        }
         (saved, result)
     });
     let (guard, saved) = task

@@ -52,7 +52,19 @@ impl Seo {
     pub(crate) fn with_shared(shared: Arc<Shared>) -> Self {
         Self {
             tool_router: ffmcp_core::schema::standard_schemas(Self::tool_router()),
+            subscriptions: shared.updates.session(),
             shared,
+        }
+    }
+
+    /// A new session's value from a built template: the tool router is
+    /// cloned, the subscriptions are the session's own (a clone would
+    /// share the template's, and send one session's updates to another).
+    pub(crate) fn for_session(&self) -> Self {
+        Self {
+            tool_router: self.tool_router.clone(),
+            subscriptions: self.shared.updates.session(),
+            shared: self.shared.clone(),
         }
     }
 

@@ -36,7 +36,7 @@ use tokio::{
 };
 use tokio_util::sync::CancellationToken;
 
-use ffmcp_core::model::{AwsCredentials, BedrockSettings, Endpoint, ProviderSettings};
+use ffmcp_core::model::{AwsChain, AwsCredentials, BedrockSettings, Endpoint, ProviderSettings};
 pub use wire::Wire;
 
 /// The key every HTTP provider of the imitation accepts.
@@ -196,6 +196,7 @@ impl Imitation {
                     secret_access_key: AWS_SECRET_ACCESS_KEY.into(),
                     session_token: None,
                 }),
+                chain: AwsChain::none(),
             },
             compat_api_key: None,
             proxy: None,

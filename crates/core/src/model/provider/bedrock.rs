@@ -1,5 +1,6 @@
 //! AWS Bedrock Converse: `POST {endpoint}/model/{modelId}/converse`, signed
-//! with SigV4 (service `bedrock`) from the standard credential variables.
+//! with SigV4 (service `bedrock`) with credentials from AWS's standard chain
+//! ([`super::aws`]).
 
 use std::time::SystemTime;
 
@@ -8,7 +9,7 @@ use futures::future::BoxFuture;
 use serde_json::{Value, json};
 use url::Url;
 
-use super::{Failure, Provider, ProviderError, http, sigv4};
+use super::{Failure, Provider, ProviderError, aws::CredentialChain, http, sigv4};
 use crate::model::{
     request::{Completion, Request, Role, Usage},
     settings::BedrockSettings,
@@ -17,19 +18,29 @@ use crate::model::{
 pub(crate) struct Bedrock {
     http: reqwest::Client,
     settings: BedrockSettings,
+    credentials: CredentialChain,
 }
 
 impl Bedrock {
     pub(crate) fn new(http: reqwest::Client, settings: BedrockSettings) -> Self {
-        Self { http, settings }
+        let credentials = CredentialChain::new(
+            settings.credentials.clone(),
+            settings.chain.clone(),
+            settings.region.clone(),
+            http.clone(),
+        );
+        Self {
+            http,
+            settings,
+            credentials,
+        }
     }
 
     pub(crate) fn missing_setup(&self) -> Option<String> {
-        match (&self.settings.credentials, &self.settings.region) {
-            (None, _) => Some("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set".into()),
-            (_, None) => Some("AWS_REGION is not set".into()),
-            _ => None,
+        if self.settings.region.is_none() {
+            return Some("AWS_REGION is not set".into());
         }
+        self.credentials.missing()
     }
 
     fn endpoint(&self, region: &str) -> String {
@@ -51,13 +62,14 @@ impl Provider for Bedrock {
             if let Some(missing) = self.missing_setup() {
                 return Err(ProviderError::new(Failure::Unavailable, missing));
             }
-            let (Some(creds), Some(region)) = (&self.settings.credentials, &self.settings.region)
-            else {
+            let Some(region) = &self.settings.region else {
                 return Err(ProviderError::new(
                     Failure::Unavailable,
                     "AWS setup incomplete",
                 ));
             };
+            let resolved = self.credentials.credentials().await?;
+            let creds = &resolved.credentials;
             let raw = format!(
                 "{}/model/{}/converse",
                 self.endpoint(region),
@@ -107,7 +119,19 @@ impl Provider for Bedrock {
                 }
             }
             call = call.header("authorization", authorization);
-            let reply = http::post_json(call, body).await?;
+            // Credentials from the chain are not among the configured
+            // secrets the caller scrubs: scrub them here.
+            let reply = http::post_json(call, body).await.map_err(|mut error| {
+                let secrets: Vec<String> = [
+                    Some(creds.secret_access_key.clone()),
+                    creds.session_token.clone(),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                error.message = http::scrub(&error.message, &secrets, 1000);
+                error
+            })?;
             parse(&reply, model)
         })
     }

@@ -2,6 +2,7 @@
 //! failure classification the router acts on.
 
 mod anthropic;
+pub(crate) mod aws;
 mod bedrock;
 mod gemini;
 mod http;

@@ -89,6 +89,9 @@ pub struct HttpOptions {
     pub session_idle_timeout: Duration,
     /// Cancelled when the server shuts down; ends open sessions and streams.
     pub shutdown: CancellationToken,
+    /// A shared store (PostgreSQL) `/healthz` asks: 503 while it does not
+    /// answer, so a load balancer stops sending work to this replica.
+    pub health_store: Option<crate::store::Store>,
     /// The live-session count shared by every endpoint built from these
     /// options (made on first use, with `max_sessions`).
     budget: Arc<std::sync::OnceLock<Arc<SessionBudget>>>,
@@ -111,6 +114,7 @@ impl HttpOptions {
             max_sessions: DEFAULT_MAX_SESSIONS,
             session_idle_timeout: DEFAULT_SESSION_IDLE_TIMEOUT,
             shutdown: CancellationToken::new(),
+            health_store: None,
             budget: Arc::default(),
         }
     }
@@ -184,7 +188,36 @@ where
     ))
 }
 
-/// Mounts `endpoints` (path, router) behind the guards, adds `/healthz`,
+/// `GET /healthz`: `ok`, and with a shared store whether it answers (one
+/// `SELECT 1`, at most 3 s). Unauthenticated, so the reason for a failure
+/// goes to the log, not the reply.
+async fn health(
+    axum::extract::State(store): axum::extract::State<Option<crate::store::Store>>,
+) -> (axum::http::StatusCode, &'static str) {
+    let Some(store) = store else {
+        return (axum::http::StatusCode::OK, "ok\n");
+    };
+    match tokio::time::timeout(Duration::from_secs(3), store.ping()).await {
+        Ok(Ok(())) => (axum::http::StatusCode::OK, "ok\nstore: reachable\n"),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "health check: the store does not answer");
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "store: unreachable\n",
+            )
+        }
+        Err(_) => {
+            tracing::warn!("health check: the store did not answer within 3 s");
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "store: unreachable\n",
+            )
+        }
+    }
+}
+
+/// Mounts `endpoints` (path, router; `/` gets every path the others do
+/// not) behind the guards, adds `/healthz`,
 /// binds, and serves until SIGINT/SIGTERM, then drains in-flight requests.
 ///
 /// `on_ready` is called with the bound address once the socket listens.
@@ -201,11 +234,20 @@ pub async fn serve(
     let guard_state = Arc::new(Guard::new(&options, local));
     let mut app = Router::new();
     for (path, endpoint) in endpoints {
-        app = app.nest_service(&path, endpoint);
+        // `/` (the operator page of `ffmcp serve`) takes what no other
+        // endpoint does; axum cannot nest at the root.
+        app = if path == "/" {
+            app.fallback_service(endpoint)
+        } else {
+            app.nest_service(&path, endpoint)
+        };
     }
     let app = app
         .layer(middleware::from_fn_with_state(guard_state, guard))
-        .route("/healthz", get(|| async { "ok\n" }));
+        .route(
+            "/healthz",
+            get(health).with_state(options.health_store.clone()),
+        );
     let signal = super::shutdown_signal();
     on_ready(local);
 

@@ -40,6 +40,8 @@ pub(super) struct PageContent {
     /// Glyphs whose code maps to no text (a font without a usable
     /// encoding or ToUnicode map).
     pub unmapped: usize,
+    /// Glyphs drawn wholly outside the page's visible area (not kept).
+    pub off_page: usize,
     /// Problems worth a warning (unreadable streams, limits hit).
     pub problems: Vec<String>,
 }
@@ -50,6 +52,22 @@ impl PageContent {
             .get(c.start as usize..c.end as usize)
             .unwrap_or("")
     }
+}
+
+/// What an annotation shows, in its rectangle (`[x0, y0, x1, y1]`).
+pub(super) enum Appearance<'a> {
+    /// Its appearance stream.
+    Stream {
+        stream: &'a lopdf::Stream,
+        rect: [f32; 4],
+    },
+    /// A form field's value with no appearance stream (viewers and
+    /// pdftotext generate one): one line of text at the font size.
+    Text {
+        text: String,
+        rect: [f32; 4],
+        size: f32,
+    },
 }
 
 /// Fonts loaded so far, shared across pages.
@@ -73,12 +91,12 @@ const MAX_OPERATIONS: u64 = 20_000_000;
 /// Depth of the q/Q stack.
 const MAX_SAVE_DEPTH: usize = 256;
 /// Glyphs recorded for one page.
-const MAX_CHARS: usize = 2_000_000;
+pub(super) const MAX_CHARS: usize = 2_000_000;
 
-type Matrix = [f32; 6];
-const IDENTITY: Matrix = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
+pub(super) type Matrix = [f32; 6];
+pub(super) const IDENTITY: Matrix = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
 
-fn mul(m: &Matrix, n: &Matrix) -> Matrix {
+pub(super) fn mul(m: &Matrix, n: &Matrix) -> Matrix {
     [
         m[0] * n[0] + m[1] * n[2],
         m[0] * n[1] + m[1] * n[3],
@@ -90,8 +108,8 @@ fn mul(m: &Matrix, n: &Matrix) -> Matrix {
 }
 
 #[derive(Clone)]
-struct GraphicsState {
-    ctm: Matrix,
+pub(super) struct GraphicsState {
+    pub(super) ctm: Matrix,
     font: Option<Rc<Font>>,
     size: f32,
     char_space: f32,
@@ -118,18 +136,22 @@ impl Default for GraphicsState {
 
 /// Interprets one page.
 pub(super) struct Interpreter<'a> {
-    doc: &'a Document,
-    budget: &'a Budget<'a>,
+    pub(super) doc: &'a Document,
+    pub(super) budget: &'a Budget<'a>,
     fonts: &'a mut FontCache,
-    out: PageContent,
-    state: GraphicsState,
-    stack: Vec<GraphicsState>,
-    tm: Matrix,
-    tlm: Matrix,
+    pub(super) out: PageContent,
+    pub(super) state: GraphicsState,
+    pub(super) stack: Vec<GraphicsState>,
+    pub(super) tm: Matrix,
+    pub(super) tlm: Matrix,
     pending_space: bool,
     operations: u64,
     forms: Vec<ObjectId>,
     form_cache: HashMap<ObjectId, Rc<Vec<u8>>>,
+    /// The page's visible area; glyphs wholly outside it are not shown
+    /// (as in pdftotext), so a scanned page with an off-page label still
+    /// counts as a page without text.
+    page_box: Option<[f32; 4]>,
 }
 
 impl<'a> Interpreter<'a> {
@@ -147,21 +169,39 @@ impl<'a> Interpreter<'a> {
             operations: 0,
             forms: Vec::new(),
             form_cache: HashMap::new(),
+            page_box: None,
         }
     }
 
-    /// Runs `content` with `resources` and returns what the page shows.
-    /// Errors are only budget exhaustion; broken streams become problems.
+    /// Drops glyphs that fall wholly outside `page_box` (`[x0, y0, x1, y1]`).
+    pub(super) fn with_page_box(mut self, page_box: Option<[f32; 4]>) -> Self {
+        self.page_box = page_box;
+        self
+    }
+
+    /// Runs `content` with `resources`, then the appearances of the page's
+    /// annotations (filled-in form fields, stamps, free text), and returns
+    /// what the page shows. Errors are only budget exhaustion; broken
+    /// streams become problems.
     pub(super) fn run_page(
         mut self,
         content: &[u8],
         resources: Option<&'a Dictionary>,
+        appearances: &[Appearance<'a>],
     ) -> Result<PageContent, StreamError> {
         self.run(content, resources)?;
+        for appearance in appearances {
+            self.state = GraphicsState::default();
+            self.stack.clear();
+            match appearance {
+                Appearance::Stream { stream, rect } => self.run_appearance(stream, *rect)?,
+                Appearance::Text { text, rect, size } => self.show_field_text(text, *rect, *size),
+            }
+        }
         Ok(self.out)
     }
 
-    fn run(
+    pub(super) fn run(
         &mut self,
         content: &[u8],
         resources: Option<&'a Dictionary>,
@@ -176,7 +216,15 @@ impl<'a> Interpreter<'a> {
                 ));
                 return Ok(());
             }
-            let n = |i: usize| operands.get(i).and_then(Operand::number).unwrap_or(0.0);
+            // Non-finite operands (a 40-digit number overflows f32) count as
+            // 0, so no infinity or NaN reaches a position.
+            let n = |i: usize| {
+                operands
+                    .get(i)
+                    .and_then(Operand::number)
+                    .filter(|v| v.is_finite())
+                    .unwrap_or(0.0)
+            };
             match op {
                 b"q" if self.stack.len() < MAX_SAVE_DEPTH => {
                     self.stack.push(self.state.clone());
@@ -242,9 +290,15 @@ impl<'a> Interpreter<'a> {
                         for item in items {
                             match item {
                                 Operand::Str(s) => self.show(s),
-                                Operand::Number(adjust) => {
-                                    let tx = -adjust / 1000.0 * self.state.size * self.state.scale;
-                                    self.tm = mul(&[1.0, 0.0, 0.0, 1.0, tx, 0.0], &self.tm);
+                                Operand::Number(adjust) if adjust.is_finite() => {
+                                    let vertical =
+                                        self.state.font.as_ref().and_then(|f| f.vertical());
+                                    let shift = -adjust / 1000.0 * self.state.size;
+                                    let step = match vertical {
+                                        None => [1.0, 0.0, 0.0, 1.0, shift * self.state.scale, 0.0],
+                                        Some(_) => [1.0, 0.0, 0.0, 1.0, 0.0, shift],
+                                    };
+                                    self.tm = mul(&step, &self.tm);
                                 }
                                 _ => {}
                             }
@@ -297,16 +351,32 @@ impl<'a> Interpreter<'a> {
         let h = st.scale;
         let (tc, tw, rise, ctm) = (st.char_space, st.word_space, st.rise, st.ctm);
         let size_factor = font.size_factor();
+        let vertical = font.vertical();
         let mut tm = self.tm;
         let mut pending = self.pending_space;
+        let page_box = self.page_box;
         let out = &mut self.out;
         font.decode(bytes, |glyph| {
             let trm = mul(&mul(&[size * h, 0.0, 0.0, size, 0.0, rise], &tm), &ctm);
-            let mut advance = glyph.width * size + tc;
-            if glyph.word_space {
-                advance += tw;
-            }
-            advance *= h;
+            // Horizontal writing advances along x; vertical writing (CJK
+            // WMode 1) down y, with no horizontal scaling.
+            let (step, advance) = match vertical {
+                None => {
+                    let mut advance = glyph.width * size + tc;
+                    if glyph.word_space {
+                        advance += tw;
+                    }
+                    advance *= h;
+                    ([1.0, 0.0, 0.0, 1.0, advance, 0.0], advance)
+                }
+                Some(down) => {
+                    let mut advance = down * size + tc;
+                    if glyph.word_space {
+                        advance += tw;
+                    }
+                    ([1.0, 0.0, 0.0, 1.0, 0.0, -advance], advance)
+                }
+            };
             let text = glyph.text.as_ref();
             if text.trim().is_empty() {
                 if !text.is_empty() || glyph.word_space {
@@ -314,15 +384,47 @@ impl<'a> Interpreter<'a> {
                 } else {
                     out.unmapped += 1;
                 }
-            } else if out.chars.len() < MAX_CHARS {
-                let rot = rotation(trm[0], trm[1]);
+            } else if out.chars.len() < MAX_CHARS && trm.iter().all(|v| v.is_finite()) {
+                // A vertical column is a line whose baseline runs down the
+                // page: in that frame columns follow each other right to
+                // left, which is their reading order.
+                let rot = match vertical {
+                    None => rotation(trm[0], trm[1]),
+                    Some(_) => rotation(-trm[2], -trm[3]),
+                };
                 let (x, y) = rotate(rot, trm[4], trm[5]);
                 // The glyph's box ends at its width; character and word
                 // spacing are gaps after it (as poppler counts them).
-                let width = glyph.width * size * h;
-                let end_m = mul(&[1.0, 0.0, 0.0, 1.0, width, 0.0], &mul(&tm, &ctm));
+                let box_step = match vertical {
+                    None => [1.0, 0.0, 0.0, 1.0, glyph.width * size * h, 0.0],
+                    Some(down) => [1.0, 0.0, 0.0, 1.0, 0.0, -down * size],
+                };
+                let end_m = mul(&box_step, &mul(&tm, &ctm));
                 let (x_end, _) = rotate(rot, end_m[4], end_m[5]);
-                let em = (trm[2] * trm[2] + trm[3] * trm[3]).sqrt() * size_factor;
+                if let Some(b) = page_box {
+                    // The glyph's box: origin to end, one em up.
+                    let xs = [trm[4], end_m[4], trm[4] + trm[2], end_m[4] + trm[2]];
+                    let ys = [trm[5], end_m[5], trm[5] + trm[3], end_m[5] + trm[3]];
+                    let (min_x, max_x) = (
+                        xs.iter().copied().fold(f32::MAX, f32::min),
+                        xs.iter().copied().fold(f32::MIN, f32::max),
+                    );
+                    let (min_y, max_y) = (
+                        ys.iter().copied().fold(f32::MAX, f32::min),
+                        ys.iter().copied().fold(f32::MIN, f32::max),
+                    );
+                    if max_x < b[0] || min_x > b[2] || max_y < b[1] || min_y > b[3] {
+                        out.off_page += 1;
+                        if advance.is_finite() {
+                            tm = mul(&step, &tm);
+                        }
+                        return;
+                    }
+                }
+                let em = match vertical {
+                    None => (trm[2] * trm[2] + trm[3] * trm[3]).sqrt(),
+                    Some(_) => (trm[0] * trm[0] + trm[1] * trm[1]).sqrt(),
+                } * size_factor;
                 let start = out.text.len() as u32;
                 normalize_into(text, &mut out.text);
                 let mut x1 = x_end.max(x);
@@ -341,7 +443,9 @@ impl<'a> Interpreter<'a> {
                 });
                 pending = false;
             }
-            tm = mul(&[1.0, 0.0, 0.0, 1.0, advance, 0.0], &tm);
+            if advance.is_finite() {
+                tm = mul(&step, &tm);
+            }
         });
         self.tm = tm;
         self.pending_space = pending;
@@ -356,11 +460,20 @@ impl<'a> Interpreter<'a> {
         let Some(xobjects) = resources.and_then(|r| objects::dict(doc, r, b"XObject")) else {
             return Ok(());
         };
-        let Ok(Object::Reference(id)) = xobjects.get(name) else {
-            return Ok(());
-        };
-        let Some(Object::Stream(stream)) = objects::object(doc, *id) else {
-            return Ok(());
+        let (id, stream) = match xobjects.get(name) {
+            Ok(Object::Reference(id)) => match objects::object(doc, *id) {
+                Some(Object::Stream(stream)) => (id, stream),
+                _ => return Ok(()),
+            },
+            // An image written directly in the resources still counts (a
+            // scanned page must be flagged however the image is stored).
+            Ok(Object::Stream(stream))
+                if objects::name(doc, &stream.dict, b"Subtype") == Some(b"Image") =>
+            {
+                self.out.images += 1;
+                return Ok(());
+            }
+            _ => return Ok(()),
         };
         match objects::name(doc, &stream.dict, b"Subtype") {
             Some(b"Image") => self.out.images += 1,

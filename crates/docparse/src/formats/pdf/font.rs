@@ -12,6 +12,7 @@ use std::borrow::Cow;
 use lopdf::{Dictionary, Document, Object};
 
 use super::{
+    cjk::{Collection, Legacy},
     cmap::{CMap, be},
     encoding::{BaseEncoding, glyph_to_unicode},
     objects::{self, Budget},
@@ -39,6 +40,12 @@ enum Kind {
         /// Code-to-CID map of an embedded or identity encoding.
         encoding: CidEncoding,
         widths: CidWidths,
+        /// The Adobe CJK collection the CIDs belong to, for text when
+        /// there is no ToUnicode map.
+        collection: Option<Collection>,
+        /// Vertical writing (WMode 1): the advance down the page per unit
+        /// of font size (from DW2, normally 1).
+        vertical: Option<f32>,
     },
 }
 
@@ -49,6 +56,9 @@ enum CidEncoding {
     /// Predefined UCS-2/UTF-16 CMaps: the code is the character.
     Unicode,
     Embedded(CMap),
+    /// A predefined CMap of a legacy CJK encoding (Shift-JIS, EUC, GBK,
+    /// Big5, UHC): codes decode through that encoding.
+    Legacy(Legacy),
     /// Another predefined CMap: two-byte codes with unknown CIDs.
     Other,
 }
@@ -99,7 +109,7 @@ impl Font {
         } else {
             0.001
         };
-        let codes = simple_codes(doc, dict, budget);
+        let codes = simple_codes(doc, dict, budget, to_unicode.is_some());
         let widths = simple_widths(doc, dict, &codes, scale);
         Font {
             to_unicode,
@@ -126,12 +136,26 @@ impl Font {
                     });
                 }
             }
-            Kind::Composite { encoding, widths } => {
+            Kind::Composite {
+                encoding,
+                widths,
+                collection,
+                ..
+            } => {
                 let mut i = 0;
                 while i < bytes.len() {
                     let rest = &bytes[i..];
                     let len = match (encoding, &self.to_unicode) {
                         (CidEncoding::Embedded(cmap), _) => cmap.code_len(rest, 2),
+                        (CidEncoding::Legacy(legacy), _) => legacy.code_len(rest) as u8,
+                        // A UTF-16 surrogate pair is one four-byte code.
+                        (CidEncoding::Unicode, None)
+                            if rest.len() >= 4
+                                && (0xD8..0xDC).contains(&rest[0])
+                                && (0xDC..0xE0).contains(&rest[2]) =>
+                        {
+                            4
+                        }
                         (_, Some(tu))
                             if !tu.codespace.is_empty()
                                 && !matches!(encoding, CidEncoding::Identity) =>
@@ -147,11 +171,26 @@ impl Font {
                     let cid = match encoding {
                         CidEncoding::Identity => Some(code),
                         CidEncoding::Embedded(cmap) => cmap.cid(len, code),
-                        CidEncoding::Unicode | CidEncoding::Other => None,
+                        CidEncoding::Unicode | CidEncoding::Legacy(_) | CidEncoding::Other => None,
                     };
                     let mut text = self.to_unicode.as_ref().and_then(|c| c.lookup(len, code));
-                    if text.is_none() && matches!(encoding, CidEncoding::Unicode) {
-                        text = char::from_u32(code).map(|c| Cow::Owned(c.to_string()));
+                    if text.is_none() {
+                        text = match encoding {
+                            CidEncoding::Unicode => {
+                                let units: Vec<u16> = code_bytes
+                                    .chunks_exact(2)
+                                    .map(|u| u16::from_be_bytes([u[0], u[1]]))
+                                    .collect();
+                                String::from_utf16(&units).ok().map(Cow::Owned)
+                            }
+                            CidEncoding::Legacy(legacy) => legacy.text(code_bytes).map(Cow::Owned),
+                            _ => None,
+                        };
+                    }
+                    if text.is_none()
+                        && let (Some(collection), Some(cid)) = (collection, cid)
+                    {
+                        text = collection.text(cid).map(|c| Cow::Owned(c.to_string()));
                     }
                     each(Glyph {
                         text: text.unwrap_or(Cow::Borrowed("")),
@@ -168,6 +207,15 @@ impl Font {
     pub(super) fn size_factor(&self) -> f32 {
         (self.scale * 1000.0).clamp(0.01, 100.0)
     }
+
+    /// For vertical writing, the advance down the page per unit of font
+    /// size.
+    pub(super) fn vertical(&self) -> Option<f32> {
+        match &self.kind {
+            Kind::Composite { vertical, .. } => *vertical,
+            Kind::Simple { .. } => None,
+        }
+    }
 }
 
 impl CidWidths {
@@ -181,21 +229,31 @@ impl CidWidths {
 }
 
 fn composite(doc: &Document, dict: &Dictionary, budget: &Budget<'_>) -> Kind {
+    let mut vertical = false;
     let encoding = match objects::get(doc, dict, b"Encoding") {
         Some(Object::Name(name)) => {
             let name = String::from_utf8_lossy(name);
+            vertical = name.ends_with("-V") || name == "V";
             if name.starts_with("Identity") {
                 CidEncoding::Identity
             } else if name.contains("UCS2") || name.contains("UTF16") {
                 CidEncoding::Unicode
+            } else if let Some(legacy) = Legacy::from_cmap_name(&name) {
+                CidEncoding::Legacy(legacy)
             } else {
                 CidEncoding::Other
             }
         }
-        Some(Object::Stream(stream)) => match budget.decode(stream) {
-            Ok(data) => CidEncoding::Embedded(CMap::parse(&data)),
-            Err(_) => CidEncoding::Identity,
-        },
+        Some(Object::Stream(stream)) => {
+            vertical = objects::number_at(doc, &stream.dict, b"WMode") == Some(1.0);
+            match budget.decode(stream) {
+                Ok(data) => {
+                    vertical |= find(&data, b"/WMode 1").is_some();
+                    CidEncoding::Embedded(CMap::parse(&data))
+                }
+                Err(_) => CidEncoding::Identity,
+            }
+        }
         _ => CidEncoding::Identity,
     };
     let descendant = objects::array(doc, dict, b"DescendantFonts")
@@ -208,6 +266,25 @@ fn composite(doc: &Document, dict: &Dictionary, budget: &Budget<'_>) -> Kind {
         default: 1000.0,
         runs: Vec::new(),
     };
+    let collection = descendant
+        .and_then(|d| objects::dict(doc, d, b"CIDSystemInfo"))
+        .and_then(|info| {
+            let text = |key: &[u8]| match objects::get(doc, info, key) {
+                Some(Object::String(s, _)) => Some(s.clone()),
+                Some(Object::Name(n)) => Some(n.clone()),
+                _ => None,
+            };
+            Collection::from_system_info(&text(b"Registry")?, &text(b"Ordering")?)
+        });
+    let vertical = vertical.then(|| {
+        descendant
+            .and_then(|d| objects::array(doc, d, b"DW2"))
+            .and_then(|a| a.get(1))
+            .and_then(|o| objects::number(doc, o))
+            .map(|w1y| -w1y / 1000.0)
+            .filter(|a| a.is_finite() && *a > 0.05 && *a < 10.0)
+            .unwrap_or(1.0)
+    });
     if let Some(cid_font) = descendant {
         if let Some(dw) = objects::number_at(doc, cid_font, b"DW") {
             widths.default = dw;
@@ -244,11 +321,21 @@ fn composite(doc: &Document, dict: &Dictionary, budget: &Budget<'_>) -> Kind {
             widths.runs.dedup_by_key(|r| r.0);
         }
     }
-    Kind::Composite { encoding, widths }
+    Kind::Composite {
+        encoding,
+        widths,
+        collection,
+        vertical,
+    }
 }
 
 /// The text of each one-byte code from the font's encoding.
-fn simple_codes(doc: &Document, dict: &Dictionary, budget: &Budget<'_>) -> Box<[Option<Box<str>>]> {
+fn simple_codes(
+    doc: &Document,
+    dict: &Dictionary,
+    budget: &Budget<'_>,
+    has_to_unicode: bool,
+) -> Box<[Option<Box<str>>]> {
     let base_font = objects::name(doc, dict, b"BaseFont").unwrap_or_default();
     let base_name = String::from_utf8_lossy(base_font);
     // Subset prefix "ABCDEF+Name".
@@ -269,6 +356,17 @@ fn simple_codes(doc: &Document, dict: &Dictionary, budget: &Budget<'_>) -> Box<[
         _ => (None, None),
     };
     let mut codes: Vec<Option<Box<str>>> = vec![None; 256];
+    // A symbolic subset font with a ToUnicode map and no /Encoding numbers
+    // its glyphs itself (shaped forms of complex scripts): a code the map
+    // leaves out is a glyph without text, not a Latin letter (as poppler).
+    if has_to_unicode
+        && symbolic
+        && base.is_none()
+        && differences.is_none()
+        && base_name.contains('+')
+    {
+        return codes.into_boxed_slice();
+    }
     let builtin = if base.is_none() && !is_truetype {
         descriptor.and_then(|d| builtin_encoding(doc, d, budget))
     } else {

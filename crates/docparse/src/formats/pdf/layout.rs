@@ -18,6 +18,10 @@ pub(super) struct Paragraph {
 
 /// A gap wider than this fraction of the font size is a word break.
 const WORD_GAP: f32 = 0.1;
+/// Letter spacing wider than this (in font sizes) is taken for word gaps.
+const MAX_LETTER_GAP: f32 = 0.6;
+/// How much wider than letter gaps word gaps must be to be told apart.
+const MIN_WORD_JUMP: f32 = 0.12;
 /// A gap wider than this (in font sizes) ends a fragment.
 const MAX_FRAGMENT_GAP: f32 = 2.5;
 /// A horizontal gap narrower than this (in font sizes) is not a cut.
@@ -66,13 +70,24 @@ pub(super) fn paragraphs(page: &PageContent) -> Vec<Paragraph> {
 /// Groups glyphs, in content-stream order, into fragments of one line.
 fn fragments(page: &PageContent, chars: &[&Char]) -> Vec<Line> {
     let mut lines: Vec<Line> = Vec::new();
+    // Per fragment, where a space may go: (byte offset in its text, gap in
+    // font sizes, an explicit space glyph came before).
+    let mut breaks: Vec<Vec<(usize, f32, bool)>> = Vec::new();
     let mut last: Option<&Char> = None;
     for &c in chars {
         let text = page.char_text(c);
-        if let (Some(prev), Some(line)) = (last, lines.last_mut()) {
+        if let (Some(prev), Some(line), Some(gaps)) = (last, lines.last_mut(), breaks.last_mut()) {
             let size = prev.size.min(c.size).max(0.1);
-            let same_line = (c.y - prev.y).abs() < 0.5 * size;
             let gap = c.x0 - prev.x1;
+            // A smaller glyph raised or lowered within the line's height
+            // right after it is a superscript or subscript ("Network®",
+            // "x²"): part of the line, as pdftotext reads it.
+            let line_size = line.size / line.chars.max(1) as f32;
+            let script = c.size <= 0.85 * line_size
+                && c.y > line.y - 0.45 * line_size
+                && c.y < line.y + 0.75 * line_size
+                && gap < 0.5 * line_size;
+            let same_line = (c.y - prev.y).abs() < 0.5 * size || script;
             let overlap = c.x0 < prev.x1 - 0.1 * size && c.x1 > prev.x0;
             if same_line
                 && overlap
@@ -87,9 +102,7 @@ fn fragments(page: &PageContent, chars: &[&Char]) -> Vec<Line> {
                 continue;
             }
             if same_line && gap > -0.6 * size && gap < MAX_FRAGMENT_GAP * size.max(c.size) {
-                if c.space_before || gap > WORD_GAP * size {
-                    line.text.push(' ');
-                }
+                gaps.push((line.text.len(), gap / size, c.space_before));
                 line.text.push_str(text);
                 line.x1 = line.x1.max(c.x1);
                 line.size += c.size;
@@ -106,12 +119,63 @@ fn fragments(page: &PageContent, chars: &[&Char]) -> Vec<Line> {
             text: text.to_owned(),
             chars: 1,
         });
+        breaks.push(Vec::new());
         last = Some(c);
     }
-    for line in &mut lines {
+    for (line, gaps) in lines.iter_mut().zip(breaks) {
         line.size /= line.chars.max(1) as f32;
+        if gaps.is_empty() {
+            continue;
+        }
+        let threshold = word_gap(&gaps);
+        let mut text = String::with_capacity(line.text.len() + gaps.len());
+        let mut from = 0;
+        for (at, gap, explicit) in gaps {
+            if explicit || gap > threshold {
+                text.push_str(line.text.get(from..at).unwrap_or(""));
+                text.push(' ');
+                from = at;
+            }
+        }
+        text.push_str(line.text.get(from..).unwrap_or(""));
+        line.text = text;
     }
     lines
+}
+
+/// The gap (in font sizes) above which glyphs of one fragment are separate
+/// words. Normally a tenth of the font size, as in pdftotext. When most
+/// gaps are wider than that, the text is letter-spaced or placed glyph by
+/// glyph (OCR layers whose font is narrower than the scanned letters, or
+/// that stretch words with character spacing): the word gaps are then the
+/// clearly wider ones, found at the first clear jump between the sorted
+/// gaps above the median; when the producer marks words with space glyphs
+/// and no gap stands out, only those and gaps twice the usual one count.
+fn word_gap(gaps: &[(usize, f32, bool)]) -> f32 {
+    let mut widths: Vec<f32> = gaps
+        .iter()
+        .filter(|g| !g.2 && g.1.is_finite())
+        .map(|g| g.1)
+        .collect();
+    if widths.len() < 3 {
+        return WORD_GAP;
+    }
+    widths.sort_by(f32::total_cmp);
+    let median = widths[widths.len() / 2];
+    if median <= WORD_GAP || median > MAX_LETTER_GAP {
+        return WORD_GAP;
+    }
+    let jump = widths[widths.len() / 2..]
+        .windows(2)
+        .find(|w| w[1] - w[0] >= MIN_WORD_JUMP)
+        .map(|w| (w[0] + w[1]) / 2.0);
+    if let Some(at) = jump {
+        at
+    } else if gaps.iter().any(|g| g.2) {
+        (2.0 * median).max(median + MIN_WORD_JUMP)
+    } else {
+        WORD_GAP
+    }
 }
 
 /// The letter an accent glyph and a letter drawn over each other make
@@ -290,6 +354,11 @@ fn split_paragraphs(lines: &[Line], mut set: Vec<usize>, out: &mut Vec<Paragraph
             _ => rows.push(line.clone()),
         }
     }
+    for row in &mut rows {
+        if let Some(text) = logical_order(&row.text) {
+            row.text = text;
+        }
+    }
     let mut spacings: Vec<f32> = rows
         .windows(2)
         .map(|w| w[0].y - w[1].y)
@@ -349,4 +418,35 @@ fn hyphenated(line: &str) -> bool {
 fn finish(mut p: Paragraph, weight: f32, n: usize) -> Paragraph {
     p.size = weight / n.max(1) as f32;
     p
+}
+
+/// A line drawn left to right (visual order) in logical order, when it
+/// holds right-to-left text (Arabic, Hebrew): the Unicode bidi algorithm
+/// reverses the right-to-left runs back. The paragraph direction is that of
+/// most strong characters (a Hebrew line that shows a Latin word first is
+/// still a Hebrew line). `None` when the line has no right-to-left text.
+fn logical_order(text: &str) -> Option<String> {
+    use unicode_bidi::{BidiClass, BidiInfo, Level, bidi_class};
+    let (mut rtl, mut ltr) = (0usize, 0usize);
+    for c in text.chars() {
+        match bidi_class(c) {
+            BidiClass::R | BidiClass::AL => rtl += 1,
+            BidiClass::L => ltr += 1,
+            _ => {}
+        }
+    }
+    if rtl == 0 {
+        return None;
+    }
+    let level = if rtl >= ltr {
+        Level::rtl()
+    } else {
+        Level::ltr()
+    };
+    let info = BidiInfo::new(text, Some(level));
+    let mut out = String::with_capacity(text.len());
+    for paragraph in &info.paragraphs {
+        out.push_str(&info.reorder_line(paragraph, paragraph.range.clone()));
+    }
+    Some(out)
 }

@@ -3,10 +3,13 @@
 //! (xref, object streams, filters, decryption).
 //!
 //! Layout: [`content`] interprets content streams into positioned glyphs
-//! (using [`font`], [`cmap`], [`encoding`] to turn codes into text),
-//! [`layout`] puts them in reading order and paragraphs, [`meta`] reads the
-//! document information and outline; this module walks the pages, applies
-//! page ranges and limits, and builds the [`Document`].
+//! (using [`font`], [`cmap`], [`encoding`] and, for CJK fonts without a
+//! ToUnicode map, [`cjk`] to turn codes into text), [`annots`] draws
+//! annotation appearances (filled-in form fields) on top, [`layout`] puts
+//! the glyphs in reading order and paragraphs (right-to-left lines in
+//! logical order), [`meta`] reads the document information and outline,
+//! [`forms`] the AcroForm values; this module walks the pages, applies page
+//! ranges and limits, and builds the [`Document`].
 //!
 //! Why not `pdf-extract`: it was evaluated first (it also builds on lopdf).
 //! Its maintainer panics on unexpected input by policy (dozens of
@@ -27,10 +30,13 @@
 //! decompressed bytes, output characters).
 
 mod accents;
+mod annots;
+mod cjk;
 mod cmap;
 mod content;
 mod encoding;
 mod font;
+mod forms;
 mod layout;
 mod lexer;
 mod meta;
@@ -46,7 +52,7 @@ use lopdf::{Dictionary, Object, ObjectId};
 
 use crate::{
     DocError, Document, ParseOptions,
-    model::{Block, OutlineEntry, Span},
+    model::{Block, OutlineEntry, Span, Table},
 };
 use content::{FontCache, Interpreter};
 use layout::Paragraph;
@@ -170,7 +176,9 @@ fn extract(pdf: &lopdf::Document, options: &ParseOptions) -> Result<Document, Do
                 "page {number} has images but no text layer: it is probably scanned; enable OCR (tesseract)"
             ));
         }
-        if page.unmapped > 0 && page.unmapped * 10 > page.chars.len() {
+        // Dropped text is reported unless it is a stray glyph or two in a
+        // long page (a decorative symbol a font leaves unnamed).
+        if page.unmapped > 0 && (page.unmapped * 50 > page.chars.len() || page.unmapped >= 20) {
             doc.warnings.push(format!(
                 "page {number}: {} glyphs have no Unicode mapping (a font without ToUnicode); their text is missing",
                 page.unmapped
@@ -199,9 +207,37 @@ fn extract(pdf: &lopdf::Document, options: &ParseOptions) -> Result<Document, Do
     }
     options.checkpoint(selected, selected)?;
     doc.blocks = blocks(page_paragraphs, &doc.outline);
+    let whole = options.pages.is_none();
+    let fields: Vec<forms::FieldValue> = forms::values(pdf, &pages)
+        .into_iter()
+        .filter(|f| whole || f.page.is_some_and(|p| (first..=last).contains(&p)))
+        .collect();
+    if !fields.is_empty() {
+        chars_out += fields
+            .iter()
+            .map(|f| f.name.chars().count() + f.value.chars().count() + 2)
+            .sum::<usize>();
+        if chars_out > limits.max_output_chars {
+            return Err(DocError::Limit(format!(
+                "the text and form fields have more than {} characters; ask for a page range",
+                limits.max_output_chars
+            )));
+        }
+        let mut rows = vec![vec!["Field".to_owned(), "Value".to_owned()]];
+        rows.extend(fields.into_iter().map(|f| vec![f.name, f.value]));
+        doc.blocks.push(Block::heading(2, FORM_FIELDS));
+        doc.blocks.push(Block::Table(Table {
+            name: Some(FORM_FIELDS.into()),
+            header: true,
+            rows,
+            page: None,
+        }));
+    }
     Ok(doc)
 }
 
+/// The title of the section that lists filled-in form fields.
+const FORM_FIELDS: &str = "Form fields";
 /// Runs a page's content streams.
 fn read_page(
     pdf: &lopdf::Document,
@@ -245,9 +281,50 @@ fn read_page(
         }
     }
     let resources = inherited(pdf, page, b"Resources");
-    let mut content = Interpreter::new(pdf, budget, fonts).run_page(&data, resources)?;
+    let mut content = Interpreter::new(pdf, budget, fonts)
+        .with_page_box(page_box(pdf, page))
+        .run_page(&data, resources, &annots::appearances(pdf, page))?;
     content.problems.extend(problems);
     Ok(content)
+}
+
+/// The visible area of a page: its CropBox (else MediaBox), inherited from
+/// the page tree, as `[x0, y0, x1, y1]`.
+fn page_box(pdf: &lopdf::Document, page: &Dictionary) -> Option<[f32; 4]> {
+    let read = |key: &[u8]| {
+        let mut node = page;
+        for _ in 0..MAX_PARENT_HOPS {
+            if let Some(a) = objects::array(pdf, node, key)
+                && a.len() == 4
+            {
+                let v: Vec<f32> = a.iter().filter_map(|o| objects::number(pdf, o)).collect();
+                if v.len() == 4 && v.iter().all(|x| x.is_finite()) {
+                    return Some([
+                        v[0].min(v[2]),
+                        v[1].min(v[3]),
+                        v[0].max(v[2]),
+                        v[1].max(v[3]),
+                    ]);
+                }
+            }
+            node = objects::dict(pdf, node, b"Parent")?;
+        }
+        None
+    };
+    let media = read(b"MediaBox");
+    match (read(b"CropBox"), media) {
+        (Some(c), Some(m)) => {
+            let clipped = [
+                c[0].max(m[0]),
+                c[1].max(m[1]),
+                c[2].min(m[2]),
+                c[3].min(m[3]),
+            ];
+            (clipped[0] < clipped[2] && clipped[1] < clipped[3]).then_some(clipped)
+        }
+        (crop, media) => crop.or(media),
+    }
+    .filter(|b| b[2] - b[0] > 0.0 && b[3] - b[1] > 0.0)
 }
 
 /// A page attribute, inherited from the page tree when absent.

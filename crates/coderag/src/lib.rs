@@ -1,0 +1,62 @@
+//! ffmcp-coderag: code search and retrieval for agents over local
+//! repositories, offline.
+//!
+//! Owns: the `coderag` MCP server. Layout: [`walk`] decides which files of
+//! a repository are indexed (ignore files, secrets, vendored, generated,
+//! binary, oversized); [`lang`] detects the language; [`chunk`] parses with
+//! the compiled-in tree-sitter grammars into code units with scope,
+//! signature, doc comment, span and identifier occurrences; [`tokens`] is
+//! the code-aware tokenizer; [`index`] keeps one tantivy index per
+//! repository under the data directory (incremental by content hash,
+//! atomic commits, versioned format); [`query`] answers search, symbol,
+//! reference, outline and relation questions; [`mask`] hides
+//! credential-like tokens in what leaves; `server` is the only module that
+//! knows MCP.
+//!
+//! Deliberately absent: executing or building anything from the
+//! repository; dense (embedding) retrieval; a file watcher (re-run
+//! `index`, which is incremental; results say when a file is stale).
+
+pub mod chunk;
+pub mod index;
+pub mod lang;
+pub mod mask;
+pub mod query;
+mod server;
+pub mod tokens;
+pub mod walk;
+
+pub use server::{CodeRag, DEFAULT_MAX_FILE_BYTES, INDEX_DIR_ENV, MAX_FILE_BYTES_ENV};
+
+/// The title clients show for this server (its spec and `serverInfo`).
+pub const TITLE: &str = "Code search";
+
+/// The registry entry for the binary.
+pub fn spec() -> ffmcp_core::ServerSpec {
+    ffmcp_core::ServerSpec::new(
+        "coderag",
+        "Code search over local repositories: symbol-level chunks (tree-sitter), BM25 over code-aware tokens, symbols, references, outlines",
+        |context| {
+            let shared = server::Shared::new(&context.config);
+            Ok(ffmcp_core::Server::new(context, "coderag", move || {
+                CodeRag::with_shared(shared.clone())
+            }))
+        },
+    )
+    .title(TITLE)
+    .settings(SETTINGS)
+}
+
+/// What coderag reads besides core's settings.
+pub const SETTINGS: &[ffmcp_core::config::Setting] = &[
+    ffmcp_core::config::Setting::new(
+        INDEX_DIR_ENV,
+        "",
+        "coderag: where indexes are kept (default: coderag/ next to the database)",
+    ),
+    ffmcp_core::config::Setting::new(
+        MAX_FILE_BYTES_ENV,
+        "1048576",
+        "coderag: largest file indexed",
+    ),
+];

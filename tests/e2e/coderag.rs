@@ -1,0 +1,339 @@
+//! coderag end to end: the real binary through rmcp's client over stdio
+//! and HTTP. A polyglot fixture repository is indexed, searched, its
+//! symbols and references resolved, updated incrementally after a change;
+//! secrets never come back and roots are enforced.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use ffmcp_test_support::client::conforming;
+
+use super::support::{Client, HttpProc, bin, call, error_text, http_client, stdio_client_env};
+
+/// A token shaped like a GitHub personal access token, planted in code.
+const PLANTED_TOKEN: &str = "ghp_4Zq9Lw2Xv7Bn3Mk8Pd5Rt1Yc6Hs0Jf2Ga9Ue";
+/// The value of a planted `.env` secret.
+const ENV_SECRET: &str = "envsecretvalue8d7f6a5e4b3c2d1";
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/coderag/tests/fixtures/repo")
+}
+
+fn copy(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// The fixture copied under a fresh root, with secret-bearing files added.
+fn repository() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().canonicalize().expect("canonical");
+    let repo = root.join("repo");
+    copy(&fixture(), &repo);
+    std::fs::write(repo.join(".env"), format!("API_TOKEN={ENV_SECRET}\n")).expect("write");
+    std::fs::create_dir_all(repo.join("config")).expect("mkdir");
+    std::fs::write(
+        repo.join("config/credentials.json"),
+        format!("{{\"token\": \"{ENV_SECRET}\"}}\n"),
+    )
+    .expect("write");
+    std::fs::write(
+        repo.join("config/id_rsa"),
+        format!("-----BEGIN OPENSSH PRIVATE KEY-----\n{ENV_SECRET}\n"),
+    )
+    .expect("write");
+    std::fs::write(
+        repo.join("src/client.py"),
+        format!(
+            "def connect_upstream_service():\n    \"\"\"Open a session to the upstream service.\"\"\"\n    token = \"{PLANTED_TOKEN}\"\n    return token\n"
+        ),
+    )
+    .expect("write");
+    (dir, root)
+}
+
+async fn ok(client: &Client, tool: &str, args: Value) -> Value {
+    let result = call(client, tool, args).await;
+    conforming(client, tool, &result).await
+}
+
+fn paths(results: &Value) -> Vec<String> {
+    results
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["path"].as_str().unwrap_or(""),
+                r["symbol"].as_str().unwrap_or("")
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn index_search_symbols_references_and_updates_over_stdio() {
+    let (_dir, root) = repository();
+    let data = tempfile::tempdir().expect("tempdir");
+    let repo = root.join("repo");
+    let client = stdio_client_env(
+        "coderag",
+        &[
+            ("FF_ROOTS", root.to_str().expect("utf8")),
+            ("FF_CODERAG_INDEX_DIR", data.path().to_str().expect("utf8")),
+        ],
+    )
+    .await;
+
+    // Before indexing, searching says what to do.
+    let early = call(&client, "search", json!({"query": "cache"})).await;
+    assert!(error_text(&early).contains("call `index`"));
+
+    let indexed = ok(&client, "index", json!({"path": "repo"})).await;
+    assert_eq!(indexed["repo"], repo.display().to_string());
+    assert_eq!(indexed["indexed"], 12, "{indexed}");
+    // credentials.json and id_rsa; .env is hidden, never even looked at.
+    assert_eq!(indexed["skipped"]["secret"], 2, "{indexed}");
+
+    let found = ok(
+        &client,
+        "search",
+        json!({"query": "decode a url query string into parameters", "k": 3}),
+    )
+    .await;
+    let first = &found["results"][0];
+    assert_eq!(first["path"], "app/server.py");
+    assert_eq!(first["symbol"], "parse_query_string");
+    assert_eq!(first["kind"], "function");
+    assert_eq!(
+        (first["start_line"].as_u64(), first["end_line"].as_u64()),
+        (Some(6), Some(12))
+    );
+    assert_eq!(first["stale"], false);
+    assert!(
+        first["text"]
+            .as_str()
+            .expect("text")
+            .starts_with("def parse_query_string(query):")
+    );
+
+    // Filters and the token budget.
+    let go = ok(
+        &client,
+        "search",
+        json!({"query": "cache entries", "language": ["go"]}),
+    )
+    .await;
+    assert!(
+        go["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .all(|r| r["language"] == "go")
+    );
+    let tight = ok(
+        &client,
+        "search",
+        json!({"query": "matrix multiply", "token_budget": 100}),
+    )
+    .await;
+    assert!(tight["tokens"].as_u64().expect("tokens") <= 100, "{tight}");
+    let bad = call(
+        &client,
+        "search",
+        json!({"query": "x", "language": ["cobol"]}),
+    )
+    .await;
+    assert!(error_text(&bad).contains("'language'"));
+
+    // Symbols, references, outline, relations.
+    let symbols = ok(&client, "find_symbol", json!({"name": "Matrix::multiply"})).await;
+    assert!(
+        symbols["symbols"].as_array().expect("symbols").is_empty()
+            || symbols["symbols"][0]["name"] == "multiply"
+    );
+    let symbols = ok(&client, "find_symbol", json!({"name": "multiply"})).await;
+    assert_eq!(symbols["symbols"][0]["symbol"], "linalg::Matrix::multiply");
+    assert_eq!(symbols["symbols"][0]["path"], "cpp/matrix.cpp");
+    let fuzzy = ok(&client, "find_symbol", json!({"name": "NewCahce"})).await;
+    assert_eq!(fuzzy["symbols"][0]["name"], "NewCache");
+
+    let refs = ok(&client, "references", json!({"name": "parse_query_string"})).await;
+    let list = refs["references"].as_array().expect("references");
+    assert_eq!(list.len(), 2, "{refs}");
+    assert_eq!(list[0]["definition"], true);
+    assert_eq!(list[1]["in_symbol"], "RequestRouter.dispatch");
+    assert!(
+        list[1]["text"]
+            .as_str()
+            .expect("line")
+            .contains("handler(parse_query_string(query))")
+    );
+
+    let outline = ok(&client, "outline", json!({"path": "java/Ledger.java"})).await;
+    assert_eq!(
+        paths(&outline["symbols"]),
+        [
+            "java/Ledger.java Ledger",
+            "java/Ledger.java Ledger.transferFunds",
+            "java/Ledger.java Ledger.balanceFor"
+        ]
+    );
+    let related = ok(&client, "related", json!({"target": "rank_documents"})).await;
+    let uses: Vec<&str> = related["uses"]
+        .as_array()
+        .expect("uses")
+        .iter()
+        .filter_map(|r| r["symbol"].as_str())
+        .collect();
+    assert!(uses.contains(&"Tokenizer::tokenize"), "{related}");
+
+    let status = ok(&client, "status", json!({})).await;
+    assert_eq!(status["repos"][0]["files"], 12);
+    assert_eq!(status["repos"][0]["stale_files"], 0);
+    assert_eq!(status["repos"][0]["languages"]["rust"], 2);
+
+    let read = ok(
+        &client,
+        "read",
+        json!({"path": "cmd/cache.go", "start_line": 12, "end_line": 15}),
+    )
+    .await;
+    assert_eq!(
+        read["text"],
+        "// NewCache returns an empty cache holding at most limit entries.\nfunc NewCache(limit int) *Cache {\n\treturn &Cache{entries: map[string]string{}, limit: limit}\n}"
+    );
+
+    // A change: the result is marked stale until the next index run,
+    // which re-reads only that file.
+    std::fs::write(
+        repo.join("web/invoice.ts"),
+        "/** Computes the late fee owed on an overdue invoice. */\nexport function lateFeeCents(days: number): number {\n  return days * 50;\n}\n",
+    )
+    .expect("write");
+    let before = ok(&client, "search", json!({"query": "renderInvoiceLine"})).await;
+    assert_eq!(before["results"][0]["stale"], true, "{before}");
+    let again = ok(
+        &client,
+        "index",
+        json!({"path": repo.to_str().expect("utf8")}),
+    )
+    .await;
+    assert_eq!(
+        (again["indexed"].as_u64(), again["unchanged"].as_u64()),
+        (Some(1), Some(11)),
+        "{again}"
+    );
+    let after = ok(
+        &client,
+        "search",
+        json!({"query": "late fee on an overdue invoice"}),
+    )
+    .await;
+    assert_eq!(after["results"][0]["symbol"], "lateFeeCents");
+    assert_eq!(after["results"][0]["stale"], false);
+    let gone = ok(
+        &client,
+        "find_symbol",
+        json!({"name": "renderInvoiceLine", "exact": true}),
+    )
+    .await;
+    assert!(gone["symbols"].as_array().expect("symbols").is_empty());
+    client.cancel().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn secrets_never_returned_and_roots_enforced_over_http() {
+    let (_dir, root) = repository();
+    let data = tempfile::tempdir().expect("tempdir");
+    let outside = tempfile::tempdir().expect("tempdir");
+    copy(&fixture(), outside.path());
+    // A symlink inside the repository that leads out of the roots.
+    std::os::unix::fs::symlink(outside.path(), root.join("repo/escape")).expect("symlink");
+    std::os::unix::fs::symlink(
+        outside.path().join("src/lib.rs"),
+        root.join("repo/linked.rs"),
+    )
+    .expect("symlink");
+    let server = HttpProc::spawn(
+        bin(),
+        &["coderag", "--http", "127.0.0.1:0"],
+        &[
+            ("FF_ROOTS", root.to_str().expect("utf8")),
+            ("FF_CODERAG_INDEX_DIR", data.path().to_str().expect("utf8")),
+        ],
+    );
+    let client = http_client(&format!("{}/mcp", server.base), None).await;
+
+    // Outside the roots: refused, nothing indexed.
+    for path in [outside.path().to_str().expect("utf8"), "repo/../..", "/etc"] {
+        let refused = call(&client, "index", json!({"path": path})).await;
+        let message = error_text(&refused);
+        assert!(
+            message.contains("outside") || message.contains("'..'"),
+            "{path}: {message}"
+        );
+    }
+    let indexed = ok(&client, "index", json!({"path": "repo"})).await;
+    assert_eq!(indexed["indexed"], 12, "{indexed}");
+    let status = ok(&client, "status", json!({})).await;
+    assert_eq!(status["repos"].as_array().expect("repos").len(), 1);
+    let files = ok(&client, "search", json!({"query": "tokenizer", "k": 50})).await;
+    for result in files["results"].as_array().expect("results") {
+        let path = result["path"].as_str().expect("path");
+        assert!(
+            !path.starts_with("escape/") && path != "linked.rs",
+            "followed a symlink out: {path}"
+        );
+    }
+
+    // Secrets: never indexed, never read, masked in code.
+    let hits = ok(
+        &client,
+        "search",
+        json!({"query": format!("API_TOKEN {ENV_SECRET} token"), "k": 50}),
+    )
+    .await;
+    let text = hits.to_string();
+    assert!(!text.contains(ENV_SECRET), "{text}");
+    assert!(
+        !text.contains(".env") && !text.contains("credentials.json") && !text.contains("id_rsa")
+    );
+    let planted = ok(
+        &client,
+        "search",
+        json!({"query": "connect upstream service"}),
+    )
+    .await;
+    assert_eq!(planted["results"][0]["symbol"], "connect_upstream_service");
+    let body = planted["results"][0]["text"].as_str().expect("text");
+    assert!(body.contains("token = \"[masked]\""), "{body}");
+    assert!(!planted.to_string().contains(PLANTED_TOKEN));
+    let read = ok(&client, "read", json!({"path": "src/client.py"})).await;
+    assert!(!read.to_string().contains(PLANTED_TOKEN));
+    assert_eq!(read["masked"], 1);
+    for secret in [".env", "config/credentials.json", "config/id_rsa"] {
+        let refused = call(&client, "read", json!({"path": secret, "repo": "repo"})).await;
+        let message = error_text(&refused);
+        assert!(!message.contains(ENV_SECRET), "{message}");
+        assert!(
+            message.contains("secret") || message.contains("private key"),
+            "{secret}: {message}"
+        );
+    }
+    for path in ["/etc/passwd", "repo/linked.rs"] {
+        let refused = call(&client, "read", json!({"path": path})).await;
+        assert!(error_text(&refused).contains("outside"), "{path}");
+    }
+    client.cancel().await.expect("close");
+}

@@ -1,0 +1,351 @@
+//! `cargo xtask bench coderag [DIR]`: retrieval quality and speed of
+//! coderag's BM25 against a grep baseline done well, on real Rust code
+//! nobody on the project wrote (default: the crate sources under the cargo
+//! registry), side by side in one run.
+//!
+//! Queries: for each documented function or method, the first sentence of
+//! its doc comment with the words of the function's own name removed (at
+//! least three words left); the target is that function. Every k-th is
+//! kept, up to `--queries`.
+//!
+//! Baseline: ripgrep for the query words (case-insensitive, whole words),
+//! files ranked by match count; in each of the top ten files the function
+//! (coderag's chunker gives the spans) holding the most distinct query
+//! words is the answer. coderag: `search` with k = 10, in process.
+//!
+//! Also: index throughput (files/s, MB/s), peak RSS, index size, query
+//! p50/p99, and the update time after 10 files change.
+
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    process::Command,
+    sync::atomic::AtomicBool,
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+use ffmcp_coderag::{
+    chunk::{Chunk, chunk_file},
+    index::{RepoIndex, UpdateOptions, index_dir},
+    lang::Lang,
+    query::{self, Search},
+    tokens, walk,
+};
+
+/// One query and its answer.
+struct Case {
+    query: String,
+    path: String,
+    start_line: u32,
+}
+
+/// Options of `bench coderag`.
+#[derive(clap::Args)]
+pub struct Options {
+    /// The code to index (default: the newest crate-source directory under ~/.cargo/registry/src).
+    pub dir: Option<PathBuf>,
+    /// Queries at most.
+    #[arg(long, default_value_t = 300)]
+    pub queries: usize,
+}
+
+fn default_dir() -> anyhow::Result<PathBuf> {
+    let home = std::env::var_os("HOME").context("HOME is not set")?;
+    let src = Path::new(&home).join(".cargo/registry/src");
+    std::fs::read_dir(&src)
+        .with_context(|| format!("reading {}", src.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .max_by_key(|p| std::fs::read_dir(p).map(|d| d.count()).unwrap_or(0))
+        .context("no crate sources under ~/.cargo/registry/src; run a build first")
+}
+
+/// Runs the benchmark.
+pub fn run(options: &Options) -> anyhow::Result<()> {
+    let dir = match &options.dir {
+        Some(dir) => dir.clone(),
+        None => default_dir()?,
+    }
+    .canonicalize()?;
+    // A hard-linked copy: the 10 files the update bench changes are
+    // rewritten as new files there, never in the sources themselves.
+    let copy = tempfile::tempdir()?;
+    link_tree(&dir, copy.path())?;
+    let dir = copy.path().canonicalize()?;
+    if Command::new("rg").arg("--version").output().is_err() {
+        bail!("ripgrep (rg) is needed for the baseline: apt-get install ripgrep");
+    }
+    let data = tempfile::tempdir()?;
+    let index = RepoIndex::open(&index_dir(data.path(), &dir), &dir)?;
+    let cancel = AtomicBool::new(false);
+    let started = Instant::now();
+    let report = index.update(UpdateOptions {
+        max_file_bytes: 1 << 20,
+        cancel: &cancel,
+        progress: &|_, _| {},
+    })?;
+    let index_time = started.elapsed();
+    let files = report.indexed.max(1);
+    eprintln!(
+        "indexed {} files ({:.1} MB) in {:.1} s",
+        report.indexed,
+        report.bytes as f64 / 1e6,
+        index_time.as_secs_f64()
+    );
+
+    let cases = cases(&dir, options.queries)?;
+    if cases.is_empty() {
+        bail!("no documented Rust functions under {}", dir.display());
+    }
+    let mut coderag_rr = Vec::new();
+    let mut coderag_times = Vec::new();
+    for case in &cases {
+        let t = Instant::now();
+        let hits = query::search(
+            &index,
+            &Search {
+                query: &case.query,
+                k: 10,
+                ..Search::default()
+            },
+        )?;
+        coderag_times.push(t.elapsed());
+        let rank = hits
+            .iter()
+            .position(|h| h.path == case.path && h.start_line == case.start_line);
+        coderag_rr.push(rank);
+    }
+    let mut grep_rr = Vec::new();
+    let mut grep_times = Vec::new();
+    let mut chunk_cache: HashMap<String, Vec<Chunk>> = HashMap::new();
+    for case in &cases {
+        let t = Instant::now();
+        let rank = grep_rank(&dir, case, &mut chunk_cache)?;
+        grep_times.push(t.elapsed());
+        grep_rr.push(rank);
+    }
+
+    // Incremental: 10 files change.
+    let (found, _) = walk::walk(&dir, 1 << 20);
+    let touched: Vec<PathBuf> = found
+        .iter()
+        .filter(|f| f.rel.ends_with(".rs"))
+        .step_by((found.len() / 10).max(1))
+        .take(10)
+        .map(|f| f.abs.clone())
+        .collect();
+    let originals: Vec<(PathBuf, Vec<u8>)> = touched
+        .iter()
+        .map(|p| std::fs::read(p).map(|b| (p.clone(), b)))
+        .collect::<Result<_, _>>()?;
+    let writable = originals.iter().all(|(p, b)| {
+        let mut changed = b.clone();
+        changed.extend_from_slice(b"\n// touched by cargo xtask bench coderag\n");
+        // Unlink first: the copy's file is a hard link to the source.
+        std::fs::remove_file(p).is_ok() && std::fs::write(p, changed).is_ok()
+    });
+    let update_time = if writable {
+        let t = Instant::now();
+        let again = index.update(UpdateOptions {
+            max_file_bytes: 1 << 20,
+            cancel: &cancel,
+            progress: &|_, _| {},
+        })?;
+        let elapsed = t.elapsed();
+        eprintln!("update re-indexed {} files", again.indexed);
+        Some(elapsed)
+    } else {
+        None
+    };
+
+    let (mrr_c, recall_c) = metrics(&coderag_rr);
+    let (mrr_g, recall_g) = metrics(&grep_rr);
+    println!(
+        "coderag on {} ({} files indexed, {} queries)\n",
+        dir.display(),
+        report.indexed,
+        cases.len()
+    );
+    println!("| retriever | MRR@10 | recall@10 | query p50 | query p99 |");
+    println!("|---|---:|---:|---:|---:|");
+    println!(
+        "| coderag BM25 | {mrr_c:.3} | {recall_c:.3} | {} | {} |",
+        ms(percentile(&coderag_times, 50)),
+        ms(percentile(&coderag_times, 99))
+    );
+    println!(
+        "| ripgrep baseline | {mrr_g:.3} | {recall_g:.3} | {} | {} |",
+        ms(percentile(&grep_times, 50)),
+        ms(percentile(&grep_times, 99))
+    );
+    println!(
+        "\nMRR@10: coderag is {:.2}x the baseline\n",
+        if mrr_g > 0.0 {
+            mrr_c / mrr_g
+        } else {
+            f64::INFINITY
+        }
+    );
+    println!("| index | value |");
+    println!("|---|---:|");
+    println!(
+        "| files/s | {:.0} |",
+        files as f64 / index_time.as_secs_f64()
+    );
+    println!(
+        "| MB/s | {:.1} |",
+        report.bytes as f64 / 1e6 / index_time.as_secs_f64()
+    );
+    println!("| chunks | {} |", report.chunks);
+    println!("| index size | {:.1} MB |", index.size_bytes() as f64 / 1e6);
+    println!("| peak RSS | {} |", peak_rss());
+    match update_time {
+        Some(t) => println!("| update after 10 changed files | {} |", ms(t)),
+        None => println!("| update after 10 changed files | (sources not writable) |"),
+    }
+    Ok(())
+}
+
+/// Mirrors `from` into `to` with hard links (copies across filesystems).
+fn link_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)?.flatten() {
+        let kind = entry.file_type()?;
+        let target = to.join(entry.file_name());
+        if kind.is_dir() {
+            link_tree(&entry.path(), &target)?;
+        } else if kind.is_file() && std::fs::hard_link(entry.path(), &target).is_err() {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+/// The query set; see the module docs.
+fn cases(dir: &Path, max: usize) -> anyhow::Result<Vec<Case>> {
+    let (found, _) = walk::walk(dir, 1 << 20);
+    let mut all = Vec::new();
+    for file in found.iter().filter(|f| f.rel.ends_with(".rs")) {
+        let Ok(text) = std::fs::read_to_string(&file.abs) else {
+            continue;
+        };
+        for chunk in chunk_file(Lang::Rust, &text) {
+            if !matches!(chunk.kind, "function" | "method") || chunk.doc.is_empty() {
+                continue;
+            }
+            if let Some(query) = query_of(&chunk) {
+                all.push(Case {
+                    query,
+                    path: file.rel.clone(),
+                    start_line: chunk.start_line,
+                });
+            }
+        }
+    }
+    let step = (all.len() / max.max(1)).max(1);
+    Ok(all.into_iter().step_by(step).take(max).collect())
+}
+
+/// The first sentence of the doc comment without the name's words.
+fn query_of(chunk: &Chunk) -> Option<String> {
+    let doc = chunk.doc.replace('\n', " ");
+    let sentence = doc.split(". ").next()?.trim_end_matches('.');
+    let name_words: Vec<String> = tokens::terms(&chunk.name);
+    let words: Vec<&str> = sentence
+        .split_whitespace()
+        .filter(|w| {
+            let terms = tokens::terms(w);
+            !terms.is_empty() && !terms.iter().any(|t| name_words.contains(t))
+        })
+        .collect();
+    (words.len() >= 3).then(|| words.join(" "))
+}
+
+/// The baseline's rank of the case's target; see the module docs.
+fn grep_rank(
+    dir: &Path,
+    case: &Case,
+    chunks: &mut HashMap<String, Vec<Chunk>>,
+) -> anyhow::Result<Option<usize>> {
+    let words: Vec<String> = case
+        .query
+        .split(|c: char| !c.is_alphanumeric() && c != '_')
+        .filter(|w| w.len() >= 3)
+        .map(str::to_lowercase)
+        .collect();
+    if words.is_empty() {
+        return Ok(None);
+    }
+    let mut rg = Command::new("rg");
+    rg.args(["--count-matches", "-i", "-w", "--type", "rust"]);
+    for word in &words {
+        rg.arg("-e").arg(word);
+    }
+    let out = rg.arg(".").current_dir(dir).output()?;
+    let mut files: Vec<(String, usize)> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let (path, count) = l.rsplit_once(':')?;
+            Some((
+                path.trim_start_matches("./").to_owned(),
+                count.parse().ok()?,
+            ))
+        })
+        .collect();
+    files.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    for (rank, (path, _)) in files.iter().take(10).enumerate() {
+        let list = chunks.entry(path.clone()).or_insert_with(|| {
+            std::fs::read_to_string(dir.join(path))
+                .map(|t| chunk_file(Lang::Rust, &t))
+                .unwrap_or_default()
+        });
+        let best = list
+            .iter()
+            .filter(|c| matches!(c.kind, "function" | "method"))
+            .max_by_key(|c| {
+                let text = c.text.to_lowercase();
+                words.iter().filter(|w| text.contains(w.as_str())).count()
+            });
+        if best.is_some_and(|c| *path == case.path && c.start_line == case.start_line) {
+            return Ok(Some(rank));
+        }
+    }
+    Ok(None)
+}
+
+fn metrics(ranks: &[Option<usize>]) -> (f64, f64) {
+    let n = ranks.len().max(1) as f64;
+    let mrr = ranks
+        .iter()
+        .map(|r| r.map_or(0.0, |r| 1.0 / (r as f64 + 1.0)))
+        .sum::<f64>()
+        / n;
+    let recall = ranks.iter().filter(|r| r.is_some()).count() as f64 / n;
+    (mrr, recall)
+}
+
+fn percentile(times: &[Duration], p: usize) -> Duration {
+    let mut sorted = times.to_vec();
+    sorted.sort();
+    sorted
+        .get((sorted.len().saturating_sub(1)) * p / 100)
+        .copied()
+        .unwrap_or_default()
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn peak_rss() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l.trim_start_matches("VmHWM:").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
+}
