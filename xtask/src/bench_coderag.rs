@@ -3,6 +3,10 @@
 //! nobody on the project wrote (default: the crate sources under the cargo
 //! registry), side by side in one run.
 //!
+//! The default corpus holds one version of each crate (the newest): the
+//! registry keeps every version a build ever fetched, and two copies of
+//! one function make a right answer indistinguishable from a wrong one.
+//!
 //! Queries: for each documented function or method, the first sentence of
 //! its doc comment with the words of the function's own name removed (at
 //! least three words left); the target is that function. Every k-th is
@@ -43,7 +47,7 @@ struct Case {
 /// Options of `bench coderag`.
 #[derive(clap::Args)]
 pub struct Options {
-    /// The code to index (default: the newest crate-source directory under ~/.cargo/registry/src).
+    /// The code to index (default: the newest version of each crate under ~/.cargo/registry/src).
     pub dir: Option<PathBuf>,
     /// Queries at most.
     #[arg(long, default_value_t = 300)]
@@ -64,15 +68,17 @@ fn default_dir() -> anyhow::Result<PathBuf> {
 
 /// Runs the benchmark.
 pub fn run(options: &Options) -> anyhow::Result<()> {
-    let dir = match &options.dir {
-        Some(dir) => dir.clone(),
-        None => default_dir()?,
-    }
-    .canonicalize()?;
     // A hard-linked copy: the 10 files the update bench changes are
     // rewritten as new files there, never in the sources themselves.
     let copy = tempfile::tempdir()?;
-    link_tree(&dir, copy.path())?;
+    match &options.dir {
+        Some(dir) => link_tree(&dir.canonicalize()?, copy.path())?,
+        None => {
+            for (name, dir) in newest_crates(&default_dir()?)? {
+                link_tree(&dir, &copy.path().join(name))?;
+            }
+        }
+    }
     let dir = copy.path().canonicalize()?;
     if Command::new("rg").arg("--version").output().is_err() {
         bail!("ripgrep (rg) is needed for the baseline: apt-get install ripgrep");
@@ -206,6 +212,36 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         None => println!("| update after 10 changed files | (sources not writable) |"),
     }
     Ok(())
+}
+
+/// The newest version of each crate under a registry source directory:
+/// (`name`, its directory).
+fn newest_crates(registry: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
+    let mut newest: HashMap<String, (Vec<u64>, String, PathBuf)> = HashMap::new();
+    for entry in std::fs::read_dir(registry)?.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let Some((name, version)) = file
+            .rsplit_once('-')
+            .filter(|(_, v)| v.starts_with(|c: char| c.is_ascii_digit()))
+        else {
+            continue;
+        };
+        // Numeric parts compare as numbers; a pre-release tag sorts by text.
+        let key: Vec<u64> = version
+            .split(['.', '-', '+'])
+            .map(|p| p.parse().unwrap_or(0))
+            .collect();
+        let slot = newest.entry(name.to_owned()).or_default();
+        if (&key, version) > (&slot.0, slot.1.as_str()) {
+            *slot = (key, version.to_owned(), entry.path());
+        }
+    }
+    let mut out: Vec<(String, PathBuf)> = newest
+        .into_iter()
+        .map(|(name, (_, _, dir))| (name, dir))
+        .collect();
+    out.sort();
+    Ok(out)
 }
 
 /// Mirrors `from` into `to` with hard links (copies across filesystems).

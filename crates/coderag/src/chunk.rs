@@ -80,6 +80,7 @@ pub fn chunk_file(lang: Lang, text: &str) -> Vec<Chunk> {
         lang,
         src: text,
         chunks: Vec::new(),
+        links: std::collections::HashMap::new(),
     };
     let root = tree.root_node();
     let mut scope = Vec::new();
@@ -92,12 +93,11 @@ pub fn chunk_file(lang: Lang, text: &str) -> Vec<Chunk> {
     let mut gaps = gap_chunks(text, &covered);
     if !gaps.is_empty() {
         let all = identifiers(root, text, 1, u32::MAX, &nested);
+        // `all` is in line order: each gap takes its slice.
         for gap in &mut gaps {
-            gap.occurrences = all
-                .iter()
-                .filter(|(line, _)| (gap.start_line..=gap.end_line).contains(line))
-                .cloned()
-                .collect();
+            let from = all.partition_point(|(line, _)| *line < gap.start_line);
+            let to = all.partition_point(|(line, _)| *line <= gap.end_line);
+            gap.occurrences = all[from..to.max(from)].to_vec();
         }
     }
     walker.chunks.extend(gaps);
@@ -107,10 +107,15 @@ pub fn chunk_file(lang: Lang, text: &str) -> Vec<Chunk> {
     walker.chunks
 }
 
-struct Walker<'s> {
+struct Walker<'s, 't> {
     lang: Lang,
     src: &'s str,
     chunks: Vec<Chunk>,
+    /// Parent and previous named sibling of every node visited, by node id:
+    /// tree-sitter finds a node's parent or previous sibling by walking
+    /// down from the root and along the sibling list, which made big files
+    /// (thousands of items, each with lines of doc comments) quadratic.
+    links: std::collections::HashMap<usize, (Node<'t>, Option<Node<'t>>)>,
 }
 
 /// A definition found in the tree.
@@ -129,10 +134,10 @@ struct Definition<'t> {
     container: bool,
 }
 
-impl<'s> Walker<'s> {
+impl<'s, 't> Walker<'s, 't> {
     /// Visits the children of `node`; returns the outer nodes of the
     /// definitions found directly (not inside another definition).
-    fn visit_children<'t>(
+    fn visit_children(
         &mut self,
         node: Node<'t>,
         scope: &mut Vec<String>,
@@ -143,7 +148,10 @@ impl<'s> Walker<'s> {
             return found;
         }
         let mut cursor = node.walk();
+        let mut prev = None;
         for child in node.named_children(&mut cursor) {
+            self.links.insert(child.id(), (node, prev));
+            prev = Some(child);
             match self.definition(child, !scope.is_empty()) {
                 Some(def) => {
                     found.push(def.outer);
@@ -155,7 +163,7 @@ impl<'s> Walker<'s> {
         found
     }
 
-    fn emit(&mut self, def: Definition<'_>, scope: &mut Vec<String>, depth: usize) {
+    fn emit(&mut self, def: Definition<'t>, scope: &mut Vec<String>, depth: usize) {
         let pushed_extra = def.extra_scope.is_some() && !def.container;
         if let Some(extra) = def.extra_scope.as_ref().filter(|_| !def.container) {
             scope.push(extra.clone());
@@ -203,7 +211,7 @@ impl<'s> Walker<'s> {
     }
 
     /// Whether `node` defines something, and what.
-    fn definition<'t>(&self, node: Node<'t>, in_scope: bool) -> Option<Definition<'t>> {
+    fn definition(&self, node: Node<'t>, in_scope: bool) -> Option<Definition<'t>> {
         let lang = self.lang;
         let (kind, container): (&'static str, bool) = match (lang, node.kind()) {
             (Lang::Rust, "function_item" | "function_signature_item") => ("function", false),
@@ -296,7 +304,7 @@ impl<'s> Walker<'s> {
         Some(Definition {
             kind,
             node,
-            outer: outer_node(node),
+            outer: self.outer_node(node),
             name_line: name_node.start_position().row as u32 + 1,
             name,
             extra_scope,
@@ -305,7 +313,7 @@ impl<'s> Walker<'s> {
     }
 
     /// The node naming `node`, and a scope it implies (a Go receiver).
-    fn name_of<'t>(&self, node: Node<'t>) -> Option<(Node<'t>, Option<String>)> {
+    fn name_of(&self, node: Node<'t>) -> Option<(Node<'t>, Option<String>)> {
         match (self.lang, node.kind()) {
             (Lang::Rust, "impl_item") => Some((node.child_by_field_name("type")?, None)),
             (Lang::Go, "method_declaration") => {
@@ -384,6 +392,30 @@ impl<'s> Walker<'s> {
         signature
     }
 
+    /// The node spanning `node` with its wrappers.
+    fn outer_node(&self, node: Node<'t>) -> Node<'t> {
+        let mut outer = node;
+        while let Some(&(parent, _)) = self.links.get(&outer.id()) {
+            let wraps = match parent.kind() {
+                "export_statement" | "decorated_definition" | "template_declaration" => true,
+                "lexical_declaration" | "variable_declaration" | "type_declaration" => {
+                    parent.named_child_count() == 1
+                }
+                _ => false,
+            };
+            if !wraps {
+                break;
+            }
+            outer = parent;
+        }
+        outer
+    }
+
+    /// The previous named sibling of a visited node.
+    fn prev_sibling(&self, node: Node<'t>) -> Option<Node<'t>> {
+        self.links.get(&node.id()).and_then(|&(_, prev)| prev)
+    }
+
     /// Comments right above the definition (attributes and decorators
     /// skipped), or a Python docstring.
     fn doc_comment(&self, def: &Definition<'_>) -> String {
@@ -400,7 +432,7 @@ impl<'s> Walker<'s> {
         }
         let mut parts = Vec::new();
         let mut next_row = def.outer.start_position().row;
-        let mut sibling = def.outer.prev_sibling();
+        let mut sibling = self.prev_sibling(def.outer);
         while let Some(node) = sibling {
             let kind = node.kind();
             let adjacent = node.end_position().row + 1 >= next_row;
@@ -413,30 +445,11 @@ impl<'s> Walker<'s> {
                 break;
             }
             next_row = node.start_position().row;
-            sibling = node.prev_sibling();
+            sibling = self.prev_sibling(node);
         }
         parts.reverse();
         clean_comment(&parts.join("\n"))
     }
-}
-
-/// The node spanning `node` with its wrappers.
-fn outer_node(node: Node<'_>) -> Node<'_> {
-    let mut outer = node;
-    while let Some(parent) = outer.parent() {
-        let wraps = match parent.kind() {
-            "export_statement" | "decorated_definition" | "template_declaration" => true,
-            "lexical_declaration" | "variable_declaration" | "type_declaration" => {
-                parent.named_child_count() == 1
-            }
-            _ => false,
-        };
-        if !wraps {
-            break;
-        }
-        outer = parent;
-    }
-    outer
 }
 
 fn last_of_kind<'t>(node: Node<'t>, kind: &str) -> Option<Node<'t>> {
@@ -503,10 +516,16 @@ fn identifiers(
     last: u32,
     nested: &[Node<'_>],
 ) -> Vec<(u32, String)> {
-    let skip: Vec<(usize, usize)> = nested
+    // Nested definitions are siblings: sorted and disjoint.
+    let mut skip: Vec<(usize, usize)> = nested
         .iter()
         .map(|n| (n.start_byte(), n.end_byte()))
         .collect();
+    skip.sort_unstable();
+    let skipped = |from: usize, to: usize| {
+        let at = skip.partition_point(|(s, _)| *s <= from);
+        at > 0 && to <= skip[at - 1].1
+    };
     let mut out = Vec::new();
     let mut cursor = node.walk();
     let mut depth = 0usize;
@@ -514,7 +533,7 @@ fn identifiers(
         let current = cursor.node();
         let line = current.start_position().row as u32 + 1;
         let range = (current.start_byte(), current.end_byte());
-        let skipped = skip.iter().any(|(s, e)| range.0 >= *s && range.1 <= *e);
+        let skipped = skipped(range.0, range.1);
         let in_lines = current.end_position().row as u32 + 1 >= first && line <= last;
         if !skipped && in_lines {
             if current.child_count() == 0 {
@@ -574,8 +593,18 @@ fn gap_chunks(text: &str, covered: &[(usize, usize)]) -> Vec<Chunk> {
         }
         run.clear();
     };
+    // Covered lines by a sweep: +1 where a definition starts, -1 after it ends.
+    let mut delta = vec![0i32; lines.len() + 1];
+    for &(s, e) in covered {
+        if s < lines.len() {
+            delta[s] += 1;
+            delta[(e + 1).min(lines.len())] -= 1;
+        }
+    }
+    let mut depth = 0;
     for (i, _) in lines.iter().enumerate() {
-        let is_covered = covered.iter().any(|(s, e)| i >= *s && i <= *e);
+        depth += delta[i];
+        let is_covered = depth > 0;
         if is_covered || run.len() >= GAP_LINES {
             flush(&mut run, &mut chunks);
         }

@@ -1,22 +1,30 @@
 //! One repository's index: a tantivy index under the data directory.
 //!
 //! Layout: `<data>/coderag/v<FORMAT>/<hash of the repository path>/` holds
-//! `repo.json` (which repository, which format) and the tantivy files. A
-//! new format version is a new directory, so an old index is never read by
-//! code that expects another; an index that cannot be opened is rebuilt.
+//! `repo.json` (which repository, which format), the manifest and the
+//! tantivy files (`tantivy/`). A new format version is a new directory, so
+//! an old index is never read by code that expects another; an index that
+//! cannot be opened is rebuilt.
 //!
-//! Documents are of two types: one per chunk (the searchable code unit)
-//! and one per file (path, size, modification time, content hash). An
-//! update walks the repository, re-reads only files whose size or time
+//! Documents are chunks (the searchable code unit). What was indexed from
+//! which file (path, language, size, modification time, content hash) is
+//! the *manifest*, a JSON file beside `repo.json` named by the
+//! payload of the tantivy commit it belongs to: it is written (under a new
+//! name) before the commit, so the commit switches chunks and manifest
+//! together and a crash or a cancellation before the commit leaves the
+//! previous index and manifest as they were. Keeping file records out of
+//! tantivy's document store means an update reads one small file instead
+//! of decompressing document blocks full of code.
+//!
+//! An update walks the repository, re-reads only files whose size or time
 //! changed, re-chunks only those whose content hash changed, and replaces
-//! their documents in one commit: a crash or a cancellation before the
-//! commit leaves the previous index as it was (tantivy commits are atomic).
+//! their documents; an update that finds nothing changed commits nothing.
 
 use std::{
     collections::{BTreeMap, HashMap},
     path::{Path, PathBuf},
     sync::{
-        Mutex,
+        Arc, Mutex,
         atomic::{AtomicBool, AtomicUsize, Ordering},
         mpsc,
     },
@@ -27,10 +35,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tantivy::{
     Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term,
-    collector::{Count, DocSetCollector, TopDocs},
-    query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery},
+    collector::TopDocs,
+    query::{BoostQuery, ConstScoreQuery, Occur, Query, TermQuery},
     schema::{
-        Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+        Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
         Value,
     },
     tokenizer::{TextAnalyzer, WhitespaceTokenizer},
@@ -45,7 +53,7 @@ use crate::{
 
 /// The index format; bump it whenever the schema, the tokenizer or the
 /// chunker changes what is stored.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// Why an index operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -97,9 +105,7 @@ struct RepoMeta {
 /// The fields of the schema.
 #[derive(Debug, Clone, Copy)]
 struct Fields {
-    doc_type: Field,
     path: Field,
-    file_path: Field,
     dir: Field,
     lang: Field,
     kind: Field,
@@ -115,9 +121,6 @@ struct Fields {
     start: Field,
     end: Field,
     name_line: Field,
-    hash: Field,
-    size: Field,
-    mtime: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -140,9 +143,7 @@ fn schema() -> (Schema, Fields) {
             .set_index_option(IndexRecordOption::Basic),
     );
     let fields = Fields {
-        doc_type: b.add_text_field("doc_type", STRING),
         path: b.add_text_field("path", STRING | STORED),
-        file_path: b.add_text_field("file_path", STRING | STORED),
         dir: b.add_text_field("dir", STRING),
         lang: b.add_text_field("lang", STRING | STORED),
         kind: b.add_text_field("kind", STRING | STORED),
@@ -158,9 +159,6 @@ fn schema() -> (Schema, Fields) {
         start: b.add_u64_field("start", STORED),
         end: b.add_u64_field("end", STORED),
         name_line: b.add_u64_field("name_line", STORED),
-        hash: b.add_text_field("hash", STORED),
-        size: b.add_u64_field("size", STORED | INDEXED),
-        mtime: b.add_u64_field("mtime", STORED),
     };
     (b.build(), fields)
 }
@@ -194,8 +192,8 @@ pub struct UpdateOptions<'a> {
     pub progress: &'a (dyn Fn(u64, u64) + Sync),
 }
 
-/// A stored file record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the index holds of one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileRecord {
     pub path: String,
     pub lang: String,
@@ -232,7 +230,26 @@ pub struct RepoIndex {
     f: Fields,
     /// One update at a time in this process (tantivy's lock covers others).
     writing: Mutex<()>,
+    /// The manifest last read, by file name.
+    manifest: Mutex<Arc<Manifest>>,
 }
+
+/// The file records of one commit; see the module docs.
+#[derive(Debug, Default)]
+struct Manifest {
+    /// Its file name (none before the first commit).
+    name: Option<String>,
+    files: HashMap<String, FileRecord>,
+}
+
+/// The payload of a commit: which manifest goes with it.
+#[derive(Debug, Serialize, Deserialize)]
+struct CommitPayload {
+    manifest: String,
+}
+
+/// Prefix of manifest file names.
+const MANIFEST_PREFIX: &str = "files-";
 
 impl std::fmt::Debug for RepoIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -291,7 +308,86 @@ impl RepoIndex {
             reader,
             f,
             writing: Mutex::new(()),
+            manifest: Mutex::new(Arc::new(Manifest::default())),
         })
+    }
+
+    /// The manifest of the newest commit (read again only when it changed).
+    fn manifest(&self) -> Result<Arc<Manifest>, IndexError> {
+        let metas = self.index.load_metas()?;
+        let name = metas
+            .payload
+            .as_deref()
+            .and_then(|p| serde_json::from_str::<CommitPayload>(p).ok())
+            .map(|p| p.manifest);
+        let mut cached = self.manifest.lock().unwrap_or_else(|p| p.into_inner());
+        if cached.name == name {
+            return Ok(cached.clone());
+        }
+        let files = match &name {
+            Some(name) => {
+                let path = self.dir.join(name);
+                let bytes = std::fs::read(&path).map_err(|source| IndexError::Io {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                let records: Vec<FileRecord> =
+                    serde_json::from_slice(&bytes).map_err(|e| IndexError::Io {
+                        path: path.display().to_string(),
+                        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+                    })?;
+                records.into_iter().map(|r| (r.path.clone(), r)).collect()
+            }
+            None => HashMap::new(),
+        };
+        *cached = Arc::new(Manifest { name, files });
+        Ok(cached.clone())
+    }
+
+    /// Writes `files` as a new manifest and commits it with the writer's
+    /// changes; removes the manifests no commit names any more.
+    fn commit(
+        &self,
+        writer: &mut IndexWriter<TantivyDocument>,
+        files: HashMap<String, FileRecord>,
+    ) -> Result<(), IndexError> {
+        let data = &self.dir;
+        let io = |path: &Path| {
+            let path = path.display().to_string();
+            move |source| IndexError::Io { path, source }
+        };
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let name = format!("{MANIFEST_PREFIX}{stamp:032x}-{}.json", std::process::id());
+        let mut records: Vec<&FileRecord> = files.values().collect();
+        records.sort_by(|a, b| a.path.cmp(&b.path));
+        let json = serde_json::to_vec(&records).expect("file records serialise");
+        let path = data.join(&name);
+        let tmp = data.join(format!("{name}.tmp"));
+        std::fs::write(&tmp, json).map_err(io(&tmp))?;
+        std::fs::rename(&tmp, &path).map_err(io(&path))?;
+        let payload = serde_json::to_string(&CommitPayload {
+            manifest: name.clone(),
+        })
+        .expect("a name serialises");
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(&payload);
+        prepared.commit()?;
+        *self.manifest.lock().unwrap_or_else(|p| p.into_inner()) = Arc::new(Manifest {
+            name: Some(name.clone()),
+            files,
+        });
+        if let Ok(entries) = std::fs::read_dir(data) {
+            for entry in entries.flatten() {
+                let file = entry.file_name();
+                let file = file.to_string_lossy();
+                if file.starts_with(MANIFEST_PREFIX) && *file != name {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Picks up commits made by another process.
@@ -305,7 +401,8 @@ impl RepoIndex {
         let _guard = self.writing.lock().unwrap_or_else(|p| p.into_inner());
         self.refresh();
         let mut report = UpdateReport::default();
-        let known = self.files()?;
+        let known = self.manifest()?;
+        let known = &known.files;
         let (found, skipped) = walk::walk(&self.repo, options.max_file_bytes);
         report.files_seen = found.len() + skipped.len();
         for (_, reason) in &skipped {
@@ -328,11 +425,19 @@ impl RepoIndex {
                 old => todo.push((file, old.map(|o| o.hash.clone()))),
             }
         }
+        let mut files = known.clone();
         for path in known.keys() {
             if !present.contains(path) {
                 self.delete_file(&writer, path);
+                files.remove(path);
                 report.removed += 1;
             }
+        }
+        if todo.is_empty() && report.removed == 0 {
+            // Nothing changed: no commit.
+            let _ = writer.rollback();
+            report.elapsed_ms = started.elapsed().as_millis() as u64;
+            return Ok(report);
         }
         let total = todo.len() as u64;
         let next = AtomicUsize::new(0);
@@ -365,7 +470,7 @@ impl RepoIndex {
             }
             drop(tx);
             for parsed in rx {
-                self.apply(&writer, parsed, &mut report)?;
+                self.apply(&writer, parsed, &mut files, &mut report)?;
             }
             Ok(())
         })?;
@@ -373,7 +478,7 @@ impl RepoIndex {
             let _ = writer.rollback();
             return Err(IndexError::Cancelled);
         }
-        writer.commit()?;
+        self.commit(&mut writer, files)?;
         let _ = writer.wait_merging_threads();
         self.refresh();
         report.elapsed_ms = started.elapsed().as_millis() as u64;
@@ -382,25 +487,24 @@ impl RepoIndex {
 
     fn delete_file(&self, writer: &IndexWriter<TantivyDocument>, path: &str) {
         writer.delete_term(Term::from_field_text(self.f.path, path));
-        writer.delete_term(Term::from_field_text(self.f.file_path, path));
     }
 
     fn apply(
         &self,
         writer: &IndexWriter<TantivyDocument>,
         parsed: Parsed,
+        files: &mut HashMap<String, FileRecord>,
         report: &mut UpdateReport,
     ) -> Result<(), IndexError> {
-        let f = self.f;
         match parsed.outcome {
             Outcome::Skipped(reason) => {
                 self.delete_file(writer, &parsed.file.rel);
+                files.remove(&parsed.file.rel);
                 *report.skipped.entry(reason.name()).or_default() += 1;
                 return Ok(());
             }
             Outcome::Same => {
                 // Content unchanged: only the file record (size, time) moves.
-                writer.delete_term(Term::from_field_text(f.file_path, &parsed.file.rel));
                 report.unchanged += 1;
             }
             Outcome::Chunks(ref chunks) => {
@@ -413,21 +517,22 @@ impl RepoIndex {
                 }
             }
         }
-        let mut doc = TantivyDocument::default();
-        doc.add_text(f.doc_type, "file");
-        doc.add_text(f.file_path, &parsed.file.rel);
-        doc.add_text(f.lang, parsed.lang.name());
-        doc.add_text(f.hash, &parsed.hash);
-        doc.add_u64(f.size, parsed.file.size);
-        doc.add_u64(f.mtime, parsed.file.mtime);
-        writer.add_document(doc)?;
+        files.insert(
+            parsed.file.rel.clone(),
+            FileRecord {
+                path: parsed.file.rel.clone(),
+                lang: parsed.lang.name().to_owned(),
+                hash: parsed.hash,
+                size: parsed.file.size,
+                mtime: parsed.file.mtime,
+            },
+        );
         Ok(())
     }
 
     fn chunk_doc(&self, path: &str, lang: Lang, chunk: &Chunk) -> TantivyDocument {
         let f = self.f;
         let mut doc = TantivyDocument::default();
-        doc.add_text(f.doc_type, "chunk");
         doc.add_text(f.path, path);
         let mut prefix = String::new();
         for part in path.split('/') {
@@ -464,70 +569,29 @@ impl RepoIndex {
         doc
     }
 
-    /// Every file record, by path.
+    /// Every file record, by path (as of the newest commit).
     pub fn files(&self) -> Result<HashMap<String, FileRecord>, IndexError> {
-        let searcher = self.reader.searcher();
-        let query = TermQuery::new(
-            Term::from_field_text(self.f.doc_type, "file"),
-            IndexRecordOption::Basic,
-        );
-        let addresses = searcher.search(&query, &DocSetCollector)?;
-        let mut out = HashMap::with_capacity(addresses.len());
-        for address in addresses {
-            let doc: TantivyDocument = searcher.doc(address)?;
-            let record = self.file_record(&doc);
-            out.insert(record.path.clone(), record);
-        }
-        Ok(out)
+        Ok(self.manifest()?.files.clone())
+    }
+
+    /// Files in the index.
+    pub fn file_count(&self) -> Result<usize, IndexError> {
+        Ok(self.manifest()?.files.len())
     }
 
     /// Chunks in the index.
     pub fn chunk_count(&self) -> Result<u64, IndexError> {
-        let query = TermQuery::new(
-            Term::from_field_text(self.f.doc_type, "chunk"),
-            IndexRecordOption::Basic,
-        );
-        Ok(self.reader.searcher().search(&query, &Count)? as u64)
+        Ok(self.reader.searcher().num_docs())
     }
 
     /// The record of one file.
     pub fn file(&self, path: &str) -> Result<Option<FileRecord>, IndexError> {
-        let searcher = self.reader.searcher();
-        let query = TermQuery::new(
-            Term::from_field_text(self.f.file_path, path),
-            IndexRecordOption::Basic,
-        );
-        let top = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
-        match top.first() {
-            Some((_, address)) => Ok(Some(self.file_record(&searcher.doc(*address)?))),
-            None => Ok(None),
-        }
-    }
-
-    fn file_record(&self, doc: &TantivyDocument) -> FileRecord {
-        let text = |field| {
-            doc.get_first(field)
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()
-        };
-        let number = |field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0);
-        FileRecord {
-            path: text(self.f.file_path),
-            lang: text(self.f.lang),
-            hash: text(self.f.hash),
-            size: number(self.f.size),
-            mtime: number(self.f.mtime),
-        }
+        Ok(self.manifest()?.files.get(path).cloned())
     }
 
     /// Runs `query` over chunks and reads back the top `limit`.
     pub(crate) fn run(&self, query: Box<dyn Query>, limit: usize) -> Result<Vec<Hit>, IndexError> {
         let searcher = self.reader.searcher();
-        let chunks: Box<dyn Query> = Box::new(TermQuery::new(
-            Term::from_field_text(self.f.doc_type, "chunk"),
-            IndexRecordOption::Basic,
-        ));
-        let query = BooleanQuery::new(vec![(Occur::Must, query), filter(chunks)]);
         let top = searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
@@ -596,7 +660,7 @@ impl RepoIndex {
 
     /// Bytes the index takes on disk.
     pub fn size_bytes(&self) -> u64 {
-        dir_size(&self.dir.join("tantivy"))
+        dir_size(&self.dir) + dir_size(&self.dir.join("tantivy"))
     }
 
     /// A term query on a text field.

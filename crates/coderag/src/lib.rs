@@ -25,6 +25,7 @@ pub mod query;
 mod server;
 pub mod tokens;
 pub mod walk;
+pub mod watch;
 
 pub use server::{CodeRag, DEFAULT_MAX_FILE_BYTES, INDEX_DIR_ENV, MAX_FILE_BYTES_ENV};
 

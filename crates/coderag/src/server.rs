@@ -35,6 +35,8 @@ pub const INDEX_DIR_ENV: &str = "FF_CODERAG_INDEX_DIR";
 pub const MAX_FILE_BYTES_ENV: &str = "FF_CODERAG_MAX_FILE_BYTES";
 /// Default of [`MAX_FILE_BYTES_ENV`].
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 1 << 20;
+/// Setting: `0`/`false` turns off watching indexed repositories for changes.
+pub const WATCH_ENV: &str = "FF_CODERAG_WATCH";
 
 /// What every session shares (built once per process by [`crate::spec`]).
 pub(crate) struct Shared {
@@ -44,6 +46,10 @@ pub(crate) struct Shared {
     max_file_bytes: u64,
     /// Open indexes by repository.
     open: Mutex<HashMap<PathBuf, Arc<RepoIndex>>>,
+    /// Whether indexed repositories are watched ([`WATCH_ENV`]).
+    watch: bool,
+    /// Running watchers by repository.
+    watches: Mutex<HashMap<PathBuf, crate::watch::Watch>>,
     tools: std::sync::OnceLock<ToolRouter<CodeRag>>,
 }
 
@@ -60,11 +66,17 @@ impl Shared {
             .get(MAX_FILE_BYTES_ENV)
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(DEFAULT_MAX_FILE_BYTES);
+        let watch = !matches!(
+            config.get(WATCH_ENV).map(|v| v.trim().to_ascii_lowercase()).as_deref(),
+            Some("0" | "false" | "no" | "off")
+        );
         Arc::new(Self {
             roots: Roots::from_config(config).map_err(|e| e.to_string()),
             base,
             max_file_bytes,
             open: Mutex::new(HashMap::new()),
+            watch,
+            watches: Mutex::new(HashMap::new()),
             tools: std::sync::OnceLock::new(),
         })
     }
@@ -80,6 +92,27 @@ impl Shared {
         let index = Arc::new(RepoIndex::open(&dir, repo).map_err(index_error)?);
         open.insert(repo.to_path_buf(), Arc::clone(&index));
         Ok(index)
+    }
+
+    /// Starts watching `index`'s repository (once per process) so changes
+    /// are indexed while the server runs; see `crate::watch`.
+    fn watch(&self, index: &Arc<RepoIndex>) {
+        if !self.watch {
+            return;
+        }
+        let mut watches = self.watches.lock().unwrap_or_else(|p| p.into_inner());
+        if watches.contains_key(&index.repo) {
+            return;
+        }
+        match crate::watch::start(Arc::clone(index), self.max_file_bytes, |_| {}) {
+            Ok(watch) => {
+                watches.insert(index.repo.clone(), watch);
+            }
+            Err(e) => tracing::warn!(
+                repo = %index.repo.display(),
+                "not watching for changes ({e}); call `index` again after editing"
+            ),
+        }
     }
 }
 
@@ -304,7 +337,8 @@ impl CodeRag {
                     progress: &report_progress,
                 })
                 .map_err(index_error)?;
-            let files_total = index.files().map_err(index_error)?.len();
+            shared.watch(&index);
+            let files_total = index.file_count().map_err(index_error)?;
             Ok::<_, ToolError>((repo, report, files_total))
         })
         .await;

@@ -4,6 +4,7 @@
 
 mod chunking;
 mod indexing;
+mod watching;
 
 use std::path::{Path, PathBuf};
 
