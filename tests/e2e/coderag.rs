@@ -337,3 +337,136 @@ async fn secrets_never_returned_and_roots_enforced_over_http() {
     }
     client.cancel().await.expect("close");
 }
+
+/// Progress notifications of one client: (progress, total).
+#[derive(Clone, Default)]
+struct ProgressLog(std::sync::Arc<std::sync::Mutex<Vec<(f64, Option<f64>)>>>);
+
+impl rmcp::ClientHandler for ProgressLog {
+    async fn on_progress(
+        &self,
+        params: rmcp::model::ProgressNotificationParam,
+        _context: rmcp::service::NotificationContext<rmcp::RoleClient>,
+    ) {
+        self.0
+            .lock()
+            .expect("lock")
+            .push((params.progress, params.total));
+    }
+}
+
+/// `files` generated Rust files under `dir`, each with a documented function.
+fn generated_repo(dir: &Path, files: usize) {
+    for i in 0..files {
+        let sub = dir.join(format!("m{}", i / 100));
+        std::fs::create_dir_all(&sub).expect("mkdir");
+        let mut text = String::new();
+        for j in 0..8 {
+            text.push_str(&format!(
+                "/// Computes part {j} of generated item {i}.\npub fn generated_{i}_{j}(x: u64) -> u64 {{\n    let y = x.wrapping_mul({j});\n    y + {i}\n}}\n\n"
+            ));
+        }
+        std::fs::write(sub.join(format!("f{i}.rs")), text).expect("write");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn indexing_reports_progress_stops_when_cancelled_and_watches_over_stdio() {
+    use rmcp::{
+        model::{CallToolRequestParams, ClientRequest, Request},
+        service::PeerRequestOptions,
+    };
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().canonicalize().expect("canonical");
+    let big = root.join("big");
+    generated_repo(&big, 3000);
+    let small = root.join("small");
+    generated_repo(&small, 20);
+    let data = tempfile::tempdir().expect("tempdir");
+    let mut cmd = tokio::process::Command::new(bin());
+    cmd.arg("coderag")
+        .env("FF_LOG", "warn")
+        .env("FF_ROOTS", &root)
+        .env("FF_CODERAG_INDEX_DIR", data.path());
+    let log = ProgressLog::default();
+    let client = ffmcp_test_support::client::connect_stdio_with(log.clone(), cmd).await;
+    let request = |path: &str| {
+        ClientRequest::CallToolRequest(Request::new(
+            CallToolRequestParams::new("index")
+                .with_arguments(json!({ "path": path }).as_object().expect("object").clone()),
+        ))
+    };
+
+    // Cancelled after the first progress: the call ends, nothing is committed.
+    let handle = client
+        .peer()
+        .send_cancellable_request(request("big"), PeerRequestOptions::no_options())
+        .await
+        .expect("sent");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while log.0.lock().expect("lock").is_empty() {
+        assert!(Instant::now() < deadline, "no progress while indexing");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let cancelled_at = Instant::now();
+    handle
+        .cancel(Some("test".into()))
+        .await
+        .expect("cancel sent");
+    let status = tokio::time::timeout(
+        Duration::from_secs(30),
+        ok(&client, "status", json!({"repo": "big"})),
+    )
+    .await
+    .expect("answered after the cancel");
+    assert!(
+        cancelled_at.elapsed() < Duration::from_secs(20),
+        "the cancelled index kept the server busy"
+    );
+    assert_eq!(
+        status["repos"][0]["files"], 0,
+        "a cancelled first index committed something: {status}"
+    );
+
+    // A whole run: progress up to the total, every file indexed.
+    log.0.lock().expect("lock").clear();
+    let indexed = ok(&client, "index", json!({"path": "small"})).await;
+    assert_eq!(indexed["indexed"], 20, "{indexed}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let seen = log.0.lock().expect("lock").clone();
+        if seen.contains(&(20.0, Some(20.0))) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "progress: {seen:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Watched: a new file is found without calling `index` again.
+    std::fs::write(
+        small.join("m0/fresh.rs"),
+        "/// Reconciles the ledger.\npub fn freshly_written_symbol() {}\n",
+    )
+    .expect("write");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let found = ok(
+            &client,
+            "find_symbol",
+            json!({"name": "freshly_written_symbol", "exact": true}),
+        )
+        .await;
+        if found["symbols"].as_array().is_some_and(|r| !r.is_empty()) {
+            assert_eq!(found["symbols"][0]["path"], "m0/fresh.rs", "{found}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the watcher did not index the new file: {found}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    client.cancel().await.expect("close");
+}

@@ -17,8 +17,12 @@
 //! (coderag's chunker gives the spans) holding the most distinct query
 //! words is the answer. coderag: `search` with k = 10, in process.
 //!
-//! Also: index throughput (files/s, MB/s), peak RSS, index size, query
-//! p50/p99, and the update time after 10 files change.
+//! Scale: a second index over a large corpus (default: every crate version
+//! under the registry, `/usr/include`, the system's Python and Perl
+//! libraries; about 50,000 files on a Debian machine with a built
+//! workspace): index throughput (files/s, MB/s), peak RSS, index size,
+//! query p50/p99 of the same queries on it, and the update time after 10
+//! files change.
 
 use std::{
     collections::HashMap,
@@ -31,7 +35,7 @@ use std::{
 use anyhow::{Context, bail};
 use ffmcp_coderag::{
     chunk::{Chunk, chunk_file},
-    index::{RepoIndex, UpdateOptions, index_dir},
+    index::{RepoIndex, UpdateOptions, UpdateReport, index_dir},
     lang::Lang,
     query::{self, Search},
     tokens, walk,
@@ -52,6 +56,31 @@ pub struct Options {
     /// Queries at most.
     #[arg(long, default_value_t = 300)]
     pub queries: usize,
+    /// Directories of the scale corpus (default: see the module docs).
+    #[arg(long = "scale")]
+    pub scale: Vec<PathBuf>,
+    /// Skip the scale part.
+    #[arg(long)]
+    pub no_scale: bool,
+}
+
+/// The default scale corpus: those of these directories that exist.
+fn scale_dirs() -> anyhow::Result<Vec<PathBuf>> {
+    let mut dirs = vec![default_dir()?];
+    for dir in [
+        "/usr/include",
+        "/usr/lib/python3",
+        "/usr/lib/python3.11",
+        "/usr/lib/python3.12",
+        "/usr/lib/python3.13",
+        "/usr/share/perl",
+        "/usr/share/perl5",
+    ] {
+        if Path::new(dir).is_dir() {
+            dirs.push(PathBuf::from(dir));
+        }
+    }
+    Ok(dirs)
 }
 
 fn default_dir() -> anyhow::Result<PathBuf> {
@@ -85,21 +114,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
     }
     let data = tempfile::tempdir()?;
     let index = RepoIndex::open(&index_dir(data.path(), &dir), &dir)?;
-    let cancel = AtomicBool::new(false);
-    let started = Instant::now();
-    let report = index.update(UpdateOptions {
-        max_file_bytes: 1 << 20,
-        cancel: &cancel,
-        progress: &|_, _| {},
-    })?;
-    let index_time = started.elapsed();
-    let files = report.indexed.max(1);
-    eprintln!(
-        "indexed {} files ({:.1} MB) in {:.1} s",
-        report.indexed,
-        report.bytes as f64 / 1e6,
-        index_time.as_secs_f64()
-    );
+    let (report, index_time) = build(&index)?;
 
     let cases = cases(&dir, options.queries)?;
     if cases.is_empty() {
@@ -133,12 +148,154 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         grep_rr.push(rank);
     }
 
-    // Incremental: 10 files change.
-    let (found, _) = walk::walk(&dir, 1 << 20);
-    let touched: Vec<PathBuf> = found
+    let (mrr_c, recall_c) = metrics(&coderag_rr);
+    let (mrr_g, recall_g) = metrics(&grep_rr);
+    println!(
+        "retrieval: {} crates, one version each ({} files indexed, {:.1} MB, {} queries)\n",
+        std::fs::read_dir(&dir)?.count(),
+        report.indexed,
+        report.bytes as f64 / 1e6,
+        cases.len()
+    );
+    println!("| retriever | MRR@10 | recall@10 | query p50 | query p99 |");
+    println!("|---|---:|---:|---:|---:|");
+    println!(
+        "| coderag BM25 | {mrr_c:.3} | {recall_c:.3} | {} | {} |",
+        ms(percentile(&coderag_times, 50)),
+        ms(percentile(&coderag_times, 99))
+    );
+    println!(
+        "| ripgrep baseline | {mrr_g:.3} | {recall_g:.3} | {} | {} |",
+        ms(percentile(&grep_times, 50)),
+        ms(percentile(&grep_times, 99))
+    );
+    println!(
+        "\nMRR@10: coderag is {:.2}x the baseline\n",
+        if mrr_g > 0.0 {
+            mrr_c / mrr_g
+        } else {
+            f64::INFINITY
+        }
+    );
+    print_index(
+        "retrieval corpus",
+        &index,
+        &report,
+        index_time,
+        &cases,
+        None,
+    )?;
+    drop(index);
+    drop(data);
+    if options.no_scale {
+        return Ok(());
+    }
+
+    let scale = tempfile::tempdir()?;
+    let dirs = if options.scale.is_empty() {
+        scale_dirs()?
+    } else {
+        options.scale.clone()
+    };
+    for (i, from) in dirs.iter().enumerate() {
+        let name = from.file_name().map_or_else(
+            || format!("dir{i}"),
+            |n| format!("{i}-{}", n.to_string_lossy()),
+        );
+        link_tree(&from.canonicalize()?, &scale.path().join(name))?;
+    }
+    let dir = scale.path().canonicalize()?;
+    let data = tempfile::tempdir()?;
+    let index = RepoIndex::open(&index_dir(data.path(), &dir), &dir)?;
+    let (report, index_time) = build(&index)?;
+    let update_time = touch_and_update(&dir, &index)?;
+    let sources: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+    print_index(
+        &format!("scale corpus: {}", sources.join(", ")),
+        &index,
+        &report,
+        index_time,
+        &cases,
+        Some(update_time),
+    )?;
+    Ok(())
+}
+
+/// Indexes from scratch: the report and the time it took.
+fn build(index: &RepoIndex) -> anyhow::Result<(UpdateReport, Duration)> {
+    let cancel = AtomicBool::new(false);
+    let started = Instant::now();
+    let report = index.update(UpdateOptions {
+        max_file_bytes: 1 << 20,
+        cancel: &cancel,
+        progress: &|_, _| {},
+    })?;
+    let time = started.elapsed();
+    eprintln!(
+        "indexed {} files ({:.1} MB) in {:.1} s",
+        report.indexed,
+        report.bytes as f64 / 1e6,
+        time.as_secs_f64()
+    );
+    Ok((report, time))
+}
+
+/// The index table: throughput, size, memory, query times of `cases`'
+/// queries, the update time.
+fn print_index(
+    title: &str,
+    index: &RepoIndex,
+    report: &UpdateReport,
+    index_time: Duration,
+    cases: &[Case],
+    update_time: Option<Option<Duration>>,
+) -> anyhow::Result<()> {
+    let mut times = Vec::new();
+    for case in cases {
+        let t = Instant::now();
+        query::search(
+            index,
+            &Search {
+                query: &case.query,
+                k: 10,
+                ..Search::default()
+            },
+        )?;
+        times.push(t.elapsed());
+    }
+    let secs = index_time.as_secs_f64();
+    println!("{title}\n");
+    println!("| index | value |");
+    println!("|---|---:|");
+    println!("| files indexed | {} |", report.indexed);
+    println!("| source | {:.1} MB |", report.bytes as f64 / 1e6);
+    println!("| files/s | {:.0} |", report.indexed as f64 / secs);
+    println!("| MB/s | {:.1} |", report.bytes as f64 / 1e6 / secs);
+    println!("| chunks | {} |", report.chunks);
+    println!("| index size | {:.1} MB |", index.size_bytes() as f64 / 1e6);
+    println!("| peak RSS (bench process so far) | {} |", peak_rss());
+    println!(
+        "| query p50 / p99 | {} / {} |",
+        ms(percentile(&times, 50)),
+        ms(percentile(&times, 99))
+    );
+    match update_time {
+        Some(Some(t)) => println!("| update after 10 changed files | {} |", ms(t)),
+        Some(None) => println!("| update after 10 changed files | (sources not writable) |"),
+        None => {}
+    }
+    println!();
+    Ok(())
+}
+
+/// Changes 10 files of the (hard-linked) copy `dir` and times the update.
+fn touch_and_update(dir: &Path, index: &RepoIndex) -> anyhow::Result<Option<Duration>> {
+    let cancel = AtomicBool::new(false);
+    let (found, _) = walk::walk(dir, 1 << 20);
+    let sources: Vec<&walk::Found> = found.iter().filter(|f| f.rel.ends_with(".rs")).collect();
+    let touched: Vec<PathBuf> = sources
         .iter()
-        .filter(|f| f.rel.ends_with(".rs"))
-        .step_by((found.len() / 10).max(1))
+        .step_by((sources.len() / 10).max(1))
         .take(10)
         .map(|f| f.abs.clone())
         .collect();
@@ -165,53 +322,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
     } else {
         None
     };
-
-    let (mrr_c, recall_c) = metrics(&coderag_rr);
-    let (mrr_g, recall_g) = metrics(&grep_rr);
-    println!(
-        "coderag on {} ({} files indexed, {} queries)\n",
-        dir.display(),
-        report.indexed,
-        cases.len()
-    );
-    println!("| retriever | MRR@10 | recall@10 | query p50 | query p99 |");
-    println!("|---|---:|---:|---:|---:|");
-    println!(
-        "| coderag BM25 | {mrr_c:.3} | {recall_c:.3} | {} | {} |",
-        ms(percentile(&coderag_times, 50)),
-        ms(percentile(&coderag_times, 99))
-    );
-    println!(
-        "| ripgrep baseline | {mrr_g:.3} | {recall_g:.3} | {} | {} |",
-        ms(percentile(&grep_times, 50)),
-        ms(percentile(&grep_times, 99))
-    );
-    println!(
-        "\nMRR@10: coderag is {:.2}x the baseline\n",
-        if mrr_g > 0.0 {
-            mrr_c / mrr_g
-        } else {
-            f64::INFINITY
-        }
-    );
-    println!("| index | value |");
-    println!("|---|---:|");
-    println!(
-        "| files/s | {:.0} |",
-        files as f64 / index_time.as_secs_f64()
-    );
-    println!(
-        "| MB/s | {:.1} |",
-        report.bytes as f64 / 1e6 / index_time.as_secs_f64()
-    );
-    println!("| chunks | {} |", report.chunks);
-    println!("| index size | {:.1} MB |", index.size_bytes() as f64 / 1e6);
-    println!("| peak RSS | {} |", peak_rss());
-    match update_time {
-        Some(t) => println!("| update after 10 changed files | {} |", ms(t)),
-        None => println!("| update after 10 changed files | (sources not writable) |"),
-    }
-    Ok(())
+    Ok(update_time)
 }
 
 /// The newest version of each crate under a registry source directory:

@@ -38,8 +38,7 @@ use tantivy::{
     collector::TopDocs,
     query::{BoostQuery, ConstScoreQuery, Occur, Query, TermQuery},
     schema::{
-        Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
-        Value,
+        Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
     },
     tokenizer::{TextAnalyzer, WhitespaceTokenizer},
 };

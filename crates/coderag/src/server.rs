@@ -67,7 +67,10 @@ impl Shared {
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(DEFAULT_MAX_FILE_BYTES);
         let watch = !matches!(
-            config.get(WATCH_ENV).map(|v| v.trim().to_ascii_lowercase()).as_deref(),
+            config
+                .get(WATCH_ENV)
+                .map(|v| v.trim().to_ascii_lowercase())
+                .as_deref(),
             Some("0" | "false" | "no" | "off")
         );
         Arc::new(Self {

@@ -73,7 +73,10 @@ fn changes_are_indexed_while_watching() {
             .expect("the watcher updated the index after the change");
         seen = (seen.0.max(indexed), seen.1.max(removed));
     }
-    assert_eq!(top(&index, "settle_balance"), "src/watched.rs settle_balance");
+    assert_eq!(
+        top(&index, "settle_balance"),
+        "src/watched.rs settle_balance"
+    );
     assert!(
         query::find_symbol(&index, "ring_push", true, None, &[], 5)
             .expect("find")
