@@ -370,6 +370,12 @@ fn generated_repo(dir: &Path, files: usize) {
     }
 }
 
+/// [`ok`] through a client with its own handler.
+async fn ok_peer(peer: &rmcp::Peer<rmcp::RoleClient>, tool: &str, args: Value) -> Value {
+    let result = ffmcp_test_support::client::call_peer(peer, tool, args).await;
+    conforming(peer, tool, &result).await
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn indexing_reports_progress_stops_when_cancelled_and_watches_over_stdio() {
     use rmcp::{
@@ -417,7 +423,7 @@ async fn indexing_reports_progress_stops_when_cancelled_and_watches_over_stdio()
         .expect("cancel sent");
     let status = tokio::time::timeout(
         Duration::from_secs(30),
-        ok(&client, "status", json!({"repo": "big"})),
+        ok_peer(client.peer(), "status", json!({"repo": "big"})),
     )
     .await
     .expect("answered after the cancel");
@@ -432,7 +438,7 @@ async fn indexing_reports_progress_stops_when_cancelled_and_watches_over_stdio()
 
     // A whole run: progress up to the total, every file indexed.
     log.0.lock().expect("lock").clear();
-    let indexed = ok(&client, "index", json!({"path": "small"})).await;
+    let indexed = ok_peer(client.peer(), "index", json!({"path": "small"})).await;
     assert_eq!(indexed["indexed"], 20, "{indexed}");
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
@@ -452,8 +458,8 @@ async fn indexing_reports_progress_stops_when_cancelled_and_watches_over_stdio()
     .expect("write");
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let found = ok(
-            &client,
+        let found = ok_peer(
+            client.peer(),
             "find_symbol",
             json!({"name": "freshly_written_symbol", "exact": true}),
         )
