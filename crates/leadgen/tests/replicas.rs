@@ -94,23 +94,29 @@ fn runtime() -> tokio::runtime::Runtime {
 async fn two_replicas_share_a_job_and_classify_each_lead_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     for db in databases("leadgen_two_replicas", dir.path()).await {
+        let probe = db.open();
+        let on = probe.backend();
         let imitation = Imitation::start().await.expect("imitation");
         let answered = Arc::new(AtomicUsize::new(0));
         answer_from_titles(&imitation, PRIMARY, answered.clone());
-        // Slow enough that the job outlasts the second replica's joining.
-        imitation.outage(PRIMARY, Fault::Slow(Duration::from_millis(15)));
+        // Slow until the second replica holds leads too, then quicker.
+        imitation.outage(PRIMARY, Fault::Slow(Duration::from_millis(200)));
         let a = Engine::open(db.open(), router(&imitation), settings())
             .await
             .expect("engine a");
         let b = Engine::open(db.open(), router(&imitation), settings())
             .await
             .expect("engine b");
-        let on = db.open().backend();
         assert_ne!(a.owner(), b.owner());
 
         let id = a.start(spec(200), None).await.expect("started");
         // The second replica finds the job running and joins it.
         assert_eq!(b.resume_unfinished().await.expect("join"), [id.clone()]);
+        while held_by(&probe, &id, b.owner()).await.is_empty() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        imitation.clear(PRIMARY);
+        imitation.outage(PRIMARY, Fault::Slow(Duration::from_millis(15)));
         let (done_a, done_b) = (finish(&a, &id).await, finish(&b, &id).await);
         for status in [&done_a, &done_b] {
             assert_eq!(status.state, JobState::Done, "{on:?}: {status:?}");
@@ -127,7 +133,7 @@ async fn two_replicas_share_a_job_and_classify_each_lead_once() {
             200,
             "{on:?}: every lead classified exactly once"
         );
-        let by = recorded_by(&db.open(), &id).await;
+        let by = recorded_by(&probe, &id).await;
         assert_eq!(by.values().sum::<usize>(), 200, "{on:?}: {by:?}");
         for engine in [&a, &b] {
             assert!(
@@ -143,6 +149,7 @@ async fn two_replicas_share_a_job_and_classify_each_lead_once() {
         assert_eq!(done_a.usage, done_b.usage, "{on:?}");
 
         // Cancel on one replica stops the other; resume on it finishes.
+        imitation.clear(PRIMARY);
         imitation.outage(PRIMARY, Fault::Slow(Duration::from_millis(30)));
         let id = a.start(spec(120), None).await.expect("started");
         b.resume_unfinished().await.expect("join");

@@ -13,7 +13,7 @@
 //! item is left: the job's state follows its items, whichever replica
 //! recorded the last one.
 
-use ffmcp_core::store::{Backend, Db, Row as DbRow, StoreError, params};
+use ffmcp_core::store::{Backend, Db, Row as DbRow, StoreError, Value, params};
 
 use super::{Category, ItemResult, JobState, JobStatus, JobUsage};
 use crate::lead::Lead;
@@ -177,7 +177,7 @@ pub fn insert_job(
                 "INSERT INTO lg_items (job_id, idx, lead) VALUES {}",
                 rows.join(", ")
             );
-            let mut values = Vec::with_capacity(1 + 2 * chunk.len());
+            let mut values: Vec<Value> = Vec::with_capacity(1 + 2 * chunk.len());
             values.push(id.into());
             for (i, lead) in chunk.iter().enumerate() {
                 values.push((chunk_no * INSERT_CHUNK + i).into());
