@@ -53,6 +53,9 @@ fn env(imitation: &Imitation, db: &std::path::Path) -> Vec<(String, String)> {
         ("FF_LLM_COOLDOWN_MS", "100".into()),
         ("FF_LEADGEN_RETRY_MS", "50".into()),
         ("FF_LEADGEN_RETRY_MAX_MS", "200".into()),
+        // The shortest lease: leads a killed process held are taken over
+        // 10 s after it died.
+        ("FF_LEADGEN_LEASE_SECS", "10".into()),
         ("FF_DB", db.display().to_string()),
     ] {
         env.push((k.to_owned(), v));
