@@ -51,7 +51,10 @@ async fn recorded_by(store: &Store, id: &str) -> HashMap<String, usize> {
         .map(|r| {
             let owner: Option<String> = r.get(0).expect("owner");
             let n: i64 = r.get(1).expect("count");
-            (owner.unwrap_or_default(), usize::try_from(n).expect("count"))
+            (
+                owner.unwrap_or_default(),
+                usize::try_from(n).expect("count"),
+            )
         })
         .collect()
 }
@@ -113,6 +116,9 @@ async fn two_replicas_share_a_job_and_classify_each_lead_once() {
         // The second replica finds the job running and joins it.
         assert_eq!(b.resume_unfinished().await.expect("join"), [id.clone()]);
         while held_by(&probe, &id, b.owner()).await.is_empty() {
+            // A claim takes what a replica runs at once, never more.
+            let held = held_by(&probe, &id, a.owner()).await.len();
+            assert!(held <= 8, "{on:?}: the first replica holds {held} leads");
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         imitation.clear(PRIMARY);
@@ -269,7 +275,10 @@ fn a_lead_held_by_a_dead_process_is_finished_by_another_after_its_lease() {
             // Calls in flight when the first process died were answered (or
             // not) but never recorded; at most `concurrency` are repeated.
             let total = answered.load(Ordering::SeqCst);
-            assert!((40..=48).contains(&total), "{on:?}: {total} answers for 40 leads");
+            assert!(
+                (40..=48).contains(&total),
+                "{on:?}: {total} answers for 40 leads"
+            );
         });
         second.shutdown_background();
     }

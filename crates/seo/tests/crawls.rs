@@ -98,7 +98,11 @@ async fn a_saved_crawl_loads_back_the_same_through_another_handle() {
             (Stop::PageLimit, 7, true),
             "{on:?}"
         );
-        assert!(load(&reader, "nope", 1001, Retention::default()).await.is_none());
+        assert!(
+            load(&reader, "nope", 1001, Retention::default())
+                .await
+                .is_none()
+        );
 
         // Saving again replaces the state and keeps one row.
         let mut resumed = loaded;

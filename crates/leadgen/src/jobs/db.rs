@@ -144,7 +144,10 @@ fn now_sql(db: &Db<'_>) -> &'static str {
 /// at a time across replicas; SQLite's write transaction already does.
 fn lock_job(db: &mut Db<'_>, id: &str) -> Result<(), StoreError> {
     if db.backend() == Backend::Postgres {
-        db.query("SELECT id FROM lg_jobs WHERE id = ?1 FOR UPDATE", params![id])?;
+        db.query(
+            "SELECT id FROM lg_jobs WHERE id = ?1 FOR UPDATE",
+            params![id],
+        )?;
     }
     Ok(())
 }
@@ -221,13 +224,17 @@ pub fn claim(
     limit: usize,
 ) -> Result<Vec<(u32, Lead)>, StoreError> {
     let mut claimed = db.transaction(|db| {
+        // The choice is a materialized CTE: as a plain `IN (subquery)`,
+        // PostgreSQL may re-run the subquery for every row it updates, each
+        // run skipping the rows just locked, and so claim far beyond `limit`.
         let sql = format!(
-            "UPDATE lg_items SET lease_owner = ?2, lease_until = ?3 \
-             WHERE job_id = ?1 AND idx IN \
+            "WITH picked AS MATERIALIZED \
              (SELECT idx FROM lg_items WHERE job_id = ?1 AND status = 'pending' \
               AND (lease_until IS NULL OR lease_until <= ?4) \
               AND EXISTS (SELECT 1 FROM lg_jobs WHERE id = ?1 AND state IN ('running', 'waiting')) \
               ORDER BY idx LIMIT ?5{}) \
+             UPDATE lg_items SET lease_owner = ?2, lease_until = ?3 \
+             WHERE job_id = ?1 AND idx IN (SELECT idx FROM picked) \
              RETURNING idx, lead",
             db.skip_locked()
         );
@@ -495,12 +502,7 @@ pub fn ids_with_prefix(
 /// One page of results, in lead order: `(idx, lead, status, result, error)`.
 pub type Row = (u32, Lead, String, Option<ItemResult>, Option<String>);
 
-pub fn results(
-    db: &mut Db<'_>,
-    id: &str,
-    offset: u64,
-    limit: u64,
-) -> Result<Vec<Row>, StoreError> {
+pub fn results(db: &mut Db<'_>, id: &str, offset: u64, limit: u64) -> Result<Vec<Row>, StoreError> {
     db.query(
         "SELECT idx, lead, status, label, confidence, rationale, route, error FROM lg_items \
          WHERE job_id = ?1 AND status != 'pending' ORDER BY idx LIMIT ?2 OFFSET ?3",

@@ -376,12 +376,7 @@ fn lease_until(inner: &Inner) -> i64 {
     unix_ms().saturating_add(lease)
 }
 
-async fn classify(
-    inner: &Inner,
-    idx: u32,
-    lead: Lead,
-    context: &(Value, Call, String),
-) -> Outcome {
+async fn classify(inner: &Inner, idx: u32, lead: Lead, context: &(Value, Call, String)) -> Outcome {
     let (schema, call, system) = context;
     let request = Request::new(prompt(&lead))
         .with_system(system.clone())
