@@ -114,7 +114,10 @@ async fn two_replicas_share_a_job_and_classify_each_lead_once() {
 
         let id = a.start(spec(200), None).await.expect("started");
         // The second replica finds the job running and joins it.
-        assert_eq!(b.resume_unfinished().await.expect("join"), [id.clone()]);
+        assert_eq!(
+            b.resume_unfinished().await.expect("join"),
+            std::slice::from_ref(&id)
+        );
         while held_by(&probe, &id, b.owner()).await.is_empty() {
             // A claim takes what a replica runs at once, never more.
             let held = held_by(&probe, &id, a.owner()).await.len();
@@ -230,7 +233,7 @@ fn a_lead_held_by_a_dead_process_is_finished_by_another_after_its_lease() {
                 .expect("engine");
             assert_eq!(
                 engine.resume_unfinished().await.expect("resume"),
-                [id.clone()]
+                std::slice::from_ref(&id)
             );
             let status = finish(&engine, &id).await;
             assert_eq!(

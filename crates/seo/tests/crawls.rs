@@ -67,11 +67,7 @@ async fn load(store: &Store, id: &str, now: i64, retention: Retention) -> Option
 }
 
 async fn ids(store: &Store) -> Vec<String> {
-    store
-        .run(|db| crawls::ids(db))
-        .await
-        .expect("task")
-        .expect("ids")
+    store.run(crawls::ids).await.expect("task").expect("ids")
 }
 
 #[tokio::test]

@@ -37,7 +37,7 @@ pub(super) fn watchable(uri: &str) -> bool {
 pub(super) async fn list(shared: &Shared) -> Result<ListResourcesResult, ErrorData> {
     let store = store(shared).await.map_err(internal)?;
     let ids = store
-        .run(|c| crawls::ids(c))
+        .run(crawls::ids)
         .await
         .map_err(|e| internal(e.to_string()))?
         .map_err(|e| internal(e.to_string()))?;
