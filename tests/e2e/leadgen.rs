@@ -53,6 +53,9 @@ fn env(imitation: &Imitation, db: &std::path::Path) -> Vec<(String, String)> {
         ("FF_LLM_COOLDOWN_MS", "100".into()),
         ("FF_LEADGEN_RETRY_MS", "50".into()),
         ("FF_LEADGEN_RETRY_MAX_MS", "200".into()),
+        // The shortest lease: leads a killed process held are taken over
+        // 10 s after it died.
+        ("FF_LEADGEN_LEASE_SECS", "10".into()),
         ("FF_DB", db.display().to_string()),
     ] {
         env.push((k.to_owned(), v));
@@ -526,6 +529,90 @@ async fn a_killed_server_resumes_the_job_from_the_database() {
         );
     }
     second.client.cancel().await.expect("close");
+}
+
+/// Two `ffmcp leadgen` processes on one database (a SQLite file, and
+/// PostgreSQL when `FFMCP_TEST_PG_URL` names a server): a job started on
+/// one is joined by the other, which looks for other processes' jobs every
+/// few seconds; the two share the leads, each classified once, and either
+/// reads the finished job.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_servers_on_one_database_share_a_job() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut databases = vec![dir.path().join("ffmcp.db").display().to_string()];
+    if let Some(url) =
+        ffmcp_test_support::postgres::fresh_database("two_servers_on_one_database_share_a_job")
+            .await
+    {
+        databases.push(url);
+    }
+    for database in databases {
+        let imitation = Imitation::start().await.expect("imitation");
+        let answered = Arc::new(AtomicUsize::new(0));
+        answer_from_titles(&imitation, &answered);
+        // Slow answers: alone, the first server would need about 7 s.
+        imitation.outage(PRIMARY, Fault::Slow(Duration::from_millis(150)));
+        let mut env = env(&imitation, &dir.path().join("unused.db"));
+        env.retain(|(k, _)| k != "FF_DB");
+        env.push(("FF_DB".to_owned(), database.clone()));
+        let first = spawn((), &env).await;
+        let second = spawn((), &env).await;
+        let started = call_ok(
+            &first.client,
+            "job_start",
+            json!({"leads": leads(400), "categories": categories()}),
+        )
+        .await;
+        let id = started["id"].as_str().expect("id").to_owned();
+        let status = wait_done(&first.client, &id).await;
+        assert_eq!(
+            (status["done"].as_u64(), status["pending"].as_u64()),
+            (Some(400), Some(0)),
+            "{database}: {status}"
+        );
+        let seen = call_ok(&second.client, "job_status", json!({"job_id": id})).await;
+        assert_eq!(
+            (seen["state"].as_str(), seen["done"].as_u64()),
+            (Some("done"), Some(400)),
+            "{database}: {seen}"
+        );
+        all_results(&second.client, &id, 400).await;
+        assert_eq!(
+            answered.load(Ordering::SeqCst),
+            400,
+            "{database}: every lead classified once"
+        );
+        let store = if database.starts_with("postgres") {
+            ffmcp_core::store::Store::connect(&database, &ffmcp_core::Config::default())
+                .expect("postgres")
+        } else {
+            ffmcp_core::store::Store::open(&database).expect("sqlite")
+        };
+        let owners = store
+            .run(|db| {
+                db.query(
+                    "SELECT DISTINCT completed_by FROM lg_items WHERE completed_by IS NOT NULL",
+                    &[],
+                )
+            })
+            .await
+            .expect("task")
+            .expect("query")
+            .len();
+        let second_log = second.stderr.lock().expect("lock").join("\n");
+        let first_log = first.stderr.lock().expect("lock").join("\n");
+        assert_eq!(
+            owners, 2,
+            "{database}: both servers classified leads: {first_log}\n{second_log}"
+        );
+        assert!(
+            second_log.contains("joining a job another process runs")
+                || second_log.contains("resuming unfinished jobs"),
+            "{second_log}"
+        );
+        first.client.cancel().await.expect("close");
+        second.client.cancel().await.expect("close");
+    }
 }
 
 /// `export_leads` through a real client cannot plant a file: `.bashrc` in

@@ -5,13 +5,14 @@
 //! (pages and text to leads), [`normalize`], [`dedupe`], [`score`] —
 //! take and return plain types; [`enrich`] and [`dns`] do the network
 //! checks (MX over UDP, website reachability through `core::fetch`);
-//! [`jobs`] keeps classification batches in SQLite through
-//! `core::store` and calls models through `core::model`; [`export`]
+//! [`jobs`] keeps classification batches in `core::store` (SQLite or
+//! PostgreSQL; processes on one database share a job's leads through
+//! leases) and calls models through `core::model`; [`export`]
 //! writes CSV/JSON; `server` is the only module that knows MCP.
 //!
 //! Lead data is personal data: no module logs a lead's fields; job logs
-//! carry ids and counts only; `job_delete` purges a job's rows and
-//! checkpoints the WAL with `secure_delete` on. Deliberately absent: SMTP
+//! carry ids and counts only; `job_delete` purges a job's rows (on SQLite
+//! with `secure_delete` on, checkpointing the WAL). Deliberately absent: SMTP
 //! probing of mailboxes, crawling beyond the page given.
 
 pub mod dedupe;
@@ -66,6 +67,11 @@ pub const SETTINGS: &[ffmcp_core::config::Setting] = &[
         "FF_LEADGEN_RETRY_MAX_MS",
         "5000",
         "leadgen: longest pause between probes of a failing provider",
+    ),
+    ffmcp_core::config::Setting::new(
+        "FF_LEADGEN_LEASE_SECS",
+        "300",
+        "leadgen: a claimed lead is taken over after this if its process died",
     ),
     ffmcp_core::config::Setting::new(
         "FF_LEADGEN_DNS",

@@ -7,4 +7,5 @@ mod checks;
 mod dns;
 mod extract;
 mod normalize;
+mod replicas;
 mod worst_case;

@@ -23,12 +23,12 @@ use ffmcp_leadgen::{
 use ffmcp_test_support::imitation::{Fault, Imitation};
 use serde_json::json;
 
-const PRIMARY: &str = "claude-sonnet-4-5";
+pub const PRIMARY: &str = "claude-sonnet-4-5";
 const FALLBACK: &str = "gpt-4o";
 /// 3 minutes, compressed 100×.
 const OUTAGE: Duration = Duration::from_millis(1800);
 
-fn leads(n: usize) -> Vec<Lead> {
+pub fn leads(n: usize) -> Vec<Lead> {
     (0..n)
         .map(|i| Lead {
             name: Some(format!("Person {i}")),
@@ -44,7 +44,7 @@ fn leads(n: usize) -> Vec<Lead> {
         .collect()
 }
 
-fn categories() -> Vec<Category> {
+pub fn categories() -> Vec<Category> {
     ["decision_maker", "other"]
         .iter()
         .map(|n| Category {
@@ -55,7 +55,7 @@ fn categories() -> Vec<Category> {
 }
 
 /// Answers like a model would and counts the answers given.
-fn answer_from_titles(imitation: &Imitation, model: &str, answered: Arc<AtomicUsize>) {
+pub fn answer_from_titles(imitation: &Imitation, model: &str, answered: Arc<AtomicUsize>) {
     imitation.respond(model, move |prompt| {
         answered.fetch_add(1, Ordering::SeqCst);
         let text = prompt.last_user();
@@ -72,7 +72,7 @@ fn answer_from_titles(imitation: &Imitation, model: &str, answered: Arc<AtomicUs
     });
 }
 
-fn router(imitation: &Imitation) -> Arc<Router> {
+pub fn router(imitation: &Imitation) -> Arc<Router> {
     let mut config = RouterConfig::new(
         parse_routes(&format!("anthropic:{PRIMARY},openai:{FALLBACK}")).expect("routes"),
         imitation.settings(),
@@ -85,15 +85,16 @@ fn router(imitation: &Imitation) -> Arc<Router> {
     Arc::new(Router::new(config))
 }
 
-fn settings() -> JobSettings {
+pub fn settings() -> JobSettings {
     JobSettings {
         concurrency: 8,
         retry_base: Duration::from_millis(20),
         retry_max: Duration::from_millis(200),
+        lease: Duration::from_secs(1),
     }
 }
 
-async fn finish(engine: &Engine, id: &str) -> ffmcp_leadgen::jobs::JobStatus {
+pub async fn finish(engine: &Engine, id: &str) -> ffmcp_leadgen::jobs::JobStatus {
     loop {
         let status = engine
             .wait(id, Duration::from_secs(30))
@@ -106,7 +107,7 @@ async fn finish(engine: &Engine, id: &str) -> ffmcp_leadgen::jobs::JobStatus {
 }
 
 /// Every lead has exactly one result, and the right one.
-async fn assert_complete(engine: &Engine, id: &str, n: usize) {
+pub async fn assert_complete(engine: &Engine, id: &str, n: usize) {
     let rows = engine.results(id, 0, 10_000).await.expect("results");
     assert_eq!(rows.len(), n, "one result per lead");
     let indices: HashSet<u32> = rows.iter().map(|r| r.0).collect();
@@ -396,6 +397,7 @@ async fn a_waiting_job_resumes_soon_after_the_outage_ends() {
         concurrency: 4,
         retry_base: Duration::from_millis(50),
         retry_max: Duration::from_secs(60),
+        ..JobSettings::default()
     };
     let engine = Engine::open(store, router(&imitation), patient)
         .await

@@ -9,6 +9,10 @@
 //! 20) and age since the last run (`FF_SEO_CRAWL_MAX_AGE_DAYS`, default 7):
 //! every save prunes the oldest beyond either limit. A single crawl is
 //! bounded by [`MAX_CRAWL_URLS`] fetched URLs across all its runs.
+//!
+//! Statements run on both store backends (SQLite or PostgreSQL, one
+//! migration list each), so replicas on one PostgreSQL database read the
+//! same kept crawls (`seo://crawls`).
 
 use std::{
     collections::{HashMap, HashSet, VecDeque},
@@ -16,7 +20,7 @@ use std::{
     time::Duration,
 };
 
-use ffmcp_core::store::rusqlite::{self, Connection, OptionalExtension, params};
+use ffmcp_core::store::{Db, StoreError, params};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -25,11 +29,11 @@ use crate::{
     crawl::{Crawl, Failure, Options, Redirect, Stop},
 };
 
-/// The schema in the store: SQLite only so far.
+/// The schema in the store, on both backends.
 pub static SCHEMA: ffmcp_core::store::Schema = ffmcp_core::store::Schema {
     namespace: "seo",
     sqlite: MIGRATIONS,
-    postgres: None,
+    postgres: Some(PG_MIGRATIONS),
 };
 
 /// Schema migrations of the `seo` namespace; append, never edit.
@@ -41,6 +45,18 @@ pub const MIGRATIONS: &[&str] = &["CREATE TABLE seo_crawls (
     stop TEXT NOT NULL,
     pages INTEGER NOT NULL,
     state BLOB NOT NULL
+);
+CREATE INDEX seo_crawls_updated ON seo_crawls (updated_at);"];
+
+/// The same schema on PostgreSQL, version for version.
+pub const PG_MIGRATIONS: &[&str] = &["CREATE TABLE seo_crawls (
+    id TEXT PRIMARY KEY,
+    start_url TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    stop TEXT NOT NULL,
+    pages BIGINT NOT NULL,
+    state BYTEA NOT NULL
 );
 CREATE INDEX seo_crawls_updated ON seo_crawls (updated_at);"];
 
@@ -89,15 +105,15 @@ impl Retention {
 /// Why a crawl could not be saved or loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum CrawlStoreError {
-    #[error("database error: {0}")]
-    Sql(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
     #[error("the stored crawl '{id}' cannot be read: {reason}")]
     Corrupt { id: String, reason: String },
 }
 
 /// Saves `crawl` (replacing its previous state), then prunes by `retention`.
 pub fn save(
-    conn: &mut Connection,
+    db: &mut Db<'_>,
     crawl: &Crawl,
     now: i64,
     retention: Retention,
@@ -110,39 +126,39 @@ pub fn save(
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default();
-    let tx = conn.transaction()?;
-    tx.execute(
-        "INSERT INTO seo_crawls (id, start_url, created_at, updated_at, stop, pages, state) \
-         VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6) \
-         ON CONFLICT (id) DO UPDATE SET updated_at = ?3, stop = ?4, pages = ?5, state = ?6",
-        params![
-            crawl.id,
-            crawl.options.start.as_str(),
-            now,
-            stop,
-            i64::try_from(crawl.pages.len()).unwrap_or(i64::MAX),
-            state
-        ],
-    )?;
-    prune(&tx, now, retention)?;
-    tx.commit()?;
+    db.transaction(|db| {
+        db.execute(
+            "INSERT INTO seo_crawls (id, start_url, created_at, updated_at, stop, pages, state) \
+             VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6) \
+             ON CONFLICT (id) DO UPDATE SET updated_at = ?3, stop = ?4, pages = ?5, state = ?6",
+            params![
+                crawl.id.as_str(),
+                crawl.options.start.as_str(),
+                now,
+                stop,
+                crawl.pages.len(),
+                state
+            ],
+        )?;
+        prune(db, &crawl.id, now, retention)
+    })?;
     Ok(())
 }
 
 /// The crawl `id`, unless it is unknown or older than `retention` allows.
 pub fn load(
-    conn: &Connection,
+    db: &mut Db<'_>,
     id: &str,
     now: i64,
     retention: Retention,
 ) -> Result<Option<Crawl>, CrawlStoreError> {
-    let row: Option<Vec<u8>> = conn
-        .query_row(
+    let row: Option<Vec<u8>> = db
+        .query_opt(
             "SELECT state FROM seo_crawls WHERE id = ?1 AND updated_at >= ?2",
             params![id, oldest_kept(now, retention)],
-            |r| r.get(0),
-        )
-        .optional()?;
+        )?
+        .map(|r| r.get(0))
+        .transpose()?;
     row.map(|state| {
         decode(&state).map_err(|reason| CrawlStoreError::Corrupt {
             id: id.to_owned(),
@@ -153,24 +169,33 @@ pub fn load(
 }
 
 /// Ids of the kept crawls, most recently run first.
-pub fn ids(conn: &Connection) -> rusqlite::Result<Vec<String>> {
-    let mut stmt = conn.prepare("SELECT id FROM seo_crawls ORDER BY updated_at DESC, id")?;
-    stmt.query_map([], |r| r.get(0))?.collect()
+pub fn ids(db: &mut Db<'_>) -> Result<Vec<String>, StoreError> {
+    db.query(
+        "SELECT id FROM seo_crawls ORDER BY updated_at DESC, id",
+        params![],
+    )?
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
 }
 
 fn oldest_kept(now: i64, retention: Retention) -> i64 {
     now.saturating_sub(i64::try_from(retention.max_age.as_secs()).unwrap_or(i64::MAX))
 }
 
-fn prune(conn: &Connection, now: i64, retention: Retention) -> rusqlite::Result<()> {
-    conn.execute(
+/// Drops crawls older than `retention` allows, then the least recently run
+/// beyond its count; `saved` (just written) is kept among crawls run in the
+/// same second.
+fn prune(db: &mut Db<'_>, saved: &str, now: i64, retention: Retention) -> Result<(), StoreError> {
+    db.execute(
         "DELETE FROM seo_crawls WHERE updated_at < ?1",
         params![oldest_kept(now, retention)],
     )?;
-    conn.execute(
+    db.execute(
         "DELETE FROM seo_crawls WHERE id NOT IN \
-         (SELECT id FROM seo_crawls ORDER BY updated_at DESC, rowid DESC LIMIT ?1)",
-        params![retention.max_crawls],
+         (SELECT id FROM seo_crawls ORDER BY updated_at DESC, \
+          CASE WHEN id = ?2 THEN 0 ELSE 1 END, created_at DESC, id DESC LIMIT ?1)",
+        params![retention.max_crawls, saved],
     )?;
     Ok(())
 }
@@ -370,98 +395,6 @@ fn decode(state: &[u8]) -> Result<Crawl, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn crawl(id: &str) -> Crawl {
-        let options = Options {
-            start: Url::parse("https://a.test/").expect("url"),
-            sitemap: None,
-            max_pages: 10,
-            max_depth: 3,
-            time_limit: Duration::from_secs(5),
-            concurrency: 2,
-            delay: Duration::ZERO,
-            user_agent: "ffmcp".into(),
-            respect_robots: true,
-        };
-        let mut c = Crawl::new(id.into(), options);
-        c.frontier
-            .push_back((Url::parse("https://a.test/next").expect("url"), 2));
-        c.seen.insert("https://a.test/next".into());
-        c.failures.push(Failure {
-            url: Url::parse("https://a.test/gone").expect("url"),
-            reason: "HTTP 404".into(),
-            redirect_loop: false,
-        });
-        c.linked_from.insert(
-            "https://a.test/gone".into(),
-            vec![("https://a.test/".into(), "<a href=/gone>".into())],
-        );
-        c.seeded = true;
-        c.stop = Stop::PageLimit;
-        c.visited = 7;
-        c
-    }
-
-    fn store() -> Connection {
-        let conn = Connection::open_in_memory().expect("memory");
-        conn.execute_batch(MIGRATIONS[0]).expect("schema");
-        conn
-    }
-
-    #[test]
-    fn a_saved_crawl_loads_back_the_same() {
-        let mut conn = store();
-        let original = crawl("c1");
-        save(&mut conn, &original, 1000, Retention::default()).expect("save");
-        let loaded = load(&conn, "c1", 1001, Retention::default())
-            .expect("load")
-            .expect("kept");
-        assert_eq!(loaded.id, "c1");
-        assert_eq!(loaded.options.start, original.options.start);
-        assert_eq!(loaded.frontier, original.frontier);
-        assert_eq!(loaded.seen, original.seen);
-        assert_eq!(loaded.failures.len(), 1);
-        assert_eq!(loaded.linked_from, original.linked_from);
-        assert_eq!(
-            (loaded.stop, loaded.visited, loaded.seeded),
-            (Stop::PageLimit, 7, true)
-        );
-        assert!(
-            load(&conn, "nope", 1001, Retention::default())
-                .expect("load")
-                .is_none()
-        );
-    }
-
-    #[test]
-    fn crawls_are_bounded_by_count_and_age() {
-        let mut conn = store();
-        let retention = Retention {
-            max_crawls: 3,
-            max_age: Duration::from_secs(100),
-        };
-        for (i, at) in [(1, 10), (2, 20), (3, 30), (4, 40), (5, 50)] {
-            save(&mut conn, &crawl(&format!("c{i}")), at, retention).expect("save");
-        }
-        assert_eq!(ids(&conn).expect("ids"), ["c5", "c4", "c3"]);
-        // Older than max_age at load time: gone for callers, pruned at the next save.
-        assert!(load(&conn, "c3", 131, retention).expect("load").is_none());
-        assert!(load(&conn, "c4", 131, retention).expect("load").is_some());
-        save(&mut conn, &crawl("c6"), 145, retention).expect("save");
-        assert_eq!(ids(&conn).expect("ids"), ["c6", "c5"]);
-    }
-
-    #[test]
-    fn a_corrupt_row_is_an_error_naming_the_crawl() {
-        let conn = store();
-        conn.execute(
-            "INSERT INTO seo_crawls VALUES ('bad', 'https://a.test/', 1, 1, 'complete', 0, x'00ff')",
-            [],
-        )
-        .expect("insert");
-        let err = load(&conn, "bad", 1, Retention::default()).expect_err("corrupt");
-        assert!(err.to_string().contains("'bad'"), "{err}");
-    }
 
     #[test]
     fn retention_settings_are_clamped() {

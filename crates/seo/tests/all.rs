@@ -1,5 +1,6 @@
 //! ffmcp-seo integration tests against the in-process fixture site.
 
+mod crawls;
 mod docs;
 mod fixture;
 mod pages;

@@ -7,7 +7,10 @@
 //! tests run in parallel without seeing each other's rows; use a throwaway
 //! cluster, as the databases are left behind for the cluster to go with.
 
-use std::io::Write;
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+};
 
 use ffmcp_core::{Config, store::Store};
 
@@ -45,6 +48,38 @@ pub async fn fresh_database(test: &str) -> Option<String> {
     let mut url = url::Url::parse(&admin).expect("FFMCP_TEST_PG_URL is a postgres:// URL");
     url.set_path(&format!("/{name}"));
     Some(url.to_string())
+}
+
+/// Where a test's database lives: a SQLite file, or a fresh PostgreSQL
+/// database; [`TestDb::open`] gives a new handle on the same one each time
+/// (as another process, or another replica, would have).
+#[derive(Debug, Clone)]
+pub enum TestDb {
+    /// A SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL URL.
+    Postgres(String),
+}
+
+impl TestDb {
+    /// A new store handle on this database (its own connection or pool).
+    pub fn open(&self) -> Store {
+        match self {
+            Self::Sqlite(path) => Store::open(path).expect("sqlite store"),
+            Self::Postgres(url) => Store::connect(url, &Config::default()).expect("postgres store"),
+        }
+    }
+}
+
+/// A SQLite file named `test.db` in `dir`, and a fresh PostgreSQL
+/// database when [`PG_URL_ENV`] names a server (else a SKIPPED notice, as
+/// [`fresh_database`]): run a test's assertions on each.
+pub async fn databases(test: &str, dir: &Path) -> Vec<TestDb> {
+    let mut all = vec![TestDb::Sqlite(dir.join("test.db"))];
+    if let Some(url) = fresh_database(test).await {
+        all.push(TestDb::Postgres(url));
+    }
+    all
 }
 
 fn fastrand_u64() -> u64 {

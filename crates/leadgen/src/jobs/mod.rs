@@ -1,13 +1,19 @@
 //! Durable classification batches. A job's leads and every lead's result
-//! live in SQLite (`lg_` tables of `core::store`): each result is
-//! committed the moment it arrives, guarded so a lead is recorded once.
-//! When every model route is down the job waits (state `waiting`) and
-//! probes again with growing pauses until a route answers; a process that
-//! was killed picks its unfinished jobs up from the database on start.
+//! live in the store (`lg_` tables of `core::store`, SQLite or
+//! PostgreSQL): each result is committed the moment it arrives, guarded so
+//! a lead is recorded once. When every model route is down the job waits
+//! (state `waiting`) and probes again with growing pauses until a route
+//! answers.
 //!
-//! Known limit: one process per database runs a given job. A second
-//! process on the same file would repeat model calls, though the commit
-//! guard still keeps one result per lead.
+//! Any number of processes on one database (replicas on PostgreSQL, or
+//! processes sharing a SQLite file) run a job together: each *claims* the
+//! leads it classifies with a lease (`FF_LEADGEN_LEASE_SECS`) that it
+//! renews while it lives, so no lead is classified by two live processes;
+//! a process killed mid-lead leaves leases that run out, and another takes
+//! those leads then. The job's state and counts are read from its items,
+//! so they are right whichever process recorded the last lead. A process
+//! picks up unfinished jobs on start and, through
+//! [`Engine::keep_joining`], the jobs other processes start later.
 
 mod db;
 
@@ -22,7 +28,7 @@ use std::{
 
 use ffmcp_core::{
     model::Router,
-    store::{Store, StoreError},
+    store::{Db, Store, StoreError},
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -168,6 +174,10 @@ pub struct JobSettings {
     /// Longest pause between probes: a waiting job resumes within about
     /// this long of the provider's recovery.
     pub retry_max: Duration,
+    /// How long a claimed lead stays claimed without renewal: a live
+    /// process renews its leases well before; the leads of a killed one
+    /// are taken over by another process this long after it died.
+    pub lease: Duration,
 }
 
 impl Default for JobSettings {
@@ -176,13 +186,15 @@ impl Default for JobSettings {
             concurrency: 8,
             retry_base: Duration::from_secs(1),
             retry_max: Duration::from_secs(5),
+            lease: Duration::from_secs(300),
         }
     }
 }
 
 impl JobSettings {
     /// Defaults, overridden by `FF_LEADGEN_CONCURRENCY`,
-    /// `FF_LEADGEN_RETRY_MS` and `FF_LEADGEN_RETRY_MAX_MS`.
+    /// `FF_LEADGEN_RETRY_MS`, `FF_LEADGEN_RETRY_MAX_MS` and
+    /// `FF_LEADGEN_LEASE_SECS` (10..=86400, clamped).
     pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Self {
         let mut s = Self::default();
         let num = |var: &str| lookup(var).and_then(|v| v.trim().parse::<u64>().ok());
@@ -195,8 +207,20 @@ impl JobSettings {
         if let Some(ms) = num("FF_LEADGEN_RETRY_MAX_MS") {
             s.retry_max = Duration::from_millis(ms.max(1));
         }
+        if let Some(secs) = num("FF_LEADGEN_LEASE_SECS") {
+            s.lease = Duration::from_secs(secs.clamp(10, 86_400));
+        }
         s.retry_max = s.retry_max.max(s.retry_base);
         s
+    }
+
+    /// How often a runner renews its leases and reads the job's state
+    /// (another process may have cancelled, paused or finished it): a
+    /// third of the lease, at most a second.
+    fn heartbeat(&self) -> Duration {
+        (self.lease / 3)
+            .min(Duration::from_secs(1))
+            .max(Duration::from_millis(10))
     }
 }
 
@@ -209,8 +233,6 @@ pub enum JobError {
     Invalid(String),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("database error: {0}")]
-    Sql(#[from] ffmcp_core::store::rusqlite::Error),
 }
 
 struct Running {
@@ -226,6 +248,8 @@ pub(crate) struct Inner {
     settings: JobSettings,
     running: Mutex<HashMap<String, Running>>,
     on_change: std::sync::OnceLock<OnChange>,
+    /// This engine's name on the leases it takes.
+    owner: Arc<str>,
 }
 
 /// The job engine: starts, runs, resumes and reports jobs. Cheap to clone.
@@ -257,8 +281,15 @@ impl Engine {
                 settings,
                 running: Mutex::new(HashMap::new()),
                 on_change: std::sync::OnceLock::new(),
+                owner: lease_owner().into(),
             }),
         })
+    }
+
+    /// This engine's name on the leads it claims (and on the results it
+    /// records): unique among the processes sharing a database.
+    pub fn owner(&self) -> &str {
+        &self.inner.owner
     }
 
     /// Calls `hook` with a job's id whenever its state or counts change
@@ -294,16 +325,16 @@ impl Engine {
         };
         let (job, leads) = (id.clone(), spec.leads);
         self.inner
-            .store
-            .call(move |c| db::insert_job(c, &job, &def, &leads))
-            .await??;
+            .db(move |c| db::insert_job(c, &job, &def, &leads))
+            .await?;
         self.spawn(&id, observer);
         Ok(id)
     }
 
-    /// Picks up every job a previous process left running; returns their ids.
+    /// Picks up every job a previous process left running (or another
+    /// process runs now: this one joins it); returns their ids.
     pub async fn resume_unfinished(&self) -> Result<Vec<String>, JobError> {
-        let ids = self.inner.store.call(|c| db::unfinished(c)).await??;
+        let ids = self.inner.db(db::unfinished).await?;
         for id in &ids {
             self.spawn(id, None);
         }
@@ -313,23 +344,45 @@ impl Engine {
         Ok(ids)
     }
 
+    /// Joins, every `every`, the unfinished jobs this engine does not run
+    /// yet (started by another process on the same database), for as long
+    /// as the engine exists.
+    pub fn keep_joining(&self, every: Duration) {
+        let weak = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let Some(inner) = weak.upgrade() else { return };
+                let engine = Engine { inner };
+                match engine.inner.db(db::unfinished).await {
+                    Ok(ids) => {
+                        for id in ids {
+                            if engine.spawn(&id, None) {
+                                tracing::info!(job = %id, "leadgen: joining a job another process runs");
+                            }
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "leadgen: could not list unfinished jobs"),
+                }
+            }
+        });
+    }
+
     /// Ids of stored jobs starting with `prefix`, newest first, at most
     /// `limit` (argument completion).
     pub async fn ids_with_prefix(&self, prefix: &str, limit: u64) -> Result<Vec<String>, JobError> {
         let prefix = prefix.to_owned();
         Ok(self
             .inner
-            .store
-            .call(move |c| db::ids_with_prefix(c, &prefix, limit))
-            .await??)
+            .db(move |c| db::ids_with_prefix(c, &prefix, limit))
+            .await?)
     }
 
     pub async fn status(&self, id: &str) -> Result<JobStatus, JobError> {
         let job = id.to_owned();
         self.inner
-            .store
-            .call(move |c| db::status(c, &job))
-            .await??
+            .db(move |c| db::status(c, &job))
+            .await?
             .ok_or_else(|| JobError::Unknown(id.to_owned()))
     }
 
@@ -360,17 +413,15 @@ impl Engine {
         let job = id.to_owned();
         Ok(self
             .inner
-            .store
-            .call(move |c| db::results(c, &job, offset, limit))
-            .await??)
+            .db(move |c| db::results(c, &job, offset, limit))
+            .await?)
     }
 
     /// Stops the job; finished results stay, pending leads stay pending.
     pub async fn cancel(&self, id: &str) -> Result<JobStatus, JobError> {
         let job = id.to_owned();
         self.inner
-            .store
-            .call(move |c| {
+            .db(move |c| {
                 db::set_state(
                     c,
                     &job,
@@ -379,7 +430,7 @@ impl Engine {
                     None,
                 )
             })
-            .await??;
+            .await?;
         if let Some(running) = self.lock().get(id) {
             running.cancel.cancel();
         }
@@ -414,8 +465,7 @@ impl Engine {
         }
         let job = id.to_owned();
         self.inner
-            .store
-            .call(move |c| {
+            .db(move |c| {
                 db::set_state(
                     c,
                     &job,
@@ -424,7 +474,7 @@ impl Engine {
                     None,
                 )
             })
-            .await??;
+            .await?;
         self.spawn(id, observer);
         self.inner.changed(id);
         self.status(id).await
@@ -436,21 +486,19 @@ impl Engine {
             running.cancel.cancel();
         }
         let job = id.to_owned();
-        let deleted = self
-            .inner
-            .store
-            .call(move |c| db::delete(c, &job))
-            .await??;
+        let deleted = self.inner.db(move |c| db::delete(c, &job)).await?;
         if deleted {
             self.inner.changed(id);
         }
         Ok(deleted)
     }
 
-    fn spawn(&self, id: &str, observer: Option<Observer>) {
+    /// Runs job `id` here unless it runs here already; returns whether it
+    /// started.
+    fn spawn(&self, id: &str, observer: Option<Observer>) -> bool {
         let mut running = self.lock();
         if running.get(id).is_some_and(|r| !r.cancel.is_cancelled()) {
-            return;
+            return false;
         }
         let cancel = CancellationToken::new();
         let wake = Arc::new(Notify::new());
@@ -481,6 +529,7 @@ impl Engine {
                 running.remove(&job);
             }
         });
+        true
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Running>> {
@@ -489,6 +538,14 @@ impl Engine {
 }
 
 impl Inner {
+    /// Runs `work` on the store.
+    async fn db<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Db<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.store.run(work).await?
+    }
+
     /// Tells the engine's change hook that `id` changed.
     fn changed(&self, id: &str) {
         if let Some(hook) = self.on_change.get() {
@@ -515,4 +572,10 @@ impl Inner {
         }
         self.changed(id);
     }
+}
+
+/// A name for this engine's leases: the process id and random bits (unique
+/// among the processes sharing a database is all it needs to be).
+fn lease_owner() -> String {
+    format!("{}-{:016x}", std::process::id(), fastrand::u64(..))
 }

@@ -42,6 +42,10 @@ pub use types::*;
 /// Most leads one call takes.
 pub const MAX_LEADS: usize = 10_000;
 
+/// How often the engine looks for jobs other processes on the same
+/// database started, to share their leads.
+const JOIN_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// What every session shares (built once per process by [`crate::spec`]).
 pub(crate) struct Shared {
     fetcher: Result<Fetcher, String>,
@@ -89,6 +93,8 @@ impl Shared {
                 if let Err(e) = engine.resume_unfinished().await {
                     tracing::error!(error = %e, "leadgen: could not resume unfinished jobs");
                 }
+                // Jobs started later by other processes on the database.
+                engine.keep_joining(JOIN_EVERY);
                 Ok(engine)
             })
             .await;

@@ -37,7 +37,7 @@ pub(super) fn watchable(uri: &str) -> bool {
 pub(super) async fn list(shared: &Shared) -> Result<ListResourcesResult, ErrorData> {
     let store = store(shared).await.map_err(internal)?;
     let ids = store
-        .call(|c| crawls::ids(c))
+        .run(crawls::ids)
         .await
         .map_err(|e| internal(e.to_string()))?
         .map_err(|e| internal(e.to_string()))?;
@@ -76,7 +76,7 @@ pub(super) async fn read(shared: &Shared, uri: &str) -> Result<ReadResourceResul
     let store = store(shared).await.map_err(internal)?;
     let (wanted, retention) = (id.to_owned(), shared.retention);
     let crawl = store
-        .call(move |c| crawls::load(c, &wanted, unix_now(), retention))
+        .run(move |c| crawls::load(c, &wanted, unix_now(), retention))
         .await
         .map_err(|e| internal(e.to_string()))?
         .map_err(|e| internal(e.to_string()))?

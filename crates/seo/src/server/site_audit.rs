@@ -65,7 +65,7 @@ pub(super) async fn audit_site(
             let (key, now) = (id.clone(), unix_now());
             let store = store.ok_or_else(|| ToolError::internal("the crawl store is not open"))?;
             let loaded = store
-                .call(move |c| crawls::load(c, &key, now, retention))
+                .run(move |c| crawls::load(c, &key, now, retention))
                 .await
                 .map_err(|e| ToolError::internal(e.to_string()))?
                 .map_err(|e| ToolError::internal(e.to_string()))?;
@@ -141,7 +141,7 @@ pub(super) async fn audit_site(
         let result = match store {
             Some(store) => {
                 store
-                    .call(move |c| crawls::save(c, &state, now, retention))
+                    .run(move |c| crawls::save(c, &state, now, retention))
                     .await
             }
             None => Ok(Ok(())),
