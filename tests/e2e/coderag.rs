@@ -338,9 +338,12 @@ async fn secrets_never_returned_and_roots_enforced_over_http() {
     client.cancel().await.expect("close");
 }
 
-/// Progress notifications of one client: (progress, total).
+/// (progress, total) of each progress notification.
+type Seen = Vec<(f64, Option<f64>)>;
+
+/// Progress notifications of one client.
 #[derive(Clone, Default)]
-struct ProgressLog(std::sync::Arc<std::sync::Mutex<Vec<(f64, Option<f64>)>>>);
+struct ProgressLog(std::sync::Arc<std::sync::Mutex<Seen>>);
 
 impl rmcp::ClientHandler for ProgressLog {
     async fn on_progress(
