@@ -27,7 +27,7 @@ pub mod tokens;
 pub mod walk;
 pub mod watch;
 
-pub use server::{CodeRag, DEFAULT_MAX_FILE_BYTES, INDEX_DIR_ENV, MAX_FILE_BYTES_ENV};
+pub use server::{CodeRag, DEFAULT_MAX_FILE_BYTES, INDEX_DIR_ENV, MAX_FILE_BYTES_ENV, WATCH_ENV};
 
 /// The title clients show for this server (its spec and `serverInfo`).
 pub const TITLE: &str = "Code search";
@@ -59,5 +59,10 @@ pub const SETTINGS: &[ffmcp_core::config::Setting] = &[
         MAX_FILE_BYTES_ENV,
         "1048576",
         "coderag: largest file indexed",
+    ),
+    ffmcp_core::config::Setting::new(
+        WATCH_ENV,
+        "1",
+        "coderag: watch indexed repositories and re-index changes (0 turns it off)",
     ),
 ];

@@ -81,13 +81,23 @@ async fn thousand_half_open_connections_leave_a_fresh_client_served_within_2s() 
 #[tokio::test(flavor = "multi_thread")]
 async fn at_the_connection_cap_half_open_connections_make_room_for_real_clients() {
     let (server, addr) = transform_http(&["--max-connections", "50"]);
-    let mut held = half_open(&addr, 200).await;
-    // The harm is absent: the server holds no more than its cap.
+    let held = half_open(&addr, 200).await;
+    // The harm is absent: the server holds no more than its cap. Rounds of
+    // short checks until the excess is closed (a loaded machine may take a
+    // moment), at most 10 s; the connections it keeps never close here.
+    let mut open: Vec<tokio::net::TcpStream> = held;
     let mut closed = 0;
-    for stream in &mut held {
-        if closed_within(stream, Duration::from_millis(20)).await {
-            closed += 1;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while closed < 150 && Instant::now() < deadline {
+        let mut still = Vec::with_capacity(open.len());
+        for mut stream in open {
+            if closed_within(&mut stream, Duration::from_millis(5)).await {
+                closed += 1;
+            } else {
+                still.push(stream);
+            }
         }
+        open = still;
     }
     assert!(
         closed >= 150,
