@@ -1,5 +1,8 @@
 //! `cargo xtask bench protocol`: ffmcp vs Python FastMCP, measured in one run
-//! with the same client code, so the ratios compare like with like.
+//! with the same client code, so the ratios compare like with like; both
+//! protocol generations (2025-06-18 with its `initialize` handshake and
+//! sessions, 2026-07-28 with per-request `_meta` and no handshake), stdio
+//! and HTTP, stateful and stateless.
 
 use std::{
     path::{Path, PathBuf},
@@ -35,6 +38,24 @@ const COLD_START_RUNS: usize = 20;
 /// The Python SDK the peer runs on (FastMCP is `MCPServer` in mcp 2.x).
 const PEER_REQUIREMENT: &str = "mcp>=2.3,<3";
 
+/// Which protocol generation a row's client speaks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Generation {
+    /// 2025-06-18: `initialize`, then calls (in a session over stateful HTTP).
+    V2025,
+    /// 2026-07-28: no handshake; `_meta` and standard headers on each call.
+    V2026,
+}
+
+impl Generation {
+    fn call(self, id: u64) -> serde_json::Value {
+        match self {
+            Self::V2025 => peer::tool_call(id),
+            Self::V2026 => peer::tool_call_2026(id),
+        }
+    }
+}
+
 /// One row of the result table.
 struct Row {
     name: &'static str,
@@ -52,28 +73,30 @@ pub fn protocol(options: Options) -> anyhow::Result<()> {
 
     eprintln!("measuring the pipe floor (cat echoing each request) ...");
     rows.push(floor_row(&options)?);
-    eprintln!("measuring ffmcp (stdio, http) ...");
+    eprintln!("measuring ffmcp (stdio, http; both generations) ...");
     rows.push(stdio_row("ffmcp stdio", &ffmcp, &["transform"], &options)?);
-    let port = peer::free_port()?;
-    let addr = format!("127.0.0.1:{port}");
-    rows.push(http_row(
-        "ffmcp http",
+    rows.push(stdio_row_2026(
+        "ffmcp stdio 2026",
         &ffmcp,
-        &["transform", "--http", &addr],
-        port,
-        "/mcp",
+        &["transform"],
         &options,
     )?);
-    let port = peer::free_port()?;
-    let addr = format!("127.0.0.1:{port}");
-    rows.push(http_row(
-        "ffmcp http stateless",
-        &ffmcp,
-        &["transform", "--http", &addr, "--stateless"],
-        port,
-        "/mcp",
-        &options,
-    )?);
+    for (name, stateless, generation) in [
+        ("ffmcp http", false, Generation::V2025),
+        ("ffmcp http stateless", true, Generation::V2025),
+        ("ffmcp http 2026", false, Generation::V2026),
+        ("ffmcp http stateless 2026", true, Generation::V2026),
+    ] {
+        let port = peer::free_port()?;
+        let addr = format!("127.0.0.1:{port}");
+        let mut args = vec!["transform", "--http", &addr];
+        if stateless {
+            args.push("--stateless");
+        }
+        rows.push(http_row(
+            name, &ffmcp, &args, port, "/mcp", generation, &options,
+        )?);
+    }
 
     match python_peer(&root) {
         Ok(python) => {
@@ -94,8 +117,29 @@ pub fn protocol(options: Options) -> anyhow::Result<()> {
                 &[script, "http", &port_text],
                 port,
                 "/mcp",
+                Generation::V2025,
                 &options,
             )?);
+            // The Python SDK serves 2026-07-28 too; a peer that does not is
+            // reported as such, not as a failure of the run.
+            match stdio_row_2026("fastmcp stdio 2026", &python, &[script, "stdio"], &options) {
+                Ok(row) => rows.push(row),
+                Err(e) => eprintln!("FastMCP over stdio does not answer 2026-07-28 calls: {e:#}"),
+            }
+            let port = peer::free_port()?;
+            let port_text = port.to_string();
+            match http_row(
+                "fastmcp http 2026",
+                &python,
+                &[script, "http", &port_text],
+                port,
+                "/mcp",
+                Generation::V2026,
+                &options,
+            ) {
+                Ok(row) => rows.push(row),
+                Err(e) => eprintln!("FastMCP over HTTP does not answer 2026-07-28 calls: {e:#}"),
+            }
         }
         Err(err) => eprintln!("FastMCP peer unavailable, reporting ffmcp only: {err:#}"),
     }
@@ -174,11 +218,42 @@ fn stdio_row(
     Ok(row)
 }
 
+/// A 2026-07-28 client over stdio: no handshake; cold start is the time to
+/// the first call's answer.
+fn stdio_row_2026(
+    name: &'static str,
+    program: &Path,
+    args: &[&str],
+    options: &Options,
+) -> anyhow::Result<Row> {
+    let mut starts = Vec::with_capacity(COLD_START_RUNS);
+    for _ in 0..COLD_START_RUNS {
+        let started = Instant::now();
+        let (_server, mut client) = peer::spawn_stdio(program, args)?;
+        let answer = client.request(&peer::tool_call_2026(0))?;
+        if answer.get("result").is_none() {
+            bail!("{name}: the first call failed: {answer}");
+        }
+        starts.push(started.elapsed());
+    }
+    let (server, mut client) = peer::spawn_stdio(program, args)?;
+    let mut row = measure_with(name, &server, &mut client, options, true, Generation::V2026)?;
+    row.cold_start_ms = Some(median(&mut starts).as_secs_f64() * 1e3);
+    Ok(row)
+}
+
 /// The same client against `cat`: one pipe round-trip with no server work,
 /// the floor any stdio server on this machine is measured against.
 fn floor_row(options: &Options) -> anyhow::Result<Row> {
     let (server, mut client) = peer::spawn_stdio(Path::new("cat"), &[])?;
-    let mut row = measure_with("pipe floor (cat)", &server, &mut client, options, false)?;
+    let mut row = measure_with(
+        "pipe floor (cat)",
+        &server,
+        &mut client,
+        options,
+        false,
+        Generation::V2025,
+    )?;
     row.cold_start_ms = None;
     Ok(row)
 }
@@ -189,11 +264,21 @@ fn http_row(
     args: &[&str],
     port: u16,
     path: &str,
+    generation: Generation,
     options: &Options,
 ) -> anyhow::Result<Row> {
-    let (server, mut client) = peer::spawn_http(program, args, port, path)?;
-    peer::handshake(&mut client)?;
-    measure(name, &server, &mut client, options)
+    let (server, client) = peer::spawn_http(program, args, port, path)?;
+    match generation {
+        Generation::V2025 => {
+            let mut client = client;
+            peer::handshake(&mut client)?;
+            measure(name, &server, &mut client, options)
+        }
+        Generation::V2026 => {
+            let mut client = client.speaking(peer::PROTOCOL_2026);
+            measure_with(name, &server, &mut client, options, true, generation)
+        }
+    }
 }
 
 fn measure(
@@ -202,7 +287,7 @@ fn measure(
     client: &mut dyn Client,
     options: &Options,
 ) -> anyhow::Result<Row> {
-    measure_with(name, server, client, options, true)
+    measure_with(name, server, client, options, true, Generation::V2025)
 }
 
 fn measure_with(
@@ -211,13 +296,14 @@ fn measure_with(
     client: &mut dyn Client,
     options: &Options,
     expect_result: bool,
+    generation: Generation,
 ) -> anyhow::Result<Row> {
     for id in 0..options.warmup {
-        client.request(&peer::tool_call(id as u64 + 1))?;
+        client.request(&generation.call(id as u64 + 1))?;
     }
     let mut samples = Vec::with_capacity(options.iterations);
     for id in 0..options.iterations {
-        let call = peer::tool_call((options.warmup + id) as u64 + 1);
+        let call = generation.call((options.warmup + id) as u64 + 1);
         let started = Instant::now();
         let response = client.request(&call)?;
         samples.push(started.elapsed());
@@ -267,7 +353,7 @@ fn report(root: &Path, rows: &[Row], options: &Options) -> anyhow::Result<()> {
     }
     let find = |name: &str| rows.iter().find(|r| r.name == name);
     println!();
-    for transport in ["stdio", "http"] {
+    for transport in ["stdio", "http", "stdio 2026", "http 2026"] {
         if let (Some(ours), Some(theirs)) = (
             find(&format!("ffmcp {transport}")),
             find(&format!("fastmcp {transport}")),
@@ -276,6 +362,19 @@ fn report(root: &Path, rows: &[Row], options: &Options) -> anyhow::Result<()> {
                 "{transport}: FastMCP median / ffmcp median = {:.1}x; RSS ratio {:.1}x",
                 theirs.median_us / ours.median_us,
                 theirs.idle_rss_mib / ours.idle_rss_mib
+            );
+        }
+    }
+    for generation in ["", " 2026"] {
+        if let (Some(stateful), Some(stateless)) = (
+            find(&format!("ffmcp http{generation}")),
+            find(&format!("ffmcp http stateless{generation}")),
+        ) {
+            println!(
+                "http{generation}: stateless / stateful median = {:.2} (calls/s {:.0} vs {:.0})",
+                stateless.median_us / stateful.median_us,
+                1e6 / stateless.mean_us,
+                1e6 / stateful.mean_us
             );
         }
     }

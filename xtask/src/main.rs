@@ -31,6 +31,12 @@
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::disallowed_methods)]
 
 mod bench;
+
+/// The ffmcp binary's allocator, so benches run in process (coderag) measure
+/// what production runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod bench_coderag;
 mod bench_docparse;
 mod bench_intel;

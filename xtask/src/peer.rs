@@ -13,6 +13,9 @@ use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
 pub const PROTOCOL_VERSION: &str = "2025-06-18";
+/// The newer generation: no handshake, everything a server needs to know in
+/// each request's `_meta` (and, over HTTP, in standard headers).
+pub const PROTOCOL_2026: &str = "2026-07-28";
 
 /// A server process, killed on drop.
 pub struct Server {
@@ -62,6 +65,17 @@ pub fn initialized() -> Value {
 pub fn tool_call(id: u64) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
         "params": {"name": "text_stats", "arguments": {"text": "hello world"}}})
+}
+
+/// [`tool_call`] as a 2026-07-28 client sends it: no session, the protocol
+/// version, client info and capabilities in `_meta`.
+pub fn tool_call_2026(id: u64) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+        "params": {"name": "text_stats", "arguments": {"text": "hello world"},
+            "_meta": {
+                "io.modelcontextprotocol/protocolVersion": PROTOCOL_2026,
+                "io.modelcontextprotocol/clientInfo": {"name": "ffmcp-bench", "version": "0"},
+                "io.modelcontextprotocol/clientCapabilities": {}}}})
 }
 
 /// Does the MCP handshake on `client`.
@@ -143,6 +157,8 @@ pub struct HttpClient {
     agent: ureq::Agent,
     url: String,
     session: Option<String>,
+    /// The protocol version spoken.
+    version: &'static str,
 }
 
 /// A free loopback port (bound and released).
@@ -171,6 +187,7 @@ pub fn spawn_http_client(port: u16, path: &str) -> HttpClient {
         agent,
         url: format!("http://127.0.0.1:{port}{path}"),
         session: None,
+        version: PROTOCOL_VERSION,
     }
 }
 
@@ -218,11 +235,19 @@ pub fn spawn_http_with_env(
             agent,
             url: format!("http://127.0.0.1:{port}{path}"),
             session: None,
+            version: PROTOCOL_VERSION,
         },
     ))
 }
 
 impl HttpClient {
+    /// Speaks protocol `version` (its header; 2026-07-28 adds the standard
+    /// `Mcp-Method`/`Mcp-Name` headers).
+    pub fn speaking(mut self, version: &'static str) -> Self {
+        self.version = version;
+        self
+    }
+
     /// Ends this client's session (`DELETE` with its session id); the
     /// HTTP status, or `None` when there was no session.
     pub fn delete_session(&mut self) -> anyhow::Result<Option<u16>> {
@@ -244,7 +269,15 @@ impl HttpClient {
             .post(&self.url)
             .header("content-type", "application/json")
             .header("accept", "application/json, text/event-stream")
-            .header("mcp-protocol-version", PROTOCOL_VERSION);
+            .header("mcp-protocol-version", self.version);
+        if self.version == PROTOCOL_2026
+            && let Some(method) = message["method"].as_str()
+        {
+            request = request.header("mcp-method", method);
+            if let Some(name) = message["params"]["name"].as_str() {
+                request = request.header("mcp-name", name);
+            }
+        }
         if let Some(session) = &self.session {
             request = request.header("mcp-session-id", session);
         }

@@ -81,14 +81,21 @@ pub fn chunk_file(lang: Lang, text: &str) -> Vec<Chunk> {
         src: text,
         chunks: Vec::new(),
         links: std::collections::HashMap::new(),
+        doc_rows: std::collections::HashMap::new(),
     };
     let root = tree.root_node();
     let mut scope = Vec::new();
     let nested = walker.visit_children(root, &mut scope, 0);
     // The code between top-level definitions.
+    // A definition covers its doc comment too: the comment is the
+    // definition's `doc`, not code between definitions of its own.
     let covered: Vec<(usize, usize)> = nested
         .iter()
-        .map(|n| (n.start_position().row, n.end_position().row))
+        .map(|n| {
+            let start = n.start_position().row;
+            let doc = walker.doc_rows.get(&n.id()).copied().unwrap_or(start);
+            (doc.min(start), n.end_position().row)
+        })
         .collect();
     let mut gaps = gap_chunks(text, &covered);
     if !gaps.is_empty() {
@@ -116,6 +123,8 @@ struct Walker<'s, 't> {
     /// down from the root and along the sibling list, which made big files
     /// (thousands of items, each with lines of doc comments) quadratic.
     links: std::collections::HashMap<usize, (Node<'t>, Option<Node<'t>>)>,
+    /// First row of each emitted definition's doc comment, by outer node id.
+    doc_rows: std::collections::HashMap<usize, usize>,
 }
 
 /// A definition found in the tree.
@@ -186,7 +195,8 @@ impl<'s, 't> Walker<'s, 't> {
         let text = elide(self.src, start, end, &nested);
         let start_line = outer.start_position().row as u32 + 1;
         let end_line = outer.end_position().row as u32 + 1;
-        let doc = self.doc_comment(&def);
+        let (doc, doc_row) = self.doc_comment(&def);
+        self.doc_rows.insert(outer.id(), doc_row);
         let kind = match def.kind {
             "function" if !scope_text.is_empty() && self.lang != Lang::Go => "method",
             other => other,
@@ -417,8 +427,10 @@ impl<'s, 't> Walker<'s, 't> {
     }
 
     /// Comments right above the definition (attributes and decorators
-    /// skipped), or a Python docstring.
-    fn doc_comment(&self, def: &Definition<'_>) -> String {
+    /// skipped), or a Python docstring; and the first row of the comments
+    /// above (the definition's own row when there are none).
+    fn doc_comment(&self, def: &Definition<'_>) -> (String, usize) {
+        let own_row = def.outer.start_position().row;
         if let Some(doc) = def
             .node
             .child_by_field_name("body")
@@ -428,10 +440,11 @@ impl<'s, 't> Walker<'s, 't> {
             .and_then(|s| s.named_child(0))
             .filter(|s| s.kind() == "string")
         {
-            return clean_comment(self.text(doc));
+            return (clean_comment(self.text(doc)), own_row);
         }
         let mut parts = Vec::new();
-        let mut next_row = def.outer.start_position().row;
+        let mut first_row = own_row;
+        let mut next_row = own_row;
         let mut sibling = self.prev_sibling(def.outer);
         while let Some(node) = sibling {
             let kind = node.kind();
@@ -441,6 +454,7 @@ impl<'s, 't> Walker<'s, 't> {
             }
             if kind.contains("comment") {
                 parts.push(self.text(node));
+                first_row = node.start_position().row;
             } else if !matches!(kind, "attribute_item" | "decorator" | "annotation") {
                 break;
             }
@@ -448,7 +462,7 @@ impl<'s, 't> Walker<'s, 't> {
             sibling = self.prev_sibling(node);
         }
         parts.reverse();
-        clean_comment(&parts.join("\n"))
+        (clean_comment(&parts.join("\n")), first_row)
     }
 }
 

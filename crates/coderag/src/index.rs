@@ -407,12 +407,17 @@ impl RepoIndex {
         for (_, reason) in &skipped {
             *report.skipped.entry(reason.name()).or_default() += 1;
         }
-        let mut writer: IndexWriter<TantivyDocument> =
-            match self.index.writer_with_num_threads(1, 48_000_000) {
-                Ok(writer) => writer,
-                Err(tantivy::TantivyError::LockFailure(..)) => return Err(IndexError::Busy),
-                Err(e) => return Err(e.into()),
-            };
+        // Indexing threads beside the parsing workers: on a small machine
+        // the two stages share the cores, on a large one neither starves.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        let mut writer: IndexWriter<TantivyDocument> = match self
+            .index
+            .writer_with_num_threads(threads, threads * 64_000_000)
+        {
+            Ok(writer) => writer,
+            Err(tantivy::TantivyError::LockFailure(..)) => return Err(IndexError::Busy),
+            Err(e) => return Err(e.into()),
+        };
         let mut present = std::collections::HashSet::new();
         let mut todo = Vec::new();
         for file in found {

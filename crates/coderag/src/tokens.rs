@@ -16,12 +16,23 @@ const MAX_TERM: usize = 64;
 /// The terms of `text`, in order (repeats kept).
 pub fn terms(text: &str) -> Vec<String> {
     let mut out = Vec::new();
-    each_term(text, |term, _, _| out.push(term));
+    each_term(text, &mut Scratch::default(), |term, _, _| {
+        out.push(term.to_owned());
+    });
     out
 }
 
+/// Buffers reused from word to word, so tokenizing allocates nothing once
+/// warm (the index tokenizes every field of every chunk with it).
+#[derive(Debug, Clone, Default)]
+struct Scratch {
+    lower: String,
+    whole: String,
+    part: String,
+}
+
 /// Calls `sink(term, byte_from, byte_to)` for every term of `text`.
-fn each_term(text: &str, mut sink: impl FnMut(String, usize, usize)) {
+fn each_term(text: &str, scratch: &mut Scratch, mut sink: impl FnMut(&str, usize, usize)) {
     let mut start = None;
     for (i, c) in text
         .char_indices()
@@ -31,7 +42,7 @@ fn each_term(text: &str, mut sink: impl FnMut(String, usize, usize)) {
         match (start, word_char) {
             (None, true) => start = Some(i),
             (Some(s), false) => {
-                word_terms(&text[s..i], s, &mut sink);
+                word_terms(&text[s..i], s, scratch, &mut sink);
                 start = None;
             }
             _ => {}
@@ -39,19 +50,48 @@ fn each_term(text: &str, mut sink: impl FnMut(String, usize, usize)) {
     }
 }
 
-fn word_terms(word: &str, offset: usize, sink: &mut impl FnMut(String, usize, usize)) {
-    let parts = split_word(word);
-    let whole = fold(&word.to_lowercase().replace('_', ""));
-    let compound = parts.len() > 1;
-    if keep(&whole) {
-        sink(whole.clone(), offset, offset + word.len());
+fn word_terms(
+    word: &str,
+    offset: usize,
+    scratch: &mut Scratch,
+    sink: &mut impl FnMut(&str, usize, usize),
+) {
+    lowercase_into(word, true, &mut scratch.lower);
+    fold_into(&scratch.lower, &mut scratch.whole);
+    if keep(&scratch.whole) {
+        sink(&scratch.whole, offset, offset + word.len());
     }
-    if compound {
-        for (from, to) in parts {
-            let part = fold(&word[from..to].to_lowercase());
-            if keep(&part) && part != whole {
-                sink(part, offset + from, offset + to);
-            }
+    // Compound: an `_` or a capital after the first character (a lone
+    // lowercase word, the common case, needs no split).
+    let compound = word.contains('_') || word.chars().skip(1).any(char::is_uppercase);
+    if !compound {
+        return;
+    }
+    let parts = split_word(word);
+    if parts.len() < 2 {
+        return;
+    }
+    for (from, to) in parts {
+        lowercase_into(&word[from..to], false, &mut scratch.lower);
+        fold_into(&scratch.lower, &mut scratch.part);
+        if keep(&scratch.part) && scratch.part != scratch.whole {
+            sink(&scratch.part, offset + from, offset + to);
+        }
+    }
+}
+
+/// `word` lowercased into `out` (`_` dropped when `drop_underscores`).
+fn lowercase_into(word: &str, drop_underscores: bool, out: &mut String) {
+    out.clear();
+    if word.is_ascii() {
+        out.extend(
+            word.bytes()
+                .filter(|&b| !(drop_underscores && b == b'_'))
+                .map(|b| char::from(b.to_ascii_lowercase())),
+        );
+    } else {
+        for c in word.chars().filter(|&c| !(drop_underscores && c == '_')) {
+            out.extend(c.to_lowercase());
         }
     }
 }
@@ -95,42 +135,40 @@ pub fn split_word(word: &str) -> Vec<(usize, usize)> {
     parts
 }
 
-/// The light suffix rule; see the module docs.
-fn fold(term: &str) -> String {
-    let mut folded = strip_suffix(term);
-    if folded.len() > 4 && folded.is_ascii() && folded.ends_with('e') {
-        folded.pop();
-    }
-    folded
-}
-
-fn strip_suffix(term: &str) -> String {
-    let n = term.len();
+/// The light suffix rule (see the module docs), `term` into `out`.
+fn fold_into(term: &str, out: &mut String) {
+    out.clear();
     if !term.is_ascii() {
-        return term.to_owned();
+        out.push_str(term);
+        return;
     }
+    let n = term.len();
     if n > 4 && term.ends_with("ies") {
-        return format!("{}y", &term[..n - 3]);
-    }
-    if n > 5 && term.ends_with("ing") {
-        return term[..n - 3].to_owned();
-    }
-    if n > 4 && term.ends_with("ed") && !term.ends_with("eed") {
-        return term[..n - 2].to_owned();
-    }
-    if n > 3
+        out.push_str(&term[..n - 3]);
+        out.push('y');
+    } else if n > 5 && term.ends_with("ing") {
+        out.push_str(&term[..n - 3]);
+    } else if n > 4 && term.ends_with("ed") && !term.ends_with("eed") {
+        out.push_str(&term[..n - 2]);
+    } else if n > 3
         && term.ends_with('s')
         && !(term.ends_with("ss") || term.ends_with("us") || term.ends_with("is"))
     {
-        return term[..n - 1].to_owned();
+        out.push_str(&term[..n - 1]);
+    } else {
+        out.push_str(term);
     }
-    term.to_owned()
+    if out.len() > 4 && out.ends_with('e') {
+        out.pop();
+    }
 }
 
-/// The tokenizer registered with the index as [`NAME`].
+/// The tokenizer registered with the index as [`NAME`]. Its tokens and
+/// their texts are reused from one field to the next.
 #[derive(Debug, Clone, Default)]
 pub struct CodeTokenizer {
     tokens: Vec<Token>,
+    scratch: Scratch,
 }
 
 /// The name the index knows [`CodeTokenizer`] by.
@@ -139,7 +177,7 @@ pub const NAME: &str = "code";
 /// The tokens of one text.
 #[derive(Debug)]
 pub struct CodeTokenStream<'a> {
-    tokens: &'a mut Vec<Token>,
+    tokens: &'a mut [Token],
     /// One past the current token.
     next: usize,
 }
@@ -148,21 +186,30 @@ impl Tokenizer for CodeTokenizer {
     type TokenStream<'a> = CodeTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> CodeTokenStream<'a> {
-        self.tokens.clear();
-        let mut position = 0;
+        let mut n = 0;
         let tokens = &mut self.tokens;
-        each_term(text, |term, from, to| {
-            tokens.push(Token {
-                offset_from: from,
-                offset_to: to,
-                position,
-                text: term,
-                position_length: 1,
-            });
-            position += 1;
+        each_term(text, &mut self.scratch, |term, from, to| {
+            match tokens.get_mut(n) {
+                Some(token) => {
+                    token.text.clear();
+                    token.text.push_str(term);
+                    token.offset_from = from;
+                    token.offset_to = to;
+                    token.position = n;
+                    token.position_length = 1;
+                }
+                None => tokens.push(Token {
+                    offset_from: from,
+                    offset_to: to,
+                    position: n,
+                    text: term.to_owned(),
+                    position_length: 1,
+                }),
+            }
+            n += 1;
         });
         CodeTokenStream {
-            tokens: &mut self.tokens,
+            tokens: &mut self.tokens[..n],
             next: 0,
         }
     }

@@ -1,7 +1,10 @@
 //! Every fixture file chunks into its definitions, with scope, kind,
 //! signature, doc comment and span.
 
-use ffmcp_coderag::{chunk::chunk_file, lang::Lang};
+use ffmcp_coderag::{
+    chunk::{Chunk, chunk_file},
+    lang::Lang,
+};
 
 fn symbols(path: &str) -> Vec<String> {
     let text = std::fs::read_to_string(super::fixture().join(path)).expect("fixture");
@@ -163,4 +166,25 @@ fn hostile_inputs_end_in_chunks() {
     ] {
         let _ = chunk_file(lang, text);
     }
+}
+
+#[test]
+fn doc_comments_belong_to_their_definition_not_to_a_code_chunk() {
+    let text = "use std::fmt;\n\n/// Formats the ledger balance for display.\n/// Negative amounts get a minus sign.\n#[inline]\npub fn render_balance(x: i64) -> String {\n    x.to_string()\n}\n\n/// A second documented function with a long comment.\nfn other() {}\n";
+    let chunks = chunk_file(Lang::Rust, text);
+    let code: Vec<&Chunk> = chunks.iter().filter(|c| c.kind == "code").collect();
+    assert!(
+        code.iter()
+            .all(|c| !c.text.contains("ledger") && !c.text.contains("documented")),
+        "a doc comment became code between definitions: {code:?}"
+    );
+    let render = chunks
+        .iter()
+        .find(|c| c.name == "render_balance")
+        .expect("render_balance");
+    assert!(
+        render.doc.starts_with("Formats the ledger balance"),
+        "{render:?}"
+    );
+    assert_eq!(render.start_line, 6, "the span starts at the item itself");
 }
