@@ -131,7 +131,10 @@ impl fmt::Display for ToolError {
 impl From<ModelError> for ToolError {
     fn from(err: ModelError) -> Self {
         match err {
-            e @ (ModelError::NotConfigured { .. } | ModelError::InvalidRoute(_)) => {
+            e @ (ModelError::NotConfigured { .. }
+            | ModelError::NoEmbeddingRoute { .. }
+            | ModelError::InvalidRoute(_)
+            | ModelError::InvalidInput(_)) => {
                 ToolError::invalid(e.to_string())
             }
             e @ ModelError::InvalidSchema(_) => {
