@@ -228,7 +228,8 @@ fn build(index: &RepoIndex) -> anyhow::Result<(UpdateReport, Duration)> {
     let report = index.update(UpdateOptions {
         max_file_bytes: 1 << 20,
         cancel: &cancel,
-        progress: &|_, _| {},
+        progress: &|_, _, _| {},
+        embedder: None,
     })?;
     let time = started.elapsed();
     eprintln!(
@@ -314,7 +315,8 @@ fn touch_and_update(dir: &Path, index: &RepoIndex) -> anyhow::Result<Option<Dura
         let again = index.update(UpdateOptions {
             max_file_bytes: 1 << 20,
             cancel: &cancel,
-            progress: &|_, _| {},
+            progress: &|_, _, _| {},
+            embedder: None,
         })?;
         let elapsed = t.elapsed();
         eprintln!("update re-indexed {} files", again.indexed);

@@ -18,6 +18,7 @@
 //! `index`, which is incremental; results say when a file is stale).
 
 pub mod chunk;
+pub mod dense;
 pub mod index;
 pub mod lang;
 pub mod mask;
@@ -26,6 +27,8 @@ mod server;
 pub mod tokens;
 pub mod walk;
 pub mod watch;
+
+use std::sync::Arc;
 
 pub use server::{CodeRag, DEFAULT_MAX_FILE_BYTES, INDEX_DIR_ENV, MAX_FILE_BYTES_ENV};
 
@@ -38,7 +41,7 @@ pub fn spec() -> ffmcp_core::ServerSpec {
         "coderag",
         "Code search over local repositories: symbol-level chunks (tree-sitter), BM25 over code-aware tokens, symbols, references, outlines",
         |context| {
-            let shared = server::Shared::new(&context.config);
+            let shared = server::Shared::new(&context.config, Arc::clone(&context.models));
             Ok(ffmcp_core::Server::new(context, "coderag", move || {
                 CodeRag::with_shared(shared.clone())
             }))
