@@ -134,9 +134,7 @@ impl From<ModelError> for ToolError {
             e @ (ModelError::NotConfigured { .. }
             | ModelError::NoEmbeddingRoute { .. }
             | ModelError::InvalidRoute(_)
-            | ModelError::InvalidInput(_)) => {
-                ToolError::invalid(e.to_string())
-            }
+            | ModelError::InvalidInput(_)) => ToolError::invalid(e.to_string()),
             e @ ModelError::InvalidSchema(_) => {
                 ToolError::invalid(format!("argument 'schema': {e}"))
             }

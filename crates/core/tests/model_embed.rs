@@ -34,16 +34,26 @@ async fn openai_embeddings_shape_usage_and_cost() {
         .embed(&inputs, EmbedPurpose::Document, &Call::new("t"))
         .await
         .expect("vectors");
-    assert_eq!(done.vectors, vec![vector_of(&inputs[0]), vector_of(&inputs[1])]);
+    assert_eq!(
+        done.vectors,
+        vec![vector_of(&inputs[0]), vector_of(&inputs[1])]
+    );
     assert_eq!(done.route.to_string(), "openai:text-embedding-3-small");
     assert_eq!((done.requests, done.attempts), (1, 1));
     assert!(done.usage.input_tokens > 0, "{:?}", done.usage);
-    assert!(done.cost_usd.is_some_and(|c| c > 0.0), "{:?}", done.cost_usd);
+    assert!(
+        done.cost_usd.is_some_and(|c| c > 0.0),
+        "{:?}",
+        done.cost_usd
+    );
     let sent = imitation.requests();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].wire, Wire::OpenAi);
     assert_eq!(sent[0].path, "/v1/embeddings");
-    assert_eq!(sent[0].header("authorization"), Some("Bearer imitation-key"));
+    assert_eq!(
+        sent[0].header("authorization"),
+        Some("Bearer imitation-key")
+    );
     assert_eq!(
         sent[0].body,
         json!({"model": "text-embedding-3-small", "input": inputs, "encoding_format": "float"})
@@ -88,10 +98,17 @@ async fn gemini_batch_embed_contents_shape_and_purpose() {
 #[tokio::test]
 async fn openai_compatible_servers_are_reached_at_their_base_url_without_a_key() {
     let imitation = imitation().await;
-    let spec = format!("openai-compat:{}#nomic-embed-text", imitation.compat_base_url());
+    let spec = format!(
+        "openai-compat:{}#nomic-embed-text",
+        imitation.compat_base_url()
+    );
     let router = embedder(&imitation, &spec);
     let done = router
-        .embed(&texts(&["start the server"]), EmbedPurpose::Document, &Call::new("t"))
+        .embed(
+            &texts(&["start the server"]),
+            EmbedPurpose::Document,
+            &Call::new("t"),
+        )
         .await
         .expect("vectors");
     assert_eq!(done.vectors[0], vector_of("start the server"));
@@ -120,7 +137,10 @@ async fn inputs_go_in_bounded_batches_in_order() {
         .iter()
         .map(|r| r.embedding_inputs().len())
         .collect();
-    assert_eq!(sizes, [MAX_EMBED_BATCH, MAX_EMBED_BATCH, 201 - 2 * MAX_EMBED_BATCH]);
+    assert_eq!(
+        sizes,
+        [MAX_EMBED_BATCH, MAX_EMBED_BATCH, 201 - 2 * MAX_EMBED_BATCH]
+    );
     let sent_long = imitation.embedded_inputs().pop().expect("last input");
     assert!(sent_long.len() < long.len(), "long inputs are cut");
 }
@@ -161,9 +181,15 @@ async fn without_a_route_the_error_names_the_setting() {
         .embed(&texts(&["x"]), EmbedPurpose::Query, &Call::new("t"))
         .await
         .expect_err("no route");
-    assert!(matches!(err, ModelError::NoEmbeddingRoute { .. }), "{err:?}");
+    assert!(
+        matches!(err, ModelError::NoEmbeddingRoute { .. }),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("FF_EMBED_MODEL"), "{err}");
-    assert!(imitation.requests().is_empty(), "no chat route is used instead");
+    assert!(
+        imitation.requests().is_empty(),
+        "no chat route is used instead"
+    );
 
     // A route without an embeddings API is a configuration problem, named.
     let (config, problems) = RouterConfig::from_lookup(&|name| {
@@ -176,7 +202,10 @@ async fn without_a_route_the_error_names_the_setting() {
         .await
         .expect_err("no route");
     let text = err.to_string();
-    assert!(text.contains("FF_EMBED_MODEL: anthropic has no embeddings API"), "{text}");
+    assert!(
+        text.contains("FF_EMBED_MODEL: anthropic has no embeddings API"),
+        "{text}"
+    );
 
     let (config, problems) = RouterConfig::from_lookup(&|name| {
         (name == "FF_EMBED_MODEL").then(|| "gemini:gemini-embedding-001".to_owned())
@@ -191,7 +220,10 @@ async fn without_a_route_the_error_names_the_setting() {
 #[tokio::test]
 async fn a_per_call_route_cannot_choose_where_to_connect() {
     let imitation = imitation().await;
-    let spec = format!("openai-compat:{}#nomic-embed-text", imitation.compat_base_url());
+    let spec = format!(
+        "openai-compat:{}#nomic-embed-text",
+        imitation.compat_base_url()
+    );
     let router = embedder(&imitation, &spec);
     let elsewhere = Call::new("t")
         .with_model_arg(Some("openai-compat:http://127.0.0.1:9/v1#nomic-embed-text"))

@@ -191,7 +191,11 @@ impl Router {
             if !admitted {
                 self.stats.skipped(&label);
             }
-            let max_attempts = if admitted { self.config.max_attempts } else { 1 };
+            let max_attempts = if admitted {
+                self.config.max_attempts
+            } else {
+                1
+            };
             let turn = self
                 .try_route(
                     route,

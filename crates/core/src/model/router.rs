@@ -498,7 +498,7 @@ impl Router {
         self.config.routes.iter().chain(self.config.embed.iter())
     }
 
-        fn plan(&self, call: &Call) -> Result<Vec<Route>, ModelError> {
+    fn plan(&self, call: &Call) -> Result<Vec<Route>, ModelError> {
         if let Some(routes) = call.routes.as_ref().filter(|r| !r.is_empty()) {
             return Ok(routes.clone());
         }
@@ -549,7 +549,10 @@ impl Router {
                     more,
                     self.config.max_attempts,
                     attempts,
-                    || self.providers().complete(route, request, call.sampler.as_deref()),
+                    || {
+                        self.providers()
+                            .complete(route, request, call.sampler.as_deref())
+                    },
                     |completion| self.cost(route, completion),
                 )
                 .await;
@@ -573,7 +576,10 @@ impl Router {
                         more,
                         1,
                         attempts,
-                        || self.providers().complete(&route, request, call.sampler.as_deref()),
+                        || {
+                            self.providers()
+                                .complete(&route, request, call.sampler.as_deref())
+                        },
                         |completion| self.cost(&route, completion),
                     )
                     .await;

@@ -316,6 +316,9 @@ mod tests {
         assert!(near > 0.7, "{near}");
         assert!(far < 0.3, "{far}");
         assert_eq!(vector_of("same text"), vector_of("same text"));
-        assert_eq!(words("parseHTTPRequest entries"), ["parse", "http", "request", "item"]);
+        assert_eq!(
+            words("parseHTTPRequest entries"),
+            ["parse", "http", "request", "item"]
+        );
     }
 }

@@ -40,8 +40,8 @@ use tokio::{
 };
 use tokio_util::sync::CancellationToken;
 
-use ffmcp_core::model::{AwsChain, AwsCredentials, BedrockSettings, Endpoint, ProviderSettings};
 pub use embeddings::{DIMENSIONS, GEMINI_MAX_BATCH, vector_of};
+use ffmcp_core::model::{AwsChain, AwsCredentials, BedrockSettings, Endpoint, ProviderSettings};
 pub use wire::Wire;
 
 /// The key every HTTP provider of the imitation accepts.

@@ -83,7 +83,12 @@ impl Wire {
         self.error_with(status, message, retry_after)
     }
 
-    pub(crate) fn error_with(self, status: u16, message: &str, retry_after: Option<Duration>) -> Action {
+    pub(crate) fn error_with(
+        self,
+        status: u16,
+        message: &str,
+        retry_after: Option<Duration>,
+    ) -> Action {
         let mut headers = Vec::new();
         if let Some(after) = retry_after {
             headers.push((
