@@ -524,6 +524,7 @@ impl RepoIndex {
         if todo.is_empty() && report.removed == 0 && !vectors_missing {
             // Nothing changed: no commit.
             let _ = writer.rollback();
+            report.vectors = old_vectors.map_or(0, |v| v.len());
             report.elapsed_ms = started.elapsed().as_millis() as u64;
             return Ok(report);
         }

@@ -374,6 +374,8 @@ impl CodeRag {
                 .map_err(index_error)?;
             shared.watch(&index, embedder);
             let files_total = index.file_count().map_err(index_error)?;
+            let mut report = report;
+            report.vectors = index.vectors().map_err(index_error)?.map_or(0, |v| v.len());
             Ok::<_, ToolError>((repo, report, files_total))
         })
         .await;
