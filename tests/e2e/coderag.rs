@@ -500,6 +500,8 @@ async fn hybrid_search_with_an_embedding_route_over_stdio() {
     let root = dir.path().canonicalize().expect("canonical");
     let repo = root.join("repo");
     std::fs::create_dir_all(&repo).expect("mkdir");
+    let client_py =
+        format!("def connect_upstream():\n    token = \"{PLANTED_TOKEN}\"\n    return token\n");
     for (path, text) in [
         (
             "store.py",
@@ -513,6 +515,7 @@ async fn hybrid_search_with_an_embedding_route_over_stdio() {
             "files.py",
             "def delete_temp_files(directory):\n    \"\"\"Delete temporary files from a directory.\"\"\"\n    pass\n",
         ),
+        ("client.py", client_py.as_str()),
     ] {
         std::fs::write(repo.join(path), text).expect("write");
     }
@@ -534,13 +537,24 @@ async fn hybrid_search_with_an_embedding_route_over_stdio() {
     let indexed = ok(&client, "index", json!({"path": "repo"})).await;
     assert_eq!(
         (indexed["embedded"].as_u64(), indexed["vectors"].as_u64()),
-        (Some(3), Some(3)),
+        (Some(4), Some(4)),
         "{indexed}"
     );
     let embedded = imitation.embedded_inputs();
-    assert_eq!(embedded.len(), 3);
+    assert_eq!(embedded.len(), 4);
     assert!(
         embedded.iter().any(|t| t.contains("erase_record")),
+        "{embedded:?}"
+    );
+    // Credential-like tokens never leave for the provider.
+    assert!(
+        embedded
+            .iter()
+            .any(|t| t.contains("connect_upstream") && t.contains("[masked]")),
+        "{embedded:?}"
+    );
+    assert!(
+        !embedded.iter().any(|t| t.contains(PLANTED_TOKEN)),
         "{embedded:?}"
     );
 
@@ -593,7 +607,7 @@ async fn hybrid_search_with_an_embedding_route_over_stdio() {
     );
 
     let status = ok(&client, "status", json!({})).await;
-    assert_eq!(status["repos"][0]["vectors"], 3);
+    assert_eq!(status["repos"][0]["vectors"], 4);
     assert_eq!(
         status["repos"][0]["embedding_model"],
         "openai:text-embedding-3-small"
@@ -602,6 +616,6 @@ async fn hybrid_search_with_an_embedding_route_over_stdio() {
     // A second run with nothing changed embeds nothing.
     let again = ok(&client, "index", json!({"path": "repo"})).await;
     assert_eq!(again["embedded"], 0, "{again}");
-    assert_eq!(imitation.embedded_inputs().len(), 4);
+    assert_eq!(imitation.embedded_inputs().len(), 5);
     client.cancel().await.expect("close");
 }

@@ -8,7 +8,9 @@
 //! [`EMBED_TEXT_CHARS`] ([`embed_text`]). A vector's identity is the
 //! chunk's path, start line and a hash of that text, so an update embeds
 //! only chunks whose text changed and reuses every other vector by hash,
-//! even when the chunk moved.
+//! even when the chunk moved. Only chunks of indexed files are embedded
+//! (secret-bearing files never are) and credential-like tokens are masked
+//! before the text is sent, as in every tool result.
 //!
 //! Storage: one [`Vectors`] file per commit (`vectors-….bin`, format
 //! [`VECTORS_FORMAT`], f32 little-endian, unit length), named in the same
@@ -49,6 +51,8 @@ pub const EMBED_BATCH: usize = 96;
 const MAGIC: &[u8; 8] = b"FFMCPVEC";
 
 /// The text embedded for a definition chunk; see the module docs.
+/// Credential-like tokens are masked ([`crate::mask`]): this text leaves
+/// the machine when the embedding route is a hosted provider.
 pub fn embed_text(kind: &str, symbol: &str, signature: &str, doc: &str, body: &str) -> String {
     let mut text = format!("{kind} {symbol}\n");
     if !signature.is_empty() {
@@ -60,6 +64,7 @@ pub fn embed_text(kind: &str, symbol: &str, signature: &str, doc: &str, body: &s
         text.push('\n');
     }
     text.push_str(body);
+    let (text, _) = crate::mask::mask(&text);
     match text.char_indices().nth(EMBED_TEXT_CHARS) {
         Some((end, _)) => text[..end].to_owned(),
         None => text,

@@ -9,13 +9,17 @@
 //! the code-aware tokenizer; [`index`] keeps one tantivy index per
 //! repository under the data directory (incremental by content hash,
 //! atomic commits, versioned format); [`query`] answers search, symbol,
-//! reference, outline and relation questions; [`mask`] hides
-//! credential-like tokens in what leaves; `server` is the only module that
-//! knows MCP.
+//! reference, outline and relation questions, BM25 or hybrid; [`dense`]
+//! keeps the vectors of definition chunks (made through the model layer's
+//! embedding route, `FF_EMBED_MODEL`, when one is configured) and finds the
+//! nearest; [`watch`] re-indexes what changes while the server runs;
+//! [`mask`] hides credential-like tokens in what leaves; `server` is the
+//! only module that knows MCP.
 //!
 //! Deliberately absent: executing or building anything from the
-//! repository; dense (embedding) retrieval; a file watcher (re-run
-//! `index`, which is incremental; results say when a file is stale).
+//! repository; an approximate-nearest-neighbour index (dense search is
+//! brute force, see [`dense`]); any embedding made other than through
+//! `ffmcp_core::model`.
 
 pub mod chunk;
 pub mod dense;
