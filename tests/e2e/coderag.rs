@@ -1,7 +1,8 @@
 //! coderag end to end: the real binary through rmcp's client over stdio
 //! and HTTP. A polyglot fixture repository is indexed, searched, its
 //! symbols and references resolved, updated incrementally after a change;
-//! secrets never come back and roots are enforced.
+//! secrets never come back and roots are enforced; with an embedding
+//! route pointed at the provider imitation, search is hybrid.
 
 use std::path::{Path, PathBuf};
 
@@ -155,6 +156,16 @@ async fn index_search_symbols_references_and_updates_over_stdio() {
     )
     .await;
     assert!(error_text(&bad).contains("'language'"));
+    // Without an embedding route: BM25, and hybrid is refused by name.
+    assert_eq!(go["mode"], "bm25");
+    assert_eq!(go["results"][0]["found_by"], json!(["bm25"]));
+    let hybrid = call(
+        &client,
+        "search",
+        json!({"query": "cache entries", "mode": "hybrid"}),
+    )
+    .await;
+    assert!(error_text(&hybrid).contains("FF_EMBED_MODEL"), "{hybrid:?}");
 
     // Symbols, references, outline, relations.
     let symbols = ok(&client, "find_symbol", json!({"name": "Matrix::multiply"})).await;
@@ -477,5 +488,134 @@ async fn indexing_reports_progress_stops_when_cancelled_and_watches_over_stdio()
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    client.cancel().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hybrid_search_with_an_embedding_route_over_stdio() {
+    let imitation = ffmcp_test_support::imitation::Imitation::start()
+        .await
+        .expect("imitation binds");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().canonicalize().expect("canonical");
+    let repo = root.join("repo");
+    std::fs::create_dir_all(&repo).expect("mkdir");
+    let client_py =
+        format!("def connect_upstream():\n    token = \"{PLANTED_TOKEN}\"\n    return token\n");
+    for (path, text) in [
+        (
+            "store.py",
+            "def erase_record(table, key):\n    \"\"\"Erase a record by key from the table.\"\"\"\n    table.pop(key, None)\n",
+        ),
+        (
+            "cache.py",
+            "def cache_size(cache):\n    \"\"\"Number of entries held in the cache.\"\"\"\n    return len(cache)\n",
+        ),
+        (
+            "files.py",
+            "def delete_temp_files(directory):\n    \"\"\"Delete temporary files from a directory.\"\"\"\n    pass\n",
+        ),
+        ("client.py", client_py.as_str()),
+    ] {
+        std::fs::write(repo.join(path), text).expect("write");
+    }
+    let data = tempfile::tempdir().expect("tempdir");
+    let base = format!("{}/v1", imitation.base_url());
+    let client = stdio_client_env(
+        "coderag",
+        &[
+            ("FF_ROOTS", root.to_str().expect("utf8")),
+            ("FF_CODERAG_INDEX_DIR", data.path().to_str().expect("utf8")),
+            ("FF_CODERAG_WATCH", "0"),
+            ("FF_EMBED_MODEL", "openai:text-embedding-3-small"),
+            ("OPENAI_BASE_URL", &base),
+            ("OPENAI_API_KEY", ffmcp_test_support::imitation::API_KEY),
+        ],
+    )
+    .await;
+
+    let indexed = ok(&client, "index", json!({"path": "repo"})).await;
+    assert_eq!(
+        (indexed["embedded"].as_u64(), indexed["vectors"].as_u64()),
+        (Some(4), Some(4)),
+        "{indexed}"
+    );
+    let embedded = imitation.embedded_inputs();
+    assert_eq!(embedded.len(), 4);
+    assert!(
+        embedded.iter().any(|t| t.contains("erase_record")),
+        "{embedded:?}"
+    );
+    // Credential-like tokens never leave for the provider.
+    assert!(
+        embedded
+            .iter()
+            .any(|t| t.contains("connect_upstream") && t.contains("[masked]")),
+        "{embedded:?}"
+    );
+    assert!(
+        !embedded.iter().any(|t| t.contains(PLANTED_TOKEN)),
+        "{embedded:?}"
+    );
+
+    let found = ok(
+        &client,
+        "search",
+        json!({"query": "delete entry from cache", "k": 3}),
+    )
+    .await;
+    assert_eq!(found["mode"], "hybrid", "{found}");
+    let target = found["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["symbol"] == "erase_record")
+        .unwrap_or_else(|| panic!("the synonym match is found: {found}"));
+    assert!(
+        target["found_by"]
+            .as_array()
+            .expect("found_by")
+            .contains(&json!("dense")),
+        "{target}"
+    );
+    let queries: Vec<_> = imitation
+        .requests()
+        .into_iter()
+        .filter(|r| r.is_embeddings())
+        .collect();
+    assert_eq!(
+        queries.len(),
+        2,
+        "one request for the chunks, one for the query"
+    );
+    assert_eq!(queries[1].embedding_inputs(), ["delete entry from cache"]);
+
+    let lexical = ok(
+        &client,
+        "search",
+        json!({"query": "delete entry from cache", "k": 3, "mode": "bm25"}),
+    )
+    .await;
+    assert_eq!(lexical["mode"], "bm25");
+    assert!(
+        lexical["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .all(|r| r["found_by"] == json!(["bm25"])),
+        "{lexical}"
+    );
+
+    let status = ok(&client, "status", json!({})).await;
+    assert_eq!(status["repos"][0]["vectors"], 4);
+    assert_eq!(
+        status["repos"][0]["embedding_model"],
+        "openai:text-embedding-3-small"
+    );
+
+    // A second run with nothing changed embeds nothing.
+    let again = ok(&client, "index", json!({"path": "repo"})).await;
+    assert_eq!(again["embedded"], 0, "{again}");
+    assert_eq!(imitation.embedded_inputs().len(), 5);
     client.cancel().await.expect("close");
 }

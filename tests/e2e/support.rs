@@ -31,6 +31,7 @@ pub fn raw_stdio(args: &[&str]) -> Proc {
 /// never leak into a test.
 pub const MODEL_VARS: &[&str] = &[
     "FF_LLM_PRIMARY",
+    "FF_EMBED_MODEL",
     "FF_LLM_FALLBACKS",
     "FF_LLM_TIMEOUT_MS",
     "FF_LLM_MAX_ATTEMPTS",

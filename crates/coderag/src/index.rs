@@ -19,6 +19,12 @@
 //! An update walks the repository, re-reads only files whose size or time
 //! changed, re-chunks only those whose content hash changed, and replaces
 //! their documents; an update that finds nothing changed commits nothing.
+//!
+//! With an [`Embedder`] (an embedding route is configured), the commit also
+//! names a vectors file ([`crate::dense`]): the vectors of every definition
+//! chunk, new ones only for chunks whose embedded text changed. Without
+//! one, or when the embedding route fails, the commit has no vectors (and
+//! search is BM25 only) rather than vectors that miss some chunks.
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -45,6 +51,7 @@ use tantivy::{
 
 use crate::{
     chunk::{self, Chunk},
+    dense::{self, EmbedError, Embedder, Vectors, Wanted},
     lang::Lang,
     tokens,
     walk::{self, Skip},
@@ -179,7 +186,24 @@ pub struct UpdateReport {
     pub chunks: usize,
     /// Bytes read and chunked.
     pub bytes: u64,
+    /// Chunks embedded now (an embedding route is configured).
+    pub embedded: usize,
+    /// Vectors taken over from the previous commit by text hash.
+    pub vectors_reused: usize,
+    /// Vectors in the index after the update (0 without an embedding route).
+    pub vectors: usize,
+    /// Why the update committed no vectors although an embedder was given.
+    pub embed_error: Option<String>,
     pub elapsed_ms: u64,
+}
+
+/// Which part of an update progress is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Reading and chunking files: (files done, files to do).
+    Files,
+    /// Embedding changed chunks: (chunks done, chunks to do).
+    Embeddings,
 }
 
 /// How an update runs.
@@ -187,8 +211,10 @@ pub struct UpdateReport {
 pub struct UpdateOptions<'a> {
     pub max_file_bytes: u64,
     pub cancel: &'a AtomicBool,
-    /// (files done, files to do).
-    pub progress: &'a (dyn Fn(u64, u64) + Sync),
+    /// (stage, done, to do).
+    pub progress: &'a (dyn Fn(Stage, u64, u64) + Sync),
+    /// Embeds definition chunks when an embedding route is configured.
+    pub embedder: Option<&'a dyn Embedder>,
 }
 
 /// What the index holds of one file.
@@ -231,6 +257,8 @@ pub struct RepoIndex {
     writing: Mutex<()>,
     /// The manifest last read, by file name.
     manifest: Mutex<Arc<Manifest>>,
+    /// The vectors file last read: (name, vectors).
+    vectors: Mutex<Option<(String, Arc<Vectors>)>>,
 }
 
 /// The file records of one commit; see the module docs.
@@ -238,17 +266,23 @@ pub struct RepoIndex {
 struct Manifest {
     /// Its file name (none before the first commit).
     name: Option<String>,
+    /// The vectors file of the same commit, if it has one.
+    vectors: Option<String>,
     files: HashMap<String, FileRecord>,
 }
 
-/// The payload of a commit: which manifest goes with it.
+/// The payload of a commit: which manifest and vectors go with it.
 #[derive(Debug, Serialize, Deserialize)]
 struct CommitPayload {
     manifest: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    vectors: Option<String>,
 }
 
 /// Prefix of manifest file names.
 const MANIFEST_PREFIX: &str = "files-";
+/// Prefix of vectors file names.
+const VECTORS_PREFIX: &str = "vectors-";
 
 impl std::fmt::Debug for RepoIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -308,17 +342,19 @@ impl RepoIndex {
             f,
             writing: Mutex::new(()),
             manifest: Mutex::new(Arc::new(Manifest::default())),
+            vectors: Mutex::new(None),
         })
     }
 
     /// The manifest of the newest commit (read again only when it changed).
     fn manifest(&self) -> Result<Arc<Manifest>, IndexError> {
         let metas = self.index.load_metas()?;
-        let name = metas
+        let payload = metas
             .payload
             .as_deref()
-            .and_then(|p| serde_json::from_str::<CommitPayload>(p).ok())
-            .map(|p| p.manifest);
+            .and_then(|p| serde_json::from_str::<CommitPayload>(p).ok());
+        let name = payload.as_ref().map(|p| p.manifest.clone());
+        let vectors = payload.and_then(|p| p.vectors);
         let mut cached = self.manifest.lock().unwrap_or_else(|p| p.into_inner());
         if cached.name == name {
             return Ok(cached.clone());
@@ -339,16 +375,43 @@ impl RepoIndex {
             }
             None => HashMap::new(),
         };
-        *cached = Arc::new(Manifest { name, files });
+        *cached = Arc::new(Manifest {
+            name,
+            vectors,
+            files,
+        });
         Ok(cached.clone())
     }
 
-    /// Writes `files` as a new manifest and commits it with the writer's
-    /// changes; removes the manifests no commit names any more.
+    /// The vectors of the newest commit, if it has any (read again only
+    /// when the commit changed).
+    pub fn vectors(&self) -> Result<Option<Arc<Vectors>>, IndexError> {
+        let Some(name) = self.manifest()?.vectors.clone() else {
+            return Ok(None);
+        };
+        let mut cached = self.vectors.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((cached_name, vectors)) = cached.as_ref()
+            && *cached_name == name
+        {
+            return Ok(Some(Arc::clone(vectors)));
+        }
+        let path = self.dir.join(&name);
+        let vectors = Arc::new(Vectors::read(&path).map_err(|source| IndexError::Io {
+            path: path.display().to_string(),
+            source,
+        })?);
+        *cached = Some((name, Arc::clone(&vectors)));
+        Ok(Some(vectors))
+    }
+
+    /// Writes `files` as a new manifest (and `vectors`, if any) and commits
+    /// them with the writer's changes; removes the manifests and vectors no
+    /// commit names any more.
     fn commit(
         &self,
         writer: &mut IndexWriter<TantivyDocument>,
         files: HashMap<String, FileRecord>,
+        vectors: Option<Vectors>,
     ) -> Result<(), IndexError> {
         let data = &self.dir;
         let io = |path: &Path| {
@@ -366,8 +429,19 @@ impl RepoIndex {
         let tmp = data.join(format!("{name}.tmp"));
         std::fs::write(&tmp, json).map_err(io(&tmp))?;
         std::fs::rename(&tmp, &path).map_err(io(&path))?;
+        let vectors_name = match &vectors {
+            Some(vectors) => {
+                let vectors_name =
+                    format!("{VECTORS_PREFIX}{stamp:032x}-{}.bin", std::process::id());
+                let path = data.join(&vectors_name);
+                vectors.write(&path).map_err(io(&path))?;
+                Some(vectors_name)
+            }
+            None => None,
+        };
         let payload = serde_json::to_string(&CommitPayload {
             manifest: name.clone(),
+            vectors: vectors_name.clone(),
         })
         .expect("a name serialises");
         let mut prepared = writer.prepare_commit()?;
@@ -375,13 +449,18 @@ impl RepoIndex {
         prepared.commit()?;
         *self.manifest.lock().unwrap_or_else(|p| p.into_inner()) = Arc::new(Manifest {
             name: Some(name.clone()),
+            vectors: vectors_name.clone(),
             files,
         });
+        *self.vectors.lock().unwrap_or_else(|p| p.into_inner()) =
+            vectors_name.clone().zip(vectors.map(Arc::new));
         if let Ok(entries) = std::fs::read_dir(data) {
             for entry in entries.flatten() {
                 let file = entry.file_name();
                 let file = file.to_string_lossy();
-                if file.starts_with(MANIFEST_PREFIX) && *file != name {
+                let named = *file == name || vectors_name.as_deref() == Some(&*file);
+                if (file.starts_with(MANIFEST_PREFIX) || file.starts_with(VECTORS_PREFIX)) && !named
+                {
                     let _ = std::fs::remove_file(entry.path());
                 }
             }
@@ -437,13 +516,27 @@ impl RepoIndex {
                 report.removed += 1;
             }
         }
-        if todo.is_empty() && report.removed == 0 {
+        // The previous vectors, when they come from the same embedding route.
+        let old_vectors = match options.embedder {
+            Some(embedder) => self
+                .vectors()
+                .ok()
+                .flatten()
+                .filter(|v| v.model == embedder.model()),
+            None => None,
+        };
+        let vectors_missing = options.embedder.is_some() && old_vectors.is_none();
+        if todo.is_empty() && report.removed == 0 && !vectors_missing {
             // Nothing changed: no commit.
             let _ = writer.rollback();
+            report.vectors = old_vectors.map_or(0, |v| v.len());
             report.elapsed_ms = started.elapsed().as_millis() as u64;
             return Ok(report);
         }
         let total = todo.len() as u64;
+        // Paths whose chunks were replaced, and their chunks that need vectors.
+        let mut rechunked = std::collections::HashSet::new();
+        let mut wanted = Vec::new();
         let next = AtomicUsize::new(0);
         let done = AtomicUsize::new(0);
         let (tx, rx) = mpsc::sync_channel::<Parsed>(64);
@@ -464,7 +557,7 @@ impl RepoIndex {
                         let parsed = parse_file(file, old_hash.as_deref());
                         let n = done.fetch_add(1, Ordering::Relaxed) as u64 + 1;
                         if n.is_multiple_of(64) || n == total {
-                            (options.progress)(n, total);
+                            (options.progress)(Stage::Files, n, total);
                         }
                         if tx.send(parsed).is_err() {
                             break;
@@ -474,6 +567,9 @@ impl RepoIndex {
             }
             drop(tx);
             for parsed in rx {
+                if options.embedder.is_some() {
+                    wanted_of(&parsed, &mut rechunked, &mut wanted);
+                }
                 self.apply(&writer, parsed, &mut files, &mut report)?;
             }
             Ok(())
@@ -482,11 +578,105 @@ impl RepoIndex {
             let _ = writer.rollback();
             return Err(IndexError::Cancelled);
         }
-        self.commit(&mut writer, files)?;
+        let vectors = match options.embedder {
+            None => None,
+            Some(embedder) => {
+                match self.embed(
+                    embedder,
+                    old_vectors.as_deref(),
+                    &files,
+                    &rechunked,
+                    wanted,
+                    &options,
+                ) {
+                    Ok((vectors, assembled)) => {
+                        report.embedded = assembled.embedded;
+                        report.vectors_reused = assembled.reused;
+                        report.vectors = vectors.len();
+                        Some(vectors)
+                    }
+                    Err(EmbedError::Cancelled) => {
+                        let _ = writer.rollback();
+                        return Err(IndexError::Cancelled);
+                    }
+                    Err(EmbedError::Failed(why)) => {
+                        tracing::warn!(repo = %self.repo.display(), "committing without vectors: {why}");
+                        report.embed_error = Some(why);
+                        None
+                    }
+                }
+            }
+        };
+        self.commit(&mut writer, files, vectors)?;
         let _ = writer.wait_merging_threads();
         self.refresh();
         report.elapsed_ms = started.elapsed().as_millis() as u64;
         Ok(report)
+    }
+
+    /// The vectors of the commit being prepared: the previous commit's for
+    /// files not chunked again, then `wanted` (reused by text hash, or
+    /// embedded). Without usable previous vectors, the definitions of the
+    /// files not chunked again are read back from the index and embedded too.
+    fn embed(
+        &self,
+        embedder: &dyn Embedder,
+        old: Option<&Vectors>,
+        files: &HashMap<String, FileRecord>,
+        rechunked: &std::collections::HashSet<String>,
+        mut wanted: Vec<Wanted>,
+        options: &UpdateOptions<'_>,
+    ) -> Result<(Vectors, dense::Assembled), EmbedError> {
+        let kept = |path: &str| files.contains_key(path) && !rechunked.contains(path);
+        let carried: Vec<usize> = match old {
+            Some(old) => old
+                .entries()
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| kept(&e.path))
+                .map(|(i, _)| i)
+                .collect(),
+            None => {
+                let stored = self
+                    .stored_definitions(&kept)
+                    .map_err(|e| EmbedError::Failed(format!("reading the index: {e}")))?;
+                wanted.extend(stored);
+                Vec::new()
+            }
+        };
+        wanted.sort_by(|a, b| {
+            (&a.entry.path, a.entry.start_line).cmp(&(&b.entry.path, b.entry.start_line))
+        });
+        dense::assemble(
+            embedder,
+            old,
+            &carried,
+            wanted,
+            options.cancel,
+            &|done, total| (options.progress)(Stage::Embeddings, done, total),
+        )
+    }
+
+    /// The definition chunks of the committed index whose path `keep`
+    /// accepts, as texts to embed.
+    fn stored_definitions(&self, keep: &dyn Fn(&str) -> bool) -> Result<Vec<Wanted>, IndexError> {
+        let searcher = self.reader.searcher();
+        let mut out = Vec::new();
+        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            let alive = segment.alive_bitset();
+            for doc_id in 0..segment.max_doc() {
+                if alive.is_some_and(|a| !a.is_alive(doc_id)) {
+                    continue;
+                }
+                let doc: TantivyDocument =
+                    searcher.doc(tantivy::DocAddress::new(ord as u32, doc_id))?;
+                let hit = self.hit(&doc, 0.0);
+                if hit.is_definition() && keep(&hit.path) {
+                    out.push(Wanted::new(&hit.path, hit.start_line, hit.embed_text()));
+                }
+            }
+        }
+        Ok(out)
     }
 
     fn delete_file(&self, writer: &IndexWriter<TantivyDocument>, path: &str) {
@@ -690,6 +880,51 @@ impl RepoIndex {
 /// A clause that must match and adds nothing to the score.
 pub(crate) fn filter(query: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
     (Occur::Must, Box::new(ConstScoreQuery::new(query, 0.0)))
+}
+
+impl Hit {
+    /// Whether this chunk is a definition (not code between them or prose).
+    pub fn is_definition(&self) -> bool {
+        !matches!(self.kind.as_str(), "code" | "text" | "section")
+    }
+
+    /// The text its vector is made from ([`dense::embed_text`]).
+    pub fn embed_text(&self) -> String {
+        dense::embed_text(
+            &self.kind,
+            &self.symbol,
+            &self.signature,
+            &self.doc,
+            &self.text,
+        )
+    }
+}
+
+/// The chunks of a file chunked again that need vectors.
+fn wanted_of(
+    parsed: &Parsed,
+    rechunked: &mut std::collections::HashSet<String>,
+    wanted: &mut Vec<Wanted>,
+) {
+    match &parsed.outcome {
+        Outcome::Same => {}
+        Outcome::Skipped(_) => {
+            rechunked.insert(parsed.file.rel.clone());
+        }
+        Outcome::Chunks(chunks) => {
+            rechunked.insert(parsed.file.rel.clone());
+            for chunk in chunks.iter().filter(|c| c.is_definition()) {
+                let text = dense::embed_text(
+                    chunk.kind,
+                    &chunk.symbol(parsed.lang),
+                    &chunk.signature,
+                    &chunk.doc,
+                    &chunk.text,
+                );
+                wanted.push(Wanted::new(&parsed.file.rel, chunk.start_line, text));
+            }
+        }
+    }
 }
 
 /// Fields other modules query.

@@ -9,15 +9,20 @@
 //! the code-aware tokenizer; [`index`] keeps one tantivy index per
 //! repository under the data directory (incremental by content hash,
 //! atomic commits, versioned format); [`query`] answers search, symbol,
-//! reference, outline and relation questions; [`mask`] hides
-//! credential-like tokens in what leaves; `server` is the only module that
-//! knows MCP.
+//! reference, outline and relation questions, BM25 or hybrid; [`dense`]
+//! keeps the vectors of definition chunks (made through the model layer's
+//! embedding route, `FF_EMBED_MODEL`, when one is configured) and finds the
+//! nearest; [`watch`] re-indexes what changes while the server runs;
+//! [`mask`] hides credential-like tokens in what leaves; `server` is the
+//! only module that knows MCP.
 //!
 //! Deliberately absent: executing or building anything from the
-//! repository; dense (embedding) retrieval; a file watcher (re-run
-//! `index`, which is incremental; results say when a file is stale).
+//! repository; an approximate-nearest-neighbour index (dense search is
+//! brute force, see [`dense`]); any embedding made other than through
+//! `ffmcp_core::model`.
 
 pub mod chunk;
+pub mod dense;
 pub mod index;
 pub mod lang;
 pub mod mask;
@@ -26,6 +31,8 @@ mod server;
 pub mod tokens;
 pub mod walk;
 pub mod watch;
+
+use std::sync::Arc;
 
 pub use server::{CodeRag, DEFAULT_MAX_FILE_BYTES, INDEX_DIR_ENV, MAX_FILE_BYTES_ENV, WATCH_ENV};
 
@@ -38,7 +45,7 @@ pub fn spec() -> ffmcp_core::ServerSpec {
         "coderag",
         "Code search over local repositories: symbol-level chunks (tree-sitter), BM25 over code-aware tokens, symbols, references, outlines",
         |context| {
-            let shared = server::Shared::new(&context.config);
+            let shared = server::Shared::new(&context.config, Arc::clone(&context.models));
             Ok(ffmcp_core::Server::new(context, "coderag", move || {
                 CodeRag::with_shared(shared.clone())
             }))

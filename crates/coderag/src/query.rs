@@ -1,8 +1,9 @@
-//! Questions asked of one repository's index: ranked search, symbol
+//! Questions asked of one repository's index: ranked search (BM25, or
+//! hybrid: BM25 and dense retrieval fused by reciprocal rank), symbol
 //! lookup, references, a file's outline, and what relates to what. Plain
 //! types in and out; the server merges repositories and presents.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use tantivy::{
     Term,
@@ -10,6 +11,7 @@ use tantivy::{
 };
 
 use crate::{
+    dense::{self, Entry, Vectors},
     index::{FieldName, Hit, IndexError, RepoIndex, filter},
     lang::Lang,
     tokens,
@@ -27,6 +29,144 @@ pub struct Search<'a> {
     pub langs: Vec<Lang>,
     /// Only paths under this prefix (`src`, `src/server.rs`).
     pub path: Option<&'a str>,
+}
+
+/// How `search` ranks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Hybrid where the index has vectors from the configured embedding
+    /// route, else BM25.
+    #[default]
+    Auto,
+    /// BM25 only.
+    Bm25,
+    /// BM25 and dense retrieval, fused; an error when it is not possible.
+    Hybrid,
+}
+
+/// The constant of reciprocal rank fusion: a result's fused score is the
+/// sum over retrievers of 1 / (RRF_K + its rank there).
+pub const RRF_K: f32 = 60.0;
+
+/// A search result and where each retriever ranked it (1-based).
+#[derive(Debug, Clone)]
+pub struct Ranked {
+    /// The chunk; its `score` is BM25's, or the fused score in hybrid search.
+    pub hit: Hit,
+    /// Rank among BM25's candidates, if BM25 found it.
+    pub bm25: Option<usize>,
+    /// Rank among the nearest vectors, if dense retrieval found it.
+    pub dense: Option<usize>,
+}
+
+/// Candidates each retriever contributes to a fusion of `k` results.
+fn candidates(k: usize) -> usize {
+    (k * 3).clamp(30, 150)
+}
+
+/// BM25 top-N and the N nearest vectors to `query` (unit length, same
+/// embedding route as `vectors`), fused by reciprocal rank; the same
+/// language and path filters apply to both.
+pub fn hybrid(
+    index: &RepoIndex,
+    search: &Search<'_>,
+    vectors: &Vectors,
+    query: &[f32],
+) -> Result<Vec<Ranked>, IndexError> {
+    let n = candidates(search.k);
+    let lexical = self::search(
+        index,
+        &Search {
+            k: n,
+            ..search.clone()
+        },
+    )?;
+    let files = index.files()?;
+    let prefix = search
+        .path
+        .map(|p| p.trim_matches('/'))
+        .filter(|p| !p.is_empty());
+    let keep = |e: &Entry| {
+        let in_path = prefix.is_none_or(|p| {
+            e.path == p || e.path.strip_prefix(p).is_some_and(|r| r.starts_with('/'))
+        });
+        let in_lang = search.langs.is_empty()
+            || files
+                .get(&e.path)
+                .is_some_and(|r| search.langs.iter().any(|l| l.name() == r.lang));
+        in_path && in_lang
+    };
+    let near = vectors.nearest(query, n, keep);
+    // Read the nearest chunks back, one query per file.
+    let mut by_path: HashMap<&str, Vec<Hit>> = HashMap::new();
+    let mut semantic = Vec::with_capacity(near.len());
+    for (i, _) in &near {
+        let entry = &vectors.entries()[*i];
+        if !by_path.contains_key(entry.path.as_str()) {
+            let hits = index.run(index.term(FieldName::Path, &entry.path), 20_000)?;
+            by_path.insert(&entry.path, hits);
+        }
+        let found = by_path[entry.path.as_str()].iter().find(|h| {
+            h.start_line == entry.start_line && dense::text_hash(&h.embed_text()) == entry.hash
+        });
+        if let Some(hit) = found {
+            semantic.push(hit.clone());
+        }
+    }
+    Ok(fuse(lexical, semantic, search.k))
+}
+
+/// Reciprocal rank fusion of two ranked lists, best first, at most `k`.
+fn fuse(lexical: Vec<Hit>, semantic: Vec<Hit>, k: usize) -> Vec<Ranked> {
+    type Key = (String, u32, u32, String);
+    let key = |h: &Hit| -> Key { (h.path.clone(), h.start_line, h.end_line, h.symbol.clone()) };
+    let mut fused: Vec<Ranked> = Vec::new();
+    let mut at: HashMap<Key, usize> = HashMap::new();
+    for (rank, hit) in lexical.into_iter().enumerate() {
+        at.insert(key(&hit), fused.len());
+        fused.push(Ranked {
+            hit,
+            bm25: Some(rank + 1),
+            dense: None,
+        });
+    }
+    for (rank, hit) in semantic.into_iter().enumerate() {
+        match at.get(&key(&hit)) {
+            Some(&i) if fused[i].dense.is_none() => fused[i].dense = Some(rank + 1),
+            Some(_) => {}
+            None => {
+                at.insert(key(&hit), fused.len());
+                fused.push(Ranked {
+                    hit,
+                    bm25: None,
+                    dense: Some(rank + 1),
+                });
+            }
+        }
+    }
+    for ranked in &mut fused {
+        ranked.hit.score = [ranked.bm25, ranked.dense]
+            .into_iter()
+            .flatten()
+            .map(|rank| 1.0 / (RRF_K + rank as f32))
+            .sum();
+    }
+    fused.sort_by(|a, b| {
+        b.hit.score.total_cmp(&a.hit.score).then(
+            a.bm25
+                .unwrap_or(usize::MAX)
+                .cmp(&b.bm25.unwrap_or(usize::MAX)),
+        )
+    });
+    fused.truncate(k);
+    fused
+}
+
+/// BM25 results as reciprocal-rank scores, so that they merge with hybrid
+/// results of other repositories.
+pub fn rank_only(hits: Vec<Hit>) -> Vec<Ranked> {
+    let k = hits.len();
+    fuse(hits, Vec::new(), k)
 }
 
 /// BM25 over the code-aware terms of `query` in names, symbol paths,

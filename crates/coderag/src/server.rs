@@ -24,7 +24,8 @@ mod tools;
 pub mod types;
 
 use crate::{
-    index::{self, IndexError, RepoIndex},
+    dense::{Embedder, ModelEmbedder},
+    index::{self, IndexError, RepoIndex, Stage},
     lang::Lang,
 };
 use types::*;
@@ -50,11 +51,17 @@ pub(crate) struct Shared {
     watch: bool,
     /// Running watchers by repository.
     watches: Mutex<HashMap<PathBuf, crate::watch::Watch>>,
+    /// The process's model router: its embedding route (`FF_EMBED_MODEL`)
+    /// makes the vectors of dense retrieval.
+    models: Arc<ffmcp_core::model::Router>,
     tools: std::sync::OnceLock<ToolRouter<CodeRag>>,
 }
 
 impl Shared {
-    pub(crate) fn new(config: &ffmcp_core::Config) -> Arc<Self> {
+    pub(crate) fn new(
+        config: &ffmcp_core::Config,
+        models: Arc<ffmcp_core::model::Router>,
+    ) -> Arc<Self> {
         let base = match config.get(INDEX_DIR_ENV).filter(|v| !v.trim().is_empty()) {
             Some(dir) => PathBuf::from(dir),
             None => ffmcp_core::store::default_path(config)
@@ -80,6 +87,7 @@ impl Shared {
             open: Mutex::new(HashMap::new()),
             watch,
             watches: Mutex::new(HashMap::new()),
+            models,
             tools: std::sync::OnceLock::new(),
         })
     }
@@ -97,9 +105,16 @@ impl Shared {
         Ok(index)
     }
 
+    /// The embedder of the configured embedding route, if there is one.
+    /// Call it on the runtime: its blocking calls run on this runtime.
+    fn embedder(&self) -> Option<Arc<ModelEmbedder>> {
+        let handle = tokio::runtime::Handle::try_current().ok()?;
+        ModelEmbedder::new(Arc::clone(&self.models), handle).map(Arc::new)
+    }
+
     /// Starts watching `index`'s repository (once per process) so changes
     /// are indexed while the server runs; see `crate::watch`.
-    fn watch(&self, index: &Arc<RepoIndex>) {
+    fn watch(&self, index: &Arc<RepoIndex>, embedder: Option<Arc<ModelEmbedder>>) {
         if !self.watch {
             return;
         }
@@ -107,7 +122,8 @@ impl Shared {
         if watches.contains_key(&index.repo) {
             return;
         }
-        match crate::watch::start(Arc::clone(index), self.max_file_bytes, |_| {}) {
+        let embedder = embedder.map(|e| e as Arc<dyn Embedder>);
+        match crate::watch::start(Arc::clone(index), self.max_file_bytes, embedder, |_| {}) {
             Ok(watch) => {
                 watches.insert(index.repo.clone(), watch);
             }
@@ -326,11 +342,26 @@ impl CodeRag {
         let reporter = Progress::of(&ctx);
         let progress = reporter.clone();
         let flag = Arc::clone(&cancel);
+        let embedder = self.shared.embedder();
         let result = tokio::task::spawn_blocking(move || {
             let index = shared.open(&repo)?;
-            let report_progress = move |done: u64, total: u64| {
-                if let Some(progress) = &progress {
-                    progress.report(done, Some(total), Some(format!("{done}/{total} files")));
+            // Progress only grows: embedding continues after the files.
+            let files = std::sync::atomic::AtomicU64::new(0);
+            let report_progress = move |stage: Stage, done: u64, total: u64| {
+                let Some(progress) = &progress else { return };
+                match stage {
+                    Stage::Files => {
+                        files.store(total, Ordering::Relaxed);
+                        progress.report(done, Some(total), Some(format!("{done}/{total} files")));
+                    }
+                    Stage::Embeddings => {
+                        let base = files.load(Ordering::Relaxed);
+                        progress.report(
+                            base + done,
+                            Some(base + total),
+                            Some(format!("{done}/{total} chunks embedded")),
+                        );
+                    }
                 }
             };
             let report = index
@@ -338,10 +369,13 @@ impl CodeRag {
                     max_file_bytes: shared.max_file_bytes,
                     cancel: &flag,
                     progress: &report_progress,
+                    embedder: embedder.as_deref().map(|e| e as &dyn Embedder),
                 })
                 .map_err(index_error)?;
-            shared.watch(&index);
+            shared.watch(&index, embedder);
             let files_total = index.file_count().map_err(index_error)?;
+            let mut report = report;
+            report.vectors = index.vectors().map_err(index_error)?.map_or(0, |v| v.len());
             Ok::<_, ToolError>((repo, report, files_total))
         })
         .await;
@@ -364,15 +398,20 @@ impl CodeRag {
                 .collect(),
             chunks: report.chunks,
             bytes: report.bytes,
+            embedded: report.embedded,
+            vectors: report.vectors,
+            embedding_error: report.embed_error,
             elapsed_ms: report.elapsed_ms,
             files_total,
         }))
     }
 
     /// Searches indexed code (BM25 over code-aware tokens: identifiers split on camelCase and
-    /// snake_case and kept whole, doc comments included) and returns whole code units —
-    /// functions, methods, classes — with path, line span, symbol path, score and a stale flag,
-    /// trimmed to a token budget. Filter by language and path prefix. Credential-like tokens are masked.
+    /// snake_case and kept whole, doc comments included; with an embedding route configured,
+    /// also dense retrieval fused with BM25 by reciprocal rank) and returns whole code units —
+    /// functions, methods, classes — with path, line span, symbol path, score, which retriever
+    /// found each and a stale flag, trimmed to a token budget. Filter by language and path
+    /// prefix. Credential-like tokens are masked.
     #[tool(
         title = "Search code",
         annotations(
@@ -388,7 +427,9 @@ impl CodeRag {
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<SearchResult>, ToolError> {
         let indexes = self.indexes(args.repo.as_deref(), &ctx).await?;
-        tools::search(indexes, args).await.map(Json)
+        tools::search(indexes, args, self.shared.embedder())
+            .await
+            .map(Json)
     }
 
     /// Finds definitions by name: exact (case-sensitive, then any case) or, when nothing matches

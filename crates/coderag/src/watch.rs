@@ -24,7 +24,10 @@ use std::{
 
 use notify::{EventKind, RecursiveMode, Watcher as _};
 
-use crate::index::{RepoIndex, UpdateOptions};
+use crate::{
+    dense::Embedder,
+    index::{RepoIndex, UpdateOptions},
+};
 
 /// Quiet time after the last change before updating.
 const SETTLE: Duration = Duration::from_millis(300);
@@ -43,10 +46,12 @@ impl std::fmt::Debug for Watch {
 }
 
 /// Starts watching `index`'s repository; `after` is told of every update
-/// the watcher ran (for logging and tests).
+/// the watcher ran (for logging and tests). With an `embedder`, updates
+/// keep the vectors current as `index` does.
 pub fn start(
     index: Arc<RepoIndex>,
     max_file_bytes: u64,
+    embedder: Option<Arc<dyn Embedder>>,
     after: impl Fn(&crate::index::UpdateReport) + Send + 'static,
 ) -> Result<Watch, notify::Error> {
     let (tx, rx) = mpsc::channel::<notify::Result<notify::Event>>();
@@ -58,7 +63,16 @@ pub fn start(
     };
     std::thread::Builder::new()
         .name("coderag-watch".to_owned())
-        .spawn(move || run(&index, max_file_bytes, &ignored, &rx, &after))
+        .spawn(move || {
+            run(
+                &index,
+                max_file_bytes,
+                embedder.as_deref(),
+                &ignored,
+                &rx,
+                &after,
+            )
+        })
         .map_err(|e| notify::Error::generic(&format!("starting the watch thread: {e}")))?;
     Ok(Watch { _watcher: watcher })
 }
@@ -85,6 +99,7 @@ impl Ignored {
 fn run(
     index: &RepoIndex,
     max_file_bytes: u64,
+    embedder: Option<&dyn Embedder>,
     ignored: &Ignored,
     rx: &mpsc::Receiver<notify::Result<notify::Event>>,
     after: &dyn Fn(&crate::index::UpdateReport),
@@ -117,7 +132,8 @@ fn run(
         match index.update(UpdateOptions {
             max_file_bytes,
             cancel: &cancel,
-            progress: &|_, _| {},
+            progress: &|_, _, _| {},
+            embedder,
         }) {
             Ok(report) => {
                 tracing::debug!(

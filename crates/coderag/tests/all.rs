@@ -1,8 +1,10 @@
 //! ffmcp-coderag's integration tests: the chunker on the fixture
-//! repository, and the index (search, symbols, references, incremental
-//! updates) through the library.
+//! repository, the index (search, symbols, references, incremental
+//! updates) through the library, and dense retrieval against the model
+//! provider imitation.
 
 mod chunking;
+mod dense;
 mod indexing;
 mod watching;
 

@@ -16,7 +16,8 @@ fn update(index: &RepoIndex) -> UpdateReport {
         .update(UpdateOptions {
             max_file_bytes: 1 << 20,
             cancel: &cancel,
-            progress: &|_, _| {},
+            progress: &|_, _, _| {},
+            embedder: None,
         })
         .expect("update")
 }
@@ -244,7 +245,8 @@ fn search_symbols_references_and_updates() {
     let result = index.update(UpdateOptions {
         max_file_bytes: 1 << 20,
         cancel: &cancel,
-        progress: &|_, _| {},
+        progress: &|_, _, _| {},
+        embedder: None,
     });
     assert!(result.is_err());
     assert_eq!(top(&index, "add numbers"), "src/extra.rs add_numbers");

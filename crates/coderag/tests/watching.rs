@@ -39,12 +39,13 @@ fn changes_are_indexed_while_watching() {
         .update(UpdateOptions {
             max_file_bytes: 1 << 20,
             cancel: &cancel,
-            progress: &|_, _| {},
+            progress: &|_, _, _| {},
+            embedder: None,
         })
         .expect("update");
     let (tx, rx) = mpsc::channel();
     let tx = std::sync::Mutex::new(tx);
-    let _watch = watch::start(Arc::clone(&index), 1 << 20, move |report| {
+    let _watch = watch::start(Arc::clone(&index), 1 << 20, None, move |report| {
         let _ = tx
             .lock()
             .expect("lock")

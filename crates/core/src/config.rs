@@ -461,6 +461,11 @@ pub const CORE_SETTINGS: &[Setting] = &[
     ),
     Setting::new("FF_LLM_FALLBACKS", "", "more routes, tried in order"),
     Setting::new(
+        "FF_EMBED_MODEL",
+        "",
+        "embedding route, e.g. openai:text-embedding-3-small (coderag's dense retrieval)",
+    ),
+    Setting::new(
         "FF_LLM_TIMEOUT_MS",
         "60000",
         "one model attempt's time limit",

@@ -131,9 +131,10 @@ impl fmt::Display for ToolError {
 impl From<ModelError> for ToolError {
     fn from(err: ModelError) -> Self {
         match err {
-            e @ (ModelError::NotConfigured { .. } | ModelError::InvalidRoute(_)) => {
-                ToolError::invalid(e.to_string())
-            }
+            e @ (ModelError::NotConfigured { .. }
+            | ModelError::NoEmbeddingRoute { .. }
+            | ModelError::InvalidRoute(_)
+            | ModelError::InvalidInput(_)) => ToolError::invalid(e.to_string()),
             e @ ModelError::InvalidSchema(_) => {
                 ToolError::invalid(format!("argument 'schema': {e}"))
             }

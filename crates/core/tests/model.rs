@@ -1,9 +1,11 @@
 //! core::model against the in-process provider imitation: each wire format,
 //! the router's retry / fallback / breaker policy, structured output,
-//! accounting, and MCP sampling through a real rmcp client.
+//! accounting, embeddings, and MCP sampling through a real rmcp client.
 
 #[path = "model_aws.rs"]
 mod aws;
+#[path = "model_embed.rs"]
+mod embed;
 #[path = "model_providers.rs"]
 mod providers;
 #[path = "model_router.rs"]

@@ -12,10 +12,11 @@ use ffmcp_core::{ToolError, roots::Roots};
 
 use super::{bounded, index_error, languages, types::*};
 use crate::{
+    dense::{Embedder, ModelEmbedder, Vectors},
     index::{self, Hit, RepoIndex},
     lang::Lang,
     mask::mask,
-    query,
+    query::{self, Mode, Ranked},
     walk::{self, Skip},
 };
 
@@ -81,9 +82,16 @@ fn tokens_of(text: &str) -> usize {
     text.chars().count().div_ceil(4)
 }
 
+/// How to set up dense retrieval, for errors about `mode: hybrid`.
+const EMBED_HINT: &str = "set FF_EMBED_MODEL in the server's environment to an embedding \
+     route (openai:text-embedding-3-small with OPENAI_API_KEY, gemini:gemini-embedding-001 with \
+     GEMINI_API_KEY, or openai-compat:http://127.0.0.1:11434/v1#nomic-embed-text for a local \
+     server) and run `index` again";
+
 pub(super) async fn search(
     indexes: Vec<Arc<RepoIndex>>,
     args: SearchArgs,
+    embedder: Option<Arc<ModelEmbedder>>,
 ) -> Result<SearchResult, ToolError> {
     if args.query.trim().is_empty() {
         return Err(ToolError::invalid(
@@ -99,28 +107,102 @@ pub(super) async fn search(
         )));
     }
     let langs = languages(args.language.as_deref())?;
-    blocking(move || {
-        let mut all: Vec<(Arc<RepoIndex>, Hit)> = Vec::new();
-        for index in &indexes {
-            let hits = query::search(
-                index,
-                &query::Search {
-                    query: &args.query,
-                    k,
-                    langs: langs.clone(),
-                    path: args.path.as_deref(),
-                },
-            )
-            .map_err(index_error)?;
-            all.extend(hits.into_iter().map(|h| (Arc::clone(index), h)));
+    let mode = match args.mode.unwrap_or_default() {
+        SearchMode::Auto => Mode::Auto,
+        SearchMode::Bm25 => Mode::Bm25,
+        SearchMode::Hybrid => Mode::Hybrid,
+    };
+    let route = embedder.as_ref().map(|e| e.model());
+    if mode == Mode::Hybrid && route.is_none() {
+        return Err(ToolError::invalid(format!(
+            "'mode' hybrid needs an embedding route, and none is configured: {EMBED_HINT}"
+        )));
+    }
+    // Each repository's vectors from the configured route, if it has them.
+    let wanted_route = route.clone();
+    let prepared = blocking(move || {
+        let mut out: Vec<(Arc<RepoIndex>, Option<Arc<Vectors>>)> = Vec::new();
+        for index in indexes {
+            let vectors = match (&wanted_route, mode) {
+                (None, _) | (_, Mode::Bm25) => None,
+                (Some(route), _) => index
+                    .vectors()
+                    .map_err(index_error)?
+                    .filter(|v| v.model == *route && !v.is_empty()),
+            };
+            out.push((index, vectors));
         }
-        all.sort_by(|a, b| b.1.score.total_cmp(&a.1.score));
+        Ok(out)
+    })
+    .await?;
+    let unembedded: Vec<String> = prepared
+        .iter()
+        .filter(|(_, v)| v.is_none())
+        .map(|(index, _)| index.repo.display().to_string())
+        .collect();
+    let mut note = None;
+    if let Some(route) = &route
+        && mode != Mode::Bm25
+        && !unembedded.is_empty()
+    {
+        let why = format!(
+            "no vectors from {route} for {}; run `index` on it again to embed it",
+            unembedded.join(", ")
+        );
+        if mode == Mode::Hybrid {
+            return Err(ToolError::invalid(format!("'mode' hybrid: {why}")));
+        }
+        note = Some(why);
+    }
+    let query_vector = match &embedder {
+        Some(embedder) if prepared.iter().any(|(_, v)| v.is_some()) => {
+            match embedder.query(&args.query).await {
+                Ok(vector) => Some(vector),
+                Err(e) if mode == Mode::Hybrid => return Err(e.into()),
+                Err(e) => {
+                    note = Some(format!("dense retrieval failed, BM25 only: {e}"));
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    blocking(move || {
+        let hybrid = query_vector.is_some();
+        let mut all: Vec<(Arc<RepoIndex>, Ranked)> = Vec::new();
+        for (index, vectors) in &prepared {
+            let search = query::Search {
+                query: &args.query,
+                k,
+                langs: langs.clone(),
+                path: args.path.as_deref(),
+            };
+            let ranked = match (&query_vector, vectors) {
+                (Some(query), Some(vectors)) => query::hybrid(index, &search, vectors, query),
+                // Another repository is searched hybrid: rank scores merge.
+                _ if hybrid => query::search(index, &search).map(query::rank_only),
+                _ => query::search(index, &search).map(|hits| {
+                    hits.into_iter()
+                        .enumerate()
+                        .map(|(rank, hit)| Ranked {
+                            hit,
+                            bm25: Some(rank + 1),
+                            dense: None,
+                        })
+                        .collect()
+                }),
+            }
+            .map_err(index_error)?;
+            all.extend(ranked.into_iter().map(|r| (Arc::clone(index), r)));
+        }
+        all.sort_by(|a, b| b.1.hit.score.total_cmp(&a.1.hit.score));
         all.truncate(k);
         let mut results = Vec::new();
         let mut used = 0;
         let mut omitted = 0;
         let mut stale: HashMap<PathBuf, Staleness<'_>> = HashMap::new();
-        for (index, hit) in &all {
+        for (index, ranked) in &all {
+            let hit = &ranked.hit;
             let remaining = budget.saturating_sub(used);
             let text = masked(&hit.text);
             let cost = tokens_of(&text);
@@ -142,6 +224,11 @@ pub(super) async fn search(
                 .entry(index.repo.clone())
                 .or_insert_with(|| Staleness::new(index))
                 .of(&hit.path);
+            let found_by = [("bm25", ranked.bm25), ("dense", ranked.dense)]
+                .into_iter()
+                .filter(|(_, rank)| rank.is_some())
+                .map(|(name, _)| name.to_owned())
+                .collect();
             results.push(CodeUnit {
                 repo: index.repo.display().to_string(),
                 path: hit.path.clone(),
@@ -153,12 +240,15 @@ pub(super) async fn search(
                 start_line: hit.start_line,
                 end_line: hit.end_line,
                 score: hit.score,
+                found_by,
                 text,
                 truncated,
                 stale: is_stale,
             });
         }
         Ok(SearchResult {
+            mode: if hybrid { "hybrid" } else { "bm25" }.to_owned(),
+            note,
             results,
             tokens: used,
             omitted,
@@ -419,6 +509,7 @@ pub(super) async fn status(indexes: Vec<Arc<RepoIndex>>) -> Result<StatusResult,
                 }
             }
             stale.sort();
+            let vectors = index.vectors().map_err(index_error)?;
             repos.push(RepoStatus {
                 repo: index.repo.display().to_string(),
                 files: files.len(),
@@ -427,6 +518,8 @@ pub(super) async fn status(indexes: Vec<Arc<RepoIndex>>) -> Result<StatusResult,
                 stale_files: stale.len(),
                 stale: stale.into_iter().take(20).collect(),
                 index_bytes: index.size_bytes(),
+                vectors: vectors.as_ref().map_or(0, |v| v.len()),
+                embedding_model: vectors.map(|v| v.model.clone()),
                 format: index::FORMAT,
             });
         }

@@ -35,6 +35,14 @@ pub struct IndexResult {
     pub chunks: usize,
     /// Bytes read and chunked now.
     pub bytes: u64,
+    /// Definition chunks embedded now (FF_EMBED_MODEL set); unchanged chunks keep their vectors.
+    pub embedded: usize,
+    /// Vectors in the index after the run (0 without an embedding route).
+    pub vectors: usize,
+    /// Why no vectors were stored although FF_EMBED_MODEL is set (the index is
+    /// searchable by BM25; run `index` again to retry).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embedding_error: Option<String>,
     pub elapsed_ms: u64,
     /// Files in the index after the run.
     pub files_total: usize,
@@ -42,7 +50,7 @@ pub struct IndexResult {
 
 impl Render for IndexResult {
     fn render(&self) -> String {
-        format!(
+        let mut text = format!(
             "Indexed {}: {} files chunked ({} chunks), {} unchanged, {} removed, {} skipped; {} files in the index ({} ms)",
             self.repo,
             self.indexed,
@@ -52,8 +60,31 @@ impl Render for IndexResult {
             self.skipped.values().sum::<usize>(),
             self.files_total,
             self.elapsed_ms
-        )
+        );
+        if self.vectors > 0 {
+            text.push_str(&format!(
+                "; {} chunks embedded, {} vectors",
+                self.embedded, self.vectors
+            ));
+        }
+        if let Some(error) = &self.embedding_error {
+            text.push_str(&format!("; no vectors stored: {error}"));
+        }
+        text
     }
+}
+
+/// How `search` ranks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchMode {
+    /// Hybrid when the repository has vectors from the configured embedding route, else BM25.
+    #[default]
+    Auto,
+    /// BM25 only.
+    Bm25,
+    /// BM25 and dense retrieval fused by reciprocal rank; an error without FF_EMBED_MODEL or vectors.
+    Hybrid,
 }
 
 /// Arguments of `search`.
@@ -78,6 +109,11 @@ pub struct SearchArgs {
     /// 100..=100000). Results past it are left out; the last one that fits partly is cut.
     #[serde(default)]
     pub token_budget: Option<usize>,
+    /// `auto` (default): hybrid when an embedding route is configured (FF_EMBED_MODEL) and the
+    /// repository has vectors, else BM25; `bm25`: lexical only; `hybrid`: BM25 and dense
+    /// retrieval fused by reciprocal rank, an error when that is not possible.
+    #[serde(default)]
+    pub mode: Option<SearchMode>,
 }
 
 /// One code unit.
@@ -100,8 +136,11 @@ pub struct CodeUnit {
     /// 1-based, inclusive.
     pub start_line: u32,
     pub end_line: u32,
-    /// BM25 score (higher is better; comparable within one call).
+    /// Higher is better, comparable within one call: the BM25 score, or in hybrid search the
+    /// reciprocal-rank fusion score (sum of 1/(60 + rank) over the retrievers that found it).
     pub score: f32,
+    /// Which retrievers found it: "bm25" (lexical), "dense" (embedding similarity).
+    pub found_by: Vec<String>,
     /// The code; nested definitions of a class or impl are shown by their first line.
     /// Credential-like tokens are replaced by "[masked]".
     pub text: String,
@@ -114,6 +153,11 @@ pub struct CodeUnit {
 /// Result of `search`.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SearchResult {
+    /// How the results were ranked: "bm25" or "hybrid".
+    pub mode: String,
+    /// Why `auto` did not search as it could have (no vectors yet, the embedding route failed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     pub results: Vec<CodeUnit>,
     /// Estimated tokens of the returned text.
     pub tokens: usize,
@@ -123,20 +167,24 @@ pub struct SearchResult {
 
 impl Render for SearchResult {
     fn render(&self) -> String {
-        let mut text = format!("{} results", self.results.len());
+        let mut text = format!("{} results ({})", self.results.len(), self.mode);
+        if let Some(note) = &self.note {
+            text.push_str(&format!("; {note}"));
+        }
         if self.omitted > 0 {
             text.push_str(&format!(" ({} left out by the token budget)", self.omitted));
         }
         for unit in &self.results {
             text.push_str(&format!(
-                "\n{}:{}-{} {} {}{} ({:.2})",
+                "\n{}:{}-{} {} {}{} ({:.3}, {})",
                 unit.path,
                 unit.start_line,
                 unit.end_line,
                 unit.kind,
                 unit.symbol,
                 if unit.stale { " [stale]" } else { "" },
-                unit.score
+                unit.score,
+                unit.found_by.join("+")
             ));
         }
         text
@@ -368,6 +416,11 @@ pub struct RepoStatus {
     pub stale: Vec<String>,
     /// Bytes on disk.
     pub index_bytes: u64,
+    /// Definition chunks with vectors (0 without an embedding route).
+    pub vectors: usize,
+    /// The embedding route the vectors were made with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embedding_model: Option<String>,
     /// The index format version.
     pub format: u32,
 }

@@ -44,6 +44,11 @@ const PRICES: &[(&str, f64, f64)] = &[
     ("gemini-2.5-flash-lite", 0.1, 0.4),
     ("gemini-2.5-flash", 0.3, 2.5),
     ("gemini-2.0-flash", 0.1, 0.4),
+    // Embedding models: input tokens only.
+    ("text-embedding-3-small", 0.02, 0.0),
+    ("text-embedding-3-large", 0.13, 0.0),
+    ("text-embedding-ada-002", 0.1, 0.0),
+    ("gemini-embedding-001", 0.15, 0.0),
 ];
 
 impl Default for PriceTable {

@@ -1,9 +1,12 @@
 //! The router's configuration: routes, retry windows, breaker settings and
-//! prices, read from `FF_LLM_*` and the provider variables.
+//! prices, read from `FF_LLM_*`, `FF_EMBED_MODEL` and the provider variables.
 
 use std::time::Duration;
 
 use super::{accounting::PriceTable, route::Route, settings::ProviderSettings};
+
+/// The setting naming the embedding route, e.g. `openai:text-embedding-3-small`.
+pub const EMBED_MODEL_ENV: &str = "FF_EMBED_MODEL";
 
 /// How the router behaves; every window is configurable so tests can run
 /// outages in milliseconds.
@@ -11,6 +14,9 @@ use super::{accounting::PriceTable, route::Route, settings::ProviderSettings};
 pub struct RouterConfig {
     /// Primary first, then fallbacks.
     pub routes: Vec<Route>,
+    /// The embedding route (`FF_EMBED_MODEL`): one route, no fallback, since
+    /// vectors of two models cannot be compared.
+    pub embed: Option<Route>,
     /// One attempt's time limit (`FF_LLM_TIMEOUT_MS`, default 60 s).
     pub attempt_timeout: Duration,
     /// Attempts per route (`FF_LLM_MAX_ATTEMPTS`, default 3).
@@ -37,6 +43,7 @@ impl RouterConfig {
     pub fn new(routes: Vec<Route>, providers: ProviderSettings) -> Self {
         Self {
             routes,
+            embed: None,
             attempt_timeout: Duration::from_secs(60),
             max_attempts: 3,
             backoff_base: Duration::from_millis(100),
@@ -66,6 +73,17 @@ impl RouterConfig {
             }
         }
         let mut config = Self::new(routes, ProviderSettings::from_lookup(lookup));
+        if let Some(spec) = lookup(EMBED_MODEL_ENV).filter(|v| !v.trim().is_empty()) {
+            match spec.parse::<Route>() {
+                Ok(route) if route.provider.embeds() => config.embed = Some(route),
+                Ok(route) => problems.push(format!(
+                    "{EMBED_MODEL_ENV}: {} has no embeddings API here; use openai:MODEL, \
+                     gemini:MODEL or openai-compat:http://host:port/v1#MODEL",
+                    route.provider.name()
+                )),
+                Err(e) => problems.push(format!("{EMBED_MODEL_ENV}: {e}")),
+            }
+        }
         let mut millis = |var: &str, slot: &mut Duration| {
             if let Some(raw) = lookup(var) {
                 match raw.trim().parse::<u64>() {

@@ -9,7 +9,9 @@
 //! OpenAI-compatible servers by base URL, and MCP sampling through the
 //! calling client), the [`Router`] that walks the configured routes with
 //! retries, backoff, fallback and a circuit breaker, structured output
-//! ([`Router::complete_json`]), and accounting ([`Stats`]). The in-process
+//! ([`Router::complete_json`]), embeddings ([`Router::embed`]: OpenAI
+//! `/embeddings`, Gemini `batchEmbedContents`, OpenAI-compatible servers;
+//! one route, `FF_EMBED_MODEL`, under the same rules), and accounting ([`Stats`]). The in-process
 //! provider imitation that tests and benches point the layer at lives in the
 //! dev-only `ffmcp-test-support` crate. Deliberately absent: prompts (the
 //! servers own what they ask), streaming (no tool needs partial output yet),
@@ -50,6 +52,7 @@
 mod accounting;
 mod breaker;
 mod config;
+mod embed;
 mod provider;
 mod request;
 mod route;
@@ -59,7 +62,9 @@ mod settings;
 mod structured;
 
 pub use accounting::{PriceTable, RouteStats, SeriesStats, Stats, StatsSnapshot};
-pub use provider::{Failure, ProviderError, Providers};
+pub use config::EMBED_MODEL_ENV;
+pub use embed::{EmbedPurpose, Embeddings, MAX_EMBED_BATCH, MAX_EMBED_INPUT_CHARS};
+pub use provider::{Embedded, Failure, ProviderError, Providers};
 pub use request::{Completion, Message, OutputSchema, Request, Role, Usage};
 pub use route::{
     ProviderKind, RequestedRoute, Route, RouteError, parse_requested_routes, parse_routes,

@@ -1,5 +1,5 @@
 //! Routes: `provider:model` specs as written in `FF_LLM_PRIMARY`,
-//! `FF_LLM_FALLBACKS` and a tool's `model` argument.
+//! `FF_LLM_FALLBACKS`, `FF_EMBED_MODEL` and a tool's `model` argument.
 
 use std::{fmt, str::FromStr};
 
@@ -136,6 +136,16 @@ impl ProviderKind {
             ProviderKind::OpenAiCompat(_) => "openai-compat",
             ProviderKind::Sampling => "sampling",
         }
+    }
+
+    /// Whether the provider has an embeddings API this layer speaks
+    /// (OpenAI `/embeddings`, Gemini `batchEmbedContents`, and
+    /// OpenAI-compatible servers).
+    pub fn embeds(&self) -> bool {
+        matches!(
+            self,
+            ProviderKind::OpenAi | ProviderKind::Gemini | ProviderKind::OpenAiCompat(_)
+        )
     }
 }
 

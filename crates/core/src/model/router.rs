@@ -149,6 +149,15 @@ pub enum ModelError {
         /// What was wrong in the configuration, if anything.
         problems: Vec<String>,
     },
+    /// Embeddings were asked for and no embedding route is configured.
+    #[error("{}", no_embedding_route_message(.problems))]
+    NoEmbeddingRoute {
+        /// What was wrong in the configuration, if anything.
+        problems: Vec<String>,
+    },
+    /// The input cannot be sent as it is (an empty embedding input).
+    #[error("{0}")]
+    InvalidInput(String),
     /// A per-call route list could not be parsed.
     #[error("argument 'model': {0}")]
     InvalidRoute(String),
@@ -211,6 +220,30 @@ fn not_configured_message(problems: &[String]) -> String {
     text
 }
 
+fn no_embedding_route_message(problems: &[String]) -> String {
+    let mut text = String::from(
+        "no embedding route is configured: set FF_EMBED_MODEL to a route such as \
+         openai:text-embedding-3-small (with OPENAI_API_KEY), gemini:gemini-embedding-001 \
+         (GEMINI_API_KEY) or openai-compat:http://127.0.0.1:11434/v1#nomic-embed-text \
+         (a local Ollama, llama.cpp or vLLM server)",
+    );
+    let relevant: Vec<&String> = problems
+        .iter()
+        .filter(|p| p.starts_with(super::config::EMBED_MODEL_ENV))
+        .collect();
+    if !relevant.is_empty() {
+        text.push_str(". Configuration problems: ");
+        text.push_str(
+            &relevant
+                .iter()
+                .map(|p| p.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+        );
+    }
+    text
+}
+
 fn list_failures(failures: &[RouteFailure]) -> String {
     failures
         .iter()
@@ -225,13 +258,13 @@ fn list_failures(failures: &[RouteFailure]) -> String {
 
 /// The model client every server uses; see the module docs.
 pub struct Router {
-    config: RouterConfig,
+    pub(super) config: RouterConfig,
     /// Built on first use: a process whose tools never call a model never
     /// loads TLS roots or builds an HTTP client.
     providers: std::sync::OnceLock<Providers>,
-    breaker: Breaker,
-    stats: Stats,
-    problems: Vec<String>,
+    pub(super) breaker: Breaker,
+    pub(super) stats: Stats,
+    pub(super) problems: Vec<String>,
 }
 
 impl fmt::Debug for Router {
@@ -243,7 +276,7 @@ impl fmt::Debug for Router {
 }
 
 /// How one route's turn ended without an answer.
-enum RouteEnd {
+pub(super) enum RouteEnd {
     /// Stop the whole call.
     Stop(ProviderError),
     /// Go to the next route; `counts` says whether the breaker should count it.
@@ -255,8 +288,8 @@ enum RouteEnd {
 }
 
 /// How the call goes on after a route's turn.
-enum Settled {
-    Answer(Completion),
+pub(super) enum Settled<T> {
+    Answer(T),
     Next(RouteFailure),
     Stop(ModelError),
 }
@@ -414,7 +447,7 @@ impl Router {
 
     fn authorize_one(&self, wanted: &RequestedRoute) -> Result<Route, ModelError> {
         let configured_compat = || {
-            self.config.routes.iter().find_map(|r| match &r.provider {
+            self.configured_routes().find_map(|r| match &r.provider {
                 ProviderKind::OpenAiCompat(url) => Some(url.clone()),
                 _ => None,
             })
@@ -435,7 +468,7 @@ impl Router {
             RequestedRoute::Route(route) => match &route.provider {
                 ProviderKind::Sampling => Ok(route.clone()),
                 ProviderKind::OpenAiCompat(url) => {
-                    let known = self.config.routes.iter().any(|r| {
+                    let known = self.configured_routes().any(|r| {
                         matches!(&r.provider, ProviderKind::OpenAiCompat(u) if same_base(u, url))
                     });
                     if known {
@@ -458,6 +491,11 @@ impl Router {
                 },
             },
         }
+    }
+
+    /// Every route the operator configured: chat routes, then the embedding route.
+    fn configured_routes(&self) -> impl Iterator<Item = &Route> {
+        self.config.routes.iter().chain(self.config.embed.iter())
     }
 
     fn plan(&self, call: &Call) -> Result<Vec<Route>, ModelError> {
@@ -508,11 +546,14 @@ impl Router {
             let turn = self
                 .try_route(
                     route,
-                    request,
-                    call,
                     more,
                     self.config.max_attempts,
                     attempts,
+                    || {
+                        self.providers()
+                            .complete(route, request, call.sampler.as_deref())
+                    },
+                    |completion| self.cost(route, completion),
                 )
                 .await;
             match self.settle(route, turn) {
@@ -530,7 +571,17 @@ impl Router {
                 let route = failures[*slot].route.clone();
                 let more = n + 1 < cooling.len();
                 let turn = self
-                    .try_route(&route, request, call, more, 1, attempts)
+                    .try_route(
+                        &route,
+                        more,
+                        1,
+                        attempts,
+                        || {
+                            self.providers()
+                                .complete(&route, request, call.sampler.as_deref())
+                        },
+                        |completion| self.cost(&route, completion),
+                    )
                     .await;
                 match self.settle(&route, turn) {
                     Settled::Answer(completion) => {
@@ -545,7 +596,7 @@ impl Router {
     }
 
     /// Updates the breaker after a route's turn and says how the call goes on.
-    fn settle(&self, route: &Route, turn: Result<Completion, RouteEnd>) -> Settled {
+    pub(super) fn settle<T>(&self, route: &Route, turn: Result<T, RouteEnd>) -> Settled<T> {
         match turn {
             Ok(completion) => {
                 self.breaker.record_success(route);
@@ -577,25 +628,28 @@ impl Router {
         }
     }
 
-    async fn try_route(
+    /// One route's turn: attempts with backoff until an answer, a refusal,
+    /// or the route is given up. `attempt` makes one provider attempt;
+    /// `account` gives an answer's tokens and cost for the route's stats.
+    pub(super) async fn try_route<T, F>(
         &self,
         route: &Route,
-        request: &Request,
-        call: &Call,
         more_routes: bool,
         max_attempts: u32,
         attempts: &mut u32,
-    ) -> Result<Completion, RouteEnd> {
+        attempt: impl Fn() -> F,
+        account: impl Fn(&T) -> (Usage, Option<f64>),
+    ) -> Result<T, RouteEnd>
+    where
+        F: std::future::Future<Output = Result<T, ProviderError>>,
+    {
         let label = route.to_string();
         let mut n = 0;
         loop {
             n += 1;
             *attempts += 1;
             let started = Instant::now();
-            let attempt = self
-                .providers()
-                .complete(route, request, call.sampler.as_deref());
-            let result = match tokio::time::timeout(self.config.attempt_timeout, attempt).await {
+            let result = match tokio::time::timeout(self.config.attempt_timeout, attempt()).await {
                 Ok(result) => result,
                 Err(_) => Err(ProviderError::new(
                     Failure::Timeout,
@@ -606,11 +660,10 @@ impl Router {
                 )),
             };
             let error = match result {
-                Ok(completion) => {
-                    let cost = self.cost(route, &completion);
+                Ok(answer) => {
                     self.stats
-                        .attempt(&label, started.elapsed(), Some((completion.usage, cost)));
-                    return Ok(completion);
+                        .attempt(&label, started.elapsed(), Some(account(&answer)));
+                    return Ok(answer);
                 }
                 Err(error) => error,
             };
@@ -652,11 +705,20 @@ impl Router {
         crate::retry::Backoff::new(base, max, crate::retry::Jitter::Full).delay(attempt)
     }
 
-    fn cost(&self, route: &Route, completion: &Completion) -> Option<f64> {
+    fn cost(&self, route: &Route, completion: &Completion) -> (Usage, Option<f64>) {
+        (
+            completion.usage,
+            self.price(route, &completion.model, completion.usage),
+        )
+    }
+
+    /// The cost of `usage` on `route`, priced by the route's model or, when
+    /// that is unknown, by the model the provider named.
+    pub(super) fn price(&self, route: &Route, answered_by: &str, usage: Usage) -> Option<f64> {
         self.config
             .prices
-            .cost(&route.model, completion.usage)
-            .or_else(|| self.config.prices.cost(&completion.model, completion.usage))
+            .cost(&route.model, usage)
+            .or_else(|| self.config.prices.cost(answered_by, usage))
     }
 
     fn response(
@@ -668,7 +730,7 @@ impl Router {
         started: Instant,
     ) -> Response {
         Response {
-            cost_usd: self.cost(route, &completion),
+            cost_usd: self.cost(route, &completion).1,
             text: completion.text,
             route: route.clone(),
             model: completion.model,

@@ -15,11 +15,15 @@
 //!   (no key required, `max_tokens`)
 //! * `POST /v1beta/models/{model}:generateContent` — Gemini
 //! * `POST /model/{model}/converse` — Bedrock (`AWS_ENDPOINT_URL_BEDROCK_RUNTIME` = base)
+//! * `POST /v1/embeddings`, `POST /compat/v1/embeddings` and
+//!   `POST /v1beta/models/{model}:batchEmbedContents` — embeddings, with
+//!   deterministic vectors computed from the text ([`vector_of`])
 //!
 //! Replies: a registered responder for the model, else a JSON instance of
 //! the requested schema (native field or the schema in the system prompt),
 //! else a short text naming the model and the prompt's start.
 
+mod embeddings;
 mod wire;
 
 use std::{
@@ -36,6 +40,7 @@ use tokio::{
 };
 use tokio_util::sync::CancellationToken;
 
+pub use embeddings::{DIMENSIONS, GEMINI_MAX_BATCH, vector_of};
 use ffmcp_core::model::{AwsChain, AwsCredentials, BedrockSettings, Endpoint, ProviderSettings};
 pub use wire::Wire;
 
@@ -79,6 +84,21 @@ pub struct Recorded {
 impl Recorded {
     pub fn header(&self, name: &str) -> Option<&str> {
         crate::http::header(&self.headers, name)
+    }
+
+    /// Whether this was an embeddings request (OpenAI's or Gemini's shape).
+    pub fn is_embeddings(&self) -> bool {
+        let path = self.path.split('?').next().unwrap_or("");
+        path.ends_with("/embeddings") || path.ends_with(":batchEmbedContents")
+    }
+
+    /// The texts of an embeddings request (empty for any other request).
+    pub fn embedding_inputs(&self) -> Vec<String> {
+        if self.is_embeddings() {
+            embeddings::inputs_of(&self.body)
+        } else {
+            Vec::new()
+        }
     }
 }
 
@@ -250,6 +270,15 @@ impl Imitation {
     /// Every request received so far.
     pub fn requests(&self) -> Vec<Recorded> {
         self.lock().requests.clone()
+    }
+
+    /// Every text sent for embedding so far, in order (faulted requests included).
+    pub fn embedded_inputs(&self) -> Vec<String> {
+        self.lock()
+            .requests
+            .iter()
+            .flat_map(Recorded::embedding_inputs)
+            .collect()
     }
 
     /// Requests received for `model` (faulted ones included).

@@ -1,4 +1,5 @@
-//! The four wire formats as the imitation checks and answers them.
+//! The wire formats as the imitation checks and answers them: chat in
+//! each provider's shape, embeddings in OpenAI's and Gemini's.
 
 use std::time::Duration;
 
@@ -24,6 +25,8 @@ pub enum Wire {
 pub(crate) struct WireCall {
     pub wire: Wire,
     pub model: String,
+    /// An embeddings request (OpenAI `/embeddings`, Gemini `batchEmbedContents`).
+    pub embeddings: bool,
 }
 
 /// Which wire and model a request is for (the model from the path or body).
@@ -38,23 +41,33 @@ pub(crate) fn identify(request: &HttpRequest) -> Option<WireCall> {
             .and_then(|b| b["model"].as_str().map(str::to_owned))
             .unwrap_or_default()
     };
-    let (wire, model) = match path {
-        "/v1/messages" => (Wire::Anthropic, body_model()),
-        "/v1/chat/completions" => (Wire::OpenAi, body_model()),
-        "/compat/v1/chat/completions" => (Wire::Compat, body_model()),
+    let (wire, model, embeddings) = match path {
+        "/v1/messages" => (Wire::Anthropic, body_model(), false),
+        "/v1/chat/completions" => (Wire::OpenAi, body_model(), false),
+        "/compat/v1/chat/completions" => (Wire::Compat, body_model(), false),
+        "/v1/embeddings" => (Wire::OpenAi, body_model(), true),
+        "/compat/v1/embeddings" => (Wire::Compat, body_model(), true),
         _ => {
             if let Some(rest) = path.strip_prefix("/v1beta/models/") {
-                let model = rest.strip_suffix(":generateContent")?;
-                (Wire::Gemini, percent_decode(model))
+                if let Some(model) = rest.strip_suffix(":generateContent") {
+                    (Wire::Gemini, percent_decode(model), false)
+                } else {
+                    let model = rest.strip_suffix(":batchEmbedContents")?;
+                    (Wire::Gemini, percent_decode(model), true)
+                }
             } else if let Some(rest) = path.strip_prefix("/model/") {
                 let model = rest.strip_suffix("/converse")?;
-                (Wire::Bedrock, percent_decode(model))
+                (Wire::Bedrock, percent_decode(model), false)
             } else {
                 return None;
             }
         }
     };
-    Some(WireCall { wire, model })
+    Some(WireCall {
+        wire,
+        model,
+        embeddings,
+    })
 }
 
 impl Wire {
@@ -70,7 +83,12 @@ impl Wire {
         self.error_with(status, message, retry_after)
     }
 
-    fn error_with(self, status: u16, message: &str, retry_after: Option<Duration>) -> Action {
+    pub(crate) fn error_with(
+        self,
+        status: u16,
+        message: &str,
+        retry_after: Option<Duration>,
+    ) -> Action {
         let mut headers = Vec::new();
         if let Some(after) = retry_after {
             headers.push((
@@ -142,6 +160,9 @@ pub(crate) fn answer(
     request: &HttpRequest,
     responder: Option<&(dyn Fn(&Prompt) -> String + Send + Sync)>,
 ) -> Action {
+    if call.embeddings {
+        return super::embeddings::answer(call, request);
+    }
     let prompt = match check(call, request) {
         Ok(prompt) => prompt,
         Err((status, message)) => return call.wire.error_with(status, &message, None),
@@ -185,9 +206,9 @@ pub(crate) fn answer(
     }
 }
 
-type Rejection = (u16, String);
+pub(crate) type Rejection = (u16, String);
 
-fn reject<T>(status: u16, message: impl Into<String>) -> Result<T, Rejection> {
+pub(crate) fn reject<T>(status: u16, message: impl Into<String>) -> Result<T, Rejection> {
     Err((status, message.into()))
 }
 
@@ -557,7 +578,7 @@ pub(crate) fn instance_of(schema: &Value) -> Value {
     }
 }
 
-fn tokens(text: &str) -> u64 {
+pub(crate) fn tokens(text: &str) -> u64 {
     (text.len() as u64).div_ceil(4)
 }
 

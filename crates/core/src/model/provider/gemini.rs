@@ -1,12 +1,13 @@
 //! Google Gemini: `POST {GEMINI_BASE_URL}/v1beta/models/{model}:generateContent`
-//! with `x-goog-api-key`.
+//! and, for embeddings, `:batchEmbedContents`, with `x-goog-api-key`.
 
 use crate::model::sampler::Sampler;
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
-use super::{Failure, Provider, ProviderError, http};
+use super::{Embedded, Failure, Provider, ProviderError, http};
 use crate::model::{
+    embed::EmbedPurpose,
     request::{Completion, Request, Role, Usage},
     settings::Endpoint,
 };
@@ -23,6 +24,58 @@ impl Gemini {
 
     pub(crate) fn key_missing(&self) -> bool {
         self.endpoint.api_key.is_none()
+    }
+
+    /// One `batchEmbedContents` request for `inputs` (one attempt). Gemini
+    /// reports no token counts for embeddings.
+    pub(crate) async fn embed(
+        &self,
+        model: &str,
+        inputs: &[String],
+        purpose: EmbedPurpose,
+    ) -> Result<Embedded, ProviderError> {
+        let Some(key) = &self.endpoint.api_key else {
+            return Err(ProviderError::new(
+                Failure::Unavailable,
+                "GEMINI_API_KEY (or GOOGLE_API_KEY) is not set",
+            ));
+        };
+        let model = model.strip_prefix("models/").unwrap_or(model);
+        let url = format!(
+            "{}/v1beta/models/{}:batchEmbedContents",
+            self.endpoint.base_url,
+            super::sigv4::encode_segment(model)
+        );
+        let task = match purpose {
+            EmbedPurpose::Document => "RETRIEVAL_DOCUMENT",
+            EmbedPurpose::Query => "RETRIEVAL_QUERY",
+        };
+        let requests: Vec<Value> = inputs
+            .iter()
+            .map(|text| {
+                json!({
+                    "model": format!("models/{model}"),
+                    "content": {"parts": [{"text": text}]},
+                    "taskType": task,
+                })
+            })
+            .collect();
+        let call = self.http.post(url).header("x-goog-api-key", key);
+        let body = json!({ "requests": requests });
+        let reply = http::post_json(call, body.to_string().into_bytes()).await?;
+        let items = reply["embeddings"]
+            .as_array()
+            .ok_or_else(|| http::shape_error("gemini", "embeddings", &reply))?;
+        let vectors = items
+            .iter()
+            .map(|item| http::floats(&item["values"]))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| http::shape_error("gemini", "numeric embedding values", &reply))?;
+        Ok(Embedded {
+            vectors,
+            model: model.to_owned(),
+            usage: Usage::default(),
+        })
     }
 }
 

@@ -227,6 +227,15 @@ fn truncate(mut text: String, max: usize) -> String {
     text
 }
 
+/// A JSON array of numbers as `f32`s; `None` for anything else.
+pub(crate) fn floats(value: &Value) -> Option<Vec<f32>> {
+    value
+        .as_array()?
+        .iter()
+        .map(|n| n.as_f64().map(|f| f as f32))
+        .collect()
+}
+
 /// A missing field in an otherwise well-formed reply.
 pub(crate) fn shape_error(provider: &str, what: &str, reply: &Value) -> ProviderError {
     ProviderError::new(

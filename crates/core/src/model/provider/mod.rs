@@ -15,7 +15,8 @@ use std::{fmt, time::Duration};
 use futures::future::BoxFuture;
 
 use super::{
-    request::{Completion, Request},
+    embed::EmbedPurpose,
+    request::{Completion, Request, Usage},
     route::{ProviderKind, Route},
     sampler::Sampler,
     settings::ProviderSettings,
@@ -30,6 +31,19 @@ pub(crate) trait Provider: Send + Sync {
         request: &'a Request,
         sampler: Option<&'a dyn Sampler>,
     ) -> BoxFuture<'a, Result<Completion, ProviderError>>;
+}
+
+/// One embeddings attempt's answer, checked: one finite vector per input,
+/// all of one dimension, in input order, as the provider gave them (not
+/// normalised).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Embedded {
+    /// One vector per input.
+    pub vectors: Vec<Vec<f32>>,
+    /// The model that answered, as the provider names it.
+    pub model: String,
+    /// Input tokens, when the provider reports them (Gemini does not).
+    pub usage: Usage,
 }
 
 /// What went wrong with one attempt, classified for the router.
@@ -210,6 +224,46 @@ impl Providers {
         }
     }
 
+    /// One embeddings attempt on `route` for `inputs`, without retries,
+    /// timeout or batching (the router's).
+    pub async fn embed(
+        &self,
+        route: &Route,
+        inputs: &[String],
+        purpose: EmbedPurpose,
+    ) -> Result<Embedded, ProviderError> {
+        if let Some(problem) = &self.http_unusable {
+            return Err(ProviderError::new(Failure::Unavailable, problem.clone()));
+        }
+        let attempt = async {
+            let embedded = match &route.provider {
+                ProviderKind::OpenAi => self.openai.embed(&route.model, inputs).await?,
+                ProviderKind::Gemini => self.gemini.embed(&route.model, inputs, purpose).await?,
+                ProviderKind::OpenAiCompat(base) => {
+                    let endpoint = super::settings::Endpoint::new(
+                        base.as_str().to_owned(),
+                        self.compat_api_key.clone(),
+                    );
+                    openai::OpenAi::new(self.http.clone(), endpoint, openai::Dialect::Compatible)
+                        .embed(&route.model, inputs)
+                        .await?
+                }
+                other => {
+                    return Err(ProviderError::new(
+                        Failure::Unavailable,
+                        format!("{} has no embeddings API", other.name()),
+                    ));
+                }
+            };
+            check_vectors(&embedded, inputs.len())?;
+            Ok(embedded)
+        };
+        attempt.await.map_err(|mut error: ProviderError| {
+            error.message = http::scrub(&error.message, &self.secrets, 300);
+            error
+        })
+    }
+
     /// Why `route` cannot be used at all (missing credentials), if so.
     pub fn missing_setup(&self, route: &Route) -> Option<String> {
         if let Some(problem) = &self.http_unusable
@@ -234,4 +288,33 @@ impl Providers {
             ProviderKind::OpenAiCompat(_) | ProviderKind::Sampling => None,
         }
     }
+}
+
+/// A reply that does not give one usable vector per input is malformed.
+fn check_vectors(embedded: &Embedded, inputs: usize) -> Result<(), ProviderError> {
+    let malformed = |what: String| Err(ProviderError::new(Failure::Malformed, what));
+    if embedded.vectors.len() != inputs {
+        return malformed(format!(
+            "{} vectors for {inputs} inputs",
+            embedded.vectors.len()
+        ));
+    }
+    let dim = embedded.vectors.first().map_or(0, Vec::len);
+    if inputs > 0 && dim == 0 {
+        return malformed("empty vectors".to_owned());
+    }
+    if let Some(bad) = embedded.vectors.iter().position(|v| v.len() != dim) {
+        return malformed(format!(
+            "vector {bad} has {} dimensions, the first has {dim}",
+            embedded.vectors[bad].len()
+        ));
+    }
+    if embedded
+        .vectors
+        .iter()
+        .any(|v| v.iter().any(|x| !x.is_finite()))
+    {
+        return malformed("a vector holds a non-finite number".to_owned());
+    }
+    Ok(())
 }

@@ -1,12 +1,13 @@
 //! OpenAI Chat Completions: `POST {OPENAI_BASE_URL}/chat/completions` with a
-//! bearer key; the same shape serves OpenAI-compatible servers (Ollama,
-//! vLLM, llama.cpp) at their own base URL.
+//! bearer key, and embeddings: `POST {OPENAI_BASE_URL}/embeddings`; the same
+//! shapes serve OpenAI-compatible servers (Ollama, vLLM, llama.cpp) at their
+//! own base URL.
 
 use crate::model::sampler::Sampler;
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
-use super::{Failure, Provider, ProviderError, http};
+use super::{Embedded, Failure, Provider, ProviderError, http};
 use crate::model::{
     request::{Completion, Request, Role, Usage},
     settings::Endpoint,
@@ -39,6 +40,28 @@ impl OpenAi {
 
     pub(crate) fn key_missing(&self) -> bool {
         self.dialect == Dialect::OpenAi && self.endpoint.api_key.is_none()
+    }
+
+    /// One embeddings request for `inputs` (one attempt).
+    pub(crate) async fn embed(
+        &self,
+        model: &str,
+        inputs: &[String],
+    ) -> Result<Embedded, ProviderError> {
+        if self.key_missing() {
+            return Err(ProviderError::new(
+                Failure::Unavailable,
+                "OPENAI_API_KEY is not set",
+            ));
+        }
+        let body = json!({"model": model, "input": inputs, "encoding_format": "float"});
+        let url = format!("{}/embeddings", self.endpoint.base_url);
+        let mut call = self.http.post(url);
+        if let Some(key) = &self.endpoint.api_key {
+            call = call.bearer_auth(key);
+        }
+        let reply = http::post_json(call, body.to_string().into_bytes()).await?;
+        parse_embeddings(&reply, model)
     }
 }
 
@@ -134,5 +157,29 @@ fn parse(reply: &Value, model: &str) -> Result<Completion, ProviderError> {
             output_tokens: reply["usage"]["completion_tokens"].as_u64().unwrap_or(0),
         },
         stop_reason: choice["finish_reason"].as_str().map(str::to_owned),
+    })
+}
+
+/// `{"data": [{"index": i, "embedding": [...]}, ...], "usage": {...}}`, in
+/// input order whatever order the items come in.
+fn parse_embeddings(reply: &Value, model: &str) -> Result<Embedded, ProviderError> {
+    let items = reply["data"]
+        .as_array()
+        .ok_or_else(|| http::shape_error("embeddings", "data array", reply))?;
+    let mut indexed = Vec::with_capacity(items.len());
+    for (position, item) in items.iter().enumerate() {
+        let index = item["index"].as_u64().map_or(position, |i| i as usize);
+        let vector = http::floats(&item["embedding"])
+            .ok_or_else(|| http::shape_error("embeddings", "numeric embedding", reply))?;
+        indexed.push((index, vector));
+    }
+    indexed.sort_by_key(|(index, _)| *index);
+    Ok(Embedded {
+        vectors: indexed.into_iter().map(|(_, v)| v).collect(),
+        model: reply["model"].as_str().unwrap_or(model).to_owned(),
+        usage: Usage {
+            input_tokens: reply["usage"]["prompt_tokens"].as_u64().unwrap_or(0),
+            output_tokens: 0,
+        },
     })
 }
