@@ -14,7 +14,7 @@
 //!
 //! Baseline: ripgrep for the query words (case-insensitive, whole words),
 //! files ranked by match count; in each of the top ten files the function
-//! (coderag's chunker gives the spans) holding the most distinct query
+//! (coderag's chunker gives the spans; its doc comment and body) holding the most distinct query
 //! words is the answer. coderag: `search` with k = 10, in process.
 //!
 //! Hybrid: when `FF_EMBED_MODEL` names an embedding route (with its key
@@ -168,8 +168,14 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
     let (mrr_c, recall_c) = metrics(&coderag_rr);
     let (mrr_g, recall_g) = metrics(&grep_rr);
     println!(
-        "retrieval: {} crates, one version each ({} files indexed, {:.1} MB, {} queries)\n",
-        std::fs::read_dir(&dir)?.count(),
+        "retrieval: {} ({} files indexed, {:.1} MB, {} queries)\n",
+        match &options.dir {
+            Some(given) => given.display().to_string(),
+            None => format!(
+                "{} crates of the cargo registry, one version each",
+                std::fs::read_dir(&dir)?.count()
+            ),
+        },
         report.indexed,
         report.bytes as f64 / 1e6,
         cases.len()
@@ -568,7 +574,8 @@ fn grep_rank(
             .iter()
             .filter(|c| matches!(c.kind, "function" | "method"))
             .max_by_key(|c| {
-                let text = c.text.to_lowercase();
+                // The doc comment above a function is part of what grep sees.
+                let text = format!("{}\n{}", c.doc, c.text).to_lowercase();
                 words.iter().filter(|w| text.contains(w.as_str())).count()
             });
         if best.is_some_and(|c| *path == case.path && c.start_line == case.start_line) {

@@ -93,7 +93,7 @@ pub fn chunk_file(lang: Lang, text: &str) -> Vec<Chunk> {
         .iter()
         .map(|n| {
             let start = n.start_position().row;
-            let doc = walker.doc_rows.get(&n.id()).copied().unwrap_or(start);
+            let doc = walker.doc_rows.get(&n.id()).map_or(start, |d| d.0);
             (doc.min(start), n.end_position().row)
         })
         .collect();
@@ -123,8 +123,9 @@ struct Walker<'s, 't> {
     /// down from the root and along the sibling list, which made big files
     /// (thousands of items, each with lines of doc comments) quadratic.
     links: std::collections::HashMap<usize, (Node<'t>, Option<Node<'t>>)>,
-    /// First row of each emitted definition's doc comment, by outer node id.
-    doc_rows: std::collections::HashMap<usize, usize>,
+    /// First row and byte of each emitted definition's doc comment, by
+    /// outer node id.
+    doc_rows: std::collections::HashMap<usize, (usize, usize)>,
 }
 
 /// A definition found in the tree.
@@ -192,11 +193,20 @@ impl<'s, 't> Walker<'s, 't> {
         let outer = def.outer;
         let start = outer.start_byte();
         let end = outer.end_byte();
-        let text = elide(self.src, start, end, &nested);
+        // Nested definitions go with their doc comments: a container must
+        // not match its methods' documentation in their place.
+        let elided: Vec<(usize, Node<'t>)> = nested
+            .iter()
+            .map(|n| {
+                let from = self.doc_rows.get(&n.id()).map_or(n.start_byte(), |d| d.1);
+                (from.min(n.start_byte()), *n)
+            })
+            .collect();
+        let text = elide(self.src, start, end, &elided);
         let start_line = outer.start_position().row as u32 + 1;
         let end_line = outer.end_position().row as u32 + 1;
-        let (doc, doc_row) = self.doc_comment(&def);
-        self.doc_rows.insert(outer.id(), doc_row);
+        let (doc, doc_start) = self.doc_comment(&def);
+        self.doc_rows.insert(outer.id(), doc_start);
         let kind = match def.kind {
             "function" if !scope_text.is_empty() && self.lang != Lang::Go => "method",
             other => other,
@@ -427,10 +437,10 @@ impl<'s, 't> Walker<'s, 't> {
     }
 
     /// Comments right above the definition (attributes and decorators
-    /// skipped), or a Python docstring; and the first row of the comments
-    /// above (the definition's own row when there are none).
-    fn doc_comment(&self, def: &Definition<'_>) -> (String, usize) {
-        let own_row = def.outer.start_position().row;
+    /// skipped), or a Python docstring; and the first row and byte of the
+    /// comments above (the definition's own when there are none).
+    fn doc_comment(&self, def: &Definition<'_>) -> (String, (usize, usize)) {
+        let own = (def.outer.start_position().row, def.outer.start_byte());
         if let Some(doc) = def
             .node
             .child_by_field_name("body")
@@ -440,11 +450,11 @@ impl<'s, 't> Walker<'s, 't> {
             .and_then(|s| s.named_child(0))
             .filter(|s| s.kind() == "string")
         {
-            return (clean_comment(self.text(doc)), own_row);
+            return (clean_comment(self.text(doc)), own);
         }
         let mut parts = Vec::new();
-        let mut first_row = own_row;
-        let mut next_row = own_row;
+        let mut first = own;
+        let mut next_row = own.0;
         let mut sibling = self.prev_sibling(def.outer);
         while let Some(node) = sibling {
             let kind = node.kind();
@@ -454,7 +464,7 @@ impl<'s, 't> Walker<'s, 't> {
             }
             if kind.contains("comment") {
                 parts.push(self.text(node));
-                first_row = node.start_position().row;
+                first = (node.start_position().row, node.start_byte());
             } else if !matches!(kind, "attribute_item" | "decorator" | "annotation") {
                 break;
             }
@@ -462,7 +472,7 @@ impl<'s, 't> Walker<'s, 't> {
             sibling = self.prev_sibling(node);
         }
         parts.reverse();
-        (clean_comment(&parts.join("\n")), first_row)
+        (clean_comment(&parts.join("\n")), first)
     }
 }
 
@@ -481,15 +491,17 @@ fn last_of_kind<'t>(node: Node<'t>, kind: &str) -> Option<Node<'t>> {
 
 /// The source between `start` and `end`, each nested definition reduced to
 /// its first line and an ellipsis.
-fn elide(src: &str, start: usize, end: usize, nested: &[Node<'_>]) -> String {
+/// Each nested definition is given with where its elision starts (its doc
+/// comment, if any).
+fn elide(src: &str, start: usize, end: usize, nested: &[(usize, Node<'_>)]) -> String {
     let mut out = String::new();
     let mut at = start;
-    for node in nested {
+    for &(skip_from, node) in nested {
         let (from, to) = (node.start_byte(), node.end_byte());
-        if from < at || to > end {
+        if skip_from < at || to > end {
             continue;
         }
-        out.push_str(src.get(at..from).unwrap_or_default());
+        out.push_str(src.get(at..skip_from).unwrap_or_default());
         let body = src.get(from..to).unwrap_or_default();
         match body.split_once('\n') {
             Some((first, _)) => {
