@@ -16,6 +16,7 @@ mod model_ssrf;
 mod operator;
 mod prompts;
 mod registry;
+mod replicas;
 mod schemas;
 mod seo;
 mod stdio_raw;

@@ -14,6 +14,9 @@
 //!   direct provider call and its fallback time, against the provider imitation.
 //! - `cargo xtask bench intel [--watches N]`, `bench seo`, `bench docparse DIR`,
 //!   `bench load`, `bench paging`: see their modules.
+//! - `cargo xtask bench scale [--leads N] [--watches N]`: leadgen job and
+//!   watch-check throughput with 1, 2 and 3 replicas on one PostgreSQL, and
+//!   one process on SQLite; claim time per item (see `bench_scale.rs`).
 //! - `cargo xtask dist [--skip-build] [--pack] [--dev]`: release build and the
 //!   npm packages for `npx ffmcp` (see `dist.rs`). `cargo xtask bench startup`:
 //!   binary size, cold start and idle memory, direct and through npx, beside
@@ -44,6 +47,7 @@ mod bench_leadgen;
 mod bench_load;
 mod bench_model;
 mod bench_paging;
+mod bench_scale;
 mod bench_seo;
 mod bench_sessions;
 mod bench_startup;
@@ -126,6 +130,9 @@ enum Bench {
     Load(bench_load::Options),
     /// Memory of the HTTP server while sessions open and after they end.
     Sessions(bench_sessions::Options),
+    /// Leadgen jobs and watch checks with 1, 2, 3 replicas on one
+    /// PostgreSQL vs one process on SQLite; claim time per item.
+    Scale(bench_scale::Options),
     /// docparse: paging a long PDF vs one parse.
     Paging {
         /// Pages of the generated PDF.
@@ -172,6 +179,7 @@ fn main() -> anyhow::Result<()> {
             Bench::Startup => bench_startup::run(),
             Bench::Load(options) => bench_load::run(&options),
             Bench::Sessions(options) => bench_sessions::run(&options),
+            Bench::Scale(options) => bench_scale::run(&options),
             Bench::Paging { pages, skip_build } => bench_paging::run(pages, skip_build),
         },
         Command::Dist(options) => dist::run(&options),

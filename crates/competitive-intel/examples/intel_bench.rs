@@ -19,7 +19,8 @@
 //!   store handle and pool on one database, 16 checks in flight each) that
 //!   claim and check as `run_due` does; prints JSON with the seconds, checks
 //!   per second, how many fetches the fixture saw (N when nothing was
-//!   doubled) and the mean time of one claim statement. `postgres` makes a
+//!   doubled), the mean time of one claim statement and the claim time per
+//!   watch (all claim statements over N). `postgres` makes a
 //!   fresh database on `FFMCP_TEST_PG_URL`.
 #![allow(clippy::print_stdout)]
 
@@ -278,11 +279,14 @@ async fn scale(n: usize, replicas: usize, backend: &str) -> Result<(), Error> {
     let claim_ms = claim_nanos.load(Ordering::SeqCst) as f64
         / claims.load(Ordering::SeqCst).max(1) as f64
         / 1e6;
+    #[allow(clippy::cast_precision_loss)]
+    let claim_ms_per_watch = claim_nanos.load(Ordering::SeqCst) as f64 / n.max(1) as f64 / 1e6;
     println!(
         "{}",
         serde_json::json!({
             "backend": backend, "replicas": replicas, "watches": n, "seconds": seconds,
             "checks_per_second": per_second, "fetches": fetched, "claim_ms": claim_ms,
+            "claim_ms_per_watch": claim_ms_per_watch,
         })
     );
     Ok(())

@@ -466,11 +466,17 @@ pub fn claim_due(
     limit: i64,
 ) -> Result<Vec<Watch>, StoreError> {
     db.transaction(|db| {
+        // The choice is a materialized CTE, made once: as a plain
+        // `IN (subquery)`, PostgreSQL may re-run the subquery for every row
+        // it updates (a nested loop), each run skipping the rows just
+        // updated, and so claim every due watch whatever `limit` says.
         let sql = format!(
-            "UPDATE ci_watches SET lease_owner = ?1, lease_until = ?2 WHERE id IN \
+            "WITH picked AS MATERIALIZED \
              (SELECT id FROM ci_watches WHERE next_due <= ?3 \
               AND (lease_until IS NULL OR lease_until <= ?3) \
-              ORDER BY next_due LIMIT ?4{}) RETURNING {WATCH_COLUMNS}",
+              ORDER BY next_due LIMIT ?4{}) \
+             UPDATE ci_watches SET lease_owner = ?1, lease_until = ?2 \
+             WHERE id IN (SELECT id FROM picked) RETURNING {WATCH_COLUMNS}",
             db.skip_locked()
         );
         watch_rows(&db.query(&sql, params![owner, lease_until, now, limit])?)

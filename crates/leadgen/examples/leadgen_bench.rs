@@ -2,6 +2,15 @@
 //! generated 10,000-lead corpus, and a classification job's wall time over
 //! the same model calls made directly (provider imitation on loopback, with
 //! a fixed per-call latency standing in for a real model).
+//!
+//! `leadgen_bench scale N REPLICAS sqlite|postgres` (run by `cargo xtask
+//! bench scale`) measures scale-out instead: one job of N leads, model
+//! latency 200 ms, run by REPLICAS engines on one database (each with its
+//! own store handle and pool, 8 calls in flight, joining the job at once),
+//! then the claim statement alone: REPLICAS claimers taking 8 leads at a
+//! time from a job of N pending leads. Prints JSON with the seconds, leads
+//! per second, model calls (N when nothing was doubled) and the claim time
+//! per lead. `postgres` makes a fresh database on `FFMCP_TEST_PG_URL`.
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
 use std::{
@@ -229,6 +238,21 @@ async fn orchestration(n: usize, latency: Duration) {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [mode, n, replicas, backend] = args.as_slice()
+        && mode == "scale"
+    {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(scale::run(
+            n.parse().expect("N leads"),
+            replicas.parse().expect("REPLICAS"),
+            backend,
+        ));
+        return;
+    }
     extraction();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -240,4 +264,167 @@ fn main() {
         orchestration(400, Duration::from_millis(50)).await;
         orchestration(400, Duration::ZERO).await;
     });
+}
+
+/// `leadgen_bench scale N REPLICAS sqlite|postgres`.
+mod scale {
+    use std::{
+        sync::{
+            Arc,
+            atomic::{AtomicU64, AtomicUsize, Ordering},
+        },
+        time::{Duration, Instant},
+    };
+
+    use ffmcp_core::{
+        model::{Router, RouterConfig, parse_routes},
+        store::Store,
+    };
+    use ffmcp_leadgen::{
+        Lead,
+        jobs::{Category, Engine, JobSettings, JobSpec, db},
+    };
+    use ffmcp_test_support::imitation::{Fault, Imitation};
+    use serde_json::json;
+
+    const LATENCY: Duration = Duration::from_millis(200);
+    const IN_FLIGHT: usize = 8;
+
+    pub async fn run(n: usize, replicas: usize, backend: &str) {
+        let dir = tempfile::tempdir().unwrap();
+        let open: Box<dyn Fn() -> Store> = match backend {
+            "sqlite" => {
+                let path = dir.path().join("bench.db");
+                Box::new(move || Store::open(&path).unwrap())
+            }
+            "postgres" => {
+                let url = ffmcp_test_support::postgres::fresh_database("leadgen_bench scale")
+                    .await
+                    .expect("set FFMCP_TEST_PG_URL to a PostgreSQL server");
+                Box::new(move || Store::connect(&url, &ffmcp_core::Config::default()).unwrap())
+            }
+            other => panic!("unknown backend {other}: sqlite or postgres"),
+        };
+        let imitation = Imitation::start().await.unwrap();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counted = calls.clone();
+        imitation.respond("bench", move |_| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            json!({"label": "a", "confidence": 0.9, "rationale": "r"}).to_string()
+        });
+        imitation.outage("bench", Fault::Slow(LATENCY));
+        // The claim phase's job: its model never answers, so its leads stay
+        // pending for the claimers.
+        imitation.outage("stall", Fault::Slow(Duration::from_secs(3600)));
+        let router = Arc::new(Router::new(RouterConfig::new(
+            parse_routes("anthropic:bench").unwrap(),
+            imitation.settings(),
+        )));
+        let settings = JobSettings {
+            concurrency: IN_FLIGHT,
+            ..JobSettings::default()
+        };
+        let mut engines = Vec::new();
+        for _ in 0..replicas {
+            engines.push(
+                Engine::open(open(), router.clone(), settings)
+                    .await
+                    .unwrap(),
+            );
+        }
+
+        let started = Instant::now();
+        let id = engines[0].start(spec(n, None), None).await.unwrap();
+        for engine in &engines[1..] {
+            engine.resume_unfinished().await.unwrap();
+        }
+        let status = loop {
+            let s = engines[0].wait(&id, Duration::from_secs(60)).await.unwrap();
+            if s.state.is_settled() {
+                break s;
+            }
+        };
+        let seconds = started.elapsed().as_secs_f64();
+        assert_eq!(status.done as usize, n, "{status:?}");
+
+        // The claim statement alone, from REPLICAS store handles at once.
+        let stalled = engines[0]
+            .start(spec(n, Some("anthropic:stall")), None)
+            .await
+            .unwrap();
+        let (claimed, claim_nanos) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicU64::new(0)));
+        let mut claimers = tokio::task::JoinSet::new();
+        for r in 0..replicas {
+            let (store, id) = (open(), stalled.clone());
+            let (claimed, claim_nanos) = (claimed.clone(), claim_nanos.clone());
+            claimers.spawn(async move {
+                let owner = format!("claimer{r}");
+                loop {
+                    let (id, owner) = (id.clone(), owner.clone());
+                    let now = unix_ms();
+                    let t = Instant::now();
+                    let got = store
+                        .run(move |c| db::claim(c, &id, &owner, now, now + 300_000, IN_FLIGHT))
+                        .await
+                        .unwrap()
+                        .unwrap();
+                    claim_nanos.fetch_add(
+                        u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX),
+                        Ordering::SeqCst,
+                    );
+                    if got.is_empty() {
+                        return;
+                    }
+                    claimed.fetch_add(got.len(), Ordering::SeqCst);
+                }
+            });
+        }
+        claimers.join_all().await;
+        engines[0].cancel(&stalled).await.unwrap();
+        let claimed = claimed.load(Ordering::SeqCst);
+        #[allow(clippy::cast_precision_loss)]
+        let claim_ms_per_lead =
+            claim_nanos.load(Ordering::SeqCst) as f64 / claimed.max(1) as f64 / 1e6;
+        #[allow(clippy::cast_precision_loss)]
+        let per_second = n as f64 / seconds;
+        println!(
+            "{}",
+            json!({
+                "backend": backend, "replicas": replicas, "leads": n, "seconds": seconds,
+                "leads_per_second": per_second, "calls": calls.load(Ordering::SeqCst),
+                "claimed": claimed, "claim_ms_per_lead": claim_ms_per_lead,
+            })
+        );
+    }
+
+    fn spec(n: usize, model: Option<&str>) -> JobSpec {
+        JobSpec {
+            categories: vec![
+                Category {
+                    name: "a".into(),
+                    description: None,
+                },
+                Category {
+                    name: "b".into(),
+                    description: None,
+                },
+            ],
+            instructions: None,
+            model: model.map(str::to_owned),
+            leads: (0..n)
+                .map(|i| Lead {
+                    title: Some(format!("Title {i}")),
+                    company: Some(format!("Company {i}")),
+                    ..Lead::default()
+                })
+                .collect(),
+        }
+    }
+
+    fn unix_ms() -> i64 {
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        i64::try_from(since.as_millis()).unwrap()
+    }
 }

@@ -15,7 +15,7 @@
 //! picks up unfinished jobs on start and, through
 //! [`Engine::keep_joining`], the jobs other processes start later.
 
-mod db;
+pub mod db;
 
 pub use db::SCHEMA;
 mod runner;
