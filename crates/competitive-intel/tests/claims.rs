@@ -8,6 +8,9 @@
 //! does not depend on the planner's mood.
 
 use std::collections::HashSet;
+use std::sync::Arc;
+
+use tokio::sync::Barrier;
 
 use ffmcp_competitive_intel::db::{self, Inserted, NewWatch};
 use ffmcp_core::store::Store;
@@ -45,9 +48,13 @@ async fn concurrent_claimers_each_take_at_most_their_limit() {
             .expect("task")
             .expect("insert");
 
+        // Both claimers make their first claim before either goes on, so
+        // the run is concurrent however the scheduler orders them (a fast
+        // claimer could otherwise drain all 400 watches alone).
+        let started = Arc::new(Barrier::new(2));
         let (a, b) = tokio::join!(
-            claim_until_none(claimer_store(&database), "claimer-a"),
-            claim_until_none(claimer_store(&database), "claimer-b"),
+            claim_until_none(claimer_store(&database), "claimer-a", started.clone()),
+            claim_until_none(claimer_store(&database), "claimer-b", started),
         );
         for (who, claims) in [("a", &a), ("b", &b)] {
             let most = claims.iter().map(Vec::len).max().unwrap_or(0);
@@ -97,9 +104,14 @@ fn claimer_store(database: &Db) -> Store {
 }
 
 /// Claims with `owner` on `store` until nothing is left; returns the ids of
-/// each claim.
-async fn claim_until_none(store: Store, owner: &'static str) -> Vec<Vec<i64>> {
+/// each claim. Waits at `started` after the first claim.
+async fn claim_until_none(
+    store: Store,
+    owner: &'static str,
+    started: Arc<Barrier>,
+) -> Vec<Vec<i64>> {
     let mut claims = Vec::new();
+    let mut first = true;
     loop {
         let now = chrono::Utc::now().timestamp();
         let claimed = store
@@ -107,6 +119,9 @@ async fn claim_until_none(store: Store, owner: &'static str) -> Vec<Vec<i64>> {
             .await
             .expect("task")
             .expect("claim");
+        if std::mem::take(&mut first) {
+            started.wait().await;
+        }
         if claimed.is_empty() {
             return claims;
         }
