@@ -365,6 +365,11 @@ pub const CORE_SETTINGS: &[Setting] = &[
         "5000",
         "longest wait to open a PostgreSQL connection",
     ),
+    Setting::new(
+        "FF_DB_CA_FILE",
+        "",
+        "PEM CA certificates PostgreSQL TLS trusts instead of the system's (sslmode=require/verify-full)",
+    ),
     Setting::secret(
         "FF_DB_PASSWORD",
         "the PostgreSQL password (instead of putting it in FF_DB)",

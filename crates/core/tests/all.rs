@@ -12,4 +12,5 @@ mod panic_guard;
 mod robots;
 mod roots;
 mod store;
+mod store_tls;
 mod subscriptions;

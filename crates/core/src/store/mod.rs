@@ -32,6 +32,7 @@
 //! written against [`Db`]; it refuses on PostgreSQL.
 
 mod postgres;
+mod tls;
 mod value;
 
 use std::{
@@ -269,6 +270,11 @@ fn pool_options(config: &Config) -> Result<postgres::PoolOptions, StoreError> {
         wait: Duration::from_millis(number("FF_DB_POOL_WAIT_MS", 10_000, 1..=600_000)?),
         connect: Duration::from_millis(number("FF_DB_CONNECT_TIMEOUT_MS", 5_000, 1..=600_000)?),
         password: config.get("FF_DB_PASSWORD").map(str::to_owned),
+        ca_file: config
+            .get("FF_DB_CA_FILE")
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from),
     })
 }
 

@@ -16,7 +16,10 @@
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
-use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use tokio_postgres::{
+    config::SslMode,
+    types::{IsNull, ToSql, Type, to_sql_checked},
+};
 
 use super::{Row, StoreError, Value};
 
@@ -27,6 +30,9 @@ pub(super) struct PoolOptions {
     pub wait: Duration,
     pub connect: Duration,
     pub password: Option<String>,
+    /// `FF_DB_CA_FILE`: the CA certificates TLS trusts instead of the
+    /// system's (`sslrootcert=` in the URL wins).
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// The pool and where it points (password masked).
@@ -44,28 +50,29 @@ impl Pg {
             path: target.clone(),
             reason,
         };
+        let (url, tls) = super::tls::split_params(url).map_err(&fail)?;
         let mut config: tokio_postgres::Config = url
             .parse()
             .map_err(|e: tokio_postgres::Error| fail(format!("not a PostgreSQL URL: {e}")))?;
         if let Some(password) = &options.password {
             config.password(password.as_str());
         }
-        if matches!(
-            config.get_ssl_mode(),
-            tokio_postgres::config::SslMode::Require
-        ) {
-            return Err(fail(
-                "sslmode=require: this build connects to PostgreSQL without TLS; use \
-                 sslmode=disable on a private network, or a TLS-terminating proxy"
-                    .to_owned(),
-            ));
-        }
-        config.ssl_mode(tokio_postgres::config::SslMode::Disable);
+        config.ssl_mode(tls.mode);
+        let connector = if tls.mode == SslMode::Disable {
+            super::tls::Connector(None)
+        } else {
+            let ca_file = tls
+                .root_cert
+                .as_deref()
+                .map(std::path::Path::new)
+                .or(options.ca_file.as_deref());
+            super::tls::Connector(Some(super::tls::client_config(ca_file).map_err(&fail)?))
+        };
         config.connect_timeout(options.connect);
         config.application_name("ffmcp");
         let manager = Manager::from_config(
             config,
-            tokio_postgres::NoTls,
+            connector,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
