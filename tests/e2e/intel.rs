@@ -528,3 +528,83 @@ async fn a_daemon_and_a_served_session_never_both_fetch_a_watch() {
         }
     }
 }
+
+/// Two processes on one database (two replicas, or a daemon beside a
+/// served session): a client subscribed on one hears the watch added and
+/// the change found through the other, over the store's bus (SQLite's
+/// table, PostgreSQL's LISTEN/NOTIFY).
+#[tokio::test(flavor = "multi_thread")]
+#[allow(deprecated)] // resources/subscribe: the 2025-11-25 way, what these clients use.
+async fn a_change_found_by_one_process_reaches_subscribers_of_another() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dir_path = dir.path().canonicalize().expect("canonical");
+    let mut databases = vec![dir_path.join("intel.db").display().to_string()];
+    if let Some(url) = ffmcp_test_support::postgres::fresh_database(
+        "a_change_found_by_one_process_reaches_subscribers_of_another",
+    )
+    .await
+    {
+        databases.push(url);
+    }
+    for database in databases {
+        let feed = Feed::default();
+        feed.push("a", "Alpha");
+        let site = feed.serve().await;
+        let mut env = env(&dir_path);
+        env.retain(|(k, _)| *k != "FF_DB");
+        env.push(("FF_DB", database.clone()));
+        let command = || {
+            let mut cmd = tokio::process::Command::new(bin());
+            cmd.arg("competitive-intel").env("FF_LOG", "warn");
+            for (k, v) in &env {
+                cmd.env(k, v);
+            }
+            cmd
+        };
+        let (tx, mut heard) = tokio::sync::mpsc::unbounded_channel();
+        let listener = connect_stdio_with(Updates(tx), command()).await;
+        let (other_tx, _other_heard) = tokio::sync::mpsc::unbounded_channel();
+        let actor = connect_stdio_with(Updates(other_tx), command()).await;
+        for uri in ["intel://watches", "intel://changes"] {
+            listener
+                .subscribe(SubscribeRequestParams::new(uri))
+                .await
+                .expect("subscribe");
+        }
+        let args = json!({"url": site.url("/feed.xml"), "interval_secs": 3600});
+        let added = structured(&call_peer(&actor, "watch_add", args).await);
+        let id = added["watch"]["id"].as_i64().expect("id");
+        assert!(
+            heard_within(&mut heard, "intel://watches").await,
+            "{database}: the other process heard the watch added"
+        );
+
+        feed.push("b", "Bravo");
+        let checked = structured(&call_peer(&actor, "check_now", json!({"id": id})).await);
+        assert_eq!(checked["new_changes"], 1, "{checked}");
+        assert!(
+            heard_within(&mut heard, "intel://changes").await,
+            "{database}: the other process heard the change"
+        );
+        listener.cancel().await.expect("close");
+        actor.cancel().await.expect("close");
+    }
+}
+
+/// Whether `want` is heard within 20 s (other URIs are skipped).
+async fn heard_within(
+    heard: &mut tokio::sync::mpsc::UnboundedReceiver<String>,
+    want: &str,
+) -> bool {
+    let wait = async {
+        while let Some(uri) = heard.recv().await {
+            if uri == want {
+                return true;
+            }
+        }
+        false
+    };
+    tokio::time::timeout(Duration::from_secs(20), wait)
+        .await
+        .unwrap_or(false)
+}

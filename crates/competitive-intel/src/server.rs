@@ -76,6 +76,9 @@ impl Shared {
                     .await
                     .map_err(|e| e.to_string())?;
                 resources::bridge(&engine, self.updates.clone());
+                // Changes found by any process on the database (another
+                // replica, a --daemon) reach this one's subscribers.
+                self.updates.share(&engine.store);
                 Ok(engine)
             })
             .await

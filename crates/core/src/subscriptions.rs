@@ -15,13 +15,18 @@
 //! correct; a missed update is not). Servers decide which URIs may be
 //! watched ([`Watchable`]); this module only delivers.
 //!
+//! [`Updates::share`] joins the hub to the store's bus
+//! ([`crate::store::bus`]): an update published by any process on the same
+//! database (another replica, a `--daemon`) reaches this process's
+//! subscribers, and this process's updates reach theirs.
+//!
 //! Stateless HTTP advertises no subscriptions (see `server::served`), so
 //! neither path is reachable there.
 
 use std::{
     collections::HashSet,
     fmt,
-    sync::{Arc, Mutex, MutexGuard},
+    sync::{Arc, Mutex, MutexGuard, OnceLock},
 };
 
 use rmcp::{
@@ -31,6 +36,8 @@ use rmcp::{
 };
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio_util::sync::{CancellationToken, DropGuard};
+
+use crate::store::{Store, bus::Bus};
 
 /// Updates a subscriber may fall behind by before it is told everything it
 /// watches changed.
@@ -44,7 +51,12 @@ pub type Watchable = fn(&str) -> bool;
 #[derive(Clone)]
 pub struct Updates {
     tx: broadcast::Sender<Arc<str>>,
+    /// The store's bus, once [`Updates::share`] joined it.
+    bus: Arc<OnceLock<Bus>>,
 }
+
+/// Not a URI: "every URI may have changed" (updates were missed).
+const EVERYTHING: &str = "\0*";
 
 impl fmt::Debug for Updates {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -64,13 +76,47 @@ impl Updates {
     /// A hub nobody listens to yet.
     pub fn new() -> Self {
         let (tx, _) = broadcast::channel(BACKLOG);
-        Self { tx }
+        Self {
+            tx,
+            bus: Arc::new(OnceLock::new()),
+        }
     }
 
-    /// Tells every session watching `uri` that it changed. Never waits.
+    /// Tells every session watching `uri` that it changed, in this process
+    /// and (once shared) in every process on the store. Never waits.
     pub fn publish(&self, uri: &str) {
         // No receiver is the common case (nobody subscribed): not an error.
         let _ = self.tx.send(Arc::from(uri));
+        if let Some(bus) = self.bus.get() {
+            bus.publish(uri);
+        }
+    }
+
+    /// Joins `store`'s bus (once; later calls do nothing): updates published
+    /// by other processes on the same database reach this hub's
+    /// subscribers. Call it where the server opens its store.
+    pub fn share(&self, store: &Store) {
+        self.bus.get_or_init(|| {
+            let (deliver, resync, alive) = (
+                self.tx.downgrade(),
+                self.tx.downgrade(),
+                self.tx.downgrade(),
+            );
+            Bus::start(
+                store,
+                move |uri| {
+                    if let Some(tx) = deliver.upgrade() {
+                        let _ = tx.send(Arc::from(uri));
+                    }
+                },
+                move || {
+                    if let Some(tx) = resync.upgrade() {
+                        let _ = tx.send(Arc::from(EVERYTHING));
+                    }
+                },
+                move || alive.upgrade().is_some(),
+            )
+        });
     }
 
     /// Forwarders and listen streams alive now: each legacy session with a
@@ -112,6 +158,7 @@ impl Updates {
                 () = context.cancelled() => return Ok(()),
                 update = updates.recv() => match update {
                     Ok(uri) if wanted.contains(&*uri) => vec![uri.to_string()],
+                    Ok(uri) if &*uri == EVERYTHING => wanted.iter().cloned().collect(),
                     Ok(_) => continue,
                     Err(RecvError::Lagged(_)) => wanted.iter().cloned().collect(),
                     Err(RecvError::Closed) => return Ok(()),
@@ -181,6 +228,7 @@ impl Subscriptions {
                     () = stopped.cancelled() => return,
                     update = updates.recv() => match update {
                         Ok(uri) if lock(&uris).contains(&*uri) => vec![uri.to_string()],
+                        Ok(uri) if &*uri == EVERYTHING => lock(&uris).iter().cloned().collect(),
                         Ok(_) => continue,
                         Err(RecvError::Lagged(_)) => lock(&uris).iter().cloned().collect(),
                         Err(RecvError::Closed) => return,

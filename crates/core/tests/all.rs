@@ -5,6 +5,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod breaker_clock;
+mod bus;
 mod client_roots;
 mod fetch;
 mod model;

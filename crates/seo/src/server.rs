@@ -403,6 +403,11 @@ impl ServerHandler for Seo {
         &self,
         context: rmcp::service::SubscriptionContext,
     ) -> Result<(), rmcp::ErrorData> {
+        // Open the store: crawls saved by other processes reach the hub
+        // from then on.
+        store(&self.shared)
+            .await
+            .map_err(|e| rmcp::ErrorData::internal_error(e.to_string(), None))?;
         self.shared.updates.listen(context).await
     }
 
@@ -450,6 +455,9 @@ async fn store(shared: &Shared) -> Result<&Store, ToolError> {
                 .migrate(&crawls::SCHEMA)
                 .await
                 .map_err(|e| e.to_string())?;
+            // Crawls saved by any process on the database reach this one's
+            // subscribers.
+            shared.updates.share(&store);
             Ok(store)
         })
         .await

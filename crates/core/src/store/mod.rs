@@ -31,6 +31,7 @@
 //! [`Store::call`] hands out the raw SQLite connection to code not yet
 //! written against [`Db`]; it refuses on PostgreSQL.
 
+pub mod bus;
 mod postgres;
 mod tls;
 mod value;

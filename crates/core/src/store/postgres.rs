@@ -38,6 +38,9 @@ pub(super) struct PoolOptions {
 /// The pool and where it points (password masked).
 pub(super) struct Pg {
     pool: Pool,
+    /// For connections outside the pool ([`Pg::listen`]).
+    config: tokio_postgres::Config,
+    connector: super::tls::Connector,
     target: String,
     wait: Duration,
 }
@@ -71,8 +74,8 @@ impl Pg {
         config.connect_timeout(options.connect);
         config.application_name("ffmcp");
         let manager = Manager::from_config(
-            config,
-            connector,
+            config.clone(),
+            connector.clone(),
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -87,9 +90,64 @@ impl Pg {
             .map_err(|e| fail(e.to_string()))?;
         Ok(Self {
             pool,
+            config,
+            connector,
             target,
             wait: options.wait,
         })
+    }
+
+    /// A dedicated connection (outside the pool) that has run `LISTEN
+    /// channel`: the payloads of its notifications, until it ends.
+    pub async fn listen(
+        &self,
+        channel: &'static str,
+    ) -> Result<tokio::sync::mpsc::Receiver<String>, StoreError> {
+        let fail = |e: tokio_postgres::Error| {
+            StoreError::Pool(format!(
+                "cannot connect to {}: {}",
+                self.target,
+                error_chain(&e)
+            ))
+        };
+        let (client, mut connection) = self
+            .config
+            .connect(self.connector.clone())
+            .await
+            .map_err(fail)?;
+        let (tx, rx) = tokio::sync::mpsc::channel(1024);
+        // The connection is driven by polling its messages; it ends (and
+        // the receiver sees `None`) when the server or the network drops
+        // it, and is closed when the receiver is dropped.
+        let client = std::sync::Arc::new(client);
+        let held = std::sync::Arc::clone(&client);
+        tokio::spawn(async move {
+            let _client = held;
+            loop {
+                let message = tokio::select! {
+                    () = tx.closed() => return,
+                    message = std::future::poll_fn(|cx| connection.poll_message(cx)) => message,
+                };
+                match message {
+                    Some(Ok(tokio_postgres::AsyncMessage::Notification(n))) => {
+                        if tx.send(n.payload().to_owned()).await.is_err() {
+                            return;
+                        }
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => {
+                        tracing::debug!("listening connection: {e}");
+                        return;
+                    }
+                    None => return,
+                }
+            }
+        });
+        client
+            .batch_execute(&format!("LISTEN {channel}"))
+            .await
+            .map_err(fail)?;
+        Ok(rx)
     }
 
     /// The URL, password masked.

@@ -236,7 +236,7 @@ mod tests {
 
     #[test]
     fn libpq_modes_map_to_the_drivers_and_leave_the_rest_of_the_url() {
-        let (url, p) = split_params("postgres://u@h/db").unwrap();
+        let (url, p) = split_params("postgres://u@h/db").expect("test");
         assert_eq!(
             (url.as_str(), p.mode),
             ("postgres://u@h/db", SslMode::Disable)
@@ -244,35 +244,38 @@ mod tests {
         let (url, p) = split_params(
             "postgres://u@h/db?application_name=x&sslmode=verify-full&sslrootcert=%2Fetc%2Fca.pem",
         )
-        .unwrap();
+        .expect("test");
         assert_eq!(url, "postgres://u@h/db?application_name=x");
         assert_eq!(p.mode, SslMode::Require);
         assert_eq!(p.root_cert.as_deref(), Some("/etc/ca.pem"));
         assert_eq!(
             split_params("postgres://h/d?sslmode=prefer")
-                .unwrap()
+                .expect("test")
                 .1
                 .mode,
             SslMode::Prefer
         );
         assert_eq!(
-            split_params("postgres://h/d?sslmode=allow").unwrap().1.mode,
+            split_params("postgres://h/d?sslmode=allow")
+                .expect("test")
+                .1
+                .mode,
             SslMode::Disable
         );
-        let bad = split_params("postgres://h/d?sslmode=maybe").unwrap_err();
+        let bad = split_params("postgres://h/d?sslmode=maybe").expect_err("refused");
         assert!(bad.contains("sslmode=maybe"), "{bad}");
-        let cert = split_params("postgres://h/d?sslcert=/c.pem").unwrap_err();
+        let cert = split_params("postgres://h/d?sslcert=/c.pem").expect_err("refused");
         assert!(cert.contains("client certificates"), "{cert}");
     }
 
     #[test]
     fn a_ca_file_without_certificates_is_refused_by_name() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().expect("test");
         let path = dir.path().join("ca.pem");
-        std::fs::write(&path, "not a certificate\n").unwrap();
-        let e = client_config(Some(&path)).unwrap_err();
+        std::fs::write(&path, "not a certificate\n").expect("test");
+        let e = client_config(Some(&path)).expect_err("refused");
         assert!(e.contains("ca.pem") && e.contains("no usable CA"), "{e}");
-        let missing = client_config(Some(&dir.path().join("none.pem"))).unwrap_err();
+        let missing = client_config(Some(&dir.path().join("none.pem"))).expect_err("refused");
         assert!(missing.contains("none.pem"), "{missing}");
     }
 }

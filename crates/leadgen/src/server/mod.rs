@@ -84,6 +84,9 @@ impl Shared {
             .engine
             .get_or_init(|| async {
                 let store = Store::open_default(&self.config).map_err(|e| e.to_string())?;
+                // Job updates from every process on the database reach
+                // this one's subscribers, and this one's reach theirs.
+                self.updates.share(&store);
                 let settings = JobSettings::from_lookup(&|k| self.config.lookup(k));
                 let engine = Engine::open(store, self.router.clone(), settings)
                     .await

@@ -1,0 +1,146 @@
+//! `core::store::bus` between two handles on one database (as two
+//! processes have): what one publishes the other hears, nobody hears
+//! their own, and on PostgreSQL a listening connection killed by the
+//! server is reopened, with a resync, and keeps delivering.
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use ffmcp_core::{
+    Config,
+    store::{Backend, Store, bus::Bus},
+};
+use ffmcp_test_support::postgres::fresh_database;
+
+/// What a bus heard, and how many resyncs it was told of.
+#[derive(Clone, Default)]
+struct Ear {
+    heard: Arc<Mutex<Vec<String>>>,
+    resyncs: Arc<Mutex<usize>>,
+}
+
+impl Ear {
+    fn join(&self, store: &Store) -> Bus {
+        let (heard, resyncs) = (self.heard.clone(), self.resyncs.clone());
+        Bus::start(
+            store,
+            move |m| heard.lock().expect("lock").push(m.to_owned()),
+            move || *resyncs.lock().expect("lock") += 1,
+            || true,
+        )
+    }
+
+    fn heard(&self) -> Vec<String> {
+        self.heard.lock().expect("lock").clone()
+    }
+
+    /// Waits (up to 20 s) until `pred` holds.
+    async fn until(&self, what: &str, pred: impl Fn(&Self) -> bool) {
+        for _ in 0..200 {
+            if pred(self) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{what}: heard {:?}", self.heard());
+    }
+}
+
+async fn pairs(test: &str, dir: &std::path::Path) -> Vec<(Store, Store)> {
+    let path = dir.join("bus.db");
+    let mut all = vec![(
+        Store::open(&path).expect("sqlite"),
+        Store::open(&path).expect("sqlite"),
+    )];
+    if let Some(url) = fresh_database(test).await {
+        all.push((
+            Store::connect(&url, &Config::default()).expect("postgres"),
+            Store::connect(&url, &Config::default()).expect("postgres"),
+        ));
+    }
+    all
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn what_one_process_publishes_the_other_hears_and_nobody_hears_their_own() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (one, two) in pairs("bus_delivers_between_processes", dir.path()).await {
+        let on = one.backend();
+        let (ear_one, ear_two) = (Ear::default(), Ear::default());
+        let bus_one = ear_one.join(&one);
+        let bus_two = ear_two.join(&two);
+        // Both are listening before anything is sent (the SQLite poller
+        // starts from the newest row; LISTEN from its first round trip).
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+
+        bus_one.publish("intel://changes");
+        bus_one.publish("intel://changes");
+        bus_one.publish("leadgen://jobs/lg_1");
+        ear_two
+            .until(&format!("{on:?}: two hears one"), |e| e.heard().len() >= 2)
+            .await;
+        bus_two.publish("seo://crawls/c1");
+        ear_one
+            .until(&format!("{on:?}: one hears two"), |e| !e.heard().is_empty())
+            .await;
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+
+        // A repeat may be folded into one (within a batch), never lost.
+        let mut two_heard = ear_two.heard();
+        two_heard.dedup();
+        assert_eq!(
+            two_heard,
+            ["intel://changes", "leadgen://jobs/lg_1"],
+            "{on:?}: every message, in order, never its own"
+        );
+        assert_eq!(
+            ear_one.heard(),
+            ["seo://crawls/c1"],
+            "{on:?}: never its own"
+        );
+        assert_eq!(*ear_one.resyncs.lock().expect("lock"), 0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_listening_connection_is_reopened_with_a_resync() {
+    let Some(url) = fresh_database("a_killed_listening_connection_is_reopened_with_a_resync").await
+    else {
+        return;
+    };
+    let (one, two) = (
+        Store::connect(&url, &Config::default()).expect("postgres"),
+        Store::connect(&url, &Config::default()).expect("postgres"),
+    );
+    assert_eq!(one.backend(), Backend::Postgres);
+    let ear = Ear::default();
+    let _listening = ear.join(&one);
+    let sender = Ear::default().join(&two);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    // The server ends every LISTEN connection on this database (both
+    // buses'), as a failover or an administrator would.
+    let killed = two
+        .run(|db| {
+            db.query_one(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+                &[],
+            )?
+            .get::<i64>(0)
+        })
+        .await
+        .expect("task")
+        .expect("terminate");
+    assert!(killed >= 1, "a LISTEN connection was there to end");
+    ear.until("told to resync", |e| *e.resyncs.lock().expect("lock") >= 1)
+        .await;
+
+    sender.publish("intel://watches");
+    ear.until("still hears after reopening", |e| {
+        e.heard().contains(&"intel://watches".to_owned())
+    })
+    .await;
+}
