@@ -66,7 +66,7 @@ pub const MAX_CHANGED_PATHS: usize = 1_000;
 
 /// The index format; bump it whenever the schema, the tokenizer or the
 /// chunker changes what is stored.
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 
 /// Why an index operation failed.
 #[derive(Debug, thiserror::Error)]
