@@ -26,6 +26,8 @@ pub struct Report {
     servers: Vec<String>,
     client_config: String,
     routes: Vec<String>,
+    /// The embedding route (`FF_EMBED_MODEL`) and what its setup lacks.
+    embedding: Option<(String, Option<String>)>,
     model_problems: Vec<String>,
     keys: Vec<(&'static str, bool)>,
     database: String,
@@ -100,6 +102,7 @@ pub async fn report(servers: &Servers, context: &Context) -> anyhow::Result<Repo
     };
     let router = &context.models;
     let routes = router.status().into_iter().map(|r| r.route).collect();
+    let embedding = router.embed_status().map(|r| (r.route, r.setup_missing));
     let model_problems = router.problems().to_vec();
     let keys = KEY_VARS
         .iter()
@@ -127,6 +130,7 @@ pub async fn report(servers: &Servers, context: &Context) -> anyhow::Result<Repo
         servers: servers.names().iter().map(|s| (*s).to_owned()).collect(),
         client_config,
         routes,
+        embedding,
         model_problems,
         keys,
         database,
@@ -168,6 +172,19 @@ impl Report {
             );
         } else {
             line(&mut out, "model routes", &self.routes.join(" -> "));
+        }
+        match &self.embedding {
+            None => line(
+                &mut out,
+                "embedding route",
+                "none (FF_EMBED_MODEL unset; coderag searches with BM25 only)",
+            ),
+            Some((route, None)) => line(&mut out, "embedding route", route),
+            Some((route, Some(missing))) => line(
+                &mut out,
+                "embedding route",
+                &format!("{route} (PROBLEM: {missing})"),
+            ),
         }
         for problem in &self.model_problems {
             line(&mut out, "model config", &format!("PROBLEM: {problem}"));
@@ -274,6 +291,7 @@ impl Report {
             "client_config": self.client_config,
             "database": self.database,
             "model_routes": self.routes,
+            "embedding_route": self.embedding.as_ref().map(|(route, missing)| json!({"route": route, "setup_missing": missing})),
             "model_problems": self.model_problems,
             "credentials": self.keys.iter().map(|(k, set)| (k.to_string(), json!(set))).collect::<serde_json::Map<_, _>>(),
             "all_active": self.all_active(),

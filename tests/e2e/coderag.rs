@@ -213,6 +213,7 @@ async fn index_search_symbols_references_and_updates_over_stdio() {
     assert_eq!(status["repos"][0]["files"], 12);
     assert_eq!(status["repos"][0]["stale_files"], 0);
     assert_eq!(status["repos"][0]["languages"]["rust"], 2);
+    assert_eq!(status["embedding_route"], json!(null), "{status}");
 
     let read = ok(
         &client,
@@ -611,6 +612,11 @@ async fn hybrid_search_with_an_embedding_route_over_stdio() {
     assert_eq!(
         status["repos"][0]["embedding_model"],
         "openai:text-embedding-3-small"
+    );
+    assert_eq!(
+        status["embedding_route"],
+        json!({"route": "openai:text-embedding-3-small", "health": "healthy"}),
+        "{status}"
     );
 
     // A second run with nothing changed embeds nothing.

@@ -243,6 +243,7 @@ async fn without_a_model_the_tools_say_what_to_set() {
     assert_eq!(models["configured"], false);
     assert_eq!(models["client_sampling"], false);
     assert_eq!(models["routes"], json!([]));
+    assert_eq!(models["embedding"], json!(null), "{models}");
     // The offline tools are unaffected.
     call_ok(&client, "text_stats", json!({"text": "still works"})).await;
     client.cancel().await.expect("close");

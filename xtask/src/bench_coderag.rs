@@ -1,37 +1,51 @@
 //! `cargo xtask bench coderag [DIR]`: retrieval quality and speed of
-//! coderag's BM25 against a grep baseline done well, on real Rust code
-//! nobody on the project wrote (default: the crate sources under the cargo
-//! registry), side by side in one run.
+//! coderag's BM25 against a grep baseline done well, on real code nobody on
+//! the project wrote, side by side in one run, on two corpora:
+//! * Rust: the crate sources under the cargo registry (or `DIR`), one
+//!   version of each crate (the newest): the registry keeps every version a
+//!   build ever fetched, and two copies of one function make a right answer
+//!   indistinguishable from a wrong one;
+//! * Python: the system's standard library (the newest `/usr/lib/python3.N`,
+//!   or `--python DIR`; `--no-python` skips it), with docstrings.
 //!
-//! The default corpus holds one version of each crate (the newest): the
-//! registry keeps every version a build ever fetched, and two copies of
-//! one function make a right answer indistinguishable from a wrong one.
+//! Each corpus has its own index and its own queries.
 //!
 //! Queries: for each documented function or method, the first sentence of
-//! its doc comment with the words of the function's own name removed (at
-//! least three words left); the target is that function. Every k-th is
-//! kept, up to `--queries`.
+//! its doc comment (Rust) or docstring (Python) with the words of the
+//! function's own name removed; the target is that function. A query stands
+//! only if it has one right answer and says something: dropped are those
+//! whose first sentence (lowercased, whitespace collapsed, final period
+//! dropped) is the first sentence of more than one function in the corpus
+//! (`Returns the length`, one per type, or the same binding per platform:
+//! no retriever can tell which is meant), those whose query text after the
+//! name's words are removed is shared with another function for the same
+//! reason, and those with fewer than three words left. Every k-th of the rest
+//! is kept, up to `--queries`. The filter only looks at the corpus's doc
+//! text, never at either retriever's results, so it favours neither.
 //!
-//! Baseline: ripgrep for the query words (case-insensitive, whole words),
-//! files ranked by match count; in each of the top ten files the function
-//! (coderag's chunker gives the spans; its doc comment and body) holding the most distinct query
-//! words is the answer. coderag: `search` with k = 10, in process.
+//! Baseline: ripgrep for the query words (case-insensitive, whole words,
+//! only the corpus's language), files ranked by match count; in each of the
+//! top ten files the function (coderag's chunker gives the spans: for Rust
+//! its doc comment and body, for Python the `def` block with its docstring)
+//! holding the most distinct query words is the answer. coderag: `search`
+//! with k = 10, in process.
 //!
 //! Hybrid: when `FF_EMBED_MODEL` names an embedding route (with its key
-//! and base-URL variables, as for the server), the retrieval index is also
-//! embedded through it and a third row shows BM25 and dense retrieval
-//! fused by reciprocal rank; its query times include the round trip that
-//! embeds the query. Without the setting the row is skipped and the output
-//! says so. Embedding the corpus costs what the provider charges for some
-//! tens of thousands of chunks; a local OpenAI-compatible server
+//! and base-URL variables, as for the server), the retrieval indexes are
+//! also embedded through it and a third row per corpus shows BM25 and dense
+//! retrieval fused by reciprocal rank; its query times include the round
+//! trip that embeds the query. Without the setting the rows are skipped and
+//! the output says so. Embedding the corpus costs what the provider charges
+//! for some tens of thousands of chunks; a local OpenAI-compatible server
 //! (`openai-compat:http://127.0.0.1:11434/v1#nomic-embed-text`) costs nothing.
 //!
 //! Scale: a second index over a large corpus (default: every crate version
 //! under the registry, `/usr/include`, the system's Python and Perl
 //! libraries; about 50,000 files on a Debian machine with a built
 //! workspace): index throughput (files/s, MB/s), peak RSS, index size,
-//! query p50/p99 of the same queries on it, and the update time after 10
-//! files change.
+//! query p50/p99 of the Rust queries on it, and the update time after 10
+//! files change: given their paths, as the watcher updates, and walking the
+//! whole tree, as the `index` tool does.
 
 use std::{
     collections::HashMap,
@@ -60,14 +74,51 @@ struct Case {
     start_line: u32,
 }
 
+/// One retrieval corpus: a hard-linked copy of its sources, its language,
+/// its index and its queries.
+struct Corpus {
+    title: String,
+    lang: Lang,
+    dir: PathBuf,
+    index: RepoIndex,
+    report: UpdateReport,
+    index_time: Duration,
+    cases: Vec<Case>,
+    /// Documented functions and how many queries were dropped, by reason.
+    funnel: Funnel,
+    /// Keeps the copy and the index alive as long as the corpus.
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+}
+
+/// How the query set was narrowed.
+#[derive(Default)]
+struct Funnel {
+    documented: usize,
+    ambiguous: usize,
+    short: usize,
+}
+
+/// One retriever's ranks of the target and query times.
+struct Row {
+    retriever: String,
+    ranks: Vec<Option<usize>>,
+    times: Vec<Duration>,
+}
+
 /// Options of `bench coderag`.
 #[derive(clap::Args)]
 pub struct Options {
     /// The code to index (default: the newest version of each crate under ~/.cargo/registry/src).
     pub dir: Option<PathBuf>,
-    /// Queries at most.
+    /// Queries at most, per corpus.
     #[arg(long, default_value_t = 300)]
     pub queries: usize,
+    /// The Python corpus (default: the newest /usr/lib/python3.N).
+    #[arg(long)]
+    pub python: Option<PathBuf>,
+    /// Skip the Python corpus.
+    #[arg(long)]
+    pub no_python: bool,
     /// Directories of the scale corpus (default: see the module docs).
     #[arg(long = "scale")]
     pub scale: Vec<PathBuf>,
@@ -107,124 +158,136 @@ fn default_dir() -> anyhow::Result<PathBuf> {
         .context("no crate sources under ~/.cargo/registry/src; run a build first")
 }
 
+/// The newest `/usr/lib/python3.N` there is.
+fn python_stdlib() -> Option<PathBuf> {
+    std::fs::read_dir("/usr/lib")
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let minor: u32 = name.strip_prefix("python3.")?.parse().ok()?;
+            e.path().join("os.py").is_file().then(|| (minor, e.path()))
+        })
+        .max()
+        .map(|(_, dir)| dir)
+}
+
 /// Runs the benchmark.
 pub fn run(options: &Options) -> anyhow::Result<()> {
-    // A hard-linked copy: the 10 files the update bench changes are
-    // rewritten as new files there, never in the sources themselves.
-    let copy = tempfile::tempdir()?;
-    match &options.dir {
-        Some(dir) => link_tree(&dir.canonicalize()?, copy.path())?,
-        None => {
-            for (name, dir) in newest_crates(&default_dir()?)? {
-                link_tree(&dir, &copy.path().join(name))?;
-            }
-        }
-    }
-    let dir = copy.path().canonicalize()?;
     if Command::new("rg").arg("--version").output().is_err() {
         bail!("ripgrep (rg) is needed for the baseline: apt-get install ripgrep");
     }
-    let data = tempfile::tempdir()?;
-    let index = RepoIndex::open(&index_dir(data.path(), &dir), &dir)?;
-    let (report, index_time) = build(&index)?;
-
-    let cases = cases(&dir, options.queries)?;
-    if cases.is_empty() {
-        bail!("no documented Rust functions under {}", dir.display());
-    }
-    let mut coderag_rr = Vec::new();
-    let mut coderag_times = Vec::new();
-    for case in &cases {
-        let t = Instant::now();
-        let hits = query::search(
-            &index,
-            &Search {
-                query: &case.query,
-                k: 10,
-                ..Search::default()
-            },
-        )?;
-        coderag_times.push(t.elapsed());
-        let rank = hits
-            .iter()
-            .position(|h| h.path == case.path && h.start_line == case.start_line);
-        coderag_rr.push(rank);
-    }
-    let mut grep_rr = Vec::new();
-    let mut grep_times = Vec::new();
-    let mut chunk_cache: HashMap<String, Vec<Chunk>> = HashMap::new();
-    for case in &cases {
-        let t = Instant::now();
-        let rank = grep_rank(&dir, case, &mut chunk_cache)?;
-        grep_times.push(t.elapsed());
-        grep_rr.push(rank);
-    }
-
-    let hybrid_row = match dense_from_env()? {
-        None => None,
-        Some(dense) => Some(hybrid_rank(&dense, &index, &cases)?),
+    let mut corpora = Vec::new();
+    // A hard-linked copy: the 10 files the update bench changes are
+    // rewritten as new files there, never in the sources themselves.
+    let copy = tempfile::tempdir()?;
+    let rust_title = match &options.dir {
+        Some(dir) => {
+            link_tree(&dir.canonicalize()?, copy.path())?;
+            dir.display().to_string()
+        }
+        None => {
+            let crates = newest_crates(&default_dir()?)?;
+            for (name, dir) in &crates {
+                link_tree(dir, &copy.path().join(name))?;
+            }
+            format!(
+                "Rust: {} crates of the cargo registry, one version each",
+                crates.len()
+            )
+        }
     };
+    corpora.push(corpus(rust_title, Lang::Rust, copy, options.queries)?);
+    let python = match (&options.python, options.no_python) {
+        (_, true) => None,
+        (Some(dir), false) => Some(dir.clone()),
+        (None, false) => python_stdlib(),
+    };
+    match python {
+        Some(dir) => {
+            let copy = tempfile::tempdir()?;
+            link_tree(&dir.canonicalize()?, copy.path())?;
+            let title = format!("Python: {} (standard library)", dir.display());
+            corpora.push(corpus(title, Lang::Python, copy, options.queries)?);
+        }
+        None if !options.no_python => {
+            eprintln!("no /usr/lib/python3.N with os.py: the Python corpus is skipped");
+        }
+        None => {}
+    }
 
-    let (mrr_c, recall_c) = metrics(&coderag_rr);
-    let (mrr_g, recall_g) = metrics(&grep_rr);
-    println!(
-        "retrieval: {} ({} files indexed, {:.1} MB, {} queries)\n",
-        match &options.dir {
-            Some(given) => given.display().to_string(),
-            None => format!(
-                "{} crates of the cargo registry, one version each",
-                std::fs::read_dir(&dir)?.count()
-            ),
-        },
-        report.indexed,
-        report.bytes as f64 / 1e6,
-        cases.len()
-    );
-    println!("| retriever | MRR@10 | recall@10 | query p50 | query p99 |");
-    println!("|---|---:|---:|---:|---:|");
-    println!(
-        "| coderag BM25 | {mrr_c:.3} | {recall_c:.3} | {} | {} |",
-        ms(percentile(&coderag_times, 50)),
-        ms(percentile(&coderag_times, 99))
-    );
-    if let Some((route, ranks, times)) = &hybrid_row {
-        let (mrr_h, recall_h) = metrics(ranks);
+    let dense = dense_from_env()?;
+    let mut tables = Vec::new();
+    for corpus in &corpora {
+        let mut rows = vec![coderag_row(corpus)?];
+        if let Some(dense) = &dense {
+            rows.push(hybrid_row(dense, corpus)?);
+        }
+        rows.push(grep_row(corpus)?);
+        tables.push(rows);
+    }
+
+    println!("retrieval\n");
+    for corpus in &corpora {
+        let f = &corpus.funnel;
         println!(
-            "| coderag hybrid ({route}) | {mrr_h:.3} | {recall_h:.3} | {} | {} |",
-            ms(percentile(times, 50)),
-            ms(percentile(times, 99))
+            "- {}: {} files indexed, {:.1} MB; {} documented functions, {} dropped as not having one right answer, {} with fewer than 3 words; {} queries",
+            corpus.title,
+            corpus.report.indexed,
+            corpus.report.bytes as f64 / 1e6,
+            f.documented,
+            f.ambiguous,
+            f.short,
+            corpus.cases.len()
         );
     }
-    println!(
-        "| ripgrep baseline | {mrr_g:.3} | {recall_g:.3} | {} | {} |",
-        ms(percentile(&grep_times, 50)),
-        ms(percentile(&grep_times, 99))
-    );
-    if hybrid_row.is_none() {
+    println!("\n| corpus | retriever | MRR@10 | recall@10 | query p50 | query p99 |");
+    println!("|---|---|---:|---:|---:|---:|");
+    for (corpus, rows) in corpora.iter().zip(&tables) {
+        let name = corpus.lang.name();
+        for row in rows {
+            let (mrr, recall) = metrics(&row.ranks);
+            println!(
+                "| {name} | {} | {mrr:.3} | {recall:.3} | {} | {} |",
+                row.retriever,
+                ms(percentile(&row.times, 50)),
+                ms(percentile(&row.times, 99))
+            );
+        }
+    }
+    if dense.is_none() {
         println!(
-            "\n(hybrid skipped: FF_EMBED_MODEL is not set; set it to an embedding route to add the row)"
+            "\n(hybrid skipped: FF_EMBED_MODEL is not set; set it to an embedding route to add the rows)"
         );
     } else {
         println!("\n(hybrid query times include embedding the query through the route)");
     }
-    println!(
-        "\nMRR@10: coderag is {:.2}x the baseline\n",
-        if mrr_g > 0.0 {
-            mrr_c / mrr_g
-        } else {
-            f64::INFINITY
-        }
-    );
-    print_index(
-        "retrieval corpus",
-        &index,
-        &report,
-        index_time,
-        &cases,
-        None,
-    )?;
-    drop(index);
-    drop(data);
+    println!();
+    for (corpus, rows) in corpora.iter().zip(&tables) {
+        let mrr = |row: Option<&Row>| row.map_or(0.0, |r| metrics(&r.ranks).0);
+        let (c, g) = (mrr(rows.first()), mrr(rows.last()));
+        println!(
+            "MRR@10 on {}: coderag BM25 is {:.2}x the baseline",
+            corpus.lang.name(),
+            if g > 0.0 { c / g } else { f64::INFINITY }
+        );
+    }
+    println!();
+    for corpus in &corpora {
+        print_index(
+            &format!("retrieval corpus, {}", corpus.title),
+            &corpus.index,
+            &corpus.report,
+            corpus.index_time,
+            &corpus.cases,
+            None,
+        )?;
+    }
+    let cases = corpora
+        .into_iter()
+        .next()
+        .map(|c| c.cases)
+        .unwrap_or_default();
     if options.no_scale {
         return Ok(());
     }
@@ -259,6 +322,82 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Indexes the copy `dir` of a corpus and builds its query set.
+fn corpus(
+    title: String,
+    lang: Lang,
+    dir: tempfile::TempDir,
+    max_queries: usize,
+) -> anyhow::Result<Corpus> {
+    let root = dir.path().canonicalize()?;
+    let data = tempfile::tempdir()?;
+    let index = RepoIndex::open(&index_dir(data.path(), &root), &root)?;
+    let (report, index_time) = build(&index)?;
+    let (cases, funnel) = cases(&root, lang, max_queries)?;
+    if cases.is_empty() {
+        bail!(
+            "no documented {} functions with a query under {}",
+            lang.name(),
+            root.display()
+        );
+    }
+    Ok(Corpus {
+        title,
+        lang,
+        dir: root,
+        index,
+        report,
+        index_time,
+        cases,
+        funnel,
+        _dirs: (dir, data),
+    })
+}
+
+/// coderag's BM25 search on every case of `corpus`.
+fn coderag_row(corpus: &Corpus) -> anyhow::Result<Row> {
+    let mut ranks = Vec::new();
+    let mut times = Vec::new();
+    for case in &corpus.cases {
+        let t = Instant::now();
+        let hits = query::search(
+            &corpus.index,
+            &Search {
+                query: &case.query,
+                k: 10,
+                ..Search::default()
+            },
+        )?;
+        times.push(t.elapsed());
+        ranks.push(
+            hits.iter()
+                .position(|h| h.path == case.path && h.start_line == case.start_line),
+        );
+    }
+    Ok(Row {
+        retriever: "coderag BM25".to_owned(),
+        ranks,
+        times,
+    })
+}
+
+/// The ripgrep baseline on every case of `corpus`.
+fn grep_row(corpus: &Corpus) -> anyhow::Result<Row> {
+    let mut ranks = Vec::new();
+    let mut times = Vec::new();
+    let mut chunk_cache: HashMap<String, Vec<Chunk>> = HashMap::new();
+    for case in &corpus.cases {
+        let t = Instant::now();
+        ranks.push(grep_rank(&corpus.dir, corpus.lang, case, &mut chunk_cache)?);
+        times.push(t.elapsed());
+    }
+    Ok(Row {
+        retriever: "ripgrep baseline".to_owned(),
+        ranks,
+        times,
+    })
+}
+
 /// The embedding route of the environment and a runtime for its calls.
 struct Dense {
     runtime: tokio::runtime::Runtime,
@@ -284,13 +423,10 @@ fn dense_from_env() -> anyhow::Result<Option<Dense>> {
     Ok(Some(Dense { runtime, embedder }))
 }
 
-/// Embeds `index` through the route, then ranks every case with hybrid
-/// search: (route, ranks, per-query times).
-fn hybrid_rank(
-    dense: &Dense,
-    index: &RepoIndex,
-    cases: &[Case],
-) -> anyhow::Result<(String, Vec<Option<usize>>, Vec<Duration>)> {
+/// Embeds the corpus's index through the route, then ranks every case
+/// with hybrid search.
+fn hybrid_row(dense: &Dense, corpus: &Corpus) -> anyhow::Result<Row> {
+    let (index, cases) = (&corpus.index, &corpus.cases);
     let route = dense.embedder.model();
     let cancel = AtomicBool::new(false);
     let started = Instant::now();
@@ -338,7 +474,11 @@ fn hybrid_rank(
                 .position(|r| r.hit.path == case.path && r.hit.start_line == case.start_line),
         );
     }
-    Ok((route, ranks, times))
+    Ok(Row {
+        retriever: format!("coderag hybrid ({route})"),
+        ranks,
+        times,
+    })
 }
 
 /// Indexes from scratch: the report and the time it took.
@@ -369,7 +509,7 @@ fn print_index(
     report: &UpdateReport,
     index_time: Duration,
     cases: &[Case],
-    update_time: Option<Option<Duration>>,
+    update_time: Option<Option<UpdateTimes>>,
 ) -> anyhow::Result<()> {
     let mut times = Vec::new();
     for case in cases {
@@ -401,7 +541,16 @@ fn print_index(
         ms(percentile(&times, 99))
     );
     match update_time {
-        Some(Some(t)) => println!("| update after 10 changed files | {} |", ms(t)),
+        Some(Some(t)) => {
+            println!(
+                "| update after 10 changed files (the watcher's: their paths) | {} |",
+                ms(t.paths)
+            );
+            println!(
+                "| update after 10 changed files (walking the tree) | {} |",
+                ms(t.walk)
+            );
+        }
         Some(None) => println!("| update after 10 changed files | (sources not writable) |"),
         None => {}
     }
@@ -409,9 +558,25 @@ fn print_index(
     Ok(())
 }
 
-/// Changes 10 files of the (hard-linked) copy `dir` and times the update.
-fn touch_and_update(dir: &Path, index: &RepoIndex) -> anyhow::Result<Option<Duration>> {
+/// Update times after 10 files changed: through the watcher's path (the
+/// changed paths only) and through a full walk.
+struct UpdateTimes {
+    paths: Duration,
+    walk: Duration,
+}
+
+/// Changes 10 files of the (hard-linked) copy `dir` and times the update
+/// the watcher runs (given the 10 paths); then changes them again and
+/// times the update that walks the whole tree. `None` when the files
+/// cannot be rewritten.
+fn touch_and_update(dir: &Path, index: &RepoIndex) -> anyhow::Result<Option<UpdateTimes>> {
     let cancel = AtomicBool::new(false);
+    let options = UpdateOptions {
+        max_file_bytes: 1 << 20,
+        cancel: &cancel,
+        progress: &|_, _, _| {},
+        embedder: None,
+    };
     let (found, _) = walk::walk(dir, 1 << 20);
     let sources: Vec<&walk::Found> = found.iter().filter(|f| f.rel.ends_with(".rs")).collect();
     let touched: Vec<PathBuf> = sources
@@ -420,31 +585,34 @@ fn touch_and_update(dir: &Path, index: &RepoIndex) -> anyhow::Result<Option<Dura
         .take(10)
         .map(|f| f.abs.clone())
         .collect();
-    let originals: Vec<(PathBuf, Vec<u8>)> = touched
-        .iter()
-        .map(|p| std::fs::read(p).map(|b| (p.clone(), b)))
-        .collect::<Result<_, _>>()?;
-    let writable = originals.iter().all(|(p, b)| {
-        let mut changed = b.clone();
-        changed.extend_from_slice(b"\n// touched by cargo xtask bench coderag\n");
-        // Unlink first: the copy's file is a hard link to the source.
-        std::fs::remove_file(p).is_ok() && std::fs::write(p, changed).is_ok()
-    });
-    let update_time = if writable {
-        let t = Instant::now();
-        let again = index.update(UpdateOptions {
-            max_file_bytes: 1 << 20,
-            cancel: &cancel,
-            progress: &|_, _, _| {},
-            embedder: None,
-        })?;
-        let elapsed = t.elapsed();
-        eprintln!("update re-indexed {} files", again.indexed);
-        Some(elapsed)
-    } else {
-        None
+    let touch = |round: u32| -> anyhow::Result<bool> {
+        for path in &touched {
+            let mut changed = std::fs::read(path)?;
+            changed.extend_from_slice(
+                format!("\n// touched by cargo xtask bench coderag ({round})\n").as_bytes(),
+            );
+            // Unlink first: the copy's file may be a hard link to the source.
+            if std::fs::remove_file(path).is_err() || std::fs::write(path, changed).is_err() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     };
-    Ok(update_time)
+    if !touch(1)? {
+        return Ok(None);
+    }
+    let t = Instant::now();
+    let by_paths = index.update_paths(&touched, options)?;
+    let paths = t.elapsed();
+    touch(2)?;
+    let t = Instant::now();
+    let by_walk = index.update(options)?;
+    let walk = t.elapsed();
+    eprintln!(
+        "update re-indexed {} files from their paths, then {} by a full walk",
+        by_paths.indexed, by_walk.indexed
+    );
+    Ok(Some(UpdateTimes { paths, walk }))
 }
 
 /// The newest version of each crate under a registry source directory:
@@ -492,49 +660,81 @@ fn link_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The query set; see the module docs.
-fn cases(dir: &Path, max: usize) -> anyhow::Result<Vec<Case>> {
+/// The query set of the `lang` files under `dir`; see the module docs.
+fn cases(dir: &Path, lang: Lang, max: usize) -> anyhow::Result<(Vec<Case>, Funnel)> {
     let (found, _) = walk::walk(dir, 1 << 20);
-    let mut all = Vec::new();
-    for file in found.iter().filter(|f| f.rel.ends_with(".rs")) {
+    // (first sentence, query, path, line) of every documented function; two
+    // sentences or queries are the same when they are equal but for case.
+    let mut documented = Vec::new();
+    for file in found.iter().filter(|f| Lang::detect(&f.rel) == lang) {
         let Ok(text) = std::fs::read_to_string(&file.abs) else {
             continue;
         };
-        for chunk in chunk_file(Lang::Rust, &text) {
-            if !matches!(chunk.kind, "function" | "method") || chunk.doc.is_empty() {
+        for chunk in chunk_file(lang, &text) {
+            if !matches!(chunk.kind, "function" | "method") {
                 continue;
             }
-            if let Some(query) = query_of(&chunk) {
-                all.push(Case {
-                    query,
-                    path: file.rel.clone(),
-                    start_line: chunk.start_line,
-                });
-            }
+            let Some(sentence) = first_sentence(&chunk.doc) else {
+                continue;
+            };
+            let query = query_of(&sentence, &chunk.name);
+            documented.push((sentence, query, file.rel.clone(), chunk.start_line));
+        }
+    }
+    let mut sentences: HashMap<String, usize> = HashMap::new();
+    let mut queries: HashMap<String, usize> = HashMap::new();
+    for (sentence, query, _, _) in &documented {
+        *sentences.entry(sentence.to_lowercase()).or_default() += 1;
+        *queries.entry(query.to_lowercase()).or_default() += 1;
+    }
+    let mut funnel = Funnel {
+        documented: documented.len(),
+        ..Funnel::default()
+    };
+    let mut all = Vec::new();
+    for (sentence, query, path, start_line) in documented {
+        if sentences[&sentence.to_lowercase()] > 1 || queries[&query.to_lowercase()] > 1 {
+            funnel.ambiguous += 1;
+        } else if query.split_whitespace().count() < 3 {
+            funnel.short += 1;
+        } else {
+            all.push(Case {
+                query,
+                path,
+                start_line,
+            });
         }
     }
     let step = (all.len() / max.max(1)).max(1);
-    Ok(all.into_iter().step_by(step).take(max).collect())
+    let cases = all.into_iter().step_by(step).take(max).collect();
+    Ok((cases, funnel))
 }
 
-/// The first sentence of the doc comment without the name's words.
-fn query_of(chunk: &Chunk) -> Option<String> {
-    let doc = chunk.doc.replace('\n', " ");
-    let sentence = doc.split(". ").next()?.trim_end_matches('.');
-    let name_words: Vec<String> = tokens::terms(&chunk.name);
-    let words: Vec<&str> = sentence
+/// The first sentence of a doc comment, whitespace collapsed, the final
+/// period dropped.
+fn first_sentence(doc: &str) -> Option<String> {
+    let doc = doc.split_whitespace().collect::<Vec<_>>().join(" ");
+    let sentence = doc.split(". ").next()?.trim_end_matches('.').trim();
+    (!sentence.is_empty()).then(|| sentence.to_owned())
+}
+
+/// A sentence without the words of the function's name.
+fn query_of(sentence: &str, name: &str) -> String {
+    let name_words: Vec<String> = tokens::terms(name);
+    sentence
         .split_whitespace()
         .filter(|w| {
             let terms = tokens::terms(w);
             !terms.is_empty() && !terms.iter().any(|t| name_words.contains(t))
         })
-        .collect();
-    (words.len() >= 3).then(|| words.join(" "))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The baseline's rank of the case's target; see the module docs.
 fn grep_rank(
     dir: &Path,
+    lang: Lang,
     case: &Case,
     chunks: &mut HashMap<String, Vec<Chunk>>,
 ) -> anyhow::Result<Option<usize>> {
@@ -548,7 +748,11 @@ fn grep_rank(
         return Ok(None);
     }
     let mut rg = Command::new("rg");
-    rg.args(["--count-matches", "-i", "-w", "--type", "rust"]);
+    let rg_type = match lang {
+        Lang::Python => "py",
+        _ => "rust",
+    };
+    rg.args(["--count-matches", "-i", "-w", "--type", rg_type]);
     for word in &words {
         rg.arg("-e").arg(word);
     }
@@ -567,14 +771,15 @@ fn grep_rank(
     for (rank, (path, _)) in files.iter().take(10).enumerate() {
         let list = chunks.entry(path.clone()).or_insert_with(|| {
             std::fs::read_to_string(dir.join(path))
-                .map(|t| chunk_file(Lang::Rust, &t))
+                .map(|t| chunk_file(lang, &t))
                 .unwrap_or_default()
         });
         let best = list
             .iter()
             .filter(|c| matches!(c.kind, "function" | "method"))
             .max_by_key(|c| {
-                // The doc comment above a function is part of what grep sees.
+                // The doc comment above a function is part of what grep sees
+                // (a Python docstring is in the body already).
                 let text = format!("{}\n{}", c.doc, c.text).to_lowercase();
                 words.iter().filter(|w| text.contains(w.as_str())).count()
             });

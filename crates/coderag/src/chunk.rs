@@ -431,6 +431,23 @@ impl<'s, 't> Walker<'s, 't> {
         outer
     }
 
+    /// A Python docstring's text between its quotes, whatever they are
+    /// (`"""`, `'''`, `"`, `'`) and whatever prefix it has (`r`, `u`…).
+    fn docstring(&self, string: Node<'_>) -> &'s str {
+        let mut cursor = string.walk();
+        let children: Vec<Node<'_>> = string.children(&mut cursor).collect();
+        match (children.first(), children.last()) {
+            (Some(open), Some(close))
+                if open.kind() == "string_start" && close.kind() == "string_end" =>
+            {
+                self.src
+                    .get(open.end_byte()..close.start_byte())
+                    .unwrap_or_default()
+            }
+            _ => self.text(string),
+        }
+    }
+
     /// The previous named sibling of a visited node.
     fn prev_sibling(&self, node: Node<'t>) -> Option<Node<'t>> {
         self.links.get(&node.id()).and_then(|&(_, prev)| prev)
@@ -450,7 +467,7 @@ impl<'s, 't> Walker<'s, 't> {
             .and_then(|s| s.named_child(0))
             .filter(|s| s.kind() == "string")
         {
-            return (clean_comment(self.text(doc)), own);
+            return (clean_comment(self.docstring(doc)), own);
         }
         let mut parts = Vec::new();
         let mut first = own;

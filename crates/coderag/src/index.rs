@@ -19,6 +19,9 @@
 //! An update walks the repository, re-reads only files whose size or time
 //! changed, re-chunks only those whose content hash changed, and replaces
 //! their documents; an update that finds nothing changed commits nothing.
+//! A targeted update ([`RepoIndex::update_paths`], what the watcher runs)
+//! does the same for just the paths that changed, judged by the same walk
+//! rules, without walking the rest of the tree.
 //!
 //! With an [`Embedder`] (an embedding route is configured), the commit also
 //! names a vectors file ([`crate::dense`]): the vectors of every definition
@@ -27,7 +30,7 @@
 //! search is BM25 only) rather than vectors that miss some chunks.
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::{BTreeMap, HashMap, HashSet},
     path::{Path, PathBuf},
     sync::{
         Arc, Mutex,
@@ -57,9 +60,13 @@ use crate::{
     walk::{self, Skip},
 };
 
+/// Most changed paths [`RepoIndex::update_paths`] looks at one by one;
+/// beyond, walking the whole tree is as cheap and cannot miss anything.
+pub const MAX_CHANGED_PATHS: usize = 1_000;
+
 /// The index format; bump it whenever the schema, the tokenizer or the
 /// chunker changes what is stored.
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 
 /// Why an index operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -194,6 +201,11 @@ pub struct UpdateReport {
     pub vectors: usize,
     /// Why the update committed no vectors although an embedder was given.
     pub embed_error: Option<String>,
+    /// Files whose content was read (new, or size or time changed).
+    pub files_read: usize,
+    /// Whether the whole repository was walked (false: only the changed
+    /// paths a watcher reported were looked at).
+    pub full: bool,
     pub elapsed_ms: u64,
 }
 
@@ -478,14 +490,151 @@ impl RepoIndex {
         let started = Instant::now();
         let _guard = self.writing.lock().unwrap_or_else(|p| p.into_inner());
         self.refresh();
-        let mut report = UpdateReport::default();
+        let known = self.manifest()?;
+        self.update_all(&known.files, options, started)
+    }
+
+    /// Brings the index up to date for the files at `paths` (absolute, as
+    /// a watcher reports them), judging each exactly as [`Self::update`]
+    /// would and leaving every other file alone: one still there and still
+    /// indexable (the same walk rules) is read again if its size or time
+    /// changed and chunked again if its content did; one gone, ignored or
+    /// now skipped is removed. One atomic commit, as `update`.
+    ///
+    /// Paths outside the repository, inside `.git/` or inside the index
+    /// directory are not the repository's. It falls back to the full update
+    /// (and says so in [`UpdateReport::full`]) when paths alone cannot
+    /// tell: more than [`MAX_CHANGED_PATHS`] of them, the repository root,
+    /// a directory (created, renamed or still there), a path gone that held
+    /// indexed files (a directory removed or renamed away), or an ignore
+    /// file (`.gitignore`, `.ignore`, `.git/info/exclude`) that changed.
+    pub fn update_paths(
+        &self,
+        paths: &[PathBuf],
+        options: UpdateOptions<'_>,
+    ) -> Result<UpdateReport, IndexError> {
+        let started = Instant::now();
+        let _guard = self.writing.lock().unwrap_or_else(|p| p.into_inner());
+        self.refresh();
         let known = self.manifest()?;
         let known = &known.files;
+        let Some(rels) = self.changed_files(paths, known) else {
+            return self.update_all(known, options, started);
+        };
+        let mut report = UpdateReport::default();
+        let (found, skipped) = walk::walk_files(&self.repo, &rels, options.max_file_bytes);
+        report.files_seen = found.len() + skipped.len();
+        for (_, reason) in &skipped {
+            *report.skipped.entry(reason.name()).or_default() += 1;
+        }
+        let present: HashSet<&str> = found.iter().map(|f| f.rel.as_str()).collect();
+        let gone: Vec<String> = rels
+            .iter()
+            .filter(|rel| !present.contains(String::as_str(rel)) && known.contains_key(*rel))
+            .cloned()
+            .collect();
+        self.apply_changes(known, found, gone, report, options, started)
+    }
+
+    /// The repository-relative files `paths` name, or `None` when only a
+    /// full walk can tell what changed (see [`Self::update_paths`]).
+    fn changed_files(
+        &self,
+        paths: &[PathBuf],
+        known: &HashMap<String, FileRecord>,
+    ) -> Option<Vec<String>> {
+        if paths.len() > MAX_CHANGED_PATHS {
+            return None;
+        }
+        let git = self.repo.join(".git");
+        let mut rels = std::collections::BTreeSet::new();
+        let mut gone = HashSet::new();
+        for path in paths {
+            if path.starts_with(&self.dir) {
+                continue;
+            }
+            if path.starts_with(&git) {
+                if *path == git.join("info/exclude") {
+                    return None;
+                }
+                continue;
+            }
+            let Ok(relative) = path.strip_prefix(&self.repo) else {
+                continue;
+            };
+            if relative.as_os_str().is_empty() {
+                return None;
+            }
+            let name = path.file_name().map(|n| n.to_string_lossy());
+            if matches!(name.as_deref(), Some(".gitignore" | ".ignore")) {
+                return None;
+            }
+            let rel = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            match std::fs::symlink_metadata(path) {
+                Ok(meta) if meta.is_dir() => return None,
+                Ok(_) => {}
+                Err(_) => {
+                    gone.insert(rel.clone());
+                }
+            }
+            rels.insert(rel);
+        }
+        // A path gone that is the directory of an indexed file: a directory
+        // removed or renamed away, whose files raised no events of their own.
+        if !gone.is_empty() {
+            for file in known.keys() {
+                let mut dir = file.as_str();
+                while let Some((parent, _)) = dir.rsplit_once('/') {
+                    if gone.contains(parent) {
+                        return None;
+                    }
+                    dir = parent;
+                }
+            }
+        }
+        Some(rels.into_iter().collect())
+    }
+
+    /// The full update: walks the whole repository.
+    fn update_all(
+        &self,
+        known: &HashMap<String, FileRecord>,
+        options: UpdateOptions<'_>,
+        started: Instant,
+    ) -> Result<UpdateReport, IndexError> {
+        let mut report = UpdateReport {
+            full: true,
+            ..UpdateReport::default()
+        };
         let (found, skipped) = walk::walk(&self.repo, options.max_file_bytes);
         report.files_seen = found.len() + skipped.len();
         for (_, reason) in &skipped {
             *report.skipped.entry(reason.name()).or_default() += 1;
         }
+        let present: HashSet<&str> = found.iter().map(|f| f.rel.as_str()).collect();
+        let gone: Vec<String> = known
+            .keys()
+            .filter(|path| !present.contains(String::as_str(path)))
+            .cloned()
+            .collect();
+        self.apply_changes(known, found, gone, report, options, started)
+    }
+
+    /// Replaces the chunks of the `found` files that changed, removes the
+    /// `gone` ones, and commits (nothing, when nothing changed).
+    fn apply_changes(
+        &self,
+        known: &HashMap<String, FileRecord>,
+        found: Vec<walk::Found>,
+        gone: Vec<String>,
+        mut report: UpdateReport,
+        options: UpdateOptions<'_>,
+        started: Instant,
+    ) -> Result<UpdateReport, IndexError> {
         // Indexing threads beside the parsing workers: on a small machine
         // the two stages share the cores, on a large one neither starves.
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
@@ -497,24 +646,24 @@ impl RepoIndex {
             Err(tantivy::TantivyError::LockFailure(..)) => return Err(IndexError::Busy),
             Err(e) => return Err(e.into()),
         };
-        let mut present = std::collections::HashSet::new();
         let mut todo = Vec::new();
         for file in found {
-            present.insert(file.rel.clone());
             match known.get(&file.rel) {
                 Some(old) if old.size == file.size && old.mtime == file.mtime => {
                     report.unchanged += 1;
                 }
-                old => todo.push((file, old.map(|o| o.hash.clone()))),
+                old => {
+                    let old_hash = old.map(|o| o.hash.clone());
+                    todo.push((file, old_hash));
+                }
             }
         }
+        report.files_read = todo.len();
         let mut files = known.clone();
-        for path in known.keys() {
-            if !present.contains(path) {
-                self.delete_file(&writer, path);
-                files.remove(path);
-                report.removed += 1;
-            }
+        for path in &gone {
+            self.delete_file(&writer, path);
+            files.remove(path);
+            report.removed += 1;
         }
         // The previous vectors, when they come from the same embedding route.
         let old_vectors = match options.embedder {
@@ -535,7 +684,7 @@ impl RepoIndex {
         }
         let total = todo.len() as u64;
         // Paths whose chunks were replaced, and their chunks that need vectors.
-        let mut rechunked = std::collections::HashSet::new();
+        let mut rechunked = HashSet::new();
         let mut wanted = Vec::new();
         let next = AtomicUsize::new(0);
         let done = AtomicUsize::new(0);
@@ -623,7 +772,7 @@ impl RepoIndex {
         embedder: &dyn Embedder,
         old: Option<&Vectors>,
         files: &HashMap<String, FileRecord>,
-        rechunked: &std::collections::HashSet<String>,
+        rechunked: &HashSet<String>,
         mut wanted: Vec<Wanted>,
         options: &UpdateOptions<'_>,
     ) -> Result<(Vectors, dense::Assembled), EmbedError> {
@@ -901,11 +1050,7 @@ impl Hit {
 }
 
 /// The chunks of a file chunked again that need vectors.
-fn wanted_of(
-    parsed: &Parsed,
-    rechunked: &mut std::collections::HashSet<String>,
-    wanted: &mut Vec<Wanted>,
-) {
+fn wanted_of(parsed: &Parsed, rechunked: &mut HashSet<String>, wanted: &mut Vec<Wanted>) {
     match &parsed.outcome {
         Outcome::Same => {}
         Outcome::Skipped(_) => {

@@ -525,7 +525,8 @@ impl CodeRag {
     }
 
     /// Reports what is indexed: files, chunks, files per language, files changed since
-    /// indexing (stale), index size on disk.
+    /// indexing (stale), index size on disk, vectors; and the embedding route configured now
+    /// (FF_EMBED_MODEL), or null when there is none.
     #[tool(
         title = "Index status",
         annotations(
@@ -545,7 +546,15 @@ impl CodeRag {
             Err(_) if args.repo.is_none() => Vec::new(),
             Err(e) => return Err(e),
         };
-        tools::status(indexes).await.map(Json)
+        let embedding_route = self.shared.models.embed_status().map(|r| EmbeddingRoute {
+            route: r.route,
+            health: serde_json::to_value(r.health)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            setup_missing: r.setup_missing,
+        });
+        tools::status(indexes, embedding_route).await.map(Json)
     }
 
     /// Shows what relates to a symbol or a file: the definitions it uses (defined elsewhere in

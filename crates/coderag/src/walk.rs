@@ -17,6 +17,7 @@
 //! Symlinks are not followed, so the walk never leaves the repository.
 
 use std::{
+    collections::HashSet,
     path::{Path, PathBuf},
     time::UNIX_EPOCH,
 };
@@ -79,21 +80,84 @@ impl Skip {
 /// Walks `repo` and returns the candidate files (sorted by path) and the
 /// files skipped by name or size, with their reasons.
 pub fn walk(repo: &Path, max_file_bytes: u64) -> (Vec<Found>, Vec<(String, Skip)>) {
-    let mut found = Vec::new();
-    let mut skipped = Vec::new();
-    let walker = ignore::WalkBuilder::new(repo)
+    let walker = walker(repo)
+        .filter_entry(|entry| !is_skipped_dir(entry))
+        .build();
+    collect(repo, walker, max_file_bytes)
+}
+
+/// What [`walk`] would say of just these files (relative, `/`-separated):
+/// the same candidates and skips, restricted to `files`. A path the walk
+/// would not yield at all (gone, ignored, hidden, under a skipped
+/// directory, a symlink, a directory) is in neither list.
+///
+/// It is the same walk, descending only into the directories on the way to
+/// `files`: so every `.gitignore`, `.ignore` and `.git/info/exclude` that
+/// the full walk would apply to a file (nested ones included) is applied,
+/// while directories off the way are never read.
+pub fn walk_files(
+    repo: &Path,
+    files: &[String],
+    max_file_bytes: u64,
+) -> (Vec<Found>, Vec<(String, Skip)>) {
+    let mut wanted: HashSet<PathBuf> = HashSet::new();
+    let mut on_the_way: HashSet<PathBuf> = HashSet::new();
+    for rel in files {
+        let path = repo.join(rel);
+        let mut dir = path.parent();
+        while let Some(d) = dir {
+            if d == repo || !d.starts_with(repo) || !on_the_way.insert(d.to_path_buf()) {
+                break;
+            }
+            dir = d.parent();
+        }
+        wanted.insert(path);
+    }
+    let walker = walker(repo)
+        .filter_entry(move |entry| {
+            if is_skipped_dir(entry) {
+                return false;
+            }
+            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            if is_dir {
+                on_the_way.contains(entry.path())
+            } else {
+                wanted.contains(entry.path())
+            }
+        })
+        .build();
+    collect(repo, walker, max_file_bytes)
+}
+
+/// The walk's rules: ignore files, hidden entries, no symlinks.
+fn walker(repo: &Path) -> ignore::WalkBuilder {
+    let mut builder = ignore::WalkBuilder::new(repo);
+    builder
         .hidden(true)
         .follow_links(false)
         .require_git(false)
         .git_global(false)
-        .parents(false)
-        .filter_entry(|entry| {
-            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-            !(is_dir
-                && entry.depth() > 0
-                && SKIPPED_DIRS.contains(&entry.file_name().to_string_lossy().as_ref()))
-        })
-        .build();
+        .parents(false);
+    builder
+}
+
+/// Whether the walk never descends into `entry`: a vendored or build
+/// directory below the root.
+fn is_skipped_dir(entry: &ignore::DirEntry) -> bool {
+    let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+    is_dir
+        && entry.depth() > 0
+        && SKIPPED_DIRS.contains(&entry.file_name().to_string_lossy().as_ref())
+}
+
+/// The files of a walk: candidates (sorted by path) and skips.
+fn collect(
+    repo: &Path,
+    walker: ignore::Walk,
+    max_file_bytes: u64,
+) -> (Vec<Found>, Vec<(String, Skip)>) {
+    let mut found = Vec::new();
+    let mut skipped = Vec::new();
     for entry in walker.flatten() {
         if !entry.file_type().is_some_and(|t| t.is_file()) {
             continue;

@@ -1,18 +1,25 @@
 //! Keeping an index fresh while the server runs: one `notify` watcher per
 //! indexed repository (inotify on Linux, FSEvents on macOS, ReadDirectoryChanges
-//! on Windows) feeds a thread that waits for a burst of changes to settle and
-//! then runs the same incremental update as the `index` tool: only files
-//! whose size or time changed are read again, only those whose content hash
-//! changed are parsed again, in one atomic commit.
+//! on Windows) feeds a thread that collects the paths of a burst of changes,
+//! waits for it to settle and then updates the index for just those paths
+//! ([`RepoIndex::update_paths`]): each is judged by the same walk rules as
+//! the `index` tool (ignore files, secrets, skips), read again only if its
+//! size or time changed, parsed again only if its content hash changed,
+//! removed if gone, in one atomic commit. The rest of the tree is not
+//! walked, so the update costs what changed, not what is indexed.
 //!
-//! The update still walks the tree (so `.gitignore` rules, skips and
-//! deletions are judged exactly as by `index`); the watcher only decides
-//! *when*. Events inside `.git/` and inside the index directory itself (when
-//! it lies under the repository) are not changes. A repository too large
-//! for the system's watch limit is left unwatched with a warning; results
-//! from files changed since indexing are still marked stale.
+//! Paths alone cannot always tell what changed; then the update walks the
+//! whole tree as `index` does: when the platform says events were lost
+//! (a rescan notice, an error), when a burst names more than
+//! [`crate::index::MAX_CHANGED_PATHS`] paths, and in the cases
+//! `update_paths` lists (directories, ignore files). Events inside `.git/`
+//! (but `.git/info/exclude`) and inside the index directory itself (when it
+//! lies under the repository) are not changes. A repository too large for
+//! the system's watch limit is left unwatched with a warning; results from
+//! files changed since indexing are still marked stale.
 
 use std::{
+    collections::BTreeSet,
     path::PathBuf,
     sync::{
         Arc,
@@ -26,7 +33,7 @@ use notify::{EventKind, RecursiveMode, Watcher as _};
 
 use crate::{
     dense::Embedder,
-    index::{RepoIndex, UpdateOptions},
+    index::{MAX_CHANGED_PATHS, RepoIndex, UpdateOptions},
 };
 
 /// Quiet time after the last change before updating.
@@ -84,14 +91,54 @@ struct Ignored {
 }
 
 impl Ignored {
-    fn relevant(&self, event: &notify::Event) -> bool {
+    /// Whether `path` may change what is indexed.
+    fn relevant_path(&self, path: &std::path::Path) -> bool {
+        !path.starts_with(&self.index_dir)
+            && (!path.starts_with(&self.git) || path == self.git.join("info/exclude"))
+    }
+}
+
+/// What a burst of events changed.
+#[derive(Debug, Default)]
+struct Burst {
+    paths: BTreeSet<PathBuf>,
+    /// Events were lost or named no path: only a full walk can tell.
+    rescan: bool,
+}
+
+impl Burst {
+    /// Takes in one event; whether it concerns the repository.
+    fn add(&mut self, ignored: &Ignored, event: notify::Result<notify::Event>) -> bool {
+        let event = match event {
+            Ok(event) => event,
+            Err(e) => {
+                tracing::warn!("watching: {e}; walking the whole repository");
+                self.rescan = true;
+                return true;
+            }
+        };
+        if event.need_rescan() {
+            self.rescan = true;
+            return true;
+        }
         if matches!(event.kind, EventKind::Access(_)) {
             return false;
         }
-        event
-            .paths
-            .iter()
-            .any(|p| !p.starts_with(&self.git) && !p.starts_with(&self.index_dir))
+        if event.paths.is_empty() {
+            // Something changed, the platform does not say what.
+            self.rescan = matches!(event.kind, EventKind::Other | EventKind::Any) || self.rescan;
+            return self.rescan;
+        }
+        let mut relevant = false;
+        for path in event.paths {
+            if ignored.relevant_path(&path) {
+                relevant = true;
+                if self.paths.len() <= MAX_CHANGED_PATHS {
+                    self.paths.insert(path);
+                }
+            }
+        }
+        relevant
     }
 }
 
@@ -106,14 +153,16 @@ fn run(
 ) {
     loop {
         // Wait for the first change of a burst.
-        match rx.recv() {
-            Ok(Ok(event)) if ignored.relevant(&event) => {}
-            Ok(Ok(_)) => continue,
-            Ok(Err(e)) => {
-                tracing::warn!(repo = %index.repo.display(), "watching: {e}");
-                continue;
+        let mut burst = Burst::default();
+        loop {
+            match rx.recv() {
+                Ok(event) => {
+                    if burst.add(ignored, event) {
+                        break;
+                    }
+                }
+                Err(_) => return,
             }
-            Err(_) => return,
         }
         // Let it settle.
         let first = Instant::now();
@@ -123,23 +172,33 @@ fn run(
                 break;
             }
             match rx.recv_timeout(SETTLE.min(left)) {
-                Ok(_) => {}
+                Ok(event) => {
+                    burst.add(ignored, event);
+                }
                 Err(RecvTimeoutError::Timeout) => break,
                 Err(RecvTimeoutError::Disconnected) => return,
             }
         }
         let cancel = AtomicBool::new(false);
-        match index.update(UpdateOptions {
+        let options = UpdateOptions {
             max_file_bytes,
             cancel: &cancel,
             progress: &|_, _, _| {},
             embedder,
-        }) {
+        };
+        let updated = if burst.rescan || burst.paths.len() > MAX_CHANGED_PATHS {
+            index.update(options)
+        } else {
+            let paths: Vec<PathBuf> = burst.paths.into_iter().collect();
+            index.update_paths(&paths, options)
+        };
+        match updated {
             Ok(report) => {
                 tracing::debug!(
                     repo = %index.repo.display(),
                     indexed = report.indexed,
                     removed = report.removed,
+                    full = report.full,
                     ms = report.elapsed_ms,
                     "index updated after a change"
                 );

@@ -188,3 +188,49 @@ fn doc_comments_belong_to_their_definition_not_to_a_code_chunk() {
     );
     assert_eq!(render.start_line, 6, "the span starts at the item itself");
 }
+
+#[test]
+fn python_docstrings_are_the_definition_s_doc_whatever_their_quotes() {
+    let text = r#"def raw_one(x):
+    r"""Split the path into drive and tail.
+
+    More words here.
+    """
+    return x
+
+def single(x):
+    'Return the absolute version of a path.'
+    return x
+
+class Ledger:
+    u"""Keeps the running balance."""
+
+    def post(self, amount):
+        """Adds an entry to the ledger."""
+        self.total += amount
+
+def undocumented(x):
+    x = "not a docstring"
+    return x
+"#;
+    let chunks = chunk_file(Lang::Python, text);
+    let doc = |name: &str| {
+        chunks
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.doc.clone())
+            .unwrap_or_else(|| panic!("no chunk {name}"))
+    };
+    for (name, expected) in [
+        (
+            "raw_one",
+            "Split the path into drive and tail.\n\nMore words here.",
+        ),
+        ("single", "Return the absolute version of a path."),
+        ("Ledger", "Keeps the running balance."),
+        ("post", "Adds an entry to the ledger."),
+        ("undocumented", ""),
+    ] {
+        assert_eq!(doc(name), expected, "{name}");
+    }
+}

@@ -259,3 +259,140 @@ fn search_symbols_references_and_updates() {
         "cmd/cache.go Cache.EvictOldest"
     );
 }
+
+/// Runs the targeted update over `rels` (relative to `root`).
+fn update_paths(index: &RepoIndex, root: &std::path::Path, rels: &[&str]) -> UpdateReport {
+    let cancel = AtomicBool::new(false);
+    let paths: Vec<_> = rels.iter().map(|r| root.join(r)).collect();
+    index
+        .update_paths(
+            &paths,
+            UpdateOptions {
+                max_file_bytes: 1 << 20,
+                cancel: &cancel,
+                progress: &|_, _, _| {},
+                embedder: None,
+            },
+        )
+        .expect("update_paths")
+}
+
+#[test]
+fn targeted_updates_look_only_at_the_paths_and_judge_them_like_the_walk() {
+    let repo = tempfile::tempdir().expect("tempdir");
+    let data = tempfile::tempdir().expect("tempdir");
+    let root = repo.path().canonicalize().expect("canonical");
+    let write = |rel: &str, text: &str| {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    };
+    // 300 files in 10 directories, an ignored directory, a nested ignore file.
+    for d in 0..10 {
+        for f in 0..30 {
+            write(
+                &format!("mod_{d}/file_{f}.rs"),
+                &format!("/// Unit {d} {f}.\npub fn unit_{d}_{f}() -> u32 {{ {f} }}\n"),
+            );
+        }
+    }
+    write(".gitignore", "ignored/\n");
+    write("sub/.gitignore", "*.gen.rs\n");
+    write("sub/kept.rs", "pub fn kept_here() {}\n");
+    std::fs::create_dir_all(root.join("ignored")).expect("mkdir");
+    let index = RepoIndex::open(&index_dir(data.path(), &root), &root).expect("open");
+    let first = update(&index);
+    assert_eq!(first.indexed, 301, "{first:?}");
+    assert!(first.full);
+
+    // Two files changed (passed), one changed but not passed, one removed;
+    // new files the walk would not index; one created and removed again.
+    write(
+        "mod_1/file_1.rs",
+        "/// Reconciles the quarterly ledger.\npub fn reconcile_quarter() {}\n",
+    );
+    write(
+        "mod_2/file_2.rs",
+        "/// Rotates the signing keys.\npub fn rotate_signing_keys() {}\n",
+    );
+    write(
+        "mod_3/file_3.rs",
+        "/// Not reported by any watcher.\npub fn unreported_change() {}\n",
+    );
+    std::fs::remove_file(root.join("mod_4/file_4.rs")).expect("rm");
+    write("ignored/new.rs", "pub fn in_ignored_dir() {}\n");
+    write("sub/made.gen.rs", "pub fn generated_here() {}\n");
+    write(".env", "API_KEY=abc\n");
+    write("sub/secrets.json", "{\"key\": \"abc\"}\n");
+    write("mod_5/flash.rs", "pub fn flash() {}\n");
+    std::fs::remove_file(root.join("mod_5/flash.rs")).expect("rm");
+    let targeted = update_paths(
+        &index,
+        &root,
+        &[
+            "mod_1/file_1.rs",
+            "mod_2/file_2.rs",
+            "mod_4/file_4.rs",
+            "ignored/new.rs",
+            "sub/made.gen.rs",
+            ".env",
+            "sub/secrets.json",
+            "mod_5/flash.rs",
+            ".git/index",
+        ],
+    );
+    assert!(!targeted.full, "{targeted:?}");
+    assert_eq!(
+        (
+            targeted.files_read,
+            targeted.indexed,
+            targeted.removed,
+            targeted.files_seen
+        ),
+        (2, 2, 1, 3),
+        "{targeted:?}"
+    );
+    assert_eq!(targeted.skipped.get("secret"), Some(&1), "{targeted:?}");
+    assert_eq!(
+        top(&index, "quarterly ledger"),
+        "mod_1/file_1.rs reconcile_quarter"
+    );
+    assert_eq!(
+        top(&index, "signing keys"),
+        "mod_2/file_2.rs rotate_signing_keys"
+    );
+    for absent in [
+        "mod_4/file_4.rs",
+        "ignored/new.rs",
+        "sub/made.gen.rs",
+        ".env",
+        "sub/secrets.json",
+        "mod_5/flash.rs",
+    ] {
+        assert!(index.file(absent).expect("file").is_none(), "{absent}");
+    }
+    // The file no path named was not looked at.
+    assert_eq!(top(&index, "unreported change"), "");
+    // The full walk agrees on everything else: only that file is left.
+    let full = update(&index);
+    assert_eq!(
+        (full.indexed, full.removed, full.files_read),
+        (1, 0, 1),
+        "{full:?}"
+    );
+
+    // A directory removed or renamed: only a walk can tell, so it walks.
+    std::fs::rename(root.join("mod_6"), root.join("mod_six")).expect("mv");
+    let renamed = update_paths(&index, &root, &["mod_6", "mod_six"]);
+    assert!(renamed.full, "{renamed:?}");
+    assert_eq!((renamed.indexed, renamed.removed), (30, 30), "{renamed:?}");
+    std::fs::remove_dir_all(root.join("mod_7")).expect("rm -r");
+    let removed = update_paths(&index, &root, &["mod_7"]);
+    assert!(removed.full, "{removed:?}");
+    assert_eq!(removed.removed, 30, "{removed:?}");
+    // An ignore file changed: every file under it may be in or out now.
+    write("sub/.gitignore", "*.gen.rs\nkept.rs\n");
+    let ignore_changed = update_paths(&index, &root, &["sub/.gitignore"]);
+    assert!(ignore_changed.full, "{ignore_changed:?}");
+    assert!(index.file("sub/kept.rs").expect("file").is_none());
+}

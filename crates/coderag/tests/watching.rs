@@ -1,5 +1,6 @@
 //! The watcher: a change to the repository is indexed without a call to
-//! `index`; changes inside `.git/` are not changes.
+//! `index`; changes inside `.git/` are not changes; only the changed paths
+//! are looked at, judged by the walk's rules.
 
 use std::{
     sync::{Arc, atomic::AtomicBool, mpsc},
@@ -7,7 +8,7 @@ use std::{
 };
 
 use ffmcp_coderag::{
-    index::{RepoIndex, UpdateOptions, index_dir},
+    index::{RepoIndex, UpdateOptions, UpdateReport, index_dir},
     query::{self, Search},
     watch,
 };
@@ -83,4 +84,89 @@ fn changes_are_indexed_while_watching() {
             .expect("find")
             .is_empty()
     );
+}
+
+/// Collects the watcher's reports until `done` says enough, then returns
+/// them all.
+fn reports_until(
+    rx: &mpsc::Receiver<UpdateReport>,
+    done: impl Fn(&[UpdateReport]) -> bool,
+) -> Vec<UpdateReport> {
+    let mut seen = Vec::new();
+    while !done(&seen) {
+        seen.push(
+            rx.recv_timeout(Duration::from_secs(20))
+                .unwrap_or_else(|_| panic!("the watcher did not update; so far: {seen:?}")),
+        );
+    }
+    seen
+}
+
+#[test]
+fn the_watcher_updates_only_the_changed_paths_by_the_walk_rules() {
+    let repo = super::fixture_copy();
+    let data = tempfile::tempdir().expect("tempdir");
+    let root = repo.path().canonicalize().expect("canonical");
+    // The fixture ignores `ignored/`; a nested ignore file ignores more.
+    std::fs::create_dir_all(root.join("ignored")).expect("mkdir");
+    std::fs::write(root.join("src/.gitignore"), "*.gen.rs\n").expect("write");
+    let index = Arc::new(RepoIndex::open(&index_dir(data.path(), &root), &root).expect("open"));
+    let cancel = AtomicBool::new(false);
+    index
+        .update(UpdateOptions {
+            max_file_bytes: 1 << 20,
+            cancel: &cancel,
+            progress: &|_, _, _| {},
+            embedder: None,
+        })
+        .expect("update");
+    let (tx, rx) = mpsc::channel();
+    let tx = std::sync::Mutex::new(tx);
+    let _watch = watch::start(Arc::clone(&index), 1 << 20, None, move |report| {
+        let _ = tx.lock().expect("lock").send(report.clone());
+    })
+    .expect("watch");
+
+    // One burst: a change, a removal, new files the walk would not index,
+    // a file created and removed again.
+    std::fs::write(
+        root.join("cmd/cache.go"),
+        "package main\n\n// DrainQueue empties the pending deliveries.\nfunc DrainQueue() {}\n",
+    )
+    .expect("write");
+    std::fs::remove_file(root.join("c/ring.c")).expect("rm");
+    std::fs::write(root.join("ignored/new.rs"), "pub fn in_ignored_dir() {}\n").expect("write");
+    std::fs::write(root.join("src/made.gen.rs"), "pub fn generated() {}\n").expect("write");
+    std::fs::write(root.join("src/.env"), "API_KEY=abc\n").expect("write");
+    std::fs::write(root.join("src/flash.rs"), "pub fn flash() {}\n").expect("write");
+    std::fs::remove_file(root.join("src/flash.rs")).expect("rm");
+    let seen = reports_until(&rx, |seen| {
+        seen.iter().map(|r| r.indexed).sum::<usize>() >= 1
+            && seen.iter().map(|r| r.removed).sum::<usize>() >= 1
+    });
+    assert!(seen.iter().all(|r| !r.full), "{seen:?}");
+    assert_eq!(
+        seen.iter().map(|r| r.files_read).sum::<usize>(),
+        1,
+        "only the changed file was read: {seen:?}"
+    );
+    assert_eq!(top(&index, "pending deliveries"), "cmd/cache.go DrainQueue");
+    for absent in [
+        "c/ring.c",
+        "ignored/new.rs",
+        "src/made.gen.rs",
+        "src/.env",
+        "src/flash.rs",
+    ] {
+        assert!(index.file(absent).expect("file").is_none(), "{absent}");
+    }
+
+    // A directory renamed: its files move with it (a full walk).
+    std::fs::rename(root.join("java"), root.join("jvm")).expect("mv");
+    let seen = reports_until(&rx, |seen| {
+        seen.iter().map(|r| r.removed).sum::<usize>() >= 1
+    });
+    assert!(seen.iter().any(|r| r.full), "{seen:?}");
+    assert!(index.file("java/Ledger.java").expect("file").is_none());
+    assert!(index.file("jvm/Ledger.java").expect("file").is_some());
 }

@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use ffmcp_core::model::{
-    Call, EmbedPurpose, MAX_EMBED_BATCH, ModelError, Router, RouterConfig, parse_routes,
+    Call, EmbedPurpose, MAX_EMBED_BATCH, ModelError, RouteHealth, Router, RouterConfig,
+    parse_routes,
 };
 use ffmcp_test_support::imitation::{Fault, Imitation, Wire, vector_of};
 use serde_json::json;
@@ -255,4 +256,35 @@ async fn a_per_call_route_cannot_choose_where_to_connect() {
         .await
         .expect_err("no embeddings API");
     assert!(err.to_string().contains("no embeddings API"), "{err}");
+}
+
+#[tokio::test]
+async fn the_embedding_route_is_listed_with_its_health() {
+    let imitation = imitation().await;
+    let chat_only = Router::new(RouterConfig::new(
+        parse_routes("openai:gpt-4o").expect("routes"),
+        imitation.settings(),
+    ));
+    assert!(chat_only.embed_status().is_none());
+
+    let router = embedder(&imitation, "openai:text-embedding-3-small");
+    let status = router.embed_status().expect("an embedding route");
+    assert_eq!(
+        (status.route.as_str(), status.provider, status.health),
+        (
+            "openai:text-embedding-3-small",
+            "openai",
+            RouteHealth::Healthy
+        )
+    );
+    assert!(status.setup_missing.is_none(), "{status:?}");
+    assert!(router.status().is_empty(), "not a chat route");
+
+    // Configured, but its key is missing.
+    let (config, _) = RouterConfig::from_lookup(&|name| {
+        (name == "FF_EMBED_MODEL").then(|| "gemini:gemini-embedding-001".to_owned())
+    });
+    let status = Router::new(config).embed_status().expect("a route");
+    assert_eq!(status.health, RouteHealth::Unconfigured);
+    assert!(status.setup_missing.is_some(), "{status:?}");
 }

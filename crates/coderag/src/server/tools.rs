@@ -495,7 +495,10 @@ pub(super) async fn read(
     .await
 }
 
-pub(super) async fn status(indexes: Vec<Arc<RepoIndex>>) -> Result<StatusResult, ToolError> {
+pub(super) async fn status(
+    indexes: Vec<Arc<RepoIndex>>,
+    embedding_route: Option<EmbeddingRoute>,
+) -> Result<StatusResult, ToolError> {
     blocking(move || {
         let mut repos = Vec::new();
         for index in &indexes {
@@ -523,7 +526,10 @@ pub(super) async fn status(indexes: Vec<Arc<RepoIndex>>) -> Result<StatusResult,
                 format: index::FORMAT,
             });
         }
-        Ok(StatusResult { repos })
+        Ok(StatusResult {
+            repos,
+            embedding_route,
+        })
     })
     .await
 }

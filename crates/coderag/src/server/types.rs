@@ -429,23 +429,48 @@ pub struct RepoStatus {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct StatusResult {
     pub repos: Vec<RepoStatus>,
+    /// The embedding route configured now (FF_EMBED_MODEL), which `index` embeds through and
+    /// hybrid search uses; null when none is configured (search is BM25 only).
+    pub embedding_route: Option<EmbeddingRoute>,
+}
+
+/// The configured embedding route.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct EmbeddingRoute {
+    /// `provider:model`.
+    pub route: String,
+    /// healthy, failing, cooling_down, probing, or unconfigured (see setup_missing).
+    pub health: String,
+    /// What the route lacks to be usable (a key variable), if anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub setup_missing: Option<String>,
 }
 
 impl Render for StatusResult {
     fn render(&self) -> String {
-        if self.repos.is_empty() {
-            return "Nothing indexed under the allowed roots yet".to_owned();
-        }
-        self.repos
-            .iter()
-            .map(|r| {
-                format!(
-                    "{}: {} files, {} chunks, {} stale, {} bytes",
-                    r.repo, r.files, r.chunks, r.stale_files, r.index_bytes
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        let mut lines: Vec<String> = if self.repos.is_empty() {
+            vec!["Nothing indexed under the allowed roots yet".to_owned()]
+        } else {
+            self.repos
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{}: {} files, {} chunks, {} stale, {} bytes, {} vectors",
+                        r.repo, r.files, r.chunks, r.stale_files, r.index_bytes, r.vectors
+                    )
+                })
+                .collect()
+        };
+        lines.push(match &self.embedding_route {
+            None => {
+                "Embedding route: none configured (FF_EMBED_MODEL); search is BM25 only".to_owned()
+            }
+            Some(e) => match &e.setup_missing {
+                None => format!("Embedding route: {} ({})", e.route, e.health),
+                Some(missing) => format!("Embedding route: {} ({}, {missing})", e.route, e.health),
+            },
+        });
+        lines.join("\n")
     }
 }
 

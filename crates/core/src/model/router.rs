@@ -372,6 +372,27 @@ impl Router {
             .collect()
     }
 
+    /// The embedding route (`FF_EMBED_MODEL`) and its health; `None` when
+    /// none is configured.
+    pub fn embed_status(&self) -> Option<RouteStatus> {
+        let route = self.config.embed.as_ref()?;
+        let setup_missing = self.providers().missing_setup(route);
+        let (health, consecutive_failures, remaining, last_error) =
+            self.breaker
+                .state(route, setup_missing.is_some(), Instant::now());
+        Some(RouteStatus {
+            route: route.to_string(),
+            provider: route.provider.name(),
+            model: route.model.clone(),
+            position: 0,
+            health,
+            consecutive_failures,
+            cooldown_remaining_ms: remaining.map(|d| d.as_millis() as u64),
+            last_error,
+            setup_missing,
+        })
+    }
+
     /// One completion, routed; see the module docs for the policy.
     pub async fn complete(&self, request: &Request, call: &Call) -> Result<Response, ModelError> {
         let started = Instant::now();

@@ -275,6 +275,9 @@ pub struct ModelsResult {
     pub client_sampling: bool,
     /// The configured routes in order (primary first) and their health.
     pub routes: Vec<RouteResult>,
+    /// The embedding route (FF_EMBED_MODEL; coderag's dense retrieval) and its health; null when
+    /// none is configured.
+    pub embedding: Option<RouteResult>,
     /// Problems found reading the configuration.
     pub problems: Vec<String>,
     /// Retry and breaker settings in force.
@@ -338,28 +341,34 @@ pub struct PolicyResult {
 
 impl Render for ModelsResult {
     fn render(&self) -> String {
-        if self.routes.is_empty() {
+        let describe = |r: &RouteResult| {
+            let mut line = format!("{} — {}", r.route, r.health);
+            if let Some(ms) = r.cooldown_remaining_ms {
+                line.push_str(&format!(", cooling down {ms} ms"));
+            }
+            if let Some(missing) = &r.setup_missing {
+                line.push_str(&format!(", {missing}"));
+            }
+            line
+        };
+        let mut lines: Vec<String> = if self.routes.is_empty() {
             let fallback = if self.client_sampling {
                 "the connected client's own model (MCP sampling) will be used"
             } else {
                 "model tools will fail until FF_LLM_PRIMARY is set"
             };
-            return format!("No model route configured; {fallback}.");
-        }
-        self.routes
-            .iter()
-            .map(|r| {
-                let mut line = format!("{}. {} — {}", r.position + 1, r.route, r.health);
-                if let Some(ms) = r.cooldown_remaining_ms {
-                    line.push_str(&format!(", cooling down {ms} ms"));
-                }
-                if let Some(missing) = &r.setup_missing {
-                    line.push_str(&format!(", {missing}"));
-                }
-                line
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+            vec![format!("No model route configured; {fallback}.")]
+        } else {
+            self.routes
+                .iter()
+                .map(|r| format!("{}. {}", r.position + 1, describe(r)))
+                .collect()
+        };
+        lines.push(match &self.embedding {
+            Some(r) => format!("Embedding route: {}", describe(r)),
+            None => "Embedding route: none configured (FF_EMBED_MODEL)".to_owned(),
+        });
+        lines.join("\n")
     }
 }
 
@@ -586,8 +595,8 @@ impl Transform {
 
     /// Lists the configured model routes (FF_LLM_PRIMARY, then FF_LLM_FALLBACKS) with their
     /// health: healthy, failing, cooling_down (skipped by the circuit breaker, with the time
-    /// left), probing, or unconfigured (a key is missing); plus whether the connected client
-    /// can sample. Per-call latency, tokens and cost are in the ffmcp://stats resource.
+    /// left), probing, or unconfigured (a key is missing); the embedding route (FF_EMBED_MODEL,
+    /// or null when none is configured); plus whether the connected client can sample. Per-call latency, tokens and cost are in the ffmcp://stats resource.
     #[tool(
         title = "List model routes",
         annotations(
@@ -611,6 +620,7 @@ impl Transform {
                 .peer_info()
                 .is_some_and(|info| info.capabilities.sampling.is_some()),
             routes: routes.into_iter().map(RouteResult::from).collect(),
+            embedding: router.embed_status().map(RouteResult::from),
             problems: router.problems().to_vec(),
             policy: PolicyResult {
                 attempt_timeout_ms: millis(config.attempt_timeout),
