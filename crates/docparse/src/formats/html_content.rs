@@ -21,7 +21,9 @@
 //!   only when they are link lists;
 //! - link blocks before the first heading (breadcrumbs, menus, DocBook's
 //!   navigation header) and link lists repeated at both ends of the page
-//!   (previous/next bars);
+//!   (previous/next bars: the top one before the first heading, so
+//!   definitions and index rows that link to the page they describe are
+//!   not taken for one);
 //! - whatever the rule, an element holding a heading or long prose is kept
 //!   (navigation excepted, as said).
 
@@ -165,7 +167,20 @@ fn chrome(root: ElementRef<'_>, implicit: bool, stats: &HashMap<NodeId, Stats>) 
         .find(|e| is_heading(e.value().name()))
         .and_then(|h| stats.get(&h.id()))
         .map_or(0, |s| s.start);
-    for id in repeated_link_lists(root, root_stats, stats) {
+    // The page's title: its first heading outside landmarks (a menu's
+    // "Site map" label is not one).
+    let title_at = root
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .find(|e| {
+            is_heading(e.value().name())
+                && !e.ancestors().filter_map(ElementRef::wrap).any(|a| {
+                    matches!(a.value().name(), "nav" | "aside" | "header" | "footer")
+                })
+        })
+        .and_then(|h| stats.get(&h.id()))
+        .map(|s| s.start);
+    for id in repeated_link_lists(root, root_stats, title_at, stats) {
         dropped.insert(id);
     }
     for node in root.descendants().skip(1) {
@@ -227,13 +242,15 @@ fn is_heading(name: &str) -> bool {
     matches!(name, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
 }
 
-/// Short link blocks without prose or headings, in the first and the last
-/// quarter of the page, that share two link targets (or the one a
-/// single-link bar has): the previous/next bars documentation generators
-/// put at both ends.
+/// Short link blocks without prose or headings, in the first quarter of
+/// the page before its title (first heading outside landmarks) and in the
+/// last quarter, that share
+/// two link targets (or the one a single-link bar has): the previous/next
+/// bars documentation generators put at both ends.
 fn repeated_link_lists(
     root: ElementRef<'_>,
     total: Stats,
+    title_at: Option<u32>,
     stats: &HashMap<NodeId, Stats>,
 ) -> Vec<NodeId> {
     let candidate = |id: NodeId| {
@@ -242,7 +259,14 @@ fn repeated_link_lists(
             .is_some_and(|s| !s.content() && s.links >= 1 && s.words <= MAX_REPEATED_WORDS)
     };
     let span = total.end.saturating_sub(total.start);
-    let (top_end, bottom_start) = (total.start + span / 4, total.end - span / 4);
+    let (mut top_end, bottom_start) = (total.start + span / 4, total.end - span / 4);
+    // The top bar comes before the page's title: after it, blocks that
+    // link where blocks at the bottom link are entries of the content (a
+    // list of constants each mapped to an exception on one page, an API
+    // index whose rows link to the page they describe).
+    if let Some(title) = title_at {
+        top_end = top_end.min(title);
+    }
     let mut top: Vec<(NodeId, HashSet<String>)> = Vec::new();
     let mut bottom: Vec<(NodeId, HashSet<String>)> = Vec::new();
     for node in root.descendants().skip(1) {
