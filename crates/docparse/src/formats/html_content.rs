@@ -24,6 +24,9 @@
 //!   (previous/next bars: the top one before the first heading, so
 //!   definitions and index rows that link to the page they describe are
 //!   not taken for one);
+//! - a page's own table of contents: a list of only links that land on
+//!   anchors of the page (glossaries and API indexes, whose entries hold
+//!   text besides their links, stay);
 //! - whatever the rule, an element holding a heading or long prose is kept
 //!   (navigation excepted, as said).
 
@@ -180,6 +183,13 @@ fn chrome(root: ElementRef<'_>, implicit: bool, stats: &HashMap<NodeId, Stats>) 
         })
         .and_then(|h| stats.get(&h.id()))
         .map(|s| s.start);
+    // Where in-page links can land.
+    let anchors: HashSet<&str> = root
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .flat_map(|e| [e.value().attr("id"), e.value().attr("name")])
+        .flatten()
+        .collect();
     for id in repeated_link_lists(root, root_stats, title_at, stats) {
         dropped.insert(id);
     }
@@ -199,7 +209,7 @@ fn chrome(root: ElementRef<'_>, implicit: bool, stats: &HashMap<NodeId, Stats>) 
             dropped.insert(node.id());
             continue;
         };
-        if is_chrome(&el, s, implicit, first_heading) {
+        if is_chrome(&el, s, implicit, first_heading) || in_page_contents(&el, s, &anchors) {
             dropped.insert(node.id());
         }
     }
@@ -227,6 +237,35 @@ fn is_chrome(el: &ElementRef<'_>, s: &Stats, implicit: bool, first_heading: u32)
     }
     // Link blocks before the first heading: breadcrumbs, menus, tabs.
     s.link_dense() && s.end <= first_heading
+}
+
+/// A table of contents of the page itself: a list of nothing but links
+/// (three or more), most of which land on anchors of this page. It
+/// repeats the headings that follow; a list whose entries hold text of
+/// their own (a glossary, an API index) is content, and so is a list of
+/// links to other pages.
+fn in_page_contents(el: &ElementRef<'_>, s: &Stats, anchors: &HashSet<&str>) -> bool {
+    if !matches!(el.value().name(), "dl" | "ul" | "ol") || s.links < 3 || s.link_words < s.words {
+        return false;
+    }
+    let mut links = 0u32;
+    let mut here = 0u32;
+    for a in el.descendants().filter_map(ElementRef::wrap) {
+        if a.value().name() != "a" {
+            continue;
+        }
+        let Some(href) = a.value().attr("href") else {
+            continue;
+        };
+        links += 1;
+        if href
+            .split_once('#')
+            .is_some_and(|(_, fragment)| anchors.contains(fragment))
+        {
+            here += 1;
+        }
+    }
+    links >= 3 && here * 5 >= links * 4
 }
 
 /// A `header`/`footer` of the page, not of an article or section.
