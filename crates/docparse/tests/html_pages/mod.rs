@@ -193,11 +193,11 @@ fn definitions_linking_to_the_same_page_are_not_a_repeated_bar() {
     body += "</tbody></table>";
     body += &entry("ETIMEDOUT", "Connection timed out", "TimeoutError");
     let html = format!(
-        r#"<html><body>{bar}<div class="document"><div class="body" role="main">
+        r##"<html><body>{bar}<div class="document"><div class="body" role="main">
 <section id="errno"><h1>errno — Standard errno system symbols</h1>
 <div class="toc"><p>On this page</p><ul><li><a href="errno.html#errno.EPERM">EPERM entry</a></li><li><a href="#errno.ENOENT">ENOENT entry</a></li><li><a href="errno.html#errno.ESRCH">ESRCH entry</a></li></ul></div>
 <p>Symbols available can include the following, and each maps to an exception in <a href="exceptions.html">Built-in Exceptions</a>; see <a href="asyncio-task.html">Tasks</a> for the task functions.</p>
-{body}</section></div></div>{bar}</body></html>"#
+{body}</section></div></div>{bar}</body></html>"##
     );
     let doc = formats::parse(Format::Html, html.as_bytes(), &ParseOptions::default()).unwrap();
     let text = render(&doc, OutputFormat::Text);
