@@ -209,12 +209,8 @@ fn tidy(text: &str) -> String {
 }
 
 fn axis(path: &[Vec<u8>]) -> bool {
-    path.last().is_some_and(|p| {
-        matches!(
-            p.as_slice(),
-            b"valAx" | b"catAx" | b"dateAx" | b"serAx"
-        )
-    })
+    path.last()
+        .is_some_and(|p| matches!(p.as_slice(), b"valAx" | b"catAx" | b"dateAx" | b"serAx"))
 }
 
 /// What the title being read belongs to: the element just outside the
@@ -381,9 +377,14 @@ mod tests {
 
     fn table(body: &str) -> Table {
         let xml = format!(r#"<c:chartSpace {NS}><c:chart>{body}</c:chart></c:chartSpace>"#);
-        chart_table(xml.as_bytes(), "chart1.xml", "pptx", &ParseOptions::default())
-            .unwrap()
-            .unwrap()
+        chart_table(
+            xml.as_bytes(),
+            "chart1.xml",
+            "pptx",
+            &ParseOptions::default(),
+        )
+        .expect("a well-formed chart")
+        .expect("a chart with data")
     }
 
     fn pts(values: &[&str]) -> String {

@@ -177,9 +177,10 @@ fn chrome(root: ElementRef<'_>, implicit: bool, stats: &HashMap<NodeId, Stats>) 
         .filter_map(ElementRef::wrap)
         .find(|e| {
             is_heading(e.value().name())
-                && !e.ancestors().filter_map(ElementRef::wrap).any(|a| {
-                    matches!(a.value().name(), "nav" | "aside" | "header" | "footer")
-                })
+                && !e
+                    .ancestors()
+                    .filter_map(ElementRef::wrap)
+                    .any(|a| matches!(a.value().name(), "nav" | "aside" | "header" | "footer"))
         })
         .and_then(|h| stats.get(&h.id()))
         .map(|s| s.start);

@@ -334,10 +334,10 @@ impl<'a> Interpreter<'a> {
                     };
                     // An inner replacement inside an outer one is part of it.
                     let outer = self.marked.iter().any(Option::is_some);
-                    self.marked.push(text.filter(|_| !outer).map(|text| ActualText {
-                        text,
-                        placed: None,
-                    }));
+                    self.marked.push(
+                        text.filter(|_| !outer)
+                            .map(|text| ActualText { text, placed: None }),
+                    );
                 }
                 b"EMC" => {
                     if let Some(Some(actual)) = self.marked.pop() {
