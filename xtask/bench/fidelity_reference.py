@@ -10,6 +10,8 @@ Usage: fidelity_reference.py FILE  (prints the text to stdout)
   of the whole page (site chrome included). `--whole-page` forces lynx.
 - DOCX: every w:t of the body, footnotes and endnotes, one line per w:p.
 - PPTX: every a:t of the slides and their notes, one line per a:p.
+- DOCX and PPTX charts: every c:v and a:t of the chart parts, a chart's
+  category labels once (each series caches them again).
 - XLSX: every cell of every worksheet: shared/inline strings, booleans,
   error codes, numbers in Python's shortest round-trip form.
 - ODS: the displayed text (text:p) of every cell, repeats expanded (capped).
@@ -56,6 +58,7 @@ def docx(z):
                 elif el.tag in (W + "tab", W + "br"):
                     line.append(" ")
             out.append("".join(line))
+    out.extend(charts(z, "word"))
     return "\n".join(out)
 
 
@@ -74,14 +77,31 @@ def pptx(z):
         root = ET.fromstring(z.read(part))
         for p in root.iter(A + "p"):
             out.append("".join(t.text or "" for t in p.iter(A + "t")))
-    # Charts: titles, series names, categories and values as cached.
-    charts = [n for n in z.namelist() if re.match(r"ppt/charts/chart\d+\.xml$", n)]
-    for part in sorted(charts, key=natural):
-        root = ET.fromstring(z.read(part))
-        for el in root.iter():
-            if el.tag in (C + "v", A + "t") and el.text:
-                out.append(number(el.text.strip()))
+    out.extend(charts(z, "ppt"))
     return "\n".join(out)
+
+
+def charts(z, folder):
+    """Text of the chart parts under FOLDER/charts: titles, series names,
+    categories and values as cached. Each series caches the chart's
+    category labels again; a chart shows them once, so a series' labels
+    equal to an earlier series' count once."""
+    out = []
+    parts = [n for n in z.namelist() if re.match(folder + r"/charts/chart\d+\.xml$", n)]
+    for part in sorted(parts, key=natural):
+        root = ET.fromstring(z.read(part))
+        seen = set()
+        repeated = set()
+        for ser in root.iter(C + "ser"):
+            for cat in list(ser.iter(C + "cat")) + list(ser.iter(C + "xVal")):
+                labels = tuple(v.text for v in cat.iter(C + "v"))
+                if labels in seen:
+                    repeated.update(id(v) for v in cat.iter(C + "v"))
+                seen.add(labels)
+        for el in root.iter():
+            if el.tag in (C + "v", A + "t") and el.text and id(el) not in repeated:
+                out.append(number(el.text.strip()))
+    return out
 
 
 def xlsx(z):

@@ -182,10 +182,13 @@ fn block_text(block: &Block, depth: usize) -> String {
             }
             out.join("\n")
         }
+        // The caption (a chart's title and axes) is text of the document,
+        // as in Markdown.
         Block::Table(table) => table
-            .rows
+            .name
             .iter()
-            .map(|row| row.join("\t"))
+            .cloned()
+            .chain(table.rows.iter().map(|row| row.join("\t")))
             .collect::<Vec<_>>()
             .join("\n"),
         Block::Code { text, .. } => text.trim_end_matches('\n').to_owned(),

@@ -156,7 +156,7 @@ fn pptx_slides_notes_tables() {
     let md = render(&doc, OutputFormat::Markdown);
     let slide2 = "<!-- page 2 -->\n\n# Results\n\n- Revenue up\n  - mostly services\n- Costs flat\n- **Bold** and [a link](https://example.org/q3)\n\nA free text box\n\n1. Plan\n2. Do\n\n![Revenue chart]()\n\nNotes:\n\n> Mention the pilot.\n>\n> Then take questions.\n";
     let expected = format!(
-        "<!-- page 1 -->\n\n# Quarterly Review\n\nTeam Rocket\n\n{slide2}\n<!-- page 3 -->\n\n# Details\n\n| Region | Sales |\n| --- | --- |\n| North |  |\n\n**Chart: Sales by quarter**\n\n|  | North | South |\n| --- | --- | --- |\n| Q1 | 10 |  |\n| Q2 | 12.3 | 7 |\n"
+        "<!-- page 1 -->\n\n# Quarterly Review\n\nTeam Rocket\n\n{slide2}\n<!-- page 3 -->\n\n# Details\n\n| Region | Sales |\n| --- | --- |\n| North |  |\n\n**Chart: Sales by quarter (axes: Units)**\n\n|  | North | South |\n| --- | --- | --- |\n| Q1 | 10 |  |\n| Q2 | 12.3 | 7 |\n"
     );
     assert_eq!(md, expected);
     assert_eq!(doc.metadata.pages, Some(3));
@@ -671,4 +671,114 @@ fn docx_equations_become_latex() {
     );
     // What the Markdown says, a CommonMark reader with math reads back.
     assert_eq!(markdown(Format::Markdown, md.as_bytes()), md);
+}
+
+/// A one-slide deck whose graphic frames show `charts` (part bytes).
+fn deck_of_charts(charts: &[&[u8]]) -> Vec<u8> {
+    let frames: String = (0..charts.len())
+        .map(|i| {
+            format!(
+                r#"<p:graphicFrame><p:nvGraphicFramePr><p:cNvPr id="{id}" name="Chart {i}"/><p:cNvGraphicFramePr/><p:nvPr/></p:nvGraphicFramePr><p:xfrm/><a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/chart"><c:chart xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" r:id="rId{i}"/></a:graphicData></a:graphic></p:graphicFrame>"#,
+                id = i + 2
+            )
+        })
+        .collect();
+    let s1 = slide(&format!(
+        "{}{frames}",
+        shape(r#"<p:ph type="title"/>"#, &a_p("", "Charts"))
+    ));
+    let rels: String = (0..charts.len())
+        .map(|i| format!(r#"<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/chart" Target="../charts/chart{i}.xml"/>"#))
+        .collect();
+    let s1_rels = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{rels}</Relationships>"#
+    );
+    let presentation = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><p:presentation {P_NS}><p:sldIdLst><p:sldId id="256" r:id="rId1"/></p:sldIdLst></p:presentation>"#
+    );
+    let pres_rels = r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/slide" Target="slides/slide1.xml"/></Relationships>"#;
+    let names: Vec<String> = (0..charts.len())
+        .map(|i| format!("ppt/charts/chart{i}.xml"))
+        .collect();
+    let root = root_rels("ppt/presentation.xml");
+    let mut members: Vec<(&str, &[u8])> = vec![
+        ("_rels/.rels", root.as_bytes()),
+        ("ppt/presentation.xml", presentation.as_bytes()),
+        ("ppt/_rels/presentation.xml.rels", pres_rels.as_bytes()),
+        ("ppt/slides/slide1.xml", s1.as_bytes()),
+        ("ppt/slides/_rels/slide1.xml.rels", s1_rels.as_bytes()),
+    ];
+    for (name, chart) in names.iter().zip(charts) {
+        members.push((name, chart));
+    }
+    package(&members)
+}
+
+/// Charts PowerPoint wrote (python-pptx's test files): multi-level
+/// categories, an axis title, a titled bubble chart; every word of their
+/// cached text is in the text rendering, in place on the slide.
+#[test]
+fn pptx_real_charts_keep_titles_axes_levels_and_bubble_sizes() {
+    let charts: [&[u8]; 3] = [
+        include_bytes!("fixtures/office/python-pptx-chart-multilevel.xml"),
+        include_bytes!("fixtures/office/python-pptx-chart-axis-title.xml"),
+        include_bytes!("fixtures/office/python-pptx-chart-bubble.xml"),
+    ];
+    let bytes = deck_of_charts(&charts);
+    let doc = formats::parse(Format::Pptx, &bytes, &ParseOptions::default()).unwrap();
+    let text = render(&doc, OutputFormat::Text);
+    assert!(
+        text.starts_with(
+            "Charts\n\nChart (bar)\n\tSeries 1\tSeries 2\tSeries 3\nUS / CA / SF\t4.3\t2.4\t2\nUS / CA / LA\t2.5\t4.4\t2\nUS / NY / NY\t3.5\t1.8\t3\nUS / NY / Albany\t4.5\t2.8\t5\nUK / GB / London\t4.3\t2.4\t2\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("Chart (bar) (axes: Foobar)\n\tSeries 1\tSeries 2\tSeries 3\nCategory 1\t4.3\t2.4\t2\nCategory 2\t2.5\t4.4\t2\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Chart: value_axis.crosses == XL_AXIS_CROSSES.MINIMUM\n\tY-Value 1\tY-Value 1 (size)\n0.7\t2.7\t10\n1.8\t3.2\t4\n2.6\t-3.8\t8"),
+        "{text}"
+    );
+    let words = |s: &str| -> std::collections::BTreeSet<String> {
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let ours = words(&text);
+    for chart in charts {
+        let xml = String::from_utf8_lossy(chart);
+        for piece in xml.split("<c:v>").skip(1).chain(xml.split("<a:t>").skip(1)) {
+            let value = piece.split('<').next().unwrap();
+            let shown = value
+                .parse::<f64>()
+                .map_or(value.to_owned(), |v| format!("{}", (v * 1e9).round() / 1e9));
+            for w in words(&shown) {
+                assert!(ours.contains(&w), "'{w}' of '{value}' missing from {text}");
+            }
+        }
+    }
+}
+
+/// A chart in a Word paragraph follows the paragraph as its table.
+#[test]
+fn docx_chart_follows_its_paragraph() {
+    let chart: &[u8] = include_bytes!("fixtures/office/python-pptx-chart-axis-title.xml");
+    let document = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><w:document {W_NS}><w:body><w:p><w:r><w:t>Before</w:t></w:r><w:r><w:drawing><wp:inline><wp:docPr id="1" name="Chart 1"/><a:graphic xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/chart"><c:chart xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" r:id="rId9"/></a:graphicData></a:graphic></wp:inline></w:drawing></w:r></w:p><w:p><w:r><w:t>After</w:t></w:r></w:p><w:sectPr/></w:body></w:document>"#
+    );
+    let rels = r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/chart" Target="charts/chart1.xml"/></Relationships>"#;
+    let root = root_rels("word/document.xml");
+    let bytes = package(&[
+        ("_rels/.rels", root.as_bytes()),
+        ("word/document.xml", document.as_bytes()),
+        ("word/_rels/document.xml.rels", rels.as_bytes()),
+        ("word/charts/chart1.xml", chart),
+    ]);
+    assert_eq!(
+        markdown(Format::Docx, &bytes),
+        "Before\n\n**Chart (bar) (axes: Foobar)**\n\n|  | Series 1 | Series 2 | Series 3 |\n| --- | --- | --- | --- |\n| Category 1 | 4.3 | 2.4 | 2 |\n| Category 2 | 2.5 | 4.4 | 2 |\n| Category 3 | 3.5 | 1.8 | 3 |\n| Category 4 | 4.5 | 2.8 | 5 |\n\nAfter\n"
+    );
 }

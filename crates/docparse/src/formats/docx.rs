@@ -4,11 +4,13 @@
 //! nested tables flattened into their cell; bold/italic/monospace runs;
 //! hyperlinks (relationships and `HYPERLINK` fields); footnotes and endnotes
 //! as `[^n]`; line and page breaks; tracked deletions, field codes and
-//! hidden text dropped; `docProps` metadata.
+//! hidden text dropped; charts as tables of their cached data after the
+//! paragraph that holds them; `docProps` metadata.
 
 use std::collections::HashMap;
 
 use super::{
+    chart::chart_table,
     docx_body::{Context, Walker},
     docx_styles::{Numbering, Styles},
     ooxml,
@@ -50,10 +52,19 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError>
     ooxml::properties(&mut zip, &mut doc.metadata, FORMAT, options)?;
     options.checkpoint(0, 1)?;
 
+    let mut charts = HashMap::new();
+    for rel in rels.values().filter(|r| r.kind == "chart" && !r.external) {
+        if let Some(xml) = zip.read(&rel.target)?
+            && let Some(table) = chart_table(&xml, &rel.target, FORMAT, options)?
+        {
+            charts.insert(rel.target.clone(), table);
+        }
+    }
     let context = Context {
         styles: &styles,
         numbering: &numbering,
         options,
+        charts: &charts,
     };
     let mut body = Walker::new(&context, &rels);
     body.walk(&xml, &main)?;

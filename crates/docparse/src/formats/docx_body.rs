@@ -26,6 +26,8 @@ pub struct Context<'a> {
     pub styles: &'a Styles,
     pub numbering: &'a Numbering,
     pub options: &'a ParseOptions,
+    /// Chart parts the document points at, read ahead, by part name.
+    pub charts: &'a HashMap<String, Table>,
 }
 
 /// A paragraph being read.
@@ -209,6 +211,15 @@ impl<'c> Walker<'c> {
                 let text = reader.text()?;
                 if let Some(field) = self.fields.last_mut() {
                     field.instr.push_str(&text);
+                }
+            }
+            // A chart drawn in the text: its table follows the paragraph.
+            b"chart" => {
+                if let Some(table) = attr(e, "r:id")
+                    .and_then(|id| self.rels.get(&id))
+                    .and_then(|rel| self.cx.charts.get(&rel.target))
+                {
+                    self.emit(Block::Table(table.clone()));
                 }
             }
             b"docPr" => {

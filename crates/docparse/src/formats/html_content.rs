@@ -21,7 +21,12 @@
 //!   only when they are link lists;
 //! - link blocks before the first heading (breadcrumbs, menus, DocBook's
 //!   navigation header) and link lists repeated at both ends of the page
-//!   (previous/next bars);
+//!   (previous/next bars: the top one before the first heading, so
+//!   definitions and index rows that link to the page they describe are
+//!   not taken for one);
+//! - a page's own table of contents: a list of only links that land on
+//!   anchors of the page (glossaries and API indexes, whose entries hold
+//!   text besides their links, stay);
 //! - whatever the rule, an element holding a heading or long prose is kept
 //!   (navigation excepted, as said).
 
@@ -165,7 +170,28 @@ fn chrome(root: ElementRef<'_>, implicit: bool, stats: &HashMap<NodeId, Stats>) 
         .find(|e| is_heading(e.value().name()))
         .and_then(|h| stats.get(&h.id()))
         .map_or(0, |s| s.start);
-    for id in repeated_link_lists(root, root_stats, stats) {
+    // The page's title: its first heading outside landmarks (a menu's
+    // "Site map" label is not one).
+    let title_at = root
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .find(|e| {
+            is_heading(e.value().name())
+                && !e
+                    .ancestors()
+                    .filter_map(ElementRef::wrap)
+                    .any(|a| matches!(a.value().name(), "nav" | "aside" | "header" | "footer"))
+        })
+        .and_then(|h| stats.get(&h.id()))
+        .map(|s| s.start);
+    // Where in-page links can land.
+    let anchors: HashSet<&str> = root
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .flat_map(|e| [e.value().attr("id"), e.value().attr("name")])
+        .flatten()
+        .collect();
+    for id in repeated_link_lists(root, root_stats, title_at, stats) {
         dropped.insert(id);
     }
     for node in root.descendants().skip(1) {
@@ -184,7 +210,7 @@ fn chrome(root: ElementRef<'_>, implicit: bool, stats: &HashMap<NodeId, Stats>) 
             dropped.insert(node.id());
             continue;
         };
-        if is_chrome(&el, s, implicit, first_heading) {
+        if is_chrome(&el, s, implicit, first_heading) || in_page_contents(&el, s, &anchors) {
             dropped.insert(node.id());
         }
     }
@@ -214,6 +240,35 @@ fn is_chrome(el: &ElementRef<'_>, s: &Stats, implicit: bool, first_heading: u32)
     s.link_dense() && s.end <= first_heading
 }
 
+/// A table of contents of the page itself: a list of nothing but links
+/// (three or more), most of which land on anchors of this page. It
+/// repeats the headings that follow; a list whose entries hold text of
+/// their own (a glossary, an API index) is content, and so is a list of
+/// links to other pages.
+fn in_page_contents(el: &ElementRef<'_>, s: &Stats, anchors: &HashSet<&str>) -> bool {
+    if !matches!(el.value().name(), "dl" | "ul" | "ol") || s.links < 3 || s.link_words < s.words {
+        return false;
+    }
+    let mut links = 0u32;
+    let mut here = 0u32;
+    for a in el.descendants().filter_map(ElementRef::wrap) {
+        if a.value().name() != "a" {
+            continue;
+        }
+        let Some(href) = a.value().attr("href") else {
+            continue;
+        };
+        links += 1;
+        if href
+            .split_once('#')
+            .is_some_and(|(_, fragment)| anchors.contains(fragment))
+        {
+            here += 1;
+        }
+    }
+    links >= 3 && here * 5 >= links * 4
+}
+
 /// A `header`/`footer` of the page, not of an article or section.
 fn page_level(el: &ElementRef<'_>) -> bool {
     !el.ancestors().any(|a| {
@@ -227,13 +282,15 @@ fn is_heading(name: &str) -> bool {
     matches!(name, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
 }
 
-/// Short link blocks without prose or headings, in the first and the last
-/// quarter of the page, that share two link targets (or the one a
-/// single-link bar has): the previous/next bars documentation generators
-/// put at both ends.
+/// Short link blocks without prose or headings, in the first quarter of
+/// the page before its title (first heading outside landmarks) and in the
+/// last quarter, that share
+/// two link targets (or the one a single-link bar has): the previous/next
+/// bars documentation generators put at both ends.
 fn repeated_link_lists(
     root: ElementRef<'_>,
     total: Stats,
+    title_at: Option<u32>,
     stats: &HashMap<NodeId, Stats>,
 ) -> Vec<NodeId> {
     let candidate = |id: NodeId| {
@@ -242,7 +299,14 @@ fn repeated_link_lists(
             .is_some_and(|s| !s.content() && s.links >= 1 && s.words <= MAX_REPEATED_WORDS)
     };
     let span = total.end.saturating_sub(total.start);
-    let (top_end, bottom_start) = (total.start + span / 4, total.end - span / 4);
+    let (mut top_end, bottom_start) = (total.start + span / 4, total.end - span / 4);
+    // The top bar comes before the page's title: after it, blocks that
+    // link where blocks at the bottom link are entries of the content (a
+    // list of constants each mapped to an exception on one page, an API
+    // index whose rows link to the page they describe).
+    if let Some(title) = title_at {
+        top_end = top_end.min(title);
+    }
     let mut top: Vec<(NodeId, HashSet<String>)> = Vec::new();
     let mut bottom: Vec<(NodeId, HashSet<String>)> = Vec::new();
     for node in root.descendants().skip(1) {

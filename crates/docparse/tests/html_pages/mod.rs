@@ -139,3 +139,82 @@ fn structural_rules_on_a_page_without_main() {
          Search the documentation and you will find every setting described in its own section, with examples and the default value of each.\n"
     );
 }
+
+/// The shape of Sphinx's `errno` and `asyncio-api-index` pages (written
+/// here, not copied): previous/next bars at both ends, and between them
+/// definition lists and index tables whose entries each link to the page
+/// they describe. Entries near the top and near the bottom share those
+/// targets, which made them look like a repeated bar; they come after the
+/// page's title, so they are content. The bars themselves still go, and
+/// so does the page's own table of contents (links only, to its anchors).
+#[test]
+fn definitions_linking_to_the_same_page_are_not_a_repeated_bar() {
+    let entry = |name: &str, text: &str, exception: &str| {
+        format!(
+            r##"<dl class="py data"><dt id="errno.{name}"><span class="sig-name">errno.{name}</span><a class="headerlink" href="#errno.{name}">¶</a></dt>
+<dd><p>{text}. This error is mapped to the exception <a href="exceptions.html#{exception}">{exception}</a>.</p></dd></dl>"##
+        )
+    };
+    let plain = |name: &str, text: &str| {
+        format!(
+            r##"<dl class="py data"><dt id="errno.{name}">errno.{name}<a class="headerlink" href="#errno.{name}">¶</a></dt><dd><p>{text}</p></dd></dl>"##
+        )
+    };
+    let index_row = |name: &str, text: &str| {
+        format!(
+            r#"<tr><td><a href="asyncio-task.html#asyncio.{name}"><code>{name}()</code></a></td><td>{text}</td></tr>"#
+        )
+    };
+    let bar = r#"<div class="related" role="navigation" aria-label="related"><ul><li><a href="../genindex.html">index</a></li><li><a href="../py-modindex.html">modules</a> |</li><li><a href="exceptions.html" title="Built-in Exceptions">previous</a></li><li><a href="fcntl.html" title="fcntl">next</a></li></ul></div>"#;
+    let mut body = String::new();
+    body += &entry("EPERM", "Operation not permitted", "PermissionError");
+    body += &entry("ENOENT", "No such file or directory", "FileNotFoundError");
+    body += r#"<table><tbody>"#;
+    body += &index_row("run", "Create event loop, run a coroutine, close the loop.");
+    body += &index_row("create_task", "Start an asyncio Task, then return it.");
+    body += "</tbody></table>";
+    for (name, text) in [
+        ("EIO", "I/O error"),
+        ("ENXIO", "No such device or address"),
+        ("E2BIG", "Arg list too long"),
+        ("ENOEXEC", "Exec format error"),
+        ("EBADF", "Bad file number"),
+        ("ENOMEM", "Out of memory"),
+        ("EFAULT", "Bad address"),
+        ("ENOTBLK", "Block device required"),
+        ("EEXIST", "File exists"),
+    ] {
+        body += &plain(name, text);
+    }
+    body += &entry("ESRCH", "No such process", "ProcessLookupError");
+    body += r#"<table><tbody>"#;
+    body += &index_row("current_task", "Return the current Task.");
+    body += &index_row("all_tasks", "Return all tasks that are not yet finished.");
+    body += "</tbody></table>";
+    body += &entry("ETIMEDOUT", "Connection timed out", "TimeoutError");
+    let html = format!(
+        r##"<html><body>{bar}<div class="document"><div class="body" role="main">
+<section id="errno"><h1>errno — Standard errno system symbols</h1>
+<div class="toc"><p>On this page</p><ul><li><a href="errno.html#errno.EPERM">EPERM entry</a></li><li><a href="#errno.ENOENT">ENOENT entry</a></li><li><a href="errno.html#errno.ESRCH">ESRCH entry</a></li></ul></div>
+<p>Symbols available can include the following, and each maps to an exception in <a href="exceptions.html">Built-in Exceptions</a>; see <a href="asyncio-task.html">Tasks</a> for the task functions.</p>
+{body}</section></div></div>{bar}</body></html>"##
+    );
+    let doc = formats::parse(Format::Html, html.as_bytes(), &ParseOptions::default()).unwrap();
+    let text = render(&doc, OutputFormat::Text);
+    for kept in [
+        "Operation not permitted. This error is mapped to the exception PermissionError.",
+        "No such file or directory. This error is mapped to the exception FileNotFoundError.",
+        "Connection timed out. This error is mapped to the exception TimeoutError.",
+        "run()",
+        "Create event loop, run a coroutine, close the loop.",
+        "all_tasks()",
+        "Return all tasks that are not yet finished.",
+        "Exec format error",
+    ] {
+        assert!(text.contains(kept), "{kept:?} lost:\n{text}");
+    }
+    // The page's own table of contents repeats what follows.
+    for chrome in ["modules", "previous", "next", "EPERM entry", "ESRCH entry"] {
+        assert!(!text.contains(chrome), "chrome {chrome:?} kept:\n{text}");
+    }
+}

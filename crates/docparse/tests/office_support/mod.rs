@@ -67,7 +67,7 @@ pub fn package(members: &[(&str, &[u8])]) -> Vec<u8> {
     zip_of(&all)
 }
 
-fn root_rels(main: &str) -> String {
+pub fn root_rels(main: &str) -> String {
     format!(
         r#"<?xml version="1.0" encoding="UTF-8"?>
 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="{main}"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/></Relationships>"#
@@ -306,19 +306,19 @@ pub fn sample_ods(extra_row: &str) -> Vec<u8> {
     ])
 }
 
-const P_NS: &str = r#"xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main""#;
+pub const P_NS: &str = r#"xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main""#;
 
-fn shape(ph: &str, paragraphs: &str) -> String {
+pub fn shape(ph: &str, paragraphs: &str) -> String {
     format!(
         r#"<p:sp><p:nvSpPr><p:cNvPr id="2" name="S"/><p:cNvSpPr/><p:nvPr>{ph}</p:nvPr></p:nvSpPr><p:spPr/><p:txBody><a:bodyPr/><a:lstStyle><a:lvl1pPr><a:buChar char="x"/></a:lvl1pPr></a:lstStyle>{paragraphs}</p:txBody></p:sp>"#
     )
 }
 
-fn a_p(props: &str, text: &str) -> String {
+pub fn a_p(props: &str, text: &str) -> String {
     format!(r#"<a:p>{props}<a:r><a:rPr lang="en-US"/><a:t>{text}</a:t></a:r></a:p>"#)
 }
 
-fn slide(shapes: &str) -> String {
+pub fn slide(shapes: &str) -> String {
     format!(
         r#"<?xml version="1.0" encoding="UTF-8"?><p:sld {P_NS}><p:cSld><p:spTree><p:nvGrpSpPr><p:cNvPr id="1" name=""/><p:cNvGrpSpPr/><p:nvPr/></p:nvGrpSpPr><p:grpSpPr/>{shapes}</p:spTree></p:cSld></p:sld>"#
     )

@@ -231,6 +231,44 @@ fn letter_spaced_and_glyph_by_glyph_ocr_text_keeps_its_words() {
 }
 
 #[test]
+fn widely_tracked_titles_keep_their_words() {
+    // Character spacing of an em (10 pt at 10 pt): space glyphs mark the
+    // words. Then letters placed one by one 8 pt apart, words 20 pt apart,
+    // no space glyphs. Then numbers in columns, evenly 8 pt apart: words.
+    let mut content = b"BT /F1 10 Tf 72 700 Td 10 Tc (SPACED TITLE) Tj ET\nBT /F1 10 Tf\n".to_vec();
+    let mut x = 72.0f32;
+    for word in ["POSTER", "HEAD"] {
+        for c in word.chars() {
+            content.extend_from_slice(format!("1 0 0 1 {x:.2} 680 Tm ({c}) Tj\n").as_bytes());
+            x += 6.67 + 8.0;
+        }
+        x += 12.0;
+    }
+    content.extend_from_slice(b"ET\nBT /F1 10 Tf 72 660 Td 8 Tc (1234) Tj ET");
+    assert_eq!(
+        words(&text(&simple(&content))),
+        "SPACED TITLE POSTER HEAD 1 2 3 4"
+    );
+}
+
+#[test]
+fn actual_text_replaces_the_glyphs_it_marks() {
+    // A ligature glyph whose code maps to nothing, replaced by "fi"; a
+    // word drawn as three other glyphs, replaced (UTF-16) by its text; a
+    // span whose replacement has no glyphs draws nothing, as in pdftotext.
+    let bytes = simple(
+        b"BT /F1 12 Tf 72 700 Td (The ) Tj /Span <</ActualText (fi)>> BDC <01> Tj EMC (rst line) Tj ET
+          BT /F1 12 Tf 72 680 Td (Word: ) Tj /Span <</Lang (de) /ActualText <FEFF005300740072006100DF0065>>> BDC (xyz) Tj EMC ( end) Tj ET
+          BT /F1 12 Tf 72 660 Td /Span <</ActualText (ghost)>> BDC EMC (only this) Tj ET
+          BT /F1 12 Tf 72 640 Td /Artifact BMC (kept ) Tj EMC /Span <</ActualText (outer)>> BDC /Span <</ActualText (inner)>> BDC (a) Tj EMC (b) Tj EMC ET",
+    );
+    assert_eq!(
+        words(&text(&bytes)),
+        "The first line Word: Straße end only this kept outer"
+    );
+}
+
+#[test]
 fn superscripts_stay_in_their_word() {
     // A smaller raised mark right after a word (a 137-page report in the
     // corpus writes "Network®" this way) and a lowered subscript.

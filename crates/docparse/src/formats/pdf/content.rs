@@ -145,6 +145,9 @@ pub(super) struct Interpreter<'a> {
     pub(super) tm: Matrix,
     pub(super) tlm: Matrix,
     pending_space: bool,
+    /// Open marked-content sequences; `Some` where one carries
+    /// `/ActualText`, which replaces the glyphs drawn inside it.
+    marked: Vec<Option<ActualText>>,
     operations: u64,
     forms: Vec<ObjectId>,
     form_cache: HashMap<ObjectId, Rc<Vec<u8>>>,
@@ -166,6 +169,7 @@ impl<'a> Interpreter<'a> {
             tm: IDENTITY,
             tlm: IDENTITY,
             pending_space: false,
+            marked: Vec::new(),
             operations: 0,
             forms: Vec::new(),
             form_cache: HashMap::new(),
@@ -190,6 +194,12 @@ impl<'a> Interpreter<'a> {
         appearances: &[Appearance<'a>],
     ) -> Result<PageContent, StreamError> {
         self.run(content, resources)?;
+        // A replacement left open at the end of the page still counts.
+        while let Some(marked) = self.marked.pop() {
+            if let Some(actual) = marked {
+                self.place_actual_text(actual);
+            }
+        }
         for appearance in appearances {
             self.state = GraphicsState::default();
             self.stack.clear();
@@ -311,6 +321,29 @@ impl<'a> Interpreter<'a> {
                     }
                 }
                 b"EI" => self.out.images += 1,
+                b"BMC" | b"BDC" if self.marked.len() < MAX_MARKED_DEPTH => {
+                    let text = match operands.get(1) {
+                        Some(Operand::Dict(entries)) => entries
+                            .iter()
+                            .find(|(k, _)| k == b"ActualText")
+                            .and_then(|(_, v)| match v {
+                                Operand::Str(s) => Some(text_string(s)),
+                                _ => None,
+                            }),
+                        _ => None,
+                    };
+                    // An inner replacement inside an outer one is part of it.
+                    let outer = self.marked.iter().any(Option::is_some);
+                    self.marked.push(
+                        text.filter(|_| !outer)
+                            .map(|text| ActualText { text, placed: None }),
+                    );
+                }
+                b"EMC" => {
+                    if let Some(Some(actual)) = self.marked.pop() {
+                        self.place_actual_text(actual);
+                    }
+                }
                 _ => {}
             }
         }
@@ -356,6 +389,7 @@ impl<'a> Interpreter<'a> {
         let mut pending = self.pending_space;
         let page_box = self.page_box;
         let out = &mut self.out;
+        let mut actual = self.marked.iter_mut().find_map(Option::as_mut);
         font.decode(bytes, |glyph| {
             let trm = mul(&mul(&[size * h, 0.0, 0.0, size, 0.0, rise], &tm), &ctm);
             // Horizontal writing advances along x; vertical writing (CJK
@@ -378,6 +412,45 @@ impl<'a> Interpreter<'a> {
                 }
             };
             let text = glyph.text.as_ref();
+            if vertical.is_none()
+                && let Some(actual) = actual.as_deref_mut()
+            {
+                // Replaced: only where the glyphs are counts, mapped or not.
+                if trm.iter().all(|v| v.is_finite()) {
+                    let rot = rotation(trm[0], trm[1]);
+                    let (x, y) = rotate(rot, trm[4], trm[5]);
+                    let end_m = mul(
+                        &[1.0, 0.0, 0.0, 1.0, glyph.width * size * h, 0.0],
+                        &mul(&tm, &ctm),
+                    );
+                    let (x_end, _) = rotate(rot, end_m[4], end_m[5]);
+                    let em = (trm[2] * trm[2] + trm[3] * trm[3]).sqrt() * size_factor;
+                    match actual.placed.as_mut() {
+                        Some(c) if c.rot == rot => {
+                            c.x0 = c.x0.min(x);
+                            c.x1 = c.x1.max(x_end.max(x));
+                        }
+                        Some(_) => {}
+                        None => {
+                            actual.placed = Some(Char {
+                                x0: x,
+                                x1: x_end.max(x),
+                                y,
+                                size: em.max(0.1),
+                                rot,
+                                space_before: pending,
+                                start: 0,
+                                end: 0,
+                            });
+                            pending = false;
+                        }
+                    }
+                }
+                if advance.is_finite() {
+                    tm = mul(&step, &tm);
+                }
+                return;
+            }
             if text.trim().is_empty() {
                 if !text.is_empty() || glyph.word_space {
                     pending = true;
@@ -451,6 +524,25 @@ impl<'a> Interpreter<'a> {
         self.pending_space = pending;
     }
 
+    /// Records a marked-content sequence's `/ActualText` as one glyph
+    /// run where its glyphs were drawn (nothing when none were, as in
+    /// pdftotext).
+    fn place_actual_text(&mut self, actual: ActualText) {
+        let Some(mut c) = actual.placed else {
+            return;
+        };
+        if actual.text.trim().is_empty() || self.out.chars.len() >= MAX_CHARS {
+            return;
+        }
+        c.start = self.out.text.len() as u32;
+        normalize_into(&actual.text, &mut self.out.text);
+        c.end = self.out.text.len() as u32;
+        if c.x1 - c.x0 < 0.05 * c.size {
+            c.x1 = c.x0 + 0.5 * c.size * actual.text.chars().count() as f32;
+        }
+        self.out.chars.push(c);
+    }
+
     fn draw_xobject(
         &mut self,
         resources: Option<&'a Dictionary>,
@@ -520,6 +612,32 @@ impl<'a> Interpreter<'a> {
         }
         Ok(())
     }
+}
+
+/// Depth of nested marked-content sequences tracked.
+const MAX_MARKED_DEPTH: usize = 256;
+
+/// A marked-content sequence's `/ActualText` and where its glyphs went.
+struct ActualText {
+    text: String,
+    /// The box of the glyphs drawn so far, as one [`Char`].
+    placed: Option<Char>,
+}
+
+/// A PDF text string: UTF-16BE after a byte-order mark (or UTF-8 after
+/// its mark), else PDFDocEncoding, read here as Latin-1.
+fn text_string(bytes: &[u8]) -> String {
+    if let Some(utf16) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        let units: Vec<u16> = utf16
+            .chunks_exact(2)
+            .map(|p| u16::from_be_bytes([p[0], p[1]]))
+            .collect();
+        return String::from_utf16_lossy(&units);
+    }
+    if let Some(utf8) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        return String::from_utf8_lossy(utf8).into_owned();
+    }
+    bytes.iter().map(|&b| char::from(b)).collect()
 }
 
 /// Quarter turns of a baseline direction.

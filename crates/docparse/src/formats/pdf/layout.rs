@@ -4,7 +4,8 @@
 //! top from bottom) orders the regions, and vertical gaps and size changes
 //! split each region into paragraphs. Spaces come from explicit space
 //! glyphs and from horizontal gaps wider than a tenth of the font size, as
-//! in pdftotext.
+//! in pdftotext; letter-spaced runs are read by their own letter gap
+//! ([`word_gap`], [`wide_tracking`]).
 
 use super::content::{Char, PageContent};
 
@@ -22,6 +23,13 @@ const WORD_GAP: f32 = 0.1;
 const MAX_LETTER_GAP: f32 = 0.6;
 /// How much wider than letter gaps word gaps must be to be told apart.
 const MIN_WORD_JUMP: f32 = 0.12;
+/// Letter gaps up to this (in font sizes) may be tracking; wider, they are
+/// words (or columns).
+const MAX_TRACKING: f32 = 2.0;
+/// Tracked letter gaps vary by at most this factor.
+const MAX_TRACKING_SPREAD: f32 = 1.3;
+/// A word gap in tracked text is at least this factor of the letter gap.
+const MIN_TRACKING_JUMP: f32 = 1.5;
 /// A gap wider than this (in font sizes) ends a fragment.
 const MAX_FRAGMENT_GAP: f32 = 2.5;
 /// A horizontal gap narrower than this (in font sizes) is not a cut.
@@ -162,7 +170,10 @@ fn word_gap(gaps: &[(usize, f32, bool)]) -> f32 {
     }
     widths.sort_by(f32::total_cmp);
     let median = widths[widths.len() / 2];
-    if median <= WORD_GAP || median > MAX_LETTER_GAP {
+    if median > MAX_LETTER_GAP {
+        return wide_tracking(gaps, &widths, median).unwrap_or(WORD_GAP);
+    }
+    if median <= WORD_GAP {
         return WORD_GAP;
     }
     let jump = widths[widths.len() / 2..]
@@ -175,6 +186,36 @@ fn word_gap(gaps: &[(usize, f32, bool)]) -> f32 {
         (2.0 * median).max(median + MIN_WORD_JUMP)
     } else {
         WORD_GAP
+    }
+}
+
+/// Wide tracking (letters set an em or more apart: spaced-out titles,
+/// headings, posters), told from words set that far apart by the gaps
+/// themselves: the letter gaps are alike (within [`MAX_TRACKING_SPREAD`]
+/// of each other), and the word gaps are either space glyphs or clearly
+/// wider than the median (by [`MIN_TRACKING_JUMP`]). Then the threshold
+/// lies between the two; otherwise `None` (uniform wide gaps may just as
+/// well be words in columns).
+fn wide_tracking(gaps: &[(usize, f32, bool)], widths: &[f32], median: f32) -> Option<f32> {
+    if median > MAX_TRACKING {
+        return None;
+    }
+    let (low, high) = (widths[widths.len() / 10], widths[widths.len() * 9 / 10]);
+    let explicit = gaps.iter().any(|g| g.2);
+    let jump = widths[widths.len() / 2..]
+        .windows(2)
+        .find(|w| w[1] >= w[0] * MIN_TRACKING_JUMP)
+        .map(|w| (w[0] + w[1]) / 2.0);
+    match jump {
+        Some(at) => {
+            let letters: Vec<f32> = widths.iter().copied().filter(|w| *w < at).collect();
+            let (first, last) = (letters.first()?, letters.last()?);
+            (*last <= *first * MAX_TRACKING_SPREAD).then_some(at)
+        }
+        None if explicit && high <= low * MAX_TRACKING_SPREAD => {
+            Some(widths.last()? + MIN_WORD_JUMP)
+        }
+        None => None,
     }
 }
 

@@ -12,8 +12,10 @@ pub(super) enum Operand {
     Str(Vec<u8>),
     Name(Vec<u8>),
     Array(Vec<Operand>),
-    /// Dictionaries (marked-content properties, inline image headers),
-    /// booleans and null: present but not interpreted.
+    /// A dictionary (marked-content properties): its entries in order.
+    Dict(Vec<(Vec<u8>, Operand)>),
+    /// Booleans, null, and containers past the nesting limit: present but
+    /// not interpreted.
     Other,
 }
 
@@ -113,8 +115,11 @@ impl<'a> Lexer<'a> {
             b'(' => Some(Operand::Str(self.literal_string())),
             b'<' if self.data.get(self.pos + 1) == Some(&b'<') => {
                 self.pos += 2;
-                self.skip_container(b'>', depth);
-                Some(Operand::Other)
+                if depth >= MAX_NESTING {
+                    self.skip_container(b'>', depth);
+                    return Some(Operand::Other);
+                }
+                Some(Operand::Dict(self.dictionary(depth)))
             }
             b'<' => Some(Operand::Str(self.hex_string())),
             b'/' => {
@@ -165,6 +170,54 @@ impl<'a> Lexer<'a> {
                 None
             }
         }
+    }
+
+    /// The entries of a dictionary whose `<<` was just read, up to its
+    /// `>>` (or an operator, where the dictionary is broken).
+    fn dictionary(&mut self, depth: usize) -> Vec<(Vec<u8>, Operand)> {
+        let mut entries = Vec::new();
+        let mut key: Option<Vec<u8>> = None;
+        loop {
+            self.skip_space();
+            match self.data.get(self.pos) {
+                None => break,
+                Some(b'>') => {
+                    self.pos += 1;
+                    if self.data.get(self.pos) == Some(&b'>') {
+                        self.pos += 1;
+                    }
+                    break;
+                }
+                Some(b'a'..=b'z' | b'A'..=b'Z') => {
+                    let start = self.pos;
+                    while self
+                        .data
+                        .get(self.pos)
+                        .is_some_and(|&b| !is_space(b) && !is_delim(b))
+                    {
+                        self.pos += 1;
+                    }
+                    if !matches!(&self.data[start..self.pos], b"true" | b"false" | b"null") {
+                        // An operator inside a dictionary: it is broken.
+                        self.pos = start;
+                        break;
+                    }
+                    if let Some(k) = key.take()
+                        && entries.len() < MAX_ARRAY
+                    {
+                        entries.push((k, Operand::Other));
+                    }
+                }
+                Some(_) => match (key.take(), self.operand(depth + 1)) {
+                    (None, Some(Operand::Name(name))) => key = Some(name),
+                    (Some(k), Some(value)) if entries.len() < MAX_ARRAY => {
+                        entries.push((k, value));
+                    }
+                    _ => {}
+                },
+            }
+        }
+        entries
     }
 
     fn number(&mut self) -> f32 {
@@ -393,6 +446,41 @@ mod tests {
             out.push((String::from_utf8_lossy(op).into_owned(), operands));
         }
         out
+    }
+
+    #[test]
+    fn marked_content_properties_are_dictionaries() {
+        let got = ops(
+            b"/Span <</ActualText (fi) /Lang (en) /Nested <</A [1 2] /B true>> /E null>> BDC EMC /P <<bad 1 Tj",
+        );
+        let names: Vec<&str> = got.iter().map(|(op, _)| op.as_str()).collect();
+        assert_eq!(names, ["BDC", "EMC", "bad", "Tj"]);
+        assert_eq!(
+            got[0].1,
+            vec![
+                Operand::Name(b"Span".to_vec()),
+                Operand::Dict(vec![
+                    (b"ActualText".to_vec(), Operand::Str(b"fi".to_vec())),
+                    (b"Lang".to_vec(), Operand::Str(b"en".to_vec())),
+                    (
+                        b"Nested".to_vec(),
+                        Operand::Dict(vec![
+                            (
+                                b"A".to_vec(),
+                                Operand::Array(vec![Operand::Number(1.0), Operand::Number(2.0)])
+                            ),
+                            (b"B".to_vec(), Operand::Other),
+                        ])
+                    ),
+                    (b"E".to_vec(), Operand::Other),
+                ]),
+            ]
+        );
+        // A dictionary cut short by an operator is what was read of it.
+        assert_eq!(
+            got[2].1,
+            vec![Operand::Name(b"P".to_vec()), Operand::Dict(Vec::new())]
+        );
     }
 
     #[test]
