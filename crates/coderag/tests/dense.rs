@@ -133,7 +133,7 @@ fn hybrid_search_finds_what_bm25_misses_and_updates_embed_only_changes() {
     let vectors = index.vectors().expect("read").expect("vectors");
     assert_eq!(vectors.model, format!("openai:{MODEL}"));
 
-    let query = "delete the cache entry for a key";
+    let query = "delete entry from cache";
     let lexical = query::search(
         &index,
         &Search {
