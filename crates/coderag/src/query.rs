@@ -162,33 +162,6 @@ fn fuse(lexical: Vec<Hit>, semantic: Vec<Hit>, k: usize) -> Vec<Ranked> {
     fused
 }
 
-/// English function words ("the", "of", "to", …) that say nothing about
-/// which code a question is after. In a sentence-like query over millions
-/// of chunks each one still adds a little score to every chunk that has
-/// it, which drowns the few words that matter; they are dropped when at
-/// least two other terms remain (so a query of mostly such words, or an
-/// identifier that happens to be one, still searches). Words that are also
-/// common identifiers in code (`is`, `for`, `in`, `as`, `if`, `new`, …)
-/// are not on the list.
-const FUNCTION_WORDS: &[&str] = &[
-    "a", "about", "after", "all", "also", "an", "and", "any", "are", "at", "be", "been", "before",
-    "being", "but", "by", "can", "could", "does", "doing", "each", "either", "from", "had", "has",
-    "have", "how", "its", "may", "might", "must", "of", "on", "one", "or", "our", "should", "so",
-    "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this",
-    "those", "to", "was", "we", "were", "what", "when", "where", "which", "who", "whose", "will",
-    "with", "would", "you", "your",
-];
-
-fn drop_function_words(terms: &mut Vec<String>) {
-    let content = terms
-        .iter()
-        .filter(|t| !FUNCTION_WORDS.contains(&t.as_str()))
-        .count();
-    if content >= 2 {
-        terms.retain(|t| !FUNCTION_WORDS.contains(&t.as_str()));
-    }
-}
-
 /// BM25 results as reciprocal-rank scores, so that they merge with hybrid
 /// results of other repositories.
 pub fn rank_only(hits: Vec<Hit>) -> Vec<Ranked> {
@@ -202,7 +175,6 @@ pub fn search(index: &RepoIndex, search: &Search<'_>) -> Result<Vec<Hit>, IndexE
     let mut terms = tokens::terms(search.query);
     terms.sort();
     terms.dedup();
-    drop_function_words(&mut terms);
     let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for term in &terms {
         for (field, boost) in index.weighted_fields() {
@@ -447,31 +419,5 @@ fn relation(hit: &Hit, count: usize) -> Relation {
         path: hit.path.clone(),
         line: hit.start_line,
         count,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn owned(words: &[&str]) -> Vec<String> {
-        words.iter().map(|w| (*w).to_owned()).collect()
-    }
-
-    #[test]
-    fn function_words_go_only_when_two_other_terms_stay() {
-        let mut terms = owned(&["returns", "the", "number", "of", "bytes"]);
-        drop_function_words(&mut terms);
-        assert_eq!(terms, ["returns", "number", "bytes"]);
-        let mut few = owned(&["the", "one", "thing"]);
-        drop_function_words(&mut few);
-        assert_eq!(few, ["the", "one", "thing"], "one content term: all kept");
-        let mut code = owned(&["is", "empty", "for", "each"]);
-        drop_function_words(&mut code);
-        assert_eq!(
-            code,
-            ["is", "empty", "for"],
-            "`is` and `for` are identifiers too"
-        );
     }
 }
