@@ -13,7 +13,7 @@
 //!   session): a small table (`core_bus`) written in the publisher's
 //!   transaction and read by each process every [`POLL`] from the last row it
 //!   saw. SQLite commits one writer at a time, so row ids grow in commit
-//!   order and nothing is skipped. Rows older than [`KEEP`] are pruned.
+//!   order and nothing is skipped. Rows older than five minutes are pruned.
 //!
 //! Messages are short text (resource URIs); each carries its origin, a
 //! random id per bus, so a process does not hear its own messages twice.
