@@ -81,7 +81,11 @@ async fn verified_tls_encrypts_and_an_unknown_ca_is_refused() {
         "require with FF_DB_CA_FILE: encrypted"
     );
 
-    // Without sslmode, plain as before.
+    // A CA named without sslmode asks for TLS.
+    let store = Store::connect(&url, &config).expect("store");
+    assert!(encrypted(&store).await, "FF_DB_CA_FILE alone: encrypted");
+
+    // Without sslmode or a CA, plain as before.
     let store = Store::connect(&url, &Config::default()).expect("store");
     assert!(!encrypted(&store).await, "no sslmode: plain");
 

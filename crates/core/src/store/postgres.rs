@@ -60,15 +60,21 @@ impl Pg {
         if let Some(password) = &options.password {
             config.password(password.as_str());
         }
-        config.ssl_mode(tls.mode);
-        let connector = if tls.mode == SslMode::Disable {
+        let ca_file = tls
+            .root_cert
+            .as_deref()
+            .map(std::path::Path::new)
+            .or(options.ca_file.as_deref());
+        // Naming a CA without a mode asks for TLS.
+        let mode = tls.mode.unwrap_or(if ca_file.is_some() {
+            SslMode::Require
+        } else {
+            SslMode::Disable
+        });
+        config.ssl_mode(mode);
+        let connector = if mode == SslMode::Disable {
             super::tls::Connector(None)
         } else {
-            let ca_file = tls
-                .root_cert
-                .as_deref()
-                .map(std::path::Path::new)
-                .or(options.ca_file.as_deref());
             super::tls::Connector(Some(super::tls::client_config(ca_file).map_err(&fail)?))
         };
         config.connect_timeout(options.connect);

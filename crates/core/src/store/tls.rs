@@ -3,8 +3,11 @@
 //!
 //! Which `sslmode` means what (libpq's names, stricter where it matters):
 //!
-//! * absent, `disable`, `allow`: no TLS (the default, as before TLS was
-//!   supported: a private network or a Unix socket);
+//! * `disable`, `allow`, or absent with no CA configured: no TLS (the
+//!   default, as before TLS was supported: a private network or a Unix
+//!   socket);
+//! * absent with a CA configured (`sslrootcert=`, `FF_DB_CA_FILE`): as
+//!   `require` — naming a CA asks for TLS;
 //! * `prefer`: TLS when the server offers it, plain when it says no;
 //! * `require`, `verify-ca`, `verify-full`: TLS or no connection.
 //!
@@ -42,8 +45,8 @@ use tokio_postgres::{
 /// driver knows only three modes and no `sslrootcert`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct TlsParams {
-    /// The mode for the driver.
-    pub mode: SslMode,
+    /// The mode for the driver; `None` when the URL names none.
+    pub mode: Option<SslMode>,
     /// `sslrootcert=`: the CA certificates to trust instead of the system's.
     pub root_cert: Option<String>,
 }
@@ -52,7 +55,7 @@ pub(super) struct TlsParams {
 /// and what they asked for.
 pub(super) fn split_params(url: &str) -> Result<(String, TlsParams), String> {
     let mut params = TlsParams {
-        mode: SslMode::Disable,
+        mode: None,
         root_cert: None,
     };
     let Some((base, query)) = url.split_once('?') else {
@@ -64,7 +67,7 @@ pub(super) fn split_params(url: &str) -> Result<(String, TlsParams), String> {
         let value = percent_decode(value);
         match key {
             "sslmode" => {
-                params.mode = match value.as_str() {
+                params.mode = Some(match value.as_str() {
                     "disable" | "allow" => SslMode::Disable,
                     "prefer" => SslMode::Prefer,
                     "require" | "verify-ca" | "verify-full" => SslMode::Require,
@@ -74,7 +77,7 @@ pub(super) fn split_params(url: &str) -> Result<(String, TlsParams), String> {
                              verify-ca, verify-full"
                         ));
                     }
-                }
+                });
             }
             "sslrootcert" => params.root_cert = Some(value),
             "sslcert" | "sslkey" | "sslpassword" | "sslcrl" | "sslcrldir" => {
@@ -237,30 +240,27 @@ mod tests {
     #[test]
     fn libpq_modes_map_to_the_drivers_and_leave_the_rest_of_the_url() {
         let (url, p) = split_params("postgres://u@h/db").expect("test");
-        assert_eq!(
-            (url.as_str(), p.mode),
-            ("postgres://u@h/db", SslMode::Disable)
-        );
+        assert_eq!((url.as_str(), p.mode), ("postgres://u@h/db", None));
         let (url, p) = split_params(
             "postgres://u@h/db?application_name=x&sslmode=verify-full&sslrootcert=%2Fetc%2Fca.pem",
         )
         .expect("test");
         assert_eq!(url, "postgres://u@h/db?application_name=x");
-        assert_eq!(p.mode, SslMode::Require);
+        assert_eq!(p.mode, Some(SslMode::Require));
         assert_eq!(p.root_cert.as_deref(), Some("/etc/ca.pem"));
         assert_eq!(
             split_params("postgres://h/d?sslmode=prefer")
                 .expect("test")
                 .1
                 .mode,
-            SslMode::Prefer
+            Some(SslMode::Prefer)
         );
         assert_eq!(
             split_params("postgres://h/d?sslmode=allow")
                 .expect("test")
                 .1
                 .mode,
-            SslMode::Disable
+            Some(SslMode::Disable)
         );
         let bad = split_params("postgres://h/d?sslmode=maybe").expect_err("refused");
         assert!(bad.contains("sslmode=maybe"), "{bad}");
