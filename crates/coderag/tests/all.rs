@@ -8,7 +8,57 @@ mod dense;
 mod indexing;
 mod watching;
 
-use std::path::{Path, PathBuf};
+use std::{
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex, atomic::AtomicBool, mpsc},
+};
+
+use ffmcp_coderag::{
+    index::{RepoIndex, UpdateOptions, UpdateReport},
+    query::{self, Search},
+    watch,
+};
+
+/// A full update (what `index` runs), without embeddings.
+pub fn update(index: &RepoIndex) -> UpdateReport {
+    let cancel = AtomicBool::new(false);
+    index
+        .update(UpdateOptions {
+            max_file_bytes: 1 << 20,
+            cancel: &cancel,
+            progress: &|_, _, _| {},
+            embedder: None,
+        })
+        .expect("update")
+}
+
+/// The first search hit for `query` as "path symbol" (empty when none).
+pub fn top(index: &RepoIndex, query: &str) -> String {
+    let hits = query::search(
+        index,
+        &Search {
+            query,
+            k: 5,
+            ..Search::default()
+        },
+    )
+    .expect("search");
+    hits.first()
+        .map(|h| format!("{} {}", h.path, h.symbol))
+        .unwrap_or_default()
+}
+
+/// Starts the watcher on `index`; each update it runs arrives on the
+/// receiver. Keep the `Watch` alive for as long as it should watch.
+pub fn watched(index: &Arc<RepoIndex>) -> (mpsc::Receiver<UpdateReport>, watch::Watch) {
+    let (tx, rx) = mpsc::channel();
+    let tx = Mutex::new(tx);
+    let watch = watch::start(Arc::clone(index), 1 << 20, None, move |report| {
+        let _ = tx.lock().expect("lock").send(report.clone());
+    })
+    .expect("watch");
+    (rx, watch)
+}
 
 /// The fixture repository.
 pub fn fixture() -> PathBuf {

@@ -10,32 +10,7 @@ use ffmcp_coderag::{
     query::{self, Search},
 };
 
-fn update(index: &RepoIndex) -> UpdateReport {
-    let cancel = AtomicBool::new(false);
-    index
-        .update(UpdateOptions {
-            max_file_bytes: 1 << 20,
-            cancel: &cancel,
-            progress: &|_, _, _| {},
-            embedder: None,
-        })
-        .expect("update")
-}
-
-fn top(index: &RepoIndex, query: &str) -> String {
-    let hits = query::search(
-        index,
-        &Search {
-            query,
-            k: 5,
-            ..Search::default()
-        },
-    )
-    .expect("search");
-    hits.first()
-        .map(|h| format!("{} {}", h.path, h.symbol))
-        .unwrap_or_default()
-}
+use super::{top, update};
 
 #[test]
 fn search_symbols_references_and_updates() {

@@ -3,30 +3,16 @@
 //! are looked at, judged by the walk's rules.
 
 use std::{
-    sync::{Arc, atomic::AtomicBool, mpsc},
+    sync::{Arc, mpsc},
     time::Duration,
 };
 
 use ffmcp_coderag::{
-    index::{RepoIndex, UpdateOptions, UpdateReport, index_dir},
-    query::{self, Search},
-    watch,
+    index::{RepoIndex, UpdateReport, index_dir},
+    query,
 };
 
-fn top(index: &RepoIndex, query: &str) -> String {
-    query::search(
-        index,
-        &Search {
-            query,
-            k: 5,
-            ..Search::default()
-        },
-    )
-    .expect("search")
-    .first()
-    .map(|h| format!("{} {}", h.path, h.symbol))
-    .unwrap_or_default()
-}
+use super::{top, update, watched};
 
 #[test]
 fn changes_are_indexed_while_watching() {
@@ -35,24 +21,8 @@ fn changes_are_indexed_while_watching() {
     let root = repo.path().canonicalize().expect("canonical");
     std::fs::create_dir_all(root.join(".git")).expect("mkdir");
     let index = Arc::new(RepoIndex::open(&index_dir(data.path(), &root), &root).expect("open"));
-    let cancel = AtomicBool::new(false);
-    index
-        .update(UpdateOptions {
-            max_file_bytes: 1 << 20,
-            cancel: &cancel,
-            progress: &|_, _, _| {},
-            embedder: None,
-        })
-        .expect("update");
-    let (tx, rx) = mpsc::channel();
-    let tx = std::sync::Mutex::new(tx);
-    let _watch = watch::start(Arc::clone(&index), 1 << 20, None, move |report| {
-        let _ = tx
-            .lock()
-            .expect("lock")
-            .send((report.indexed, report.removed));
-    })
-    .expect("watch");
+    update(&index);
+    let (rx, _watch) = watched(&index);
 
     // Inside .git: no update.
     std::fs::write(root.join(".git/index"), "not a change").expect("write");
@@ -70,10 +40,10 @@ fn changes_are_indexed_while_watching() {
     std::fs::remove_file(root.join("c/ring.c")).expect("rm");
     let mut seen = (0, 0);
     while seen != (1, 1) {
-        let (indexed, removed) = rx
+        let report = rx
             .recv_timeout(Duration::from_secs(20))
             .expect("the watcher updated the index after the change");
-        seen = (seen.0.max(indexed), seen.1.max(removed));
+        seen = (seen.0.max(report.indexed), seen.1.max(report.removed));
     }
     assert_eq!(
         top(&index, "settle_balance"),
@@ -111,21 +81,8 @@ fn the_watcher_updates_only_the_changed_paths_by_the_walk_rules() {
     std::fs::create_dir_all(root.join("ignored")).expect("mkdir");
     std::fs::write(root.join("src/.gitignore"), "*.gen.rs\n").expect("write");
     let index = Arc::new(RepoIndex::open(&index_dir(data.path(), &root), &root).expect("open"));
-    let cancel = AtomicBool::new(false);
-    index
-        .update(UpdateOptions {
-            max_file_bytes: 1 << 20,
-            cancel: &cancel,
-            progress: &|_, _, _| {},
-            embedder: None,
-        })
-        .expect("update");
-    let (tx, rx) = mpsc::channel();
-    let tx = std::sync::Mutex::new(tx);
-    let _watch = watch::start(Arc::clone(&index), 1 << 20, None, move |report| {
-        let _ = tx.lock().expect("lock").send(report.clone());
-    })
-    .expect("watch");
+    update(&index);
+    let (rx, _watch) = watched(&index);
 
     // One burst: a change, a removal, new files the walk would not index,
     // a file created and removed again.

@@ -22,11 +22,11 @@
 //! (with a warning) rather than stall the caller — resource updates are
 //! hints, and a subscriber re-reads the resource.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use super::{Backend, Schema, Store, StoreError, params};
+use super::{Backend, Schema, Store, StoreError, now_ms, params};
 
 /// The PostgreSQL channel.
 const CHANNEL: &str = "ffmcp_bus";
@@ -73,16 +73,24 @@ impl Bus {
         resync: impl Fn() + Send + Sync + 'static,
         alive: impl Fn() -> bool + Send + Sync + 'static,
     ) -> Self {
-        let origin = format!("{:016x}", random_u64());
+        let origin = format!("{:016x}", fastrand::u64(..));
         let (outbox, inbox) = mpsc::channel(QUEUE);
-        tokio::spawn(write(store.clone(), origin.clone(), inbox));
         let listener = Listener {
-            origin,
+            origin: origin.clone(),
             deliver: Box::new(deliver),
             resync: Box::new(resync),
             alive: Box::new(alive),
         };
-        tokio::spawn(listen(store.clone(), listener));
+        let store = store.clone();
+        tokio::spawn(async move {
+            // The table (SQLite), once, before either side uses it.
+            if let Err(e) = store.migrate(&SCHEMA).await {
+                tracing::warn!(store = %store.describe(), "bus: cannot start: {e}");
+                return;
+            }
+            tokio::spawn(write(store.clone(), origin, inbox));
+            listen(store, listener).await;
+        });
         Self { outbox }
     }
 
@@ -117,10 +125,6 @@ impl Listener {
 /// The writer task: sends what [`Bus::publish`] queued, in batches, until
 /// every `Bus` is dropped.
 async fn write(store: Store, origin: String, mut inbox: mpsc::Receiver<String>) {
-    if let Err(e) = prepare(&store).await {
-        tracing::warn!(store = %store.describe(), "bus: cannot start: {e}");
-        return;
-    }
     let mut batch = Vec::with_capacity(BATCH);
     while inbox.recv_many(&mut batch, BATCH).await > 0 {
         // The same message twice in one batch says nothing more.
@@ -165,11 +169,6 @@ async fn write(store: Store, origin: String, mut inbox: mpsc::Receiver<String>) 
     }
 }
 
-/// The table, on SQLite.
-async fn prepare(store: &Store) -> Result<(), StoreError> {
-    store.migrate(&SCHEMA).await.map(drop)
-}
-
 /// The listening task, for the store's backend.
 async fn listen(store: Store, listener: Listener) {
     match store.backend() {
@@ -179,10 +178,6 @@ async fn listen(store: Store, listener: Listener) {
 }
 
 async fn poll_sqlite(store: Store, listener: Listener) {
-    if let Err(e) = prepare(&store).await {
-        tracing::warn!(store = %store.describe(), "bus: cannot listen: {e}");
-        return;
-    }
     let mut seen = match store
         .run(|db| {
             db.query_one("SELECT COALESCE(MAX(seq), 0) FROM core_bus", params![])?
@@ -263,17 +258,6 @@ async fn listen_postgres(store: Store, listener: Listener) {
             }
         }
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-fn random_u64() -> u64 {
-    use std::hash::{BuildHasher, RandomState};
-    RandomState::new().hash_one((now_ms(), std::process::id()))
 }
 
 impl Store {

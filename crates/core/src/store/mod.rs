@@ -189,6 +189,13 @@ fn is_postgres_url(text: &str) -> bool {
     lower.starts_with("postgres://") || lower.starts_with("postgresql://")
 }
 
+/// Milliseconds since the Unix epoch, as the store's timestamps keep them.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 /// `scheme://user:secret@host/…` → `scheme://user:***@host/…`; other text
 /// as it is.
 pub fn mask_password(text: &str) -> String {

@@ -38,7 +38,7 @@ use std::{
     future::Future,
     pin::Pin,
     sync::{Arc, Mutex},
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::Duration,
 };
 
 use rmcp::{
@@ -50,7 +50,10 @@ use rmcp::{
 };
 use tokio_util::sync::CancellationToken;
 
-use crate::{config::Config, store::Store};
+use crate::{
+    config::Config,
+    store::{Store, now_ms},
+};
 
 /// How often a task is run before it is given up: the first run and two
 /// take-overs after its process stopped.
@@ -526,12 +529,6 @@ fn random_id() -> Result<String, McpError> {
         McpError::internal_error(format!("no system randomness for a task id: {e}"), None)
     })?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 fn millis(d: Duration) -> i64 {
