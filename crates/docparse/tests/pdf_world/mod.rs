@@ -269,6 +269,34 @@ fn actual_text_replaces_the_glyphs_it_marks() {
 }
 
 #[test]
+fn actual_text_in_a_named_property_list_replaces_the_glyphs() {
+    // `/Span /MC0 BDC`: the property list lives in the page's resources
+    // (/Properties), written inline or as a reference, as InDesign and
+    // Acrobat write it. A name with no entry draws its glyphs as they are.
+    let objects = vec![
+        obj("<< /Type /Catalog /Pages 2 0 R >>"),
+        obj("<< /Type /Pages /Kids [5 0 R] /Count 1 >>"),
+        obj("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"),
+        obj("<< /ActualText <FEFF005300740072006100DF0065> >>"),
+        obj(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 6 0 R \
+             /Resources << /Font << /F1 3 0 R >> \
+             /Properties << /MC0 << /ActualText (fi) >> /MC1 4 0 R >> >> >>",
+        ),
+        stream(
+            "<< >>",
+            b"BT /F1 12 Tf 72 700 Td (The ) Tj /Span /MC0 BDC <01> Tj EMC (rst line) Tj ET
+              BT /F1 12 Tf 72 680 Td (Word: ) Tj /Span /MC1 BDC (xyz) Tj EMC ( end) Tj ET
+              BT /F1 12 Tf 72 660 Td /Span /Missing BDC (kept) Tj EMC ET",
+        ),
+    ];
+    assert_eq!(
+        words(&text(&build(&objects, ""))),
+        "The first line Word: Stra\u{df}e end kept"
+    );
+}
+
+#[test]
 fn superscripts_stay_in_their_word() {
     // A smaller raised mark right after a word (a 137-page report in the
     // corpus writes "Network®" this way) and a lowered subscript.

@@ -330,6 +330,16 @@ impl<'a> Interpreter<'a> {
                                 Operand::Str(s) => Some(text_string(s)),
                                 _ => None,
                             }),
+                        // A named property list: the dictionary lives in the
+                        // resources' /Properties (how InDesign and Acrobat
+                        // write marked content).
+                        Some(Operand::Name(name)) => resources
+                            .and_then(|r| objects::dict(self.doc, r, b"Properties"))
+                            .and_then(|p| objects::dict(self.doc, p, name))
+                            .and_then(|d| match objects::get(self.doc, d, b"ActualText")? {
+                                Object::String(bytes, _) => Some(text_string(bytes)),
+                                _ => None,
+                            }),
                         _ => None,
                     };
                     // An inner replacement inside an outer one is part of it.
