@@ -10,7 +10,9 @@
 //! grant form, fields without an AcroForm), `pypdf-imagemagick-images.pdf`
 //! (ImageMagick, six image-only pages with an off-page label) and
 //! `pypdf-indirect-rotation.pdf` (a scanned filing with a letter-spaced
-//! OCR text layer).
+//! OCR text layer), `pypdf-encrypted-no-id.pdf` (RC4 with an empty user
+//! password and no /ID in the trailer, written by the European Patent
+//! Office's tools).
 
 use ffmcp_docparse::{PageRange, ParseOptions, formats::pdf, model::Block};
 
@@ -293,6 +295,25 @@ fn actual_text_in_a_named_property_list_replaces_the_glyphs() {
     assert_eq!(
         words(&text(&build(&objects, ""))),
         "The first line Word: Stra\u{df}e end kept"
+    );
+}
+
+#[test]
+fn an_encrypted_file_without_an_id_opens_with_the_empty_password() {
+    // poppler opens it (an absent /ID is an empty one in the key
+    // derivation); it was refused as "encrypted with a password".
+    let doc = parse(&real("pypdf-encrypted-no-id.pdf"));
+    assert_eq!(doc.metadata.pages, Some(3));
+    assert_eq!(
+        doc.metadata.extra.get("encrypted").map(String::as_str),
+        Some("yes (empty user password)")
+    );
+    // The strings were decrypted: the producer reads as text.
+    assert_eq!(
+        doc.metadata.producer.as_deref(),
+        Some("European Patent Office"),
+        "{:?}",
+        doc.metadata
     );
 }
 

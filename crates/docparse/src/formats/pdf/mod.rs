@@ -70,7 +70,7 @@ const MAX_PARENT_HOPS: usize = 32;
 /// Parses a PDF.
 pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError> {
     let limits = &options.limits;
-    let load_options = lopdf::LoadOptions {
+    let load_options = || lopdf::LoadOptions {
         max_decompressed_size: Some(
             usize::try_from(limits.max_expanded_bytes.min(LOAD_STREAM_LIMIT)).unwrap_or(usize::MAX),
         ),
@@ -79,7 +79,7 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError>
     // Last resort: lopdf is third-party code that has panicked on malformed
     // files in the past; a panic there must become an error, not a crash.
     let loaded = catch_unwind(AssertUnwindSafe(|| {
-        lopdf::Document::load_mem_with_options(bytes, load_options)
+        lopdf::Document::load_mem_with_options(bytes, load_options())
     }))
     .map_err(|_| {
         DocError::malformed(
@@ -87,7 +87,20 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError>
             "the file structure could not be read (the PDF reader failed)",
         )
     })?;
-    let pdf = loaded.map_err(load_error)?;
+    let mut pdf = loaded.map_err(load_error)?;
+    if pdf.is_encrypted() && !pdf.was_encrypted() && pdf.trailer.get(b"ID").is_err() {
+        // The standard handler derives the key from the trailer's first
+        // /ID; a writer that left /ID out means an empty one (poppler reads
+        // it so). lopdf refuses before loading the objects, so the trailer
+        // gets an empty /ID and the file is loaded again.
+        if let Some(patched) = with_empty_id(bytes) {
+            if let Ok(Ok(again)) = catch_unwind(AssertUnwindSafe(|| {
+                lopdf::Document::load_mem_with_options(&patched, load_options())
+            })) {
+                pdf = again;
+            }
+        }
+    }
     if pdf.is_encrypted() && !pdf.was_encrypted() {
         return Err(DocError::Encrypted(
             "the PDF is encrypted with a password; decrypt it first (e.g. `qpdf --decrypt --password=... in.pdf out.pdf`) and parse the copy".into(),
@@ -100,6 +113,26 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError>
             "the document could not be read (internal failure)",
         ))
     })
+}
+
+/// The file with `/ID [<> <>]` added to its last classic trailer, when that
+/// trailer has /Encrypt and no /ID. The bytes go in after the cross-reference
+/// table, so no object's offset moves.
+fn with_empty_id(bytes: &[u8]) -> Option<Vec<u8>> {
+    let find_last = |needle: &[u8]| bytes.windows(needle.len()).rposition(|w| w == needle);
+    let trailer = find_last(b"trailer")?;
+    let startxref = find_last(b"startxref").filter(|&s| s > trailer)?;
+    let dict = &bytes[trailer..startxref];
+    let contains = |needle: &[u8]| dict.windows(needle.len()).any(|w| w == needle);
+    if !contains(b"/Encrypt") || contains(b"/ID") {
+        return None;
+    }
+    let open = trailer + dict.windows(2).position(|w| w == b"<<")? + 2;
+    let mut patched = Vec::with_capacity(bytes.len() + 16);
+    patched.extend_from_slice(&bytes[..open]);
+    patched.extend_from_slice(b"/ID [<> <>] ");
+    patched.extend_from_slice(&bytes[open..]);
+    Some(patched)
 }
 
 fn load_error(error: lopdf::Error) -> DocError {
