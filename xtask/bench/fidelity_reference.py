@@ -16,7 +16,10 @@ Usage: fidelity_reference.py FILE  (prints the text to stdout)
   error codes, numbers in Python's shortest round-trip form.
 - ODS: the displayed text (text:p) of every cell, repeats expanded (capped).
 - EPUB: the text of every spine document (html.parser, no scripts/styles).
-- PDF: `pdftotext` (default mode).
+- PDF: `pdftotext` (default mode). With `--source`: the text of the
+  document the PDF was made from, shipped beside it as
+  `FILE.source.{odt,idml,docx,html}` (OpenDocument text:p/text:h, InDesign
+  story Content, Word w:t, HTML text nodes); exit status 3 when there is none.
 
 Only the standard library and the two programs above are used, so nothing
 here shares code or assumptions with docparse's parsers.
@@ -297,6 +300,62 @@ def rest_text(source):
     return "\n".join(out)
 
 
+def odt(z):
+    root = ET.fromstring(z.read("content.xml"))
+    blocks = (TEXT + "p", TEXT + "h")
+
+    def collect(el, parts):
+        if el.tag in (TEXT + "s", TEXT + "tab", TEXT + "line-break"):
+            parts.append(" ")
+        if el.text:
+            parts.append(el.text)
+        for child in el:
+            # A paragraph inside this one (a frame's caption) is a line of
+            # its own: root.iter() reaches it.
+            if child.tag not in blocks:
+                collect(child, parts)
+            if child.tail:
+                parts.append(child.tail)
+
+    out = []
+    for el in root.iter():
+        if el.tag in blocks:
+            parts = []
+            collect(el, parts)
+            out.append("".join(parts))
+    return "\n".join(out)
+
+
+def idml(z):
+    out = []
+    for name in sorted(z.namelist(), key=natural):
+        if name.startswith("Stories/") and name.endswith(".xml"):
+            root = ET.fromstring(z.read(name))
+            for el in root.iter():
+                if el.tag == "Content" and el.text:
+                    out.append(el.text)
+                elif el.tag == "Br":
+                    out.append("\n")
+            out.append("\n")
+    return " ".join(out)
+
+
+def pdf_source(path):
+    for ext in ("odt", "idml", "docx", "html"):
+        source = f"{path}.source.{ext}"
+        if not os.path.exists(source):
+            continue
+        if ext == "html":
+            parser = Text()
+            with open(source, encoding="utf-8", errors="replace") as f:
+                parser.feed(f.read())
+            return "".join(parser.parts)
+        with zipfile.ZipFile(source) as z:
+            return {"odt": odt, "idml": idml, "docx": docx}[ext](z)
+    sys.stderr.write(f"no source beside {path}\n")
+    sys.exit(3)
+
+
 def main(path, whole_page=False):
     ext = path.rsplit(".", 1)[-1].lower()
     source = path + ".source.txt"
@@ -318,5 +377,8 @@ def main(path, whole_page=False):
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if a != "--whole-page"]
-    sys.stdout.write(main(args[0], whole_page="--whole-page" in sys.argv))
+    args = [a for a in sys.argv[1:] if a not in ("--whole-page", "--source")]
+    if "--source" in sys.argv:
+        sys.stdout.write(pdf_source(args[0]))
+    else:
+        sys.stdout.write(main(args[0], whole_page="--whole-page" in sys.argv))

@@ -13,6 +13,15 @@
 //! errors (a file docparse refuses scores 0). Throughput is pages per
 //! second of wall time: pdftotext as a process per file, docparse
 //! in-process (parse and render), both single-threaded.
+//!
+//! pdftotext is a reference, not the truth: it joins glyph runs that are
+//! drawn apart (sample rows in font specimens), splits Arabic harakat off
+//! their letters and garbles scripts it cannot map. So where a PDF's own
+//! source ships beside it (`NAME.pdf.source.EXT`: the OpenDocument,
+//! InDesign, Word or HTML file a font package's documentation was printed
+//! from; `fidelity corpus` puts them there), both docparse and pdftotext are
+//! also scored against the authors' text (word F1 over letter-and-mark
+//! words, `fidelity_docs::words`), side by side.
 
 use std::{
     collections::HashMap,
@@ -49,6 +58,9 @@ pub fn pdf(dir: &Path) -> anyhow::Result<()> {
         bail!("no *.pdf files in {}", dir.display());
     }
     let mut rows = Vec::new();
+    let mut refused = 0;
+    // (docparse, pdftotext) word F1 against the PDF's own source.
+    let mut sourced: Vec<(f64, f64)> = Vec::new();
     for path in &files {
         let name = path
             .file_name()
@@ -64,6 +76,24 @@ pub fn pdf(dir: &Path) -> anyhow::Result<()> {
             .context("running pdftotext (apt-get install poppler-utils)")?;
         let theirs = started.elapsed();
         let reference = String::from_utf8_lossy(&output.stdout).into_owned();
+        // pdftotext refuses it too (a user password, a broken file): no
+        // reference to score against; listed, not counted.
+        if !output.status.success() {
+            let ours = ffmcp_docparse::formats::pdf::parse(&bytes, &ParseOptions::default());
+            println!(
+                "{name:<40} refused by pdftotext ({}); docparse: {}",
+                String::from_utf8_lossy(&output.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or_default(),
+                match ours {
+                    Ok(_) => "read".to_owned(),
+                    Err(e) => format!("refused too ({e})"),
+                }
+            );
+            refused += 1;
+            continue;
+        }
         let started = Instant::now();
         let parsed = ffmcp_docparse::formats::pdf::parse(&bytes, &ParseOptions::default());
         let (ours_text, pages, error) = match parsed {
@@ -73,6 +103,23 @@ pub fn pdf(dir: &Path) -> anyhow::Result<()> {
         let ours = started.elapsed();
         let similarity = similarity(&ours_text, &reference);
         let word_f1 = word_f1(&ours_text, &reference);
+        if let Some(source) = source_text(path)? {
+            let source = crate::fidelity_docs::words(&source);
+            let f1 = |text: &str| {
+                let (recall, precision) =
+                    crate::fidelity_docs::overlap(&source, &crate::fidelity_docs::words(text));
+                if recall + precision == 0.0 {
+                    0.0
+                } else {
+                    2.0 * recall * precision / (recall + precision)
+                }
+            };
+            let (ours_f1, theirs_f1) = (f1(&ours_text), f1(&reference));
+            println!(
+                "{name:<40} against its source: docparse {ours_f1:.4}  pdftotext {theirs_f1:.4}"
+            );
+            sourced.push((ours_f1, theirs_f1));
+        }
         println!(
             "{name:<40} {pages:>5} pages  similarity {similarity:.4}  word-F1 {word_f1:.4}  ours {:>8.1} ms  pdftotext {:>8.1} ms{}",
             ours.as_secs_f64() * 1000.0,
@@ -103,7 +150,7 @@ pub fn pdf(dir: &Path) -> anyhow::Result<()> {
     let theirs: f64 = rows.iter().map(|r| r.theirs.as_secs_f64()).sum();
     println!();
     println!(
-        "files {}  errors {}",
+        "files {}  errors {}  (and {refused} that pdftotext refuses, not counted)",
         rows.len(),
         rows.iter().filter(|r| r.error.is_some()).count()
     );
@@ -119,6 +166,20 @@ pub fn pdf(dir: &Path) -> anyhow::Result<()> {
         "word-F1 median {f1_median:.4}  p10 {f1_p10:.4}  worst {:.4} ({})",
         worst_f1.word_f1, worst_f1.name
     );
+    if !sourced.is_empty() {
+        let (ours_median, ours_p10) = median_p10(sourced.iter().map(|s| s.0).collect());
+        let (theirs_median, theirs_p10) = median_p10(sourced.iter().map(|s| s.1).collect());
+        let mean = |v: &dyn Fn(&(f64, f64)) -> f64| {
+            sourced.iter().map(v).sum::<f64>() / sourced.len() as f64
+        };
+        println!(
+            "against the authors' sources ({} files): docparse word-F1 median {ours_median:.4} p10 {ours_p10:.4} mean {:.4}; pdftotext median {theirs_median:.4} p10 {theirs_p10:.4} mean {:.4}; docparse at least as close on {} files",
+            sourced.len(),
+            mean(&|s| s.0),
+            mean(&|s| s.1),
+            sourced.iter().filter(|s| s.0 >= s.1 - 1e-9).count()
+        );
+    }
     println!(
         "throughput: docparse {:.0} pages/s, pdftotext {:.0} pages/s ({pages} pages; ratio {:.2}x)",
         f64::from(pages) / ours.max(1e-9),
@@ -137,6 +198,31 @@ pub fn pdf(dir: &Path) -> anyhow::Result<()> {
         print!("{}", String::from_utf8_lossy(&out.stdout));
     }
     Ok(())
+}
+
+/// The text of the document `pdf` was printed from, when it ships beside
+/// it as `NAME.pdf.source.EXT` (read by `fidelity_reference.py --source`).
+fn source_text(pdf: &Path) -> anyhow::Result<Option<String>> {
+    let has_source = ["odt", "idml", "docx", "html"]
+        .iter()
+        .any(|ext| Path::new(&format!("{}.source.{ext}", pdf.display())).is_file());
+    if !has_source {
+        return Ok(None);
+    }
+    let out = Command::new("python3")
+        .arg(crate::fidelity_docs::root().join("xtask/bench/fidelity_reference.py"))
+        .arg("--source")
+        .arg(pdf)
+        .output()
+        .context("running fidelity_reference.py --source")?;
+    if !out.status.success() {
+        bail!(
+            "reading the source of {}: {}",
+            pdf.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(Some(String::from_utf8_lossy(&out.stdout).into_owned()))
 }
 
 /// The document's plain text with one form feed per page, blank pages

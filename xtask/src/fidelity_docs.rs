@@ -8,7 +8,9 @@
 //! the plain-text build the package ships beside it, and an EPUB), the
 //! python-pptx, python-docx and odfpy sdists' test files (PowerPoint,
 //! Word, Excel workbooks embedded in their charts, OpenDocument
-//! spreadsheets), and the PDF test fixtures of this repository.
+//! spreadsheets), and PDFs: this repository's fixtures, the pypdf sdist's
+//! and the pdf-parse npm package's test files, and the documentation of
+//! Debian's `fonts-sil-*` packages.
 //!
 //! References (`xtask/bench/fidelity_reference.py`, standard library only):
 //! HTML pages by `lynx -dump -nolist` (the whole page, site chrome
@@ -34,7 +36,7 @@ use ffmcp_docparse::{
     render::{OutputFormat, render},
 };
 
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
@@ -75,7 +77,12 @@ const BOOKS: &[(&str, &str, &str, &str)] = &[
 ];
 
 /// sdists whose test files are real documents.
-const SDISTS: &[&str] = &["python-pptx==1.0.2", "python-docx==1.1.2", "odfpy==1.4.1"];
+const SDISTS: &[&str] = &[
+    "python-pptx==1.0.2",
+    "python-docx==1.1.2",
+    "odfpy==1.4.1",
+    "pypdf==7.1.1",
+];
 
 fn run(cmd: &mut Command) -> anyhow::Result<()> {
     let status = cmd.status().with_context(|| format!("running {cmd:?}"))?;
@@ -227,19 +234,139 @@ pub fn corpus(dir: &Path) -> anyhow::Result<()> {
             }
         }
     }
+    pdfs(dir, &work, &sdists)?;
+    println!("corpus ready in {}", dir.display());
+    Ok(())
+}
+
+/// The PDFs (`fidelity pdf DIR/pdf` measures them against pdftotext): the
+/// repository's fixtures, the test files of the pypdf sdist and of the
+/// pdf-parse npm package (LibreOffice, Word, Cairo, ReportLab, pdfTeX, OCR
+/// layers, forms, CJK), and the documentation of Debian's `fonts-sil-*`
+/// packages (type samples and feature guides in Arabic, Myanmar, Devanagari,
+/// Khmer, Ethiopic…). Identical files (the font families share guides) are
+/// kept once.
+fn pdfs(dir: &Path, work: &Path, sdists: &Path) -> anyhow::Result<()> {
     let pdf = dir.join("pdf");
     std::fs::create_dir_all(&pdf)?;
+    let mut seen = std::collections::HashSet::new();
+    // Writes the file unless the same bytes were kept already; true if written.
+    let mut keep = |name: String, bytes: Vec<u8>| -> anyhow::Result<bool> {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        bytes.hash(&mut hasher);
+        if !seen.insert((hasher.finish(), bytes.len())) {
+            return Ok(false);
+        }
+        std::fs::write(pdf.join(name.replace(' ', "_")), bytes)?;
+        Ok(true)
+    };
+    let file_name = |p: &Path| p.file_name().unwrap_or_default().to_string_lossy().into_owned();
     for file in files_under(&root().join("crates/docparse/tests/fixtures/pdf"), "pdf") {
-        let name = file
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
+        let name = file_name(&file);
         if !name.contains("password") {
-            std::fs::copy(&file, pdf.join(name))?;
+            keep(name, std::fs::read(&file)?)?;
         }
     }
-    println!("corpus ready in {}", dir.display());
+    for file in files_under(sdists, "pdf") {
+        // Named after the sdist it came from (pypdf-7.1.1-…).
+        let sdist = file
+            .strip_prefix(sdists)?
+            .components()
+            .next()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .unwrap_or_default();
+        keep(format!("{sdist}-{}", file_name(&file)), std::fs::read(&file)?)?;
+    }
+    let npm = work.join("npm");
+    if !npm.exists() {
+        std::fs::create_dir_all(&npm)?;
+        run(Command::new("npm")
+            .args(["pack", "--silent", "pdf-parse@1.1.1"])
+            .current_dir(&npm))
+        .context("npm pack pdf-parse")?;
+        run(Command::new("tar")
+            .args(["xzf", "pdf-parse-1.1.1.tgz"])
+            .current_dir(&npm))?;
+    }
+    for file in files_under(&npm, "pdf") {
+        keep(format!("pdf-parse-{}", file_name(&file)), std::fs::read(&file)?)?;
+    }
+    let fonts = work.join("fonts-sil");
+    if !fonts.exists() {
+        let debs = work.join("fonts-sil-debs");
+        std::fs::create_dir_all(&debs)?;
+        let listing = Command::new("apt-cache")
+            .args(["search", "--names-only", "^fonts-sil-"])
+            .output()
+            .context("apt-cache search")?;
+        let packages: Vec<String> = String::from_utf8_lossy(&listing.stdout)
+            .lines()
+            .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+            .collect();
+        if packages.is_empty() {
+            bail!("no fonts-sil-* packages known to apt (run `apt-get update` first)");
+        }
+        run(Command::new("apt-get")
+            .arg("download")
+            .args(&packages)
+            .current_dir(&debs))?;
+        for deb in files_under(&debs, "deb") {
+            run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&fonts))?;
+        }
+    }
+    for file in files_under(&fonts.join("usr/share/doc"), "gz") {
+        let name = file_name(&file);
+        let Some(stem) = name.strip_suffix(".pdf.gz") else {
+            continue;
+        };
+        let package = file
+            .strip_prefix(fonts.join("usr/share/doc"))?
+            .components()
+            .next()
+            .map(|c| c.as_os_str().to_string_lossy().replace("fonts-sil-", ""))
+            .unwrap_or_default();
+        let out = Command::new("zcat").arg(&file).output()?;
+        let name = format!("sil-{package}-{stem}.pdf").replace(' ', "_");
+        if keep(name.clone(), out.stdout)? {
+            source_beside(&file, stem, &pdf.join(&name))?;
+        }
+    }
+    Ok(())
+}
+
+/// Copies the document a font package's PDF was made from (the OpenDocument,
+/// InDesign or Word file shipped beside it, or the HTML its product site
+/// printed) to `PDF.source.EXT`: `fidelity pdf` measures docparse and
+/// pdftotext against the authors' own text there.
+fn source_beside(pdf_gz: &Path, stem: &str, target: &Path) -> anyhow::Result<()> {
+    let Some(folder) = pdf_gz.parent() else {
+        return Ok(());
+    };
+    let mut candidates: Vec<(PathBuf, &str)> = Vec::new();
+    for ext in ["odt", "idml", "docx"] {
+        candidates.push((folder.join(format!("{stem}.{ext}")), ext));
+        candidates.push((folder.join(format!("{stem}.{ext}.gz")), ext));
+    }
+    // Product-site documentation: pdf/NAME.pdf printed from source/pdftemp/NAME.html.
+    if let Some(documentation) = folder.parent() {
+        candidates.push((
+            documentation.join(format!("source/pdftemp/{stem}.html")),
+            "html",
+        ));
+    }
+    for (path, ext) in candidates {
+        if !path.is_file() {
+            continue;
+        }
+        let bytes = if path.extension().is_some_and(|e| e == "gz") {
+            Command::new("zcat").arg(&path).output()?.stdout
+        } else {
+            std::fs::read(&path)?
+        };
+        std::fs::write(format!("{}.source.{ext}", target.display()), bytes)?;
+        break;
+    }
     Ok(())
 }
 
@@ -319,7 +446,8 @@ pub fn docs(dir: &Path) -> anyhow::Result<()> {
                 .unwrap_or_default()
                 .to_string_lossy()
                 .into_owned();
-            if name.starts_with('.') {
+            // Hidden files, and the sources of PDFs (measured by `fidelity pdf`).
+            if name.starts_with('.') || name.contains(".pdf.source.") {
                 continue;
             }
             if path.is_dir() {
@@ -490,9 +618,16 @@ fn ensure_lynx() -> anyhow::Result<()> {
 
 /// Lower-cased runs of letters and digits, counted.
 pub fn words(text: &str) -> HashMap<String, u32> {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
+    // Combining marks belong to their word (Arabic harakat, Indic and
+    // Southeast Asian vowel signs); both texts are compared composed (NFC).
+    let text: String = text.nfc().collect();
     let mut out = HashMap::new();
     for word in text
-        .split(|c: char| !c.is_alphanumeric())
+        .split(|c: char| {
+            !(c.is_alphanumeric() || c.general_category_group() == GeneralCategoryGroup::Mark)
+        })
         .filter(|w| !w.is_empty())
     {
         *out.entry(word.to_lowercase()).or_insert(0) += 1;
@@ -525,6 +660,14 @@ mod tests {
     fn recall_and_precision_count_repeats() {
         let (r, p) = overlap(&words("The cat, the HAT."), &words("the cat sat"));
         assert_eq!((r, p), (0.5, 2.0 / 3.0));
+    }
+
+    #[test]
+    fn words_keep_their_marks_and_compare_composed() {
+        // Arabic with harakat is one word; "é" decomposed equals composed.
+        let w = words("\u{643}\u{64E}\u{62A}\u{64E}\u{628}\u{64E} cafe\u{301}");
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert_eq!(w.get("caf\u{e9}"), Some(&1));
         assert_eq!(overlap(&words(""), &words("")), (1.0, 1.0));
     }
 }
