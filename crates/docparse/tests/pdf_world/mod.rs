@@ -318,6 +318,24 @@ fn an_encrypted_file_without_an_id_opens_with_the_empty_password() {
 }
 
 #[test]
+fn a_dot_leader_does_not_glue_the_entry_words_together() {
+    // A TeX table of contents line (pdftex-bzip2-manual.pdf): words a
+    // quarter em apart, then a leader whose dots sit a sixth of an em
+    // apart. The dots' gaps are not letter spacing.
+    let mut leader = String::from("[");
+    for _ in 0..40 {
+        leader.push_str("(.)-167");
+    }
+    leader.push_str("(.)]TJ");
+    let content = format!(
+        "BT /F1 10 Tf 72 700 Td [(2.5.)-310(MEMOR)65(Y)-250(MAN)35(A)40(GEMENT)]TJ 150 0 Td {leader} 200 0 Td (5) Tj ET"
+    );
+    let got = words(&text(&simple(content.as_bytes())));
+    assert!(got.starts_with("2.5. MEMORY MANAGEMENT . . ."), "{got}");
+    assert!(got.ends_with(". 5"), "{got}");
+}
+
+#[test]
 fn superscripts_stay_in_their_word() {
     // A smaller raised mark right after a word (a 137-page report in the
     // corpus writes "Network®" this way) and a lowered subscript.

@@ -78,9 +78,8 @@ pub(super) fn paragraphs(page: &PageContent) -> Vec<Paragraph> {
 /// Groups glyphs, in content-stream order, into fragments of one line.
 fn fragments(page: &PageContent, chars: &[&Char]) -> Vec<Line> {
     let mut lines: Vec<Line> = Vec::new();
-    // Per fragment, where a space may go: (byte offset in its text, gap in
-    // font sizes, an explicit space glyph came before).
-    let mut breaks: Vec<Vec<(usize, f32, bool)>> = Vec::new();
+    // Per fragment, where a space may go.
+    let mut breaks: Vec<Vec<Gap>> = Vec::new();
     let mut last: Option<&Char> = None;
     for &c in chars {
         let text = page.char_text(c);
@@ -110,7 +109,18 @@ fn fragments(page: &PageContent, chars: &[&Char]) -> Vec<Line> {
                 continue;
             }
             if same_line && gap > -0.6 * size && gap < MAX_FRAGMENT_GAP * size.max(c.size) {
-                gaps.push((line.text.len(), gap / size, c.space_before));
+                let letters = page
+                    .char_text(prev)
+                    .chars()
+                    .last()
+                    .is_some_and(char::is_alphanumeric)
+                    && text.chars().next().is_some_and(char::is_alphanumeric);
+                gaps.push(Gap {
+                    at: line.text.len(),
+                    width: gap / size,
+                    explicit: c.space_before,
+                    letters,
+                });
                 line.text.push_str(text);
                 line.x1 = line.x1.max(c.x1);
                 line.size += c.size;
@@ -138,7 +148,13 @@ fn fragments(page: &PageContent, chars: &[&Char]) -> Vec<Line> {
         let threshold = word_gap(&gaps);
         let mut text = String::with_capacity(line.text.len() + gaps.len());
         let mut from = 0;
-        for (at, gap, explicit) in gaps {
+        for Gap {
+            at,
+            width: gap,
+            explicit,
+            ..
+        } in gaps
+        {
             if explicit || gap > threshold {
                 text.push_str(line.text.get(from..at).unwrap_or(""));
                 text.push(' ');
@@ -151,19 +167,36 @@ fn fragments(page: &PageContent, chars: &[&Char]) -> Vec<Line> {
     lines
 }
 
+/// A place in a fragment where a space may go.
+#[derive(Debug, Clone, Copy)]
+struct Gap {
+    /// Byte offset in the fragment's text.
+    at: usize,
+    /// The horizontal gap, in font sizes.
+    width: f32,
+    /// An explicit space glyph came before.
+    explicit: bool,
+    /// Between two letters or digits (not punctuation: a leader's dots).
+    letters: bool,
+}
+
 /// The gap (in font sizes) above which glyphs of one fragment are separate
 /// words. Normally a tenth of the font size, as in pdftotext. When most
-/// gaps are wider than that, the text is letter-spaced or placed glyph by
-/// glyph (OCR layers whose font is narrower than the scanned letters, or
-/// that stretch words with character spacing): the word gaps are then the
-/// clearly wider ones, found at the first clear jump between the sorted
-/// gaps above the median; when the producer marks words with space glyphs
-/// and no gap stands out, only those and gaps twice the usual one count.
-fn word_gap(gaps: &[(usize, f32, bool)]) -> f32 {
+/// gaps between letters are wider than that, the text is letter-spaced or
+/// placed glyph by glyph (OCR layers whose font is narrower than the
+/// scanned letters, or that stretch words with character spacing): the word
+/// gaps are then the clearly wider ones, found at the first clear jump
+/// between the sorted gaps above the median; when the producer marks words
+/// with space glyphs and no gap stands out, only those and gaps twice the
+/// usual one count. Only gaps between letters and digits tell letter
+/// spacing: a table of contents' dot leader (TeX sets its dots a sixth of
+/// an em apart) would otherwise pass for tracking and glue the entry's
+/// words together.
+fn word_gap(gaps: &[Gap]) -> f32 {
     let mut widths: Vec<f32> = gaps
         .iter()
-        .filter(|g| !g.2 && g.1.is_finite())
-        .map(|g| g.1)
+        .filter(|g| !g.explicit && g.letters && g.width.is_finite())
+        .map(|g| g.width)
         .collect();
     if widths.len() < 3 {
         return WORD_GAP;
@@ -182,7 +215,7 @@ fn word_gap(gaps: &[(usize, f32, bool)]) -> f32 {
         .map(|w| (w[0] + w[1]) / 2.0);
     if let Some(at) = jump {
         at
-    } else if gaps.iter().any(|g| g.2) {
+    } else if gaps.iter().any(|g| g.explicit) {
         (2.0 * median).max(median + MIN_WORD_JUMP)
     } else {
         WORD_GAP
@@ -196,12 +229,12 @@ fn word_gap(gaps: &[(usize, f32, bool)]) -> f32 {
 /// wider than the median (by [`MIN_TRACKING_JUMP`]). Then the threshold
 /// lies between the two; otherwise `None` (uniform wide gaps may just as
 /// well be words in columns).
-fn wide_tracking(gaps: &[(usize, f32, bool)], widths: &[f32], median: f32) -> Option<f32> {
+fn wide_tracking(gaps: &[Gap], widths: &[f32], median: f32) -> Option<f32> {
     if median > MAX_TRACKING {
         return None;
     }
     let (low, high) = (widths[widths.len() / 10], widths[widths.len() * 9 / 10]);
-    let explicit = gaps.iter().any(|g| g.2);
+    let explicit = gaps.iter().any(|g| g.explicit);
     let jump = widths[widths.len() / 2..]
         .windows(2)
         .find(|w| w[1] >= w[0] * MIN_TRACKING_JUMP)
