@@ -261,7 +261,12 @@ fn pdfs(dir: &Path, work: &Path, sdists: &Path) -> anyhow::Result<()> {
         std::fs::write(pdf.join(name.replace(' ', "_")), bytes)?;
         Ok(true)
     };
-    let file_name = |p: &Path| p.file_name().unwrap_or_default().to_string_lossy().into_owned();
+    let file_name = |p: &Path| {
+        p.file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned()
+    };
     for file in files_under(&root().join("crates/docparse/tests/fixtures/pdf"), "pdf") {
         let name = file_name(&file);
         if !name.contains("password") {
@@ -276,7 +281,10 @@ fn pdfs(dir: &Path, work: &Path, sdists: &Path) -> anyhow::Result<()> {
             .next()
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .unwrap_or_default();
-        keep(format!("{sdist}-{}", file_name(&file)), std::fs::read(&file)?)?;
+        keep(
+            format!("{sdist}-{}", file_name(&file)),
+            std::fs::read(&file)?,
+        )?;
     }
     let npm = work.join("npm");
     if !npm.exists() {
@@ -290,7 +298,10 @@ fn pdfs(dir: &Path, work: &Path, sdists: &Path) -> anyhow::Result<()> {
             .current_dir(&npm))?;
     }
     for file in files_under(&npm, "pdf") {
-        keep(format!("pdf-parse-{}", file_name(&file)), std::fs::read(&file)?)?;
+        keep(
+            format!("pdf-parse-{}", file_name(&file)),
+            std::fs::read(&file)?,
+        )?;
     }
     let fonts = work.join("fonts-sil");
     if !fonts.exists() {
