@@ -731,7 +731,9 @@ impl ServerHandler for CompetitiveIntel {
             .engine()
             .await
             .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
-        self.subscriptions.subscribe(&request.uri, &context.peer);
+        self.subscriptions
+            .subscribe(&request.uri, &context.peer)
+            .await;
         Ok(())
     }
 

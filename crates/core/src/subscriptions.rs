@@ -18,7 +18,10 @@
 //! [`Updates::share`] joins the hub to the store's bus
 //! ([`crate::store::bus`]): an update published by any process on the same
 //! database (another replica, a `--daemon`) reaches this process's
-//! subscribers, and this process's updates reach theirs.
+//! subscribers, and this process's updates reach theirs. The process starts
+//! hearing the others with its first subscriber (which waits until it
+//! does, at most [`HEAR_WITHIN`]), so one nobody subscribes to keeps no
+//! listening connection and runs no polls.
 //!
 //! Stateless HTTP advertises no subscriptions (see `server::served`), so
 //! neither path is reachable there.
@@ -42,6 +45,10 @@ use crate::store::{Store, bus::Bus};
 /// Updates a subscriber may fall behind by before it is told everything it
 /// watches changed.
 pub const BACKLOG: usize = 256;
+
+/// How long a first subscriber waits for the process to hear the others on
+/// the store's bus before it is served anyway.
+pub const HEAR_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Which URIs of a server can be watched (a syntactic check: `listen`
 /// filters are accepted synchronously).
@@ -119,6 +126,19 @@ impl Updates {
         });
     }
 
+    /// Hears the other processes on the shared store from now on (the
+    /// first call starts it and waits until it hears them, at most
+    /// [`HEAR_WITHIN`]); nothing without [`Updates::share`].
+    async fn hear_others(&self) {
+        if let Some(bus) = self.bus.get()
+            && !bus.hear(HEAR_WITHIN).await
+        {
+            tracing::warn!(
+                "not hearing other processes on the store yet; updates they publish may arrive late"
+            );
+        }
+    }
+
     /// Forwarders and listen streams alive now: each legacy session with a
     /// subscription holds one, each open `subscriptions/listen` one. It
     /// drops back when they end, which is what tests check after closing
@@ -153,6 +173,7 @@ impl Updates {
             return Ok(());
         }
         let mut updates = self.tx.subscribe();
+        self.hear_others().await;
         loop {
             let changed: Vec<String> = tokio::select! {
                 () = context.cancelled() => return Ok(()),
@@ -212,8 +233,15 @@ impl fmt::Debug for Subscriptions {
 impl Subscriptions {
     /// Sends `notifications/resources/updated` to `peer` whenever `uri`
     /// changes, until unsubscribed or the session ends. The caller has
-    /// checked that `uri` names something that can change.
-    pub fn subscribe(&self, uri: &str, peer: &Peer<RoleServer>) {
+    /// checked that `uri` names something that can change. Returns once
+    /// updates from other processes on the store are heard too (see
+    /// [`HEAR_WITHIN`]).
+    pub async fn subscribe(&self, uri: &str, peer: &Peer<RoleServer>) {
+        self.start_forwarding(uri, peer);
+        self.0.updates.hear_others().await;
+    }
+
+    fn start_forwarding(&self, uri: &str, peer: &Peer<RoleServer>) {
         lock(&self.0.uris).insert(uri.to_owned());
         let mut forwarder = lock(&self.0.forwarder);
         if forwarder.is_some() {

@@ -1,6 +1,7 @@
 //! `core::store::bus` between two handles on one database (as two
 //! processes have): what one publishes the other hears, nobody hears
-//! their own, and on PostgreSQL a listening connection killed by the
+//! their own, a bus hears nothing (and holds no listening connection)
+//! until asked to, and on PostgreSQL a listening connection killed by the
 //! server is reopened, with a resync, and keeps delivering.
 
 use std::{
@@ -71,9 +72,10 @@ async fn what_one_process_publishes_the_other_hears_and_nobody_hears_their_own()
         let (ear_one, ear_two) = (Ear::default(), Ear::default());
         let bus_one = ear_one.join(&one);
         let bus_two = ear_two.join(&two);
-        // Both are listening before anything is sent (the SQLite poller
+        // Both hear the other before anything is sent (the SQLite poller
         // starts from the newest row; LISTEN from its first round trip).
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert!(bus_one.hear(Duration::from_secs(20)).await, "{on:?}");
+        assert!(bus_two.hear(Duration::from_secs(20)).await, "{on:?}");
 
         bus_one.publish("intel://changes");
         bus_one.publish("intel://changes");
@@ -116,9 +118,9 @@ async fn a_killed_listening_connection_is_reopened_with_a_resync() {
     );
     assert_eq!(one.backend(), Backend::Postgres);
     let ear = Ear::default();
-    let _listening = ear.join(&one);
+    let listening = ear.join(&one);
+    assert!(listening.hear(Duration::from_secs(20)).await);
     let sender = Ear::default().join(&two);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
 
     // The server ends every LISTEN connection on this database (both
     // buses'), as a failover or an administrator would.
@@ -143,4 +145,55 @@ async fn a_killed_listening_connection_is_reopened_with_a_resync() {
         e.heard().contains(&"intel://watches".to_owned())
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bus_hears_nothing_and_holds_no_listening_connection_until_asked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (one, two) in pairs("a_bus_hears_nothing_until_asked", dir.path()).await {
+        let on = one.backend();
+        let (ear, other) = (Ear::default(), Ear::default());
+        let quiet = ear.join(&one);
+        let sender = other.join(&two);
+        assert!(sender.hear(Duration::from_secs(20)).await, "{on:?}");
+        sender.publish("intel://watches");
+        // Long enough for a poller (every 250 ms) to have read it.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert!(ear.heard().is_empty(), "{on:?}: heard before asked");
+        if on == Backend::Postgres {
+            assert_eq!(listening_connections(&two).await, 1, "only the sender's");
+        }
+
+        assert!(quiet.hear(Duration::from_secs(20)).await, "{on:?}");
+        if on == Backend::Postgres {
+            assert_eq!(listening_connections(&two).await, 2);
+        }
+        sender.publish("intel://changes");
+        ear.until(&format!("{on:?}: hears once asked"), |e| {
+            !e.heard().is_empty()
+        })
+        .await;
+        assert_eq!(
+            ear.heard(),
+            ["intel://changes"],
+            "{on:?}: only what came after"
+        );
+        assert!(other.heard().is_empty(), "{on:?}: never its own");
+    }
+}
+
+/// The LISTEN connections on `store`'s database.
+async fn listening_connections(store: &Store) -> i64 {
+    store
+        .run(|db| {
+            db.query_one(
+                "SELECT count(*) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+                &[],
+            )?
+            .get::<i64>(0)
+        })
+        .await
+        .expect("task")
+        .expect("count")
 }

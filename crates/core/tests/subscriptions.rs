@@ -53,7 +53,9 @@ impl ServerHandler for Jobs {
         if !watchable(&request.uri) {
             return Err(ErrorData::resource_not_found("no such job", None));
         }
-        self.subscriptions.subscribe(&request.uri, &context.peer);
+        self.subscriptions
+            .subscribe(&request.uri, &context.peer)
+            .await;
         Ok(())
     }
 

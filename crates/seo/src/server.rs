@@ -378,7 +378,9 @@ impl ServerHandler for Seo {
         context: RequestContext<RoleServer>,
     ) -> Result<(), rmcp::ErrorData> {
         resources::read(&self.shared, &request.uri).await?;
-        self.subscriptions.subscribe(&request.uri, &context.peer);
+        self.subscriptions
+            .subscribe(&request.uri, &context.peer)
+            .await;
         Ok(())
     }
 

@@ -15,6 +15,11 @@
 //!   saw. SQLite commits one writer at a time, so row ids grow in commit
 //!   order and nothing is skipped. Rows older than five minutes are pruned.
 //!
+//! A process hears others only once something asks it to ([`Bus::hear`]:
+//! the first subscriber), so a process nobody subscribes to (a `--daemon`,
+//! a stateless replica) holds no listening connection and runs no polls;
+//! publishing works from the start.
+//!
 //! Messages are short text (resource URIs); each carries its origin, a
 //! random id per bus, so a process does not hear its own messages twice.
 //! Publishing never waits: messages go through a bounded queue to one
@@ -22,9 +27,13 @@
 //! (with a warning) rather than stall the caller — resource updates are
 //! hints, and a subscriber re-reads the resource.
 
-use std::time::Duration;
+use std::{
+    fmt,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use super::{Backend, Schema, Store, StoreError, now_ms, params};
 
@@ -54,18 +63,38 @@ pub static SCHEMA: Schema = Schema {
 };
 
 /// This process's end of a store's bus: [`Bus::publish`] sends to every
-/// other process. Cheap to clone; the tasks stop when the last clone is
-/// dropped.
-#[derive(Clone, Debug)]
+/// other process, [`Bus::hear`] starts hearing them. Cheap to clone; the
+/// tasks stop when the last clone is dropped.
+#[derive(Clone)]
 pub struct Bus {
     outbox: mpsc::Sender<String>,
+    hearing: Arc<Hearing>,
+}
+
+/// The listening side, started by the first [`Bus::hear`].
+struct Hearing {
+    /// What the listening task needs, until it is started.
+    pending: Mutex<Option<(Store, Listener)>>,
+    /// The table exists (set by the start task; the listener waits for it).
+    migrated: watch::Receiver<bool>,
+    /// The listening task hears others now.
+    listening: watch::Sender<bool>,
+}
+
+impl fmt::Debug for Bus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Bus")
+            .field("listening", &*self.hearing.listening.borrow())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Bus {
-    /// Joins `store`'s bus: `deliver` hears each message another process
-    /// publishes (from now on), `resync` is called when messages may have
-    /// been missed (a PostgreSQL listening connection was lost and
-    /// reopened). Both run on the runtime; keep them short. `alive` is
+    /// Joins `store`'s bus, to publish at once and to hear others once
+    /// [`Bus::hear`] is called: `deliver` hears each message another
+    /// process publishes (from then on), `resync` is called when messages
+    /// may have been missed (a PostgreSQL listening connection was lost
+    /// and reopened). Both run on the runtime; keep them short. `alive` is
     /// asked between messages: once it says no, the bus stops listening.
     pub fn start(
         store: &Store,
@@ -81,17 +110,51 @@ impl Bus {
             resync: Box::new(resync),
             alive: Box::new(alive),
         };
-        let store = store.clone();
+        let (migrated_tx, migrated) = watch::channel(false);
+        let writer_store = store.clone();
         tokio::spawn(async move {
             // The table (SQLite), once, before either side uses it.
-            if let Err(e) = store.migrate(&SCHEMA).await {
-                tracing::warn!(store = %store.describe(), "bus: cannot start: {e}");
+            if let Err(e) = writer_store.migrate(&SCHEMA).await {
+                tracing::warn!(store = %writer_store.describe(), "bus: cannot start: {e}");
                 return;
             }
-            tokio::spawn(write(store.clone(), origin, inbox));
-            listen(store, listener).await;
+            let _ = migrated_tx.send(true);
+            write(writer_store, origin, inbox).await;
         });
-        Self { outbox }
+        Self {
+            outbox,
+            hearing: Arc::new(Hearing {
+                pending: Mutex::new(Some((store.clone(), listener))),
+                migrated,
+                listening: watch::channel(false).0,
+            }),
+        }
+    }
+
+    /// Starts hearing the other processes, if this bus does not yet, and
+    /// waits until it does: true once it hears them, false if that took
+    /// longer than `within` (the store is unreachable; it keeps trying).
+    pub async fn hear(&self, within: Duration) -> bool {
+        let started = self
+            .hearing
+            .pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some((store, listener)) = started {
+            let hearing = Arc::clone(&self.hearing);
+            tokio::spawn(async move {
+                let mut migrated = hearing.migrated.clone();
+                if migrated.wait_for(|done| *done).await.is_err() {
+                    return; // the table could not be made (warned)
+                }
+                listen(store, listener, &hearing.listening).await;
+            });
+        }
+        let mut listening = self.hearing.listening.subscribe();
+        tokio::time::timeout(within, listening.wait_for(|on| *on))
+            .await
+            .is_ok_and(|r| r.is_ok())
     }
 
     /// Sends `message` to every other process on the store. Never waits.
@@ -169,15 +232,16 @@ async fn write(store: Store, origin: String, mut inbox: mpsc::Receiver<String>) 
     }
 }
 
-/// The listening task, for the store's backend.
-async fn listen(store: Store, listener: Listener) {
+/// The listening task, for the store's backend; `listening` is set once it
+/// hears others.
+async fn listen(store: Store, listener: Listener, listening: &watch::Sender<bool>) {
     match store.backend() {
-        Backend::Sqlite => poll_sqlite(store, listener).await,
-        Backend::Postgres => listen_postgres(store, listener).await,
+        Backend::Sqlite => poll_sqlite(store, listener, listening).await,
+        Backend::Postgres => listen_postgres(store, listener, listening).await,
     }
 }
 
-async fn poll_sqlite(store: Store, listener: Listener) {
+async fn poll_sqlite(store: Store, listener: Listener, listening: &watch::Sender<bool>) {
     let mut seen = match store
         .run(|db| {
             db.query_one("SELECT COALESCE(MAX(seq), 0) FROM core_bus", params![])?
@@ -191,6 +255,7 @@ async fn poll_sqlite(store: Store, listener: Listener) {
             return;
         }
     };
+    listening.send_replace(true);
     let mut tick = tokio::time::interval(POLL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     while (listener.alive)() {
@@ -219,7 +284,7 @@ async fn poll_sqlite(store: Store, listener: Listener) {
     }
 }
 
-async fn listen_postgres(store: Store, listener: Listener) {
+async fn listen_postgres(store: Store, listener: Listener, listening: &watch::Sender<bool>) {
     let mut backoff = Duration::from_millis(250);
     let mut reconnecting = false;
     while (listener.alive)() {
@@ -233,6 +298,7 @@ async fn listen_postgres(store: Store, listener: Listener) {
             }
         };
         let mut notifications = opened;
+        listening.send_replace(true);
         if reconnecting {
             (listener.resync)();
         }

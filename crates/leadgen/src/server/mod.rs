@@ -524,7 +524,9 @@ impl ServerHandler for Leadgen {
         context: RequestContext<RoleServer>,
     ) -> Result<(), rmcp::ErrorData> {
         resources::exists(&self.shared, &request.uri).await?;
-        self.subscriptions.subscribe(&request.uri, &context.peer);
+        self.subscriptions
+            .subscribe(&request.uri, &context.peer)
+            .await;
         Ok(())
     }
 
