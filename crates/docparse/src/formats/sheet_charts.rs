@@ -30,31 +30,39 @@ pub fn sheet_parts(
     options: &ParseOptions,
     warnings: &mut Vec<String>,
 ) -> Result<HashMap<String, String>, DocError> {
-    let read = (|| {
-        let main = ooxml::main_part(zip, "xl/workbook.xml", FORMAT, options)?;
-        let Some(xml) = zip.read(&main)? else {
-            return Ok(HashMap::new());
-        };
-        let rels = ooxml::rels(zip, &main, FORMAT, options)?;
-        let mut reader = XmlReader::new(&xml, FORMAT, main.as_str(), options);
-        let mut parts = HashMap::new();
-        loop {
-            match reader.event()? {
-                XmlEvent::Start(e) | XmlEvent::Empty(e) if local(&e) == b"sheet" => {
-                    if let (Some(name), Some(rel)) = (
-                        attr(&e, "name"),
-                        relationship_id(&e).and_then(|id| rels.get(&id)),
-                    ) && !rel.external
-                    {
-                        parts.insert(name, rel.target.clone());
-                    }
+    let read = read_sheet_parts(zip, options);
+    let parts = soft(read, warnings, || {
+        "the workbook's sheet list could not be read; charts were skipped".to_owned()
+    })?;
+    Ok(parts.unwrap_or_default())
+}
+
+fn read_sheet_parts(
+    zip: &mut ZipSafe<'_>,
+    options: &ParseOptions,
+) -> Result<HashMap<String, String>, DocError> {
+    let main = ooxml::main_part(zip, "xl/workbook.xml", FORMAT, options)?;
+    let Some(xml) = zip.read(&main)? else {
+        return Ok(HashMap::new());
+    };
+    let rels = ooxml::rels(zip, &main, FORMAT, options)?;
+    let mut reader = XmlReader::new(&xml, FORMAT, main.as_str(), options);
+    let mut parts = HashMap::new();
+    loop {
+        match reader.event()? {
+            XmlEvent::Start(e) | XmlEvent::Empty(e) if local(&e) == b"sheet" => {
+                if let (Some(name), Some(rel)) = (
+                    attr(&e, "name"),
+                    relationship_id(&e).and_then(|id| rels.get(&id)),
+                ) && !rel.external
+                {
+                    parts.insert(name, rel.target.clone());
                 }
-                XmlEvent::Eof => return Ok(parts),
-                _ => {}
             }
+            XmlEvent::Eof => return Ok(parts),
+            _ => {}
         }
-    })();
-    Ok(soft(read, warnings, || "charts were not read".to_owned())?.unwrap_or_default())
+    }
 }
 
 /// The charts drawn on sheet `sheet` (stored in `part`) as tables, in
