@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use quick_xml::events::BytesStart;
 
 use super::{
+    chart::footprint,
     docx_props::{ParaProps, Run, hyperlink_field, read_cell_span, read_paragraph, read_run},
     docx_styles::{Numbering, Styles},
     ooxml::{Rel, build_list, merge_spans},
@@ -224,6 +225,9 @@ impl<'c> Walker<'c> {
                     .and_then(|id| self.rels.get(&id))
                     .and_then(|rel| self.cx.charts.get(&rel.target))
                 {
+                    self.cx
+                        .options
+                        .charge(footprint(table), || "the charts of the document".to_owned())?;
                     self.chart(table.clone());
                 }
             }

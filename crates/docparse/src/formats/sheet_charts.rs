@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 
 use super::{
-    chart::chart_table,
+    chart::{chart_table, footprint},
     ooxml,
     xml::{XmlEvent, XmlReader, attr, local},
     zipsafe::ZipSafe,
@@ -241,16 +241,11 @@ fn relationship_id(e: &quick_xml::events::BytesStart<'_>) -> Option<String> {
     attr(e, "r:id").or_else(|| attr(e, "id"))
 }
 
-/// A chart's cells kept in the document, charged to the memory budget (a
-/// drawing may show one chart part many times).
+/// A chart's cells kept in the document, charged to the memory budget.
 fn charge(table: &Table, sheet: &str, options: &ParseOptions) -> Result<(), DocError> {
-    let bytes: usize = table
-        .rows
-        .iter()
-        .flatten()
-        .map(|c| c.len() + std::mem::size_of::<String>())
-        .sum();
-    options.charge(bytes as u64, || format!("the charts of sheet '{sheet}'"))
+    options.charge(footprint(table), || {
+        format!("the charts of sheet '{sheet}'")
+    })
 }
 
 /// `Ok(None)` and a warning for input that is merely broken; limits and

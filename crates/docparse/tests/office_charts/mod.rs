@@ -441,3 +441,50 @@ fn docx_chart_in_a_table_cell_follows_the_table() {
     assert_eq!(found.len(), 2);
     assert_eq!(found[0].rows, [["", "North"], ["Q1", "10"], ["Q2", "12.5"]]);
 }
+
+/// One big chart drawn thousands of times is charged each time it is
+/// kept: the memory budget ends the call instead of the copies growing.
+#[test]
+fn docx_chart_drawn_many_times_is_charged_to_the_budget() {
+    let points: Vec<(String, String)> =
+        (0..200).map(|i| (format!("c{i}"), i.to_string())).collect();
+    let points: Vec<(&str, &str)> = points
+        .iter()
+        .map(|(c, v)| (c.as_str(), v.as_str()))
+        .collect();
+    let one = chart("Big", "S", &points);
+    // 24 copies of the series: the widest table the chart reader shows.
+    let start = one.find("<c:ser>").unwrap();
+    let end = one.find("</c:ser>").unwrap() + "</c:ser>".len();
+    let big = format!(
+        "{}{}{}",
+        &one[..start],
+        one[start..end].repeat(24),
+        &one[end..]
+    );
+    let drawn = r#"<w:r><w:drawing><wp:inline><a:graphic xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/chart"><c:chart xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" r:id="rId9"/></a:graphicData></a:graphic></wp:inline></w:drawing></w:r>"#;
+    let document = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><w:document {W_NS}><w:body><w:p>{}</w:p></w:body></w:document>"#,
+        drawn.repeat(2000)
+    );
+    let rels = rels(&[("rId9", "chart", "charts/chart1.xml")]);
+    let root = root_rels("word/document.xml");
+    let bytes = package(&[
+        ("_rels/.rels", root.as_bytes()),
+        ("word/document.xml", document.as_bytes()),
+        ("word/_rels/document.xml.rels", rels.as_bytes()),
+        ("word/charts/chart1.xml", big.as_bytes()),
+    ]);
+    let options = ParseOptions {
+        limits: ffmcp_docparse::Limits {
+            max_expanded_bytes: 32 << 20,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let err = formats::parse(Format::Docx, &bytes, &options).unwrap_err();
+    assert!(
+        err.to_string().contains("the charts of the document"),
+        "{err}"
+    );
+}
