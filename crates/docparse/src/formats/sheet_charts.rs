@@ -21,6 +21,8 @@ use super::{
 use crate::{DocError, ParseOptions, model::Table};
 
 const FORMAT: &str = "xlsx";
+/// Charts read from one drawing (Excel users stop long before this).
+const MAX_CHARTS_PER_DRAWING: usize = 1000;
 
 /// Sheet parts (`xl/worksheets/sheet1.xml`, `xl/chartsheets/sheet1.xml`)
 /// by sheet name, from the workbook part and its relationships; empty,
@@ -114,6 +116,12 @@ pub fn sheet_charts(
                     ));
                     continue;
                 }
+                Drawn::Dropped(count) => {
+                    warnings.push(format!(
+                        "sheet '{sheet}': drawing '{drawing}' has {count} more charts than the {MAX_CHARTS_PER_DRAWING} read; they were skipped"
+                    ));
+                    continue;
+                }
                 Drawn::Other(kind) => {
                     warnings.push(format!(
                         "sheet '{sheet}': a '{kind}' chart in drawing '{drawing}' is not supported and was skipped"
@@ -166,6 +174,8 @@ enum Drawn {
     Unlinked(String),
     /// Another kind of part (`chartEx`, Excel 2016's charts).
     Other(String),
+    /// Charts past [`MAX_CHARTS_PER_DRAWING`], not read.
+    Dropped(usize),
 }
 
 /// What the charts of a drawing point at, in anchor order; `None` when the
@@ -185,6 +195,7 @@ fn drawing_charts(
     // The anchor being read: its top-left cell, once known.
     let mut anchor: Option<(u64, u64)> = None;
     let mut in_from = false;
+    let mut drawn = 0usize;
     loop {
         let (e, empty) = match reader.event()? {
             XmlEvent::Start(e) => (e, false),
@@ -215,26 +226,29 @@ fn drawing_charts(
             // The picture Excel shows where it cannot draw the chart.
             b"Fallback" if !empty => reader.skip()?,
             b"chart" => {
-                let (row, col) = anchor.unwrap_or((u64::MAX, u64::MAX));
-                let id = relationship_id(&e).unwrap_or_default();
-                found.push((row, col, found.len(), id));
+                drawn += 1;
+                if found.len() < MAX_CHARTS_PER_DRAWING {
+                    let (row, col) = anchor.unwrap_or((u64::MAX, u64::MAX));
+                    let id = relationship_id(&e).unwrap_or_default();
+                    found.push((row, col, found.len(), id));
+                }
             }
             _ => {}
         }
     }
     found.sort();
-    Ok(Some(
-        found
-            .into_iter()
-            .map(|(_, _, _, id)| match rels.get(&id) {
-                Some(rel) if rel.kind == "chart" && !rel.external => {
-                    Drawn::Chart(rel.target.clone())
-                }
-                Some(rel) => Drawn::Other(rel.kind.clone()),
-                None => Drawn::Unlinked(id),
-            })
-            .collect(),
-    ))
+    let mut out: Vec<Drawn> = found
+        .into_iter()
+        .map(|(_, _, _, id)| match rels.get(&id) {
+            Some(rel) if rel.kind == "chart" && !rel.external => Drawn::Chart(rel.target.clone()),
+            Some(rel) => Drawn::Other(rel.kind.clone()),
+            None => Drawn::Unlinked(id),
+        })
+        .collect();
+    if drawn > out.len() {
+        out.push(Drawn::Dropped(drawn - out.len()));
+    }
+    Ok(Some(out))
 }
 
 fn relationship_id(e: &quick_xml::events::BytesStart<'_>) -> Option<String> {

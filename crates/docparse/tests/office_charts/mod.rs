@@ -355,8 +355,8 @@ fn xlsx_charts_in_markdown_text_and_the_model_and_broken_parts_warn() {
     }
 }
 
-/// A malformed drawing part is a warning too; a depth bomb in a chart is
-/// still a limit that ends the call.
+/// A malformed drawing part is a warning too; a drawing reads at most 1000
+/// charts; a depth bomb in a chart is still a limit that ends the call.
 #[test]
 fn xlsx_malformed_drawing_warns_and_chart_limits_still_hold() {
     let members = unzip(&charted_workbook());
@@ -386,6 +386,21 @@ fn xlsx_malformed_drawing_warns_and_chart_limits_still_hold() {
         doc.warnings
     );
     assert!(render(&doc, OutputFormat::Markdown).contains("**Chart: Sales by region**"));
+
+    let many: Vec<(u32, u32, &str)> = (0..1002).map(|i| (i, 0, "rId1")).collect();
+    let doc = parse(
+        Format::Xlsx,
+        &with("xl/drawings/drawing1.xml", drawing(&many).into_bytes()),
+    );
+    assert_eq!(
+        doc.warnings[0],
+        "sheet 'Data': drawing 'xl/drawings/drawing1.xml' has 2 more charts than the 1000 read; they were skipped"
+    );
+    let revenue = charts(&doc)
+        .iter()
+        .filter(|t| t.name.as_deref() == Some("Chart: Revenue by quarter"))
+        .count();
+    assert_eq!(revenue, 1000);
 
     let deep = format!("<c:chartSpace>{}", "<a>".repeat(10_000));
     let err = formats::parse(
