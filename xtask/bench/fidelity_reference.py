@@ -10,10 +10,10 @@ Usage: fidelity_reference.py FILE  (prints the text to stdout)
   of the whole page (site chrome included). `--whole-page` forces lynx.
 - DOCX: every w:t of the body, footnotes and endnotes, one line per w:p.
 - PPTX: every a:t of the slides and their notes, one line per a:p.
-- DOCX and PPTX charts: every c:v and a:t of the chart parts, a chart's
-  category labels once (each series caches them again).
+- DOCX, PPTX and XLSX charts: every c:v and a:t of the chart parts, a
+  chart's category labels once (each series caches them again).
 - XLSX: every cell of every worksheet: shared/inline strings, booleans,
-  error codes, numbers in Python's shortest round-trip form.
+  error codes, numbers in Python's shortest round-trip form; then charts.
 - ODS: the displayed text (text:p) of every cell, repeats expanded (capped).
 - EPUB: the text of every spine document (html.parser, no scripts/styles).
 - PDF: `pdftotext` (default mode). With `--source`: the text of the
@@ -141,6 +141,7 @@ def xlsx(z):
                 elif value:
                     cells.append(value)
             out.append(" ".join(cells))
+    out.extend(charts(z, "xl"))
     return "\n".join(out)
 
 

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod office_charts;
 mod office_packages;
 mod office_support;
 

@@ -108,6 +108,17 @@ pub fn chart_table(
     Ok(to_table(chart))
 }
 
+/// Bytes a chart's table holds once kept in a document, for the memory
+/// budget: a part may show the same chart part any number of times.
+pub fn footprint(table: &Table) -> u64 {
+    table
+        .rows
+        .iter()
+        .flatten()
+        .map(|c| (c.len() + std::mem::size_of::<String>()) as u64)
+        .sum()
+}
+
 fn read_chart(
     xml: &[u8],
     part: &str,

@@ -5,7 +5,8 @@
 //! hyperlinks (relationships and `HYPERLINK` fields); footnotes and endnotes
 //! as `[^n]`; line and page breaks; tracked deletions, field codes and
 //! hidden text dropped; charts as tables of their cached data after the
-//! paragraph that holds them; `docProps` metadata.
+//! paragraph that holds them (after the table, for a chart in a table
+//! cell); `docProps` metadata.
 
 use std::collections::HashMap;
 

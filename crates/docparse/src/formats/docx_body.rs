@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use quick_xml::events::BytesStart;
 
 use super::{
+    chart::footprint,
     docx_props::{ParaProps, Run, hyperlink_field, read_cell_span, read_paragraph, read_run},
     docx_styles::{Numbering, Styles},
     ooxml::{Rel, build_list, merge_spans},
@@ -36,6 +37,8 @@ struct Para {
     props: ParaProps,
     spans: Vec<Span>,
     images: Vec<String>,
+    /// Blocks that follow the paragraph's own (a chart's place in a cell).
+    after: Vec<Block>,
 }
 
 /// A table being read; only the outermost keeps structure.
@@ -64,6 +67,8 @@ pub struct Walker<'c> {
     paras: Vec<Para>,
     deferred: Vec<Block>,
     tables: Vec<TableState>,
+    /// Charts drawn inside a table, shown after the outermost table.
+    after_tables: Vec<Block>,
     run: Run,
     links: Vec<Option<String>>,
     fields: Vec<Field>,
@@ -90,6 +95,7 @@ impl<'c> Walker<'c> {
             paras: Vec::new(),
             deferred: Vec::new(),
             tables: Vec::new(),
+            after_tables: Vec::new(),
             run: Run::default(),
             links: Vec::new(),
             fields: Vec::new(),
@@ -219,7 +225,10 @@ impl<'c> Walker<'c> {
                     .and_then(|id| self.rels.get(&id))
                     .and_then(|rel| self.cx.charts.get(&rel.target))
                 {
-                    self.emit(Block::Table(table.clone()));
+                    self.cx
+                        .options
+                        .charge(footprint(table), || "the charts of the document".to_owned())?;
+                    self.chart(table.clone());
                 }
             }
             b"docPr" => {
@@ -291,6 +300,11 @@ impl<'c> Walker<'c> {
             b"tbl" => {
                 if let Some(table) = self.tables.pop() {
                     self.finish_table(table);
+                }
+                if self.tables.is_empty() {
+                    for block in std::mem::take(&mut self.after_tables) {
+                        self.emit(block);
+                    }
                 }
             }
             b"footnote" | b"endnote" => {
@@ -413,6 +427,7 @@ impl<'c> Walker<'c> {
             self.page_break();
         }
         let images = para.images;
+        let after = para.after;
         let mut segments = split_pages(merge_spans(para.spans, PAGE_MARK))
             .into_iter()
             .peekable();
@@ -457,11 +472,36 @@ impl<'c> Walker<'c> {
         for alt in images {
             self.emit(Block::Image { alt });
         }
+        for block in after {
+            self.emit(block);
+        }
         if self.paras.is_empty() {
             for block in std::mem::take(&mut self.deferred) {
                 self.emit(block);
             }
         }
+    }
+
+    /// A chart's table after the paragraph that draws it. Inside a table
+    /// it cannot stay where it is drawn: Markdown has no tables in table
+    /// cells, and flattening it into the cell's text would lose its rows
+    /// and columns. So the cell names the chart and says where it went,
+    /// and the chart follows the outermost table, captioned with where it
+    /// came from; its data stays a table everywhere (Markdown, text and
+    /// the document model).
+    fn chart(&mut self, mut table: Table) {
+        if !self.tables.is_empty() {
+            let name = table.name.take().unwrap_or_else(|| "Chart".to_owned());
+            let pointer = Block::text(format!("{name} (below the table)"));
+            match self.paras.last_mut() {
+                Some(para) => para.after.push(pointer),
+                None => self.emit(pointer),
+            }
+            table.name = Some(format!("{name} (in the table above)"));
+            self.after_tables.push(Block::Table(table));
+            return;
+        }
+        self.emit(Block::Table(table));
     }
 
     fn finish_table(&mut self, mut table: TableState) {

@@ -15,6 +15,7 @@ pub mod omml;
 pub mod ooxml;
 pub mod pdf;
 pub mod pptx;
+pub mod sheet_charts;
 pub mod sheet_repair;
 pub mod sheets;
 pub mod text;

@@ -5,6 +5,8 @@
 //! calamine opens the container itself; XLSX cells are streamed so
 //! [`Limits::max_cells`](crate::Limits) truncates with a warning instead of
 //! failing; ODS repeat counts are estimated before calamine expands them.
+//! XLSX charts ([`sheet_charts`]) follow their sheet's table in the sheet's
+//! section; a chartsheet is a section holding its chart.
 
 use std::{
     io::Cursor,
@@ -14,7 +16,7 @@ use std::{
 use calamine::{Data, DataRef, ExcelDateTime, Ods, Reader, SheetType, Xls, Xlsx};
 
 use super::{
-    ooxml, sheet_repair, xls_scan,
+    ooxml, sheet_charts, sheet_repair, xls_scan,
     xml::{XmlEvent, XmlReader, attr, local},
     zipsafe::ZipSafe,
 };
@@ -58,13 +60,28 @@ fn parse_xlsx(
     doc.warnings.append(&mut zip.warnings);
     let mut book: Xlsx<_> = guarded(FORMAT, || Xlsx::new(Cursor::new(bytes)))?
         .map_err(|e| open_error(FORMAT, e.to_string()))?;
-    let names = worksheet_names(book.sheets_metadata());
-    let mut sheets = Sheets::new(&mut doc, options, names.len());
-    for (index, name) in names.iter().enumerate() {
+    let listed: Vec<(String, bool)> = book
+        .sheets_metadata()
+        .iter()
+        .filter_map(|s| match s.typ {
+            SheetType::WorkSheet => Some((s.name.clone(), false)),
+            SheetType::ChartSheet => Some((s.name.clone(), true)),
+            _ => None,
+        })
+        .collect();
+    let parts = sheet_charts::sheet_parts(&mut zip, options, &mut doc.warnings)?;
+    let mut sheets = Sheets::new(&mut doc, options, listed.len());
+    for (index, (name, chartsheet)) in listed.iter().enumerate() {
         sheets.checkpoint(index)?;
         let Some(budget) = sheets.budget(name) else {
             break;
         };
+        let part = parts.get(name).map(String::as_str);
+        if *chartsheet {
+            sheets.push(name, index, Vec::new(), false);
+            sheets.push_charts(&mut zip, part, name, index)?;
+            continue;
+        }
         let (cells, truncated) =
             match guarded(FORMAT, || read_xlsx_cells(&mut book, name, budget, options))? {
                 Ok(read) => read,
@@ -86,6 +103,7 @@ fn parse_xlsx(
             };
         let grid = grid_from_cells(cells, name, options)?;
         sheets.push(name, index, grid, truncated);
+        sheets.push_charts(&mut zip, part, name, index)?;
     }
     sheets.finish()
 }
@@ -256,6 +274,30 @@ impl<'d> Sheets<'d> {
                 .collect(),
             page: Some(index as u32 + 1),
         }));
+    }
+
+    /// The charts drawn on the sheet stored in `part` (XLSX), after its
+    /// cells, in its section.
+    fn push_charts(
+        &mut self,
+        zip: &mut ZipSafe<'_>,
+        part: Option<&str>,
+        name: &str,
+        index: usize,
+    ) -> Result<(), DocError> {
+        let Some(part) = part else {
+            return Ok(());
+        };
+        let charts = sheet_charts::sheet_charts(
+            zip,
+            part,
+            name,
+            index as u32 + 1,
+            self.options,
+            &mut self.doc.warnings,
+        )?;
+        self.doc.blocks.extend(charts.into_iter().map(Block::Table));
+        Ok(())
     }
 
     fn finish(self) -> Result<Document, DocError> {
