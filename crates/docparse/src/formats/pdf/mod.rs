@@ -93,12 +93,12 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Document, DocError>
         // /ID; a writer that left /ID out means an empty one (poppler reads
         // it so). lopdf refuses before loading the objects, so the trailer
         // gets an empty /ID and the file is loaded again.
-        if let Some(patched) = with_empty_id(bytes) {
-            if let Ok(Ok(again)) = catch_unwind(AssertUnwindSafe(|| {
+        if let Some(patched) = with_empty_id(bytes)
+            && let Ok(Ok(again)) = catch_unwind(AssertUnwindSafe(|| {
                 lopdf::Document::load_mem_with_options(&patched, load_options())
-            })) {
-                pdf = again;
-            }
+            }))
+        {
+            pdf = again;
         }
     }
     if pdf.is_encrypted() && !pdf.was_encrypted() {
