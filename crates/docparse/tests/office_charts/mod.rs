@@ -414,6 +414,18 @@ fn xlsx_malformed_drawing_warns_and_chart_limits_still_hold() {
 
 /// A chart drawn in a DOCX table cell: the cell names it and the chart's
 /// table follows the (outermost) table, captioned with where it was.
+/// A DOCX of `document` whose relationship rId9 is the chart part `chart`.
+fn docx_with_chart(document: &str, chart: &str) -> Vec<u8> {
+    let rels = rels(&[("rId9", "chart", "charts/chart1.xml")]);
+    let root = root_rels("word/document.xml");
+    package(&[
+        ("_rels/.rels", root.as_bytes()),
+        ("word/document.xml", document.as_bytes()),
+        ("word/_rels/document.xml.rels", rels.as_bytes()),
+        ("word/charts/chart1.xml", chart.as_bytes()),
+    ])
+}
+
 #[test]
 fn docx_chart_in_a_table_cell_follows_the_table() {
     let chart = chart(
@@ -434,14 +446,7 @@ fn docx_chart_in_a_table_cell_follows_the_table() {
         cell("<w:r><w:t>Trend</w:t></w:r>"),
         cell(&format!("<w:r><w:t>North</w:t></w:r>{drawn}")),
     );
-    let rels = rels(&[("rId9", "chart", "charts/chart1.xml")]);
-    let root = root_rels("word/document.xml");
-    let bytes = package(&[
-        ("_rels/.rels", root.as_bytes()),
-        ("word/document.xml", document.as_bytes()),
-        ("word/_rels/document.xml.rels", rels.as_bytes()),
-        ("word/charts/chart1.xml", chart.as_bytes()),
-    ]);
+    let bytes = docx_with_chart(&document, &chart);
     let doc = parse(Format::Docx, &bytes);
     let data = "|  | North |\n| --- | --- |\n| Q1 | 10 |\n| Q2 | 12.5 |\n";
     assert_eq!(
@@ -482,14 +487,7 @@ fn docx_chart_drawn_many_times_is_charged_to_the_budget() {
         r#"<?xml version="1.0" encoding="UTF-8"?><w:document {W_NS}><w:body><w:p>{}</w:p></w:body></w:document>"#,
         drawn.repeat(2000)
     );
-    let rels = rels(&[("rId9", "chart", "charts/chart1.xml")]);
-    let root = root_rels("word/document.xml");
-    let bytes = package(&[
-        ("_rels/.rels", root.as_bytes()),
-        ("word/document.xml", document.as_bytes()),
-        ("word/_rels/document.xml.rels", rels.as_bytes()),
-        ("word/charts/chart1.xml", big.as_bytes()),
-    ]);
+    let bytes = docx_with_chart(&document, &big);
     let options = ParseOptions {
         limits: ffmcp_docparse::Limits {
             max_expanded_bytes: 32 << 20,
