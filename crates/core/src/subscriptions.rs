@@ -101,9 +101,13 @@ impl Updates {
 
     /// Joins `store`'s bus (once; later calls do nothing): updates published
     /// by other processes on the same database reach this hub's
-    /// subscribers. Call it where the server opens its store.
+    /// subscribers. Call it where the server opens its store. Subscribers
+    /// already there (the store opened after they subscribed) start the
+    /// hearing at once.
     pub fn share(&self, store: &Store) {
-        self.bus.get_or_init(|| {
+        let mut joined = false;
+        let bus = self.bus.get_or_init(|| {
+            joined = true;
             let (deliver, resync, alive) = (
                 self.tx.downgrade(),
                 self.tx.downgrade(),
@@ -124,6 +128,10 @@ impl Updates {
                 move || alive.upgrade().is_some(),
             )
         });
+        if joined && self.tx.receiver_count() > 0 {
+            let bus = bus.clone();
+            tokio::spawn(async move { bus.hear(HEAR_WITHIN).await });
+        }
     }
 
     /// Hears the other processes on the shared store from now on (the

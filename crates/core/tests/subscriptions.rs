@@ -212,3 +212,47 @@ async fn listen_2026_hears_updates_and_ends_with_the_session() {
     server.await.expect("server task");
     wait_for_no_listeners(&updates).await;
 }
+
+/// A store shared after a client subscribed (a server that opens its store
+/// late): the hub starts hearing the other processes at once, so what one
+/// publishes reaches the subscriber.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_store_shared_after_a_subscription_still_brings_other_processes_updates() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("hub.db");
+    let updates = Updates::new();
+    let (socket, server) = session(&updates);
+    let (tx, mut heard) = tokio::sync::mpsc::unbounded_channel();
+    let client = Heard(tx).serve(socket).await.expect("client handshake");
+    client
+        .subscribe(SubscribeRequestParams::new(JOB))
+        .await
+        .expect("subscribe");
+
+    updates.share(&ffmcp_core::store::Store::open(&path).expect("store"));
+    // Another process on the same file: publishes until the subscriber
+    // hears it (this hub polls every 250 ms once it hears the others).
+    let other = ffmcp_core::store::bus::Bus::start(
+        &ffmcp_core::store::Store::open(&path).expect("store"),
+        |_| {},
+        || {},
+        || true,
+    );
+    let mut got = None;
+    for _ in 0..100 {
+        other.publish(JOB);
+        if let Ok(Some(uri)) = tokio::time::timeout(Duration::from_millis(200), heard.recv()).await
+        {
+            got = Some(uri);
+            break;
+        }
+    }
+    assert_eq!(
+        got.as_deref(),
+        Some(JOB),
+        "the other process's update arrived"
+    );
+
+    client.cancel().await.expect("close");
+    server.await.expect("server task");
+}
