@@ -82,6 +82,23 @@ fn empty(html: &mut String, text: &str) {
     let _ = write!(html, "<p class=\"empty\">{}</p>", esc(text));
 }
 
+/// `items` as table `id`, a row each, or the line `none` when there are none.
+fn items_table<T>(
+    html: &mut String,
+    items: &[T],
+    none: &str,
+    id: &str,
+    head: &[&str],
+    row: impl Fn(&T) -> Vec<String>,
+) {
+    if items.is_empty() {
+        empty(html, none);
+    } else {
+        let rows: Vec<Vec<String>> = items.iter().map(row).collect();
+        table(html, id, head, &rows);
+    }
+}
+
 fn servers(html: &mut String, view: &View) {
     html.push_str("<section id=\"servers\"><h2>Servers and tools</h2>");
     for server in &view.servers {
@@ -126,6 +143,23 @@ fn percentiles(latency: &Value) -> String {
     )
 }
 
+/// The headings of [`usage`]'s columns.
+const USAGE_HEAD: [&str; 3] = ["p50 / p95 / p99 ms", "tokens in / out", "cost"];
+
+/// The usage columns of a route's or a tool's model statistics: latency
+/// percentiles, tokens in / out, cost.
+fn usage(s: &Value) -> [String; 3] {
+    [
+        percentiles(&s["latency"]),
+        format!(
+            "{} / {}",
+            cell(&s["input_tokens"]),
+            cell(&s["output_tokens"])
+        ),
+        cost(&s["cost_usd"]),
+    ]
+}
+
 fn cost(value: &Value) -> String {
     value
         .as_f64()
@@ -140,56 +174,43 @@ fn models(html: &mut String, view: &View) {
         return;
     };
     let routes = stats["routes"].as_array().cloned().unwrap_or_default();
-    if routes.is_empty() {
-        empty(
-            html,
-            "No model route is configured (FF_LLM_PRIMARY, FF_LLM_FALLBACKS); model tools use the client's own model where it offers one.",
-        );
-    } else {
-        let rows: Vec<Vec<String>> = routes
-            .iter()
-            .map(|r| {
-                let route = r["route"].as_str().unwrap_or("");
-                let s = &stats["stats"]["routes"][route];
-                let health = cell(&r["health"]);
-                vec![
-                    format!("<code>{}</code>", esc(route)),
-                    cell(&r["position"]),
-                    format!("<span class=\"health {health}\">{health}</span>"),
-                    cell(&r["consecutive_failures"]),
-                    cell(&s["attempts"]),
-                    cell(&s["successes"]),
-                    cell(&s["failures"]),
-                    cell(&s["skipped"]),
-                    percentiles(&s["latency"]),
-                    format!(
-                        "{} / {}",
-                        cell(&s["input_tokens"]),
-                        cell(&s["output_tokens"])
-                    ),
-                    cost(&s["cost_usd"]),
-                ]
-            })
-            .collect();
-        table(
-            html,
-            "routes",
-            &[
-                "route",
-                "position",
-                "breaker",
-                "failures in a row",
-                "attempts",
-                "answered",
-                "failed",
-                "skipped (open)",
-                "p50 / p95 / p99 ms",
-                "tokens in / out",
-                "cost",
-            ],
-            &rows,
-        );
-    }
+    items_table(
+        html,
+        &routes,
+        "No model route is configured (FF_LLM_PRIMARY, FF_LLM_FALLBACKS); model tools use the client's own model where it offers one.",
+        "routes",
+        &[
+            "route",
+            "position",
+            "breaker",
+            "failures in a row",
+            "attempts",
+            "answered",
+            "failed",
+            "skipped (open)",
+            USAGE_HEAD[0],
+            USAGE_HEAD[1],
+            USAGE_HEAD[2],
+        ],
+        |r| {
+            let route = r["route"].as_str().unwrap_or("");
+            let s = &stats["stats"]["routes"][route];
+            let health = cell(&r["health"]);
+            [
+                format!("<code>{}</code>", esc(route)),
+                cell(&r["position"]),
+                format!("<span class=\"health {health}\">{health}</span>"),
+                cell(&r["consecutive_failures"]),
+                cell(&s["attempts"]),
+                cell(&s["successes"]),
+                cell(&s["failures"]),
+                cell(&s["skipped"]),
+            ]
+            .into_iter()
+            .chain(usage(s))
+            .collect()
+        },
+    );
     if let Some(tools) = stats["stats"]["tools"].as_object()
         && !tools.is_empty()
     {
@@ -197,19 +218,15 @@ fn models(html: &mut String, view: &View) {
         let rows: Vec<Vec<String>> = tools
             .iter()
             .map(|(tool, s)| {
-                vec![
+                [
                     format!("<code>{}</code>", esc(tool)),
                     cell(&s["calls"]),
                     cell(&s["failures"]),
                     cell(&s["fallbacks"]),
-                    percentiles(&s["latency"]),
-                    format!(
-                        "{} / {}",
-                        cell(&s["input_tokens"]),
-                        cell(&s["output_tokens"])
-                    ),
-                    cost(&s["cost_usd"]),
                 ]
+                .into_iter()
+                .chain(usage(s))
+                .collect()
             })
             .collect();
         table(
@@ -220,9 +237,9 @@ fn models(html: &mut String, view: &View) {
                 "calls",
                 "failed",
                 "by a fallback",
-                "p50 / p95 / p99 ms",
-                "tokens in / out",
-                "cost",
+                USAGE_HEAD[0],
+                USAGE_HEAD[1],
+                USAGE_HEAD[2],
             ],
             &rows,
         );
@@ -232,67 +249,53 @@ fn models(html: &mut String, view: &View) {
 
 fn watches(html: &mut String, view: &View) {
     html.push_str("<section id=\"watches\"><h2>Competitive-intel watches</h2>");
-    if view.watches.is_empty() {
-        empty(html, "No watches (competitive-intel watch_add).");
-    } else {
-        let rows: Vec<Vec<String>> = view
-            .watches
-            .iter()
-            .map(|w| {
-                vec![
-                    cell(&w["id"]),
-                    format!("<code>{}</code>", cell(&w["url"])),
-                    cell(&w["kind"]),
-                    cell(&w["competitor"]),
-                    cell(&w["tags"]),
-                    cell(&w["last_checked"]),
-                    cell(&w["last_outcome"]),
-                ]
-            })
-            .collect();
-        table(
-            html,
-            "watch-list",
-            &[
-                "id",
-                "url",
-                "kind",
-                "competitor",
-                "tags",
-                "last checked",
-                "outcome",
-            ],
-            &rows,
-        );
-    }
+    items_table(
+        html,
+        &view.watches,
+        "No watches (competitive-intel watch_add).",
+        "watch-list",
+        &[
+            "id",
+            "url",
+            "kind",
+            "competitor",
+            "tags",
+            "last checked",
+            "outcome",
+        ],
+        |w| {
+            vec![
+                cell(&w["id"]),
+                format!("<code>{}</code>", cell(&w["url"])),
+                cell(&w["kind"]),
+                cell(&w["competitor"]),
+                cell(&w["tags"]),
+                cell(&w["last_checked"]),
+                cell(&w["last_outcome"]),
+            ]
+        },
+    );
     html.push_str("<h3>Latest changes</h3>");
-    if view.changes.is_empty() {
-        empty(html, "No changes detected yet.");
-    } else {
-        let rows: Vec<Vec<String>> = view
-            .changes
-            .iter()
-            .map(|c| {
-                vec![
-                    cell(&c["detected_at"]),
-                    cell(&c["watch_id"]),
-                    cell(&c["kind"]),
-                    cell(if c["title"].is_null() {
-                        &c["watch_url"]
-                    } else {
-                        &c["title"]
-                    }),
-                    cell(&c["summary"]),
-                ]
-            })
-            .collect();
-        table(
-            html,
-            "changes",
-            &["detected", "watch", "kind", "what", "summary"],
-            &rows,
-        );
-    }
+    items_table(
+        html,
+        &view.changes,
+        "No changes detected yet.",
+        "changes",
+        &["detected", "watch", "kind", "what", "summary"],
+        |c| {
+            vec![
+                cell(&c["detected_at"]),
+                cell(&c["watch_id"]),
+                cell(&c["kind"]),
+                cell(if c["title"].is_null() {
+                    &c["watch_url"]
+                } else {
+                    &c["title"]
+                }),
+                cell(&c["summary"]),
+            ]
+        },
+    );
     if let Some((change, diff)) = &view.diff {
         let _ = write!(
             html,
@@ -357,30 +360,29 @@ fn side_by_side(html: &mut String, unified: &str) {
 
 fn jobs(html: &mut String, view: &View) {
     html.push_str("<section id=\"jobs\"><h2>Leadgen jobs</h2>");
-    if view.jobs.is_empty() {
-        empty(html, "No classification jobs (leadgen job_start).");
-    } else {
-        let rows: Vec<Vec<String>> = view
-            .jobs
-            .iter()
-            .map(|j| {
-                let (done, total) = (j["done"].as_u64().unwrap_or(0), j["total"].as_u64().unwrap_or(0));
-                vec![
-                    format!("<code>{}</code>", cell(&j["id"])),
-                    cell(&j["state"]),
-                    format!("<progress value=\"{done}\" max=\"{}\">{done} of {total}</progress> {done} of {total}", total.max(1)),
-                    cell(&j["failed"]),
-                    cell(&j["pending"]),
-                ]
-            })
-            .collect();
-        table(
-            html,
-            "job-list",
-            &["job", "state", "progress", "failed", "pending"],
-            &rows,
-        );
-    }
+    items_table(
+        html,
+        &view.jobs,
+        "No classification jobs (leadgen job_start).",
+        "job-list",
+        &["job", "state", "progress", "failed", "pending"],
+        |j| {
+            let (done, total) = (
+                j["done"].as_u64().unwrap_or(0),
+                j["total"].as_u64().unwrap_or(0),
+            );
+            vec![
+                format!("<code>{}</code>", cell(&j["id"])),
+                cell(&j["state"]),
+                format!(
+                    "<progress value=\"{done}\" max=\"{}\">{done} of {total}</progress> {done} of {total}",
+                    total.max(1)
+                ),
+                cell(&j["failed"]),
+                cell(&j["pending"]),
+            ]
+        },
+    );
     html.push_str("</section>\n");
 }
 
@@ -398,39 +400,32 @@ fn mean_score(crawl: &Value) -> String {
 
 fn crawls(html: &mut String, view: &View) {
     html.push_str("<section id=\"crawls\"><h2>SEO crawls</h2>");
-    if view.crawls.is_empty() {
-        empty(html, "No kept crawls (seo audit_site).");
-    } else {
-        let rows: Vec<Vec<String>> = view
-            .crawls
-            .iter()
-            .map(|c| {
-                vec![
-                    format!("<code>{}</code>", cell(&c["crawl_id"])),
-                    format!("<code>{}</code>", cell(&c["start"])),
-                    cell(&c["stop"]),
-                    cell(&c["pages_audited"]),
-                    mean_score(c),
-                    cell(&c["urls_failed"]),
-                    cell(&c["urls_queued"]),
-                ]
-            })
-            .collect();
-        table(
-            html,
-            "crawl-list",
-            &[
-                "crawl",
-                "start",
-                "stopped",
-                "pages",
-                "mean score",
-                "failed URLs",
-                "queued",
-            ],
-            &rows,
-        );
-    }
+    items_table(
+        html,
+        &view.crawls,
+        "No kept crawls (seo audit_site).",
+        "crawl-list",
+        &[
+            "crawl",
+            "start",
+            "stopped",
+            "pages",
+            "mean score",
+            "failed URLs",
+            "queued",
+        ],
+        |c| {
+            vec![
+                format!("<code>{}</code>", cell(&c["crawl_id"])),
+                format!("<code>{}</code>", cell(&c["start"])),
+                cell(&c["stop"]),
+                cell(&c["pages_audited"]),
+                mean_score(c),
+                cell(&c["urls_failed"]),
+                cell(&c["urls_queued"]),
+            ]
+        },
+    );
     html.push_str("</section>\n");
 }
 
