@@ -147,17 +147,29 @@ async fn wait_for_no_listeners(updates: &Updates) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn legacy_subscribe_hears_updates_and_an_ended_session_keeps_no_forwarder() {
-    let updates = Updates::new();
-    let (socket, server) = session(&updates);
-    let (tx, mut heard) = tokio::sync::mpsc::unbounded_channel();
+/// A client of a fresh session subscribed to [`JOB`] with
+/// `resources/subscribe`: the client, the server's task, and what it hears.
+async fn subscribed(
+    updates: &Updates,
+) -> (
+    rmcp::service::RunningService<RoleClient, Heard>,
+    tokio::task::JoinHandle<()>,
+    tokio::sync::mpsc::UnboundedReceiver<String>,
+) {
+    let (socket, server) = session(updates);
+    let (tx, heard) = tokio::sync::mpsc::unbounded_channel();
     let client = Heard(tx).serve(socket).await.expect("client handshake");
-
     client
         .subscribe(SubscribeRequestParams::new(JOB))
         .await
         .expect("subscribe");
+    (client, server, heard)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn legacy_subscribe_hears_updates_and_an_ended_session_keeps_no_forwarder() {
+    let updates = Updates::new();
+    let (client, server, mut heard) = subscribed(&updates).await;
     assert_eq!(updates.listeners(), 1);
     updates.publish("demo://jobs/other");
     assert_eq!(publish_until_heard(&updates, JOB, &mut heard).await, JOB);
@@ -221,13 +233,7 @@ async fn a_store_shared_after_a_subscription_still_brings_other_processes_update
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("hub.db");
     let updates = Updates::new();
-    let (socket, server) = session(&updates);
-    let (tx, mut heard) = tokio::sync::mpsc::unbounded_channel();
-    let client = Heard(tx).serve(socket).await.expect("client handshake");
-    client
-        .subscribe(SubscribeRequestParams::new(JOB))
-        .await
-        .expect("subscribe");
+    let (client, server, mut heard) = subscribed(&updates).await;
 
     updates.share(&ffmcp_core::store::Store::open(&path).expect("store"));
     // Another process on the same file: publishes until the subscriber
