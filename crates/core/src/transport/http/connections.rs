@@ -24,7 +24,14 @@
 //!   of MiB, not hundreds;
 //! * the soft `RLIMIT_NOFILE` is raised towards the cap (and the cap lowered,
 //!   with a warning, when the hard limit is below it), so the cap rather
-//!   than `EMFILE` is what bounds connections.
+//!   than `EMFILE` is what bounds connections;
+//! * each accepted connection is served on one of a few single-threaded
+//!   runtimes, one per core ([`Workers`]), round robin: its socket is
+//!   registered with that runtime's reactor, and what rmcp spawns for its
+//!   requests (the session worker, the handler tasks) runs on that thread
+//!   too. On a multi-threaded runtime every request hopped between threads
+//!   four times, each hop a futex/eventfd wake-up, which cost more than the
+//!   request's own work (see README, "Performance").
 
 use std::{
     collections::HashMap,
@@ -101,6 +108,16 @@ pub(super) async fn serve(
         .max_buf_size(MAX_BUFFER_BYTES)
         .keep_alive(true);
     let refusing = Arc::new(Semaphore::new(MAX_REFUSING));
+    let workers_stop = CancellationToken::new();
+    // The workers end with this function, however it ends.
+    let _workers_guard = workers_stop.clone().drop_guard();
+    let workers = match Workers::start(&workers_stop) {
+        Ok(workers) => workers,
+        Err(err) => {
+            tracing::error!(%err, "could not start the HTTP worker threads");
+            return;
+        }
+    };
     // Every connection task holds a receiver; `closed()` resolves when all are gone.
     let (all_done, done_rx) = watch::channel(());
     loop {
@@ -142,10 +159,26 @@ pub(super) async fn serve(
                 }))
             }
         });
-        let connection = builder.serve_connection(TokioIo::new(stream), service);
+        // Out of this runtime's reactor, into the worker's.
+        let stream = match stream.into_std() {
+            Ok(stream) => stream,
+            Err(err) => {
+                tracing::debug!(%peer, %err, "could not hand the connection over");
+                continue;
+            }
+        };
+        let builder = builder.clone();
         let stop = stop.clone();
         let done = done_rx.clone();
-        tokio::spawn(async move {
+        workers.next().spawn(async move {
+            let stream = match TcpStream::from_std(stream) {
+                Ok(stream) => stream,
+                Err(err) => {
+                    tracing::debug!(%peer, %err, "could not register the connection");
+                    return;
+                }
+            };
+            let connection = builder.serve_connection(TokioIo::new(stream), service);
             tokio::pin!(connection);
             let evicted = ticket.conn.evict.clone();
             let mut draining = false;
@@ -174,6 +207,41 @@ pub(super) async fn serve(
     drop(listener);
     drop(done_rx);
     all_done.closed().await;
+}
+
+/// Single-threaded runtimes, one per core, that serve the connections; see
+/// the module docs. They run until `stop` is cancelled (once every
+/// connection is done); what is still spawned on them then is dropped.
+struct Workers {
+    handles: Vec<tokio::runtime::Handle>,
+    next: AtomicUsize,
+}
+
+impl Workers {
+    fn start(stop: &CancellationToken) -> std::io::Result<Self> {
+        let count = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let mut handles = Vec::with_capacity(count);
+        for n in 0..count {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            handles.push(runtime.handle().clone());
+            let stop = stop.clone();
+            std::thread::Builder::new()
+                .name(format!("ffmcp-http-{n}"))
+                .spawn(move || runtime.block_on(stop.cancelled_owned()))?;
+        }
+        Ok(Self {
+            handles,
+            next: AtomicUsize::new(0),
+        })
+    }
+
+    /// The runtime for the next connection, round robin.
+    fn next(&self) -> &tokio::runtime::Handle {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        &self.handles[n % self.handles.len()]
+    }
 }
 
 /// Tells a connection over the cap "503" and closes it. Reading what the
