@@ -31,7 +31,7 @@
 //!   requests (the session worker, the handler tasks) runs on that thread
 //!   too. On a multi-threaded runtime every request hopped between threads
 //!   four times, each hop a futex/eventfd wake-up, which cost more than the
-//!   request's own work (see README, "Performance").
+//!   request's own work (measured by `cargo xtask bench protocol`).
 
 use std::{
     collections::HashMap,
