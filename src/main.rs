@@ -44,7 +44,9 @@ fn main() -> ExitCode {
     // stdio serves one client whose requests arrive one line at a time: a
     // single-threaded runtime avoids cross-thread wake-ups on every message
     // (measured: ~4x lower round-trip latency). Large inputs still go to the
-    // blocking pool (`cpu_work`). HTTP serves many clients: multi-threaded.
+    // blocking pool (`cpu_work`). HTTP serves many clients: multi-threaded,
+    // with each connection on one of a few single-threaded runtimes
+    // (core::transport::http::connections).
     let mut builder = if invocation.command.is_stdio() {
         tokio::runtime::Builder::new_current_thread()
     } else {
