@@ -21,13 +21,21 @@ use ffmcp_coderag::{
 
 /// A full update (what `index` runs), without embeddings.
 pub fn update(index: &RepoIndex) -> UpdateReport {
+    update_with(index, None)
+}
+
+/// A full update, embedding chunks with `embedder` when given.
+pub fn update_with(
+    index: &RepoIndex,
+    embedder: Option<&dyn ffmcp_coderag::dense::Embedder>,
+) -> UpdateReport {
     let cancel = AtomicBool::new(false);
     index
         .update(UpdateOptions {
             max_file_bytes: 1 << 20,
             cancel: &cancel,
             progress: &|_, _, _| {},
-            embedder: None,
+            embedder,
         })
         .expect("update")
 }

@@ -14,8 +14,8 @@ use std::{
 };
 
 use ffmcp_coderag::{
-    dense::{Embedder, ModelEmbedder},
-    index::{IndexError, RepoIndex, Stage, UpdateOptions, UpdateReport, index_dir},
+    dense::ModelEmbedder,
+    index::{IndexError, RepoIndex, Stage, UpdateOptions, index_dir},
     query::{self, Ranked, Search},
 };
 use ffmcp_core::model::{Router, RouterConfig};
@@ -82,17 +82,7 @@ fn repository(root: &Path) {
     }
 }
 
-fn update(index: &RepoIndex, embedder: Option<&dyn Embedder>) -> UpdateReport {
-    let cancel = AtomicBool::new(false);
-    index
-        .update(UpdateOptions {
-            max_file_bytes: 1 << 20,
-            cancel: &cancel,
-            progress: &|_, _, _| {},
-            embedder,
-        })
-        .expect("update")
-}
+use crate::update_with as update;
 
 fn names(ranked: &[Ranked]) -> Vec<String> {
     ranked.iter().map(|r| r.hit.symbol.clone()).collect()
