@@ -197,3 +197,25 @@ async fn listening_connections(store: &Store) -> i64 {
         .expect("task")
         .expect("count")
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bus_that_cannot_listen_says_so_at_once_instead_of_waiting() {
+    // A table in the bus's way: its migration fails (and is warned about).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path().join("bus.db")).expect("sqlite");
+    store
+        .call(|conn| conn.execute_batch("CREATE TABLE core_bus (unrelated INTEGER);"))
+        .await
+        .expect("task")
+        .expect("create");
+    let bus = Ear::default().join(&store);
+    let started = std::time::Instant::now();
+    assert!(!bus.hear(Duration::from_secs(20)).await, "not hearing");
+    // Asked again (the next subscriber), it answers at once too.
+    assert!(!bus.hear(Duration::from_secs(20)).await);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "answered in {:?}, not after the whole wait",
+        started.elapsed()
+    );
+}

@@ -77,8 +77,9 @@ struct Hearing {
     pending: Mutex<Option<(Store, Listener)>>,
     /// The table exists (set by the start task; the listener waits for it).
     migrated: watch::Receiver<bool>,
-    /// The listening task hears others now.
-    listening: watch::Sender<bool>,
+    /// `None` until the listening task hears others (`Some(true)`) or gives
+    /// up or ends (`Some(false)`: a later [`Bus::hear`] answers at once).
+    listening: watch::Sender<Option<bool>>,
 }
 
 impl fmt::Debug for Bus {
@@ -126,7 +127,7 @@ impl Bus {
             hearing: Arc::new(Hearing {
                 pending: Mutex::new(Some((store.clone(), listener))),
                 migrated,
-                listening: watch::channel(false).0,
+                listening: watch::channel(None).0,
             }),
         }
     }
@@ -145,16 +146,18 @@ impl Bus {
             let hearing = Arc::clone(&self.hearing);
             tokio::spawn(async move {
                 let mut migrated = hearing.migrated.clone();
-                if migrated.wait_for(|done| *done).await.is_err() {
-                    return; // the table could not be made (warned)
+                // Err: the table could not be made (warned).
+                if migrated.wait_for(|done| *done).await.is_ok() {
+                    listen(store, listener, &hearing.listening).await;
                 }
-                listen(store, listener, &hearing.listening).await;
+                hearing.listening.send_replace(Some(false));
             });
         }
         let mut listening = self.hearing.listening.subscribe();
-        tokio::time::timeout(within, listening.wait_for(|on| *on))
-            .await
-            .is_ok_and(|r| r.is_ok())
+        match tokio::time::timeout(within, listening.wait_for(Option::is_some)).await {
+            Ok(Ok(state)) => *state == Some(true),
+            _ => false,
+        }
     }
 
     /// Sends `message` to every other process on the store. Never waits.
@@ -234,14 +237,14 @@ async fn write(store: Store, origin: String, mut inbox: mpsc::Receiver<String>) 
 
 /// The listening task, for the store's backend; `listening` is set once it
 /// hears others.
-async fn listen(store: Store, listener: Listener, listening: &watch::Sender<bool>) {
+async fn listen(store: Store, listener: Listener, listening: &watch::Sender<Option<bool>>) {
     match store.backend() {
         Backend::Sqlite => poll_sqlite(store, listener, listening).await,
         Backend::Postgres => listen_postgres(store, listener, listening).await,
     }
 }
 
-async fn poll_sqlite(store: Store, listener: Listener, listening: &watch::Sender<bool>) {
+async fn poll_sqlite(store: Store, listener: Listener, listening: &watch::Sender<Option<bool>>) {
     let mut seen = match store
         .run(|db| {
             db.query_one("SELECT COALESCE(MAX(seq), 0) FROM core_bus", params![])?
@@ -255,7 +258,7 @@ async fn poll_sqlite(store: Store, listener: Listener, listening: &watch::Sender
             return;
         }
     };
-    listening.send_replace(true);
+    listening.send_replace(Some(true));
     let mut tick = tokio::time::interval(POLL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     while (listener.alive)() {
@@ -284,7 +287,11 @@ async fn poll_sqlite(store: Store, listener: Listener, listening: &watch::Sender
     }
 }
 
-async fn listen_postgres(store: Store, listener: Listener, listening: &watch::Sender<bool>) {
+async fn listen_postgres(
+    store: Store,
+    listener: Listener,
+    listening: &watch::Sender<Option<bool>>,
+) {
     let mut backoff = Duration::from_millis(250);
     let mut reconnecting = false;
     while (listener.alive)() {
@@ -298,7 +305,7 @@ async fn listen_postgres(store: Store, listener: Listener, listening: &watch::Se
             }
         };
         let mut notifications = opened;
-        listening.send_replace(true);
+        listening.send_replace(Some(true));
         if reconnecting {
             (listener.resync)();
         }
