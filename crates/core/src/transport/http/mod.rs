@@ -20,12 +20,15 @@
 //!   (axum's `serve` cannot set either; the module says why);
 //! * requests (module `admission`): a declared body over the cap is answered 413
 //!   before it is read, a body must arrive within a time limit, and a body
-//!   that is not one JSON-RPC message gets 400 with a JSON-RPC error;
+//!   that is not one JSON-RPC message gets 400 with a JSON-RPC error; a
+//!   reply's event stream is gathered for up to 2 ms so a quick answer
+//!   leaves in one write (module `coalesce`);
 //! * sessions ([`sessions`]): a cap on live sessions shared by all endpoints
 //!   (`initialize` above it gets 503) and idle expiry that ends a session and
 //!   frees its memory.
 
 mod admission;
+mod coalesce;
 mod connections;
 mod guard;
 pub mod sessions;
@@ -179,6 +182,9 @@ where
         let budget = options.session_budget();
         let sessions = CappedSessions::new(budget.clone(), options.session_idle_timeout);
         admission.sessions = Some(budget);
+        // rmcp serves a 2026-07-28 request without a session even here; a
+        // reply that is one message goes back as JSON, as in stateless mode.
+        let config = config.with_json_response(true);
         let service = StreamableHttpService::new(factory, Arc::new(sessions), config);
         Router::new().fallback_service(service)
     };
