@@ -89,7 +89,6 @@ pub(super) async fn admit(
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
-    let response = super::coalesce::gather(response).await;
     // Initializes that raced past the check above are refused by the
     // session manager, which rmcp reports as a 500: say what happened.
     match opening {

@@ -20,15 +20,12 @@
 //!   (axum's `serve` cannot set either; the module says why);
 //! * requests (module `admission`): a declared body over the cap is answered 413
 //!   before it is read, a body must arrive within a time limit, and a body
-//!   that is not one JSON-RPC message gets 400 with a JSON-RPC error; a
-//!   reply's event stream is gathered for up to 2 ms so a quick answer
-//!   leaves in one write (module `coalesce`);
+//!   that is not one JSON-RPC message gets 400 with a JSON-RPC error;
 //! * sessions ([`sessions`]): a cap on live sessions shared by all endpoints
 //!   (`initialize` above it gets 503) and idle expiry that ends a session and
 //!   frees its memory.
 
 mod admission;
-mod coalesce;
 mod connections;
 mod guard;
 pub mod sessions;
