@@ -229,3 +229,62 @@ async fn stateless_http_answers_bad_bodies_and_versionless_initialize_like_state
         "stateful and stateless answer alike"
     );
 }
+
+/// A 2026-07-28 call is served without a session in stateful mode too; its
+/// reply, one message, comes back as one JSON body in both modes, as in
+/// stateless mode (before, stateful mode wrapped it in an event stream).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_2026_call_is_answered_with_one_json_body_in_both_modes() {
+    let call = json!({
+        "jsonrpc": "2.0", "id": 7, "method": "tools/call",
+        "params": {
+            "name": "text_stats", "arguments": {"text": "two words"},
+            "_meta": {
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientInfo": {"name": "c", "version": "1"},
+                "io.modelcontextprotocol/clientCapabilities": {}
+            }
+        }
+    })
+    .to_string();
+    for stateless in [false, true] {
+        let mut args = vec!["transform", "--http", "127.0.0.1:0"];
+        if stateless {
+            args.push("--stateless");
+        }
+        let server = HttpProc::spawn(bin(), &args, &[]);
+        let response = reqwest::Client::new()
+            .post(format!("{}/mcp", server.base))
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2026-07-28")
+            .header("mcp-method", "tools/call")
+            .header("mcp-name", "text_stats")
+            .body(call.clone())
+            .timeout(TIMEOUT)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), reqwest::StatusCode::OK);
+        let kind = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            kind.starts_with("application/json"),
+            "stateless: {stateless}: {kind}"
+        );
+        assert!(
+            response.headers().get("mcp-session-id").is_none(),
+            "no session for a 2026 call (stateless: {stateless})"
+        );
+        let value: serde_json::Value = response.json().await.expect("a JSON body");
+        assert_eq!(value["id"], 7, "{value}");
+        assert_eq!(
+            value["result"]["structuredContent"]["words"], 2,
+            "stateless: {stateless}: {value}"
+        );
+    }
+}
