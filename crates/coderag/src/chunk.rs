@@ -64,16 +64,18 @@ impl Chunk {
     }
 }
 
+/// `text` parsed with `lang`'s tree-sitter grammar; `None` for a language
+/// without one.
+pub fn parse(lang: Lang, text: &str) -> Option<tree_sitter::Tree> {
+    let grammar = lang.grammar()?;
+    let mut parser = Parser::new();
+    parser.set_language(&grammar).ok()?;
+    parser.parse(text, None)
+}
+
 /// Splits `text` of language `lang` into chunks, ordered by start line.
 pub fn chunk_file(lang: Lang, text: &str) -> Vec<Chunk> {
-    let Some(grammar) = lang.grammar() else {
-        return chunk_prose(lang, text);
-    };
-    let mut parser = Parser::new();
-    if parser.set_language(&grammar).is_err() {
-        return chunk_prose(lang, text);
-    }
-    let Some(tree) = parser.parse(text, None) else {
+    let Some(tree) = parse(lang, text) else {
         return chunk_prose(lang, text);
     };
     let mut walker = Walker {
