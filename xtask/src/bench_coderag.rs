@@ -342,7 +342,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
 /// (files, threads, time).
 fn parse_alone(dir: &Path) -> (usize, usize, Duration) {
     let (found, _) = walk::walk(dir, 1 << 20);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    let threads = ffmcp_coderag::index::update_threads();
     let next = AtomicUsize::new(0);
     let started = Instant::now();
     std::thread::scope(|scope| {

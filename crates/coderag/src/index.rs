@@ -637,7 +637,7 @@ impl RepoIndex {
     ) -> Result<UpdateReport, IndexError> {
         // Indexing threads beside the parsing workers: on a small machine
         // the two stages share the cores, on a large one neither starves.
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        let threads = update_threads();
         let mut writer: IndexWriter<TantivyDocument> = match self
             .index
             .writer_with_num_threads(threads, threads * 64_000_000)
@@ -689,7 +689,7 @@ impl RepoIndex {
         let next = AtomicUsize::new(0);
         let done = AtomicUsize::new(0);
         let (tx, rx) = mpsc::sync_channel::<Parsed>(64);
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        let workers = update_threads();
         std::thread::scope(|scope| -> Result<(), IndexError> {
             for _ in 0..workers {
                 let tx = tx.clone();
@@ -1112,6 +1112,12 @@ enum Outcome {
 }
 
 /// Reads, checks and chunks one file.
+/// How many threads an update parses files with (and as many index them):
+/// one per core, at most 4.
+pub fn update_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
+
 fn parse_file(file: &walk::Found, old_hash: Option<&str>) -> Parsed {
     let lang = Lang::detect(&file.rel);
     let done = |hash: String, outcome| Parsed {
