@@ -656,7 +656,7 @@ pub async fn run(invocation: Invocation, servers: &Servers) -> anyhow::Result<Ex
             let built = build(&server)?;
             let tool = args.remove(0);
             let given = crate::tool_cli::Given::Words(args.clone());
-            match crate::tool_cli::run(&built, &server, &tool, given, &context.config).await? {
+            match crate::tool_cli::run(&built, &server, &tool, given, &context).await? {
                 crate::tool_cli::Outcome::Exit(code) => return Ok(code),
                 crate::tool_cli::Outcome::NotATool(tools) => {
                     args.insert(0, tool.clone());
@@ -678,7 +678,7 @@ pub async fn run(invocation: Invocation, servers: &Servers) -> anyhow::Result<Ex
                 text: arguments,
                 structured,
             };
-            match crate::tool_cli::run(&built, &server, &tool, given, &context.config).await? {
+            match crate::tool_cli::run(&built, &server, &tool, given, &context).await? {
                 crate::tool_cli::Outcome::Exit(code) => return Ok(code),
                 crate::tool_cli::Outcome::NotATool(tools) => {
                     return Ok(unknown_tool(&server, &tool, &tools));

@@ -13,7 +13,7 @@
 //! path outside the roots; from the tool error's `ffmcp/errorKind` or an
 //! invalid-params JSON-RPC error), 3 upstream failure (a site, a model
 //! provider), 130 interrupted: Ctrl-C sends `notifications/cancelled` and
-//! waits briefly for the tool to stop.
+//! waits (at most 5 s) for the tool to stop and give back its slot.
 
 // Roots (`roots/list`) are deprecated by SEP-2577 but still how core learns a
 // client's workspace (`core::roots`); the implicit root goes that way.
@@ -30,7 +30,7 @@ use std::{
     time::Duration,
 };
 
-use ffmcp_core::{Config, Server, roots::Roots, tool::ERROR_KIND_META_KEY};
+use ffmcp_core::{Config, Context, Server, roots::Roots, tool::ERROR_KIND_META_KEY};
 use rmcp::{
     ClientHandler, RoleClient,
     model::{
@@ -82,8 +82,9 @@ pub async fn run(
     server_name: &str,
     tool: &str,
     given: Given,
-    config: &Config,
+    context: &Context,
 ) -> anyhow::Result<Outcome> {
+    let config = &context.config;
     let cwd = std::env::current_dir()?;
     let configured_roots = config
         .get(ffmcp_core::roots::ROOTS_ENV)
@@ -108,7 +109,7 @@ pub async fn run(
         server_name,
         tool,
         given,
-        config,
+        context,
         &cwd,
         &view,
     )
@@ -123,10 +124,11 @@ async fn call(
     server_name: &str,
     tool: &str,
     given: Given,
-    config: &Config,
+    context: &Context,
     cwd: &Path,
     view: &ProgressView,
 ) -> anyhow::Result<Outcome> {
+    let config = &context.config;
     let tools = client
         .peer()
         .list_all_tools()
@@ -196,8 +198,10 @@ async fn call(
             view.clear();
             let note = CancelledNotificationParam::new(Some(id), Some("interrupted (Ctrl-C)".into()));
             let _ = peer.notify_cancelled(note).await;
-            // Let the tool stop cleanly (a crawl saves its state) before exiting.
-            let _ = tokio::time::timeout(CANCEL_GRACE, &mut response).await;
+            // MCP sends no answer to a cancelled request, so wait for the
+            // call's slot instead: it comes free once the tool has stopped
+            // (a crawl has saved its state, so `--resume` finds it).
+            let _ = tokio::time::timeout(CANCEL_GRACE, context.governor.idle()).await;
             return Ok(fail(INTERRUPTED, &format!("{wanted}: interrupted; the call was cancelled")));
         }
     };

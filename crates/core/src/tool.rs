@@ -223,10 +223,12 @@ pub(crate) async fn call_tool<S: ServerHandler + Send + Sync + 'static>(
             .catch_unwind(),
         span,
     );
+    let mut call = std::pin::pin!(call);
     let outcome = tokio::select! {
-        outcome = call => outcome,
+        outcome = &mut call => outcome,
         () = tokio::time::sleep(budget) => {
             scoped.cancel();
+            let _ = tokio::time::timeout(STOP_GRACE, call).await;
             tracing::warn!(tool = %name, budget_ms = budget.as_millis() as u64, "tool call ran out of time; stopped");
             return ToolError::upstream(format!(
                 "tool '{name}' stopped after its time budget of {}; the budget is set by \
@@ -238,6 +240,7 @@ pub(crate) async fn call_tool<S: ServerHandler + Send + Sync + 'static>(
             .into_call_tool_result();
         }
         () = cancelled_by_client.cancelled() => {
+            let _ = tokio::time::timeout(STOP_GRACE, call).await;
             return ToolError::invalid(format!("tool '{name}' was cancelled by the client"))
                 .into_call_tool_result();
         }
@@ -293,6 +296,13 @@ pub(crate) struct Scope<'a> {
     pub(crate) log: &'a std::sync::Arc<crate::logging::SessionLog>,
     pub(crate) budget: Option<std::time::Duration>,
 }
+
+/// How long a cancelled or timed-out call may take to stop before its
+/// answer is sent: work that saves its state on the way out (a crawl, an
+/// index commit) finishes first, so a client that exits on the answer
+/// (the command line after Ctrl-C) can resume it. A tool that ignores the
+/// token is dropped after this, as before.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The `_meta` key with which a call asks for its own time budget (ms).
 pub const TIMEOUT_META_KEY: &str = "ffmcp/timeoutMs";

@@ -316,6 +316,16 @@ impl Governor {
         ))
     }
 
+    /// Waits until no admitted call is running: a cancelled call holds its
+    /// slot until it has stopped (and saved what it saves on the way out),
+    /// so a process that exits after this cuts no work off. How the command
+    /// line waits after Ctrl-C, since MCP sends no answer to a cancelled
+    /// request. Bound it with a timeout: calls admitted meanwhile count too.
+    pub async fn idle(&self) {
+        let all = u32::try_from(self.limits.max_calls.max(1)).unwrap_or(u32::MAX);
+        let _ = self.calls.acquire_many(all).await;
+    }
+
     /// Sessions with a call running or waiting now.
     pub fn tracked_sessions(&self) -> usize {
         lock(&self.sessions).len()

@@ -6,6 +6,7 @@
 
 mod breaker_clock;
 mod bus;
+mod cancel_grace;
 mod client_roots;
 mod fetch;
 mod model;
