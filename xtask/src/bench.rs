@@ -2,7 +2,10 @@
 //! with the same client code, so the ratios compare like with like; both
 //! protocol generations (2025-06-18 with its `initialize` handshake and
 //! sessions, 2026-07-28 with per-request `_meta` and no handshake), stdio
-//! and HTTP, stateful and stateless.
+//! and HTTP, stateful and stateless. Besides one client's round-trips, a
+//! second table measures throughput over HTTP with many clients at once
+//! (`--clients`, each in its own session), the load a shared deployment
+//! serves: calls per second, ffmcp against FastMCP.
 
 use std::{
     path::{Path, PathBuf},
@@ -24,6 +27,12 @@ pub struct Options {
     /// Untimed round-trips before timing starts.
     #[arg(long, default_value_t = 200)]
     pub warmup: usize,
+    /// HTTP clients calling at once in the throughput table (0 skips it).
+    #[arg(long, default_value_t = 8)]
+    pub clients: usize,
+    /// Seconds each throughput row is measured for.
+    #[arg(long, default_value_t = 3)]
+    pub throughput_secs: u64,
 }
 
 /// Fewer than ten samples make no percentile; smaller counts are raised to 10.
@@ -54,6 +63,12 @@ impl Generation {
             Self::V2026 => peer::tool_call_2026(id),
         }
     }
+}
+
+/// One row of the throughput table.
+struct Throughput {
+    name: &'static str,
+    calls_per_sec: f64,
 }
 
 /// One row of the result table.
@@ -96,6 +111,31 @@ pub fn protocol(options: Options) -> anyhow::Result<()> {
         rows.push(http_row(
             name, &ffmcp, &args, port, "/mcp", generation, &options,
         )?);
+    }
+    rows.push(bare_http_row(&options)?);
+    rows.push(http_floor_row(&ffmcp, &options)?);
+    let mut throughput = Vec::new();
+    if options.clients > 0 {
+        eprintln!(
+            "measuring ffmcp HTTP throughput ({} clients at once) ...",
+            options.clients
+        );
+        for (name, stateless, generation) in [
+            ("ffmcp http", false, Generation::V2025),
+            ("ffmcp http stateless", true, Generation::V2025),
+            ("ffmcp http 2026", false, Generation::V2026),
+            ("ffmcp http stateless 2026", true, Generation::V2026),
+        ] {
+            let port = peer::free_port()?;
+            let addr = format!("127.0.0.1:{port}");
+            let mut args = vec!["transform", "--http", &addr];
+            if stateless {
+                args.push("--stateless");
+            }
+            throughput.push(throughput_row(
+                name, &ffmcp, &args, port, generation, &options,
+            )?);
+        }
     }
 
     match python_peer(&root) {
@@ -140,11 +180,35 @@ pub fn protocol(options: Options) -> anyhow::Result<()> {
                 Ok(row) => rows.push(row),
                 Err(e) => eprintln!("FastMCP over HTTP does not answer 2026-07-28 calls: {e:#}"),
             }
+            if options.clients > 0 {
+                eprintln!(
+                    "measuring FastMCP HTTP throughput ({} clients at once) ...",
+                    options.clients
+                );
+                for (name, generation) in [
+                    ("fastmcp http", Generation::V2025),
+                    ("fastmcp http 2026", Generation::V2026),
+                ] {
+                    let port = peer::free_port()?;
+                    let port_text = port.to_string();
+                    match throughput_row(
+                        name,
+                        &python,
+                        &[script, "http", &port_text],
+                        port,
+                        generation,
+                        &options,
+                    ) {
+                        Ok(row) => throughput.push(row),
+                        Err(e) => eprintln!("{name}: no throughput measured: {e:#}"),
+                    }
+                }
+            }
         }
         Err(err) => eprintln!("FastMCP peer unavailable, reporting ffmcp only: {err:#}"),
     }
 
-    report(&root, &rows, &options)
+    report(&root, &rows, &throughput, &options)
 }
 
 fn workspace_root() -> anyhow::Result<PathBuf> {
@@ -258,6 +322,44 @@ fn floor_row(options: &Options) -> anyhow::Result<Row> {
     Ok(row)
 }
 
+/// The same client against a bare responder that parses nothing: the
+/// client's and the kernel's share of any HTTP round-trip here.
+fn bare_http_row(options: &Options) -> anyhow::Result<Row> {
+    let port = peer::bare_http_responder()?;
+    let mut samples = peer::http_floor(port, "/", options.warmup, options.iterations)?;
+    let mean = samples.iter().sum::<Duration>() / samples.len() as u32;
+    let p99 = percentile(&mut samples, 0.99);
+    Ok(Row {
+        name: "http floor (bare responder)",
+        median_us: median(&mut samples).as_secs_f64() * 1e6,
+        p99_us: p99.as_secs_f64() * 1e6,
+        mean_us: mean.as_secs_f64() * 1e6,
+        cold_start_ms: None,
+        idle_rss_mib: 0.0,
+    })
+}
+
+/// ffmcp's `GET /healthz` through the same client: the accept loop, the
+/// guards and an HTTP exchange with no MCP in it, the floor the HTTP rows
+/// stand on (as `cat` is for stdio).
+fn http_floor_row(ffmcp: &Path, options: &Options) -> anyhow::Result<Row> {
+    let port = peer::free_port()?;
+    let addr = format!("127.0.0.1:{port}");
+    let (server, _client) =
+        peer::spawn_http(ffmcp, &["transform", "--http", &addr], port, "/healthz")?;
+    let mut samples = peer::http_floor(port, "/healthz", options.warmup, options.iterations)?;
+    let mean = samples.iter().sum::<Duration>() / samples.len() as u32;
+    let p99 = percentile(&mut samples, 0.99);
+    Ok(Row {
+        name: "http floor (ffmcp GET /healthz)",
+        median_us: median(&mut samples).as_secs_f64() * 1e6,
+        p99_us: p99.as_secs_f64() * 1e6,
+        mean_us: mean.as_secs_f64() * 1e6,
+        cold_start_ms: None,
+        idle_rss_mib: server.rss_mib()?,
+    })
+}
+
 fn http_row(
     name: &'static str,
     program: &Path,
@@ -279,6 +381,69 @@ fn http_row(
             measure_with(name, &server, &mut client, options, true, generation)
         }
     }
+}
+
+/// `options.clients` clients, each in its own session (2025) or speaking
+/// 2026-07-28, call as fast as they can for `options.throughput_secs`; the
+/// calls answered per second, all clients together.
+fn throughput_row(
+    name: &'static str,
+    program: &Path,
+    args: &[&str],
+    port: u16,
+    generation: Generation,
+    options: &Options,
+) -> anyhow::Result<Throughput> {
+    let (_server, _first) = peer::spawn_http(program, args, port, "/mcp")?;
+    let clients = options.clients;
+    let start = std::sync::Arc::new(std::sync::Barrier::new(clients + 1));
+    let window = Duration::from_secs(options.throughput_secs.max(1));
+    let workers: Vec<_> = (0..clients)
+        .map(|_| {
+            let start = start.clone();
+            std::thread::spawn(move || -> anyhow::Result<u64> {
+                let mut client = peer::spawn_http_client(port, "/mcp");
+                if generation == Generation::V2026 {
+                    client = client.speaking(peer::PROTOCOL_2026);
+                }
+                let mut ready = || -> anyhow::Result<()> {
+                    if generation == Generation::V2025 {
+                        peer::handshake(&mut client)?;
+                    }
+                    for id in 0..50 {
+                        client.request(&generation.call(id + 1))?;
+                    }
+                    Ok(())
+                };
+                let ready = ready();
+                start.wait();
+                ready?;
+                let deadline = Instant::now() + window;
+                let mut calls = 0;
+                while Instant::now() < deadline {
+                    let response = client.request(&generation.call(calls + 100))?;
+                    if response.get("result").is_none() {
+                        bail!("{name}: tools/call failed: {response}");
+                    }
+                    calls += 1;
+                }
+                Ok(calls)
+            })
+        })
+        .collect();
+    start.wait();
+    let began = Instant::now();
+    let mut calls = 0;
+    for worker in workers {
+        calls += worker
+            .join()
+            .map_err(|_| anyhow::anyhow!("{name}: a client thread panicked"))??;
+    }
+    let elapsed = began.elapsed().as_secs_f64();
+    Ok(Throughput {
+        name,
+        calls_per_sec: calls as f64 / elapsed,
+    })
 }
 
 fn measure(
@@ -335,7 +500,12 @@ fn percentile(samples: &mut [Duration], q: f64) -> Duration {
     samples.get(index).copied().unwrap_or_default()
 }
 
-fn report(root: &Path, rows: &[Row], options: &Options) -> anyhow::Result<()> {
+fn report(
+    root: &Path,
+    rows: &[Row],
+    throughput: &[Throughput],
+    options: &Options,
+) -> anyhow::Result<()> {
     println!(
         "\n## tools/call round-trip ({} calls after {} warm-up)\n",
         options.iterations, options.warmup
@@ -383,9 +553,46 @@ fn report(root: &Path, rows: &[Row], options: &Options) -> anyhow::Result<()> {
     {
         println!("cold start: FastMCP / ffmcp = {:.1}x", b / a);
     }
+    if !throughput.is_empty() {
+        println!(
+            "\n## tools/call throughput over HTTP ({} clients at once, {} s each)\n",
+            options.clients, options.throughput_secs
+        );
+        println!("| server | calls/s |");
+        println!("|---|---:|");
+        for t in throughput {
+            println!("| {} | {:.0} |", t.name, t.calls_per_sec);
+        }
+        println!();
+        let find = |name: &str| throughput.iter().find(|t| t.name == name);
+        for generation in ["", " 2026"] {
+            if let (Some(ours), Some(theirs)) = (
+                find(&format!("ffmcp http{generation}")),
+                find(&format!("fastmcp http{generation}")),
+            ) {
+                println!(
+                    "http{generation}: ffmcp calls/s / FastMCP calls/s = {:.1}x",
+                    ours.calls_per_sec / theirs.calls_per_sec
+                );
+            }
+            if let (Some(stateful), Some(stateless)) = (
+                find(&format!("ffmcp http{generation}")),
+                find(&format!("ffmcp http stateless{generation}")),
+            ) {
+                println!(
+                    "http{generation}: stateless / stateful calls/s = {:.2}",
+                    stateless.calls_per_sec / stateful.calls_per_sec
+                );
+            }
+        }
+    }
     let json = json!({
         "iterations": options.iterations,
         "warmup": options.warmup,
+        "clients": options.clients,
+        "throughput": throughput.iter().map(|t| json!({
+            "server": t.name, "calls_per_sec": t.calls_per_sec,
+        })).collect::<Vec<_>>(),
         "rows": rows.iter().map(|r| json!({
             "server": r.name, "median_us": r.median_us, "p99_us": r.p99_us, "mean_us": r.mean_us,
             "cold_start_ms": r.cold_start_ms, "idle_rss_mib": r.idle_rss_mib,

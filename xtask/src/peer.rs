@@ -297,6 +297,66 @@ impl HttpClient {
     }
 }
 
+/// The HTTP floor: `GET path` on a server already listening on `port`,
+/// through the same client stack as the MCP calls, `warmup` untimed then
+/// `iterations` timed round-trips.
+pub fn http_floor(
+    port: u16,
+    path: &str,
+    warmup: usize,
+    iterations: usize,
+) -> anyhow::Result<Vec<Duration>> {
+    let client = spawn_http_client(port, path);
+    let mut samples = Vec::with_capacity(iterations);
+    for i in 0..warmup + iterations {
+        let started = Instant::now();
+        let mut response = client.agent.get(&client.url).call()?;
+        let body = response.body_mut().read_to_string()?;
+        if i >= warmup {
+            samples.push(started.elapsed());
+        }
+        if response.status() != 200 {
+            bail!("GET {path}: HTTP {}: {body}", response.status());
+        }
+    }
+    Ok(samples)
+}
+
+/// A bare HTTP/1.1 responder on a free loopback port, in threads of this
+/// process: it reads each request head and writes a fixed `200 ok`, so a
+/// round-trip to it is the client and the kernel alone, the floor under
+/// every HTTP server measured with this client.
+pub fn bare_http_responder() -> anyhow::Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let port = listener.local_addr()?.port();
+    thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            thread::spawn(move || {
+                let _ = stream.set_nodelay(true);
+                let Ok(mut writer) = stream.try_clone() else {
+                    return;
+                };
+                let mut reader = BufReader::new(stream);
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    match reader.read_line(&mut line) {
+                        Ok(0) | Err(_) => return,
+                        Ok(_) if line == "\r\n" => {
+                            let reply = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok";
+                            if writer.write_all(reply).is_err() {
+                                return;
+                            }
+                        }
+                        Ok(_) => {}
+                    }
+                }
+            });
+        }
+    });
+    Ok(port)
+}
+
 impl Client for HttpClient {
     fn request(&mut self, message: &Value) -> anyhow::Result<Value> {
         let (status, content_type, body) = self.post(message)?;
