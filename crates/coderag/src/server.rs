@@ -54,7 +54,7 @@ pub(crate) struct Shared {
     /// The process's model router: its embedding route (`FF_EMBED_MODEL`)
     /// makes the vectors of dense retrieval.
     models: Arc<ffmcp_core::model::Router>,
-    tools: std::sync::OnceLock<ToolRouter<CodeRag>>,
+    tools: std::sync::OnceLock<Arc<ToolRouter<CodeRag>>>,
 }
 
 impl Shared {
@@ -138,7 +138,9 @@ impl Shared {
 /// The coderag server.
 #[derive(Clone)]
 pub struct CodeRag {
-    tool_router: ToolRouter<Self>,
+    /// Shared by every session: cloning it per session (or per stateless
+    /// request) would copy every tool definition.
+    tool_router: Arc<ToolRouter<Self>>,
     shared: Arc<Shared>,
 }
 
@@ -147,7 +149,7 @@ impl CodeRag {
         Self {
             tool_router: shared
                 .tools
-                .get_or_init(|| ffmcp_core::schema::standard_schemas(Self::tool_router()))
+                .get_or_init(|| Arc::new(ffmcp_core::schema::standard_schemas(Self::tool_router())))
                 .clone(),
             shared,
         }

@@ -54,7 +54,7 @@ pub(crate) struct Shared {
     updates: Updates,
     /// The tool router with its schemas, generated once and cloned into
     /// each session (a stateless request included).
-    tools: std::sync::OnceLock<ToolRouter<CompetitiveIntel>>,
+    tools: std::sync::OnceLock<Arc<ToolRouter<CompetitiveIntel>>>,
 }
 
 impl Shared {
@@ -112,7 +112,9 @@ fn tool_error(e: IntelError) -> ToolError {
 /// The competitive-intel server (one per session; the engine is shared).
 #[derive(Clone)]
 pub struct CompetitiveIntel {
-    tool_router: ToolRouter<Self>,
+    /// Shared by every session: cloning it per session (or per stateless
+    /// request) would copy every tool definition.
+    tool_router: Arc<ToolRouter<Self>>,
     subscriptions: Subscriptions,
     shared: Arc<Shared>,
 }
@@ -151,7 +153,7 @@ impl CompetitiveIntel {
         Self {
             tool_router: shared
                 .tools
-                .get_or_init(|| ffmcp_core::schema::standard_schemas(Self::tool_router()))
+                .get_or_init(|| Arc::new(ffmcp_core::schema::standard_schemas(Self::tool_router())))
                 .clone(),
             subscriptions: shared.updates.session(),
             shared,

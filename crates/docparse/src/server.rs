@@ -67,7 +67,7 @@ pub(crate) struct Shared {
     cache_bytes: u64,
     /// The tool router with its schemas, generated once and cloned into
     /// each session (a stateless request included).
-    tools: std::sync::OnceLock<ToolRouter<DocParse>>,
+    tools: std::sync::OnceLock<Arc<ToolRouter<DocParse>>>,
 }
 
 impl Shared {
@@ -97,7 +97,9 @@ impl Shared {
 /// The docparse server.
 #[derive(Clone)]
 pub struct DocParse {
-    tool_router: ToolRouter<Self>,
+    /// Shared by every session: cloning it per session (or per stateless
+    /// request) would copy every tool definition.
+    tool_router: Arc<ToolRouter<Self>>,
     /// Renderings of recent `parse` calls, for paging without re-parsing.
     renderings: Arc<Cache>,
     shared: Arc<Shared>,
@@ -726,7 +728,7 @@ impl DocParse {
         Self {
             tool_router: shared
                 .tools
-                .get_or_init(|| ffmcp_core::schema::standard_schemas(Self::tool_router()))
+                .get_or_init(|| Arc::new(ffmcp_core::schema::standard_schemas(Self::tool_router())))
                 .clone(),
             renderings: Arc::new(Cache::new(shared.cache_bytes)),
             shared,

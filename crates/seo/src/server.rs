@@ -279,7 +279,9 @@ async fn robots_block(shared: &Shared, url: &str) -> Option<Finding> {
 /// The seo server.
 #[derive(Clone)]
 pub struct Seo {
-    tool_router: ToolRouter<Self>,
+    /// Shared by every session: cloning it per session (or per stateless
+    /// request) would copy every tool definition.
+    tool_router: Arc<ToolRouter<Self>>,
     /// This session's `resources/subscribe` subscriptions (see
     /// [`Seo::for_session`]).
     subscriptions: Subscriptions,

@@ -30,7 +30,9 @@ const MAX_INPUT: usize = limits::DEFAULT_MAX_INPUT_BYTES;
 /// The transform server.
 #[derive(Clone)]
 pub struct Transform {
-    tool_router: ToolRouter<Self>,
+    /// Shared by every session: cloning it per session (or per stateless
+    /// request) would copy every tool definition.
+    tool_router: Arc<ToolRouter<Self>>,
     models: Models,
 }
 
@@ -261,9 +263,9 @@ impl Transform {
     /// A server whose model tools use `models` (shared across sessions).
     pub fn with_models(models: Models) -> Self {
         Self {
-            tool_router: ffmcp_core::schema::standard_schemas(
+            tool_router: Arc::new(ffmcp_core::schema::standard_schemas(
                 Self::tool_router() + Self::model_tool_router(),
-            ),
+            )),
             models,
         }
     }

@@ -44,13 +44,18 @@ pub fn icon(title: &str) -> Icon {
 }
 
 /// `text` with every byte outside RFC 3986's unreserved set percent-encoded.
+/// One allocation: rmcp asks for the server info on every 2026-07-28
+/// request, so this runs per call.
 fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 2);
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(text.len() * 3);
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
             out.push(char::from(byte));
         } else {
-            out.push_str(&format!("%{byte:02X}"));
+            out.push('%');
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0x0F)]));
         }
     }
     out

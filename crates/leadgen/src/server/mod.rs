@@ -110,7 +110,9 @@ impl Shared {
 /// The leadgen server.
 #[derive(Clone)]
 pub struct Leadgen {
-    tool_router: ToolRouter<Self>,
+    /// Shared by every session: cloning it per session (or per stateless
+    /// request) would copy every tool definition.
+    tool_router: Arc<ToolRouter<Self>>,
     /// This session's `resources/subscribe` subscriptions (see
     /// [`Leadgen::for_session`]).
     subscriptions: Subscriptions,
@@ -151,9 +153,9 @@ impl Leadgen {
     /// A session's server on the process's shared state.
     pub(crate) fn with_shared(shared: Arc<Shared>) -> Self {
         Self {
-            tool_router: ffmcp_core::schema::standard_schemas(
+            tool_router: Arc::new(ffmcp_core::schema::standard_schemas(
                 Self::tool_router() + Self::job_router(),
-            ),
+            )),
             subscriptions: shared.updates.session(),
             shared,
         }

@@ -51,7 +51,7 @@ impl Seo {
     /// A server on state shared with the process's other sessions.
     pub(crate) fn with_shared(shared: Arc<Shared>) -> Self {
         Self {
-            tool_router: ffmcp_core::schema::standard_schemas(Self::tool_router()),
+            tool_router: Arc::new(ffmcp_core::schema::standard_schemas(Self::tool_router())),
             subscriptions: shared.updates.session(),
             shared,
         }
