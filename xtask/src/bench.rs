@@ -65,6 +65,28 @@ impl Generation {
     }
 }
 
+/// The ffmcp HTTP rows: name, `--stateless`, the client's generation.
+const FFMCP_HTTP: [(&str, bool, Generation); 4] = [
+    ("ffmcp http", false, Generation::V2025),
+    ("ffmcp http stateless", true, Generation::V2025),
+    ("ffmcp http 2026", false, Generation::V2026),
+    ("ffmcp http stateless 2026", true, Generation::V2026),
+];
+
+/// A free port and the arguments serving `ffmcp transform` on it.
+fn ffmcp_http(stateless: bool) -> anyhow::Result<(u16, Vec<String>)> {
+    let port = peer::free_port()?;
+    let mut args = vec![
+        "transform".to_owned(),
+        "--http".to_owned(),
+        format!("127.0.0.1:{port}"),
+    ];
+    if stateless {
+        args.push("--stateless".to_owned());
+    }
+    Ok((port, args))
+}
+
 /// One row of the throughput table.
 struct Throughput {
     name: &'static str,
@@ -96,18 +118,9 @@ pub fn protocol(options: Options) -> anyhow::Result<()> {
         &["transform"],
         &options,
     )?);
-    for (name, stateless, generation) in [
-        ("ffmcp http", false, Generation::V2025),
-        ("ffmcp http stateless", true, Generation::V2025),
-        ("ffmcp http 2026", false, Generation::V2026),
-        ("ffmcp http stateless 2026", true, Generation::V2026),
-    ] {
-        let port = peer::free_port()?;
-        let addr = format!("127.0.0.1:{port}");
-        let mut args = vec!["transform", "--http", &addr];
-        if stateless {
-            args.push("--stateless");
-        }
+    for (name, stateless, generation) in FFMCP_HTTP {
+        let (port, args) = ffmcp_http(stateless)?;
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
         rows.push(http_row(
             name, &ffmcp, &args, port, "/mcp", generation, &options,
         )?);
@@ -120,18 +133,9 @@ pub fn protocol(options: Options) -> anyhow::Result<()> {
             "measuring ffmcp HTTP throughput ({} clients at once) ...",
             options.clients
         );
-        for (name, stateless, generation) in [
-            ("ffmcp http", false, Generation::V2025),
-            ("ffmcp http stateless", true, Generation::V2025),
-            ("ffmcp http 2026", false, Generation::V2026),
-            ("ffmcp http stateless 2026", true, Generation::V2026),
-        ] {
-            let port = peer::free_port()?;
-            let addr = format!("127.0.0.1:{port}");
-            let mut args = vec!["transform", "--http", &addr];
-            if stateless {
-                args.push("--stateless");
-            }
+        for (name, stateless, generation) in FFMCP_HTTP {
+            let (port, args) = ffmcp_http(stateless)?;
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
             throughput.push(throughput_row(
                 name, &ffmcp, &args, port, generation, &options,
             )?);

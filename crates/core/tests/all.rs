@@ -9,6 +9,7 @@ mod bus;
 mod cancel_grace;
 mod client_roots;
 mod fetch;
+mod harness;
 mod model;
 mod panic_guard;
 mod robots;

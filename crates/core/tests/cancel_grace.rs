@@ -5,7 +5,6 @@
 //! exits only after the save.
 
 use std::{
-    os::unix::net::UnixStream,
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
@@ -13,10 +12,7 @@ use std::{
     time::Duration,
 };
 
-use ffmcp_core::{
-    Json, Render, ToolError,
-    transport::stdio::{ProtocolOut, StdioOptions, StdioTransport},
-};
+use ffmcp_core::{Json, Render, ToolError};
 use rmcp::{
     ServerHandler, ServiceExt,
     handler::server::router::tool::ToolRouter,
@@ -75,13 +71,6 @@ impl ServerHandler for Tidy {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_cancelled_call_holds_its_slot_until_the_tool_has_saved_its_state() {
-    let (server_end, client_end) = UnixStream::pair().expect("socket pair");
-    let server_write = server_end.try_clone().expect("clone socket");
-    let transport = StdioTransport::new(
-        server_end,
-        ProtocolOut::new(server_write),
-        StdioOptions::default(),
-    );
     let saved = Arc::new(AtomicBool::new(false));
     let started = Arc::new(tokio::sync::Notify::new());
     let tidy = Tidy {
@@ -91,16 +80,7 @@ async fn a_cancelled_call_holds_its_slot_until_the_tool_has_saved_its_state() {
     };
     let context = ffmcp_core::Context::new(ffmcp_core::Config::default());
     let governor = context.governor.clone();
-    let server = tokio::spawn(async move {
-        let running = ffmcp_core::Server::wrap(&context, "tidy", tidy, false)
-            .serve(transport)
-            .await
-            .expect("server handshake");
-        running.waiting().await.expect("server loop")
-    });
-
-    client_end.set_nonblocking(true).expect("nonblocking");
-    let client_end = tokio::net::UnixStream::from_std(client_end).expect("tokio socket");
+    let (client_end, server) = crate::harness::serve_wrapped(&context, "tidy", tidy);
     let client = ().serve(client_end).await.expect("client handshake");
     let peer = client.peer().clone();
     let handle = peer

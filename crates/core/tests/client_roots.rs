@@ -2,13 +2,7 @@
 //! may read when FF_ROOTS is not set, through a real rmcp client.
 #![allow(deprecated)] // roots/list is deprecated by SEP-2577; clients still send it.
 
-use std::os::unix::net::UnixStream;
-
-use ffmcp_core::{
-    Json, Render, ToolError,
-    roots::Roots,
-    transport::stdio::{ProtocolOut, StdioOptions, StdioTransport},
-};
+use ffmcp_core::{Json, Render, ToolError, roots::Roots};
 use rmcp::{
     ClientHandler, ErrorData, RoleClient, RoleServer, ServerHandler, ServiceExt,
     handler::server::{router::tool::ToolRouter, wrapper::Parameters},
@@ -101,28 +95,14 @@ async fn client_announced_roots_bound_file_access() {
     std::fs::write(base.join("work/notes.txt"), "inside").expect("write");
     std::fs::write(base.join("private.txt"), "outside").expect("write");
 
-    let (server_end, client_end) = UnixStream::pair().expect("socket pair");
-    let server_write = server_end.try_clone().expect("clone");
-    let transport = StdioTransport::new(
-        server_end,
-        ProtocolOut::new(server_write),
-        StdioOptions::default(),
-    );
-    let server = ffmcp_core::Server::wrap(
+    let (client_end, server) = crate::harness::serve_wrapped(
         &ffmcp_core::Context::new(ffmcp_core::Config::default()),
         "files",
         FileServer {
             configured: Roots::default(),
             tool_router: FileServer::tool_router(),
         },
-        false,
     );
-    let server = tokio::spawn(async move {
-        let running = server.serve(transport).await.expect("server handshake");
-        running.waiting().await.expect("server loop")
-    });
-    client_end.set_nonblocking(true).expect("nonblocking");
-    let client_end = tokio::net::UnixStream::from_std(client_end).expect("tokio socket");
     let workspace = format!("file://{}", base.join("work").display());
     let client = Workspace(workspace)
         .serve(client_end)

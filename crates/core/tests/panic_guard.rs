@@ -1,11 +1,6 @@
 //! A panicking tool becomes a tool error, and the server keeps serving.
 
-use std::os::unix::net::UnixStream;
-
-use ffmcp_core::{
-    Json, Render, ToolError,
-    transport::stdio::{ProtocolOut, StdioOptions, StdioTransport},
-};
+use ffmcp_core::{Json, Render, ToolError};
 use rmcp::{
     ServerHandler, ServiceExt,
     handler::server::{router::tool::ToolRouter, wrapper::Parameters},
@@ -72,24 +67,8 @@ impl ServerHandler for Fragile {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn panic_in_tool_is_a_tool_error_and_server_survives() {
-    let (server_end, client_end) = UnixStream::pair().expect("socket pair");
-    let server_write = server_end.try_clone().expect("clone socket");
-    let transport = StdioTransport::new(
-        server_end,
-        ProtocolOut::new(server_write),
-        StdioOptions::default(),
-    );
-    let server = tokio::spawn(async move {
-        let context = ffmcp_core::Context::new(ffmcp_core::Config::default());
-        let running = ffmcp_core::Server::wrap(&context, "fragile", Fragile::new(), false)
-            .serve(transport)
-            .await
-            .expect("server handshake");
-        running.waiting().await.expect("server loop")
-    });
-
-    client_end.set_nonblocking(true).expect("nonblocking");
-    let client_end = tokio::net::UnixStream::from_std(client_end).expect("tokio socket");
+    let context = ffmcp_core::Context::new(ffmcp_core::Config::default());
+    let (client_end, server) = crate::harness::serve_wrapped(&context, "fragile", Fragile::new());
     let client = ().serve(client_end).await.expect("client handshake");
 
     let crashed = client
