@@ -330,38 +330,37 @@ fn floor_row(options: &Options) -> anyhow::Result<Row> {
 /// client's and the kernel's share of any HTTP round-trip here.
 fn bare_http_row(options: &Options) -> anyhow::Result<Row> {
     let port = peer::bare_http_responder()?;
-    let mut samples = peer::http_floor(port, "/", options.warmup, options.iterations)?;
-    let mean = samples.iter().sum::<Duration>() / samples.len() as u32;
-    let p99 = percentile(&mut samples, 0.99);
-    Ok(Row {
-        name: "http floor (bare responder)",
-        median_us: median(&mut samples).as_secs_f64() * 1e6,
-        p99_us: p99.as_secs_f64() * 1e6,
-        mean_us: mean.as_secs_f64() * 1e6,
-        cold_start_ms: None,
-        idle_rss_mib: 0.0,
-    })
+    let samples = peer::http_floor(port, "/", options.warmup, options.iterations)?;
+    Ok(row_of("http floor (bare responder)", samples, 0.0))
 }
 
 /// ffmcp's `GET /healthz` through the same client: the accept loop, the
 /// guards and an HTTP exchange with no MCP in it, the floor the HTTP rows
 /// stand on (as `cat` is for stdio).
 fn http_floor_row(ffmcp: &Path, options: &Options) -> anyhow::Result<Row> {
-    let port = peer::free_port()?;
-    let addr = format!("127.0.0.1:{port}");
-    let (server, _client) =
-        peer::spawn_http(ffmcp, &["transform", "--http", &addr], port, "/healthz")?;
-    let mut samples = peer::http_floor(port, "/healthz", options.warmup, options.iterations)?;
-    let mean = samples.iter().sum::<Duration>() / samples.len() as u32;
+    let (port, args) = ffmcp_http(false)?;
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (server, _client) = peer::spawn_http(ffmcp, &args, port, "/healthz")?;
+    let samples = peer::http_floor(port, "/healthz", options.warmup, options.iterations)?;
+    Ok(row_of(
+        "http floor (ffmcp GET /healthz)",
+        samples,
+        server.rss_mib()?,
+    ))
+}
+
+/// A row from round-trip `samples` (no cold start).
+fn row_of(name: &'static str, mut samples: Vec<Duration>, idle_rss_mib: f64) -> Row {
+    let mean = samples.iter().sum::<Duration>() / samples.len().max(1) as u32;
     let p99 = percentile(&mut samples, 0.99);
-    Ok(Row {
-        name: "http floor (ffmcp GET /healthz)",
+    Row {
+        name,
         median_us: median(&mut samples).as_secs_f64() * 1e6,
         p99_us: p99.as_secs_f64() * 1e6,
         mean_us: mean.as_secs_f64() * 1e6,
         cold_start_ms: None,
-        idle_rss_mib: server.rss_mib()?,
-    })
+        idle_rss_mib,
+    }
 }
 
 fn http_row(
@@ -481,17 +480,7 @@ fn measure_with(
         }
     }
     std::thread::sleep(Duration::from_millis(300));
-    let idle_rss_mib = server.rss_mib()?;
-    let mean = samples.iter().sum::<Duration>() / samples.len() as u32;
-    let p99 = percentile(&mut samples, 0.99);
-    Ok(Row {
-        name,
-        median_us: median(&mut samples).as_secs_f64() * 1e6,
-        p99_us: p99.as_secs_f64() * 1e6,
-        mean_us: mean.as_secs_f64() * 1e6,
-        cold_start_ms: None,
-        idle_rss_mib,
-    })
+    Ok(row_of(name, samples, server.rss_mib()?))
 }
 
 fn median(samples: &mut [Duration]) -> Duration {
