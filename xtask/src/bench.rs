@@ -398,54 +398,20 @@ fn throughput_row(
     options: &Options,
 ) -> anyhow::Result<Throughput> {
     let (_server, _first) = peer::spawn_http(program, args, port, "/mcp")?;
-    let clients = options.clients;
-    let start = std::sync::Arc::new(std::sync::Barrier::new(clients + 1));
+    let version = match generation {
+        Generation::V2025 => peer::PROTOCOL_VERSION,
+        Generation::V2026 => peer::PROTOCOL_2026,
+    };
+    let call = match generation {
+        Generation::V2025 => peer::tool_call,
+        Generation::V2026 => peer::tool_call_2026,
+    };
     let window = Duration::from_secs(options.throughput_secs.max(1));
-    let workers: Vec<_> = (0..clients)
-        .map(|_| {
-            let start = start.clone();
-            std::thread::spawn(move || -> anyhow::Result<u64> {
-                let mut client = peer::spawn_http_client(port, "/mcp");
-                if generation == Generation::V2026 {
-                    client = client.speaking(peer::PROTOCOL_2026);
-                }
-                let mut ready = || -> anyhow::Result<()> {
-                    if generation == Generation::V2025 {
-                        peer::handshake(&mut client)?;
-                    }
-                    for id in 0..50 {
-                        client.request(&generation.call(id + 1))?;
-                    }
-                    Ok(())
-                };
-                let ready = ready();
-                start.wait();
-                ready?;
-                let deadline = Instant::now() + window;
-                let mut calls = 0;
-                while Instant::now() < deadline {
-                    let response = client.request(&generation.call(calls + 100))?;
-                    if response.get("result").is_none() {
-                        bail!("{name}: tools/call failed: {response}");
-                    }
-                    calls += 1;
-                }
-                Ok(calls)
-            })
-        })
-        .collect();
-    start.wait();
-    let began = Instant::now();
-    let mut calls = 0;
-    for worker in workers {
-        calls += worker
-            .join()
-            .map_err(|_| anyhow::anyhow!("{name}: a client thread panicked"))??;
-    }
-    let elapsed = began.elapsed().as_secs_f64();
+    let calls_per_sec = peer::throughput(port, options.clients, window, version, call)
+        .with_context(|| name.to_owned())?;
     Ok(Throughput {
         name,
-        calls_per_sec: calls as f64 / elapsed,
+        calls_per_sec,
     })
 }
 

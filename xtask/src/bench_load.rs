@@ -264,30 +264,12 @@ fn spawn_http_env(
 fn trivial_throughput(binary: &Path) -> anyhow::Result<f64> {
     let port = peer::free_port()?;
     let addr = format!("127.0.0.1:{port}");
-    let (server, _) = spawn_http_env(binary, &addr, port, &[])?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let done = Arc::new(AtomicU64::new(0));
-    let mut threads = Vec::new();
-    for _ in 0..8 {
-        let (stop, done) = (Arc::clone(&stop), Arc::clone(&done));
-        let mut client = peer::spawn_http_client(port, "/mcp");
-        threads.push(thread::spawn(move || -> anyhow::Result<()> {
-            peer::handshake(&mut client)?;
-            let mut id = 10;
-            while !stop.load(Ordering::Relaxed) {
-                client.request(&peer::tool_call(id))?;
-                done.fetch_add(1, Ordering::Relaxed);
-                id += 1;
-            }
-            Ok(())
-        }));
-    }
-    let started = Instant::now();
-    thread::sleep(Duration::from_secs(3));
-    stop.store(true, Ordering::Relaxed);
-    for t in threads {
-        t.join().map_err(|_| anyhow::anyhow!("client panicked"))??;
-    }
-    drop(server);
-    Ok(done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64())
+    let (_server, _) = spawn_http_env(binary, &addr, port, &[])?;
+    peer::throughput(
+        port,
+        8,
+        Duration::from_secs(3),
+        peer::PROTOCOL_VERSION,
+        peer::tool_call,
+    )
 }

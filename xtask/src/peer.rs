@@ -297,6 +297,61 @@ impl HttpClient {
     }
 }
 
+/// `clients` clients of the HTTP server on `port`, each on its own
+/// connection (and, below 2026-07-28, in its own session) speaking
+/// `version`, call `call(id)` as fast as they can for `window` after 50
+/// untimed calls each; the calls answered per second, all clients together.
+pub fn throughput(
+    port: u16,
+    clients: usize,
+    window: Duration,
+    version: &'static str,
+    call: fn(u64) -> Value,
+) -> anyhow::Result<f64> {
+    let start = std::sync::Arc::new(std::sync::Barrier::new(clients + 1));
+    let workers: Vec<_> = (0..clients)
+        .map(|_| {
+            let start = start.clone();
+            thread::spawn(move || -> anyhow::Result<u64> {
+                let mut client = spawn_http_client(port, "/mcp").speaking(version);
+                let mut ready = || -> anyhow::Result<()> {
+                    if version != PROTOCOL_2026 {
+                        handshake(&mut client)?;
+                    }
+                    for id in 0..50 {
+                        client.request(&call(id + 1))?;
+                    }
+                    Ok(())
+                };
+                let ready = ready();
+                // Every client waits here, ready or not, so none is left
+                // blocked on the barrier when one fails.
+                start.wait();
+                ready?;
+                let deadline = Instant::now() + window;
+                let mut calls = 0;
+                while Instant::now() < deadline {
+                    let response = client.request(&call(calls + 100))?;
+                    if response.get("result").is_none() {
+                        bail!("tools/call failed: {response}");
+                    }
+                    calls += 1;
+                }
+                Ok(calls)
+            })
+        })
+        .collect();
+    start.wait();
+    let began = Instant::now();
+    let mut calls = 0;
+    for worker in workers {
+        calls += worker
+            .join()
+            .map_err(|_| anyhow::anyhow!("a client thread panicked"))??;
+    }
+    Ok(calls as f64 / began.elapsed().as_secs_f64())
+}
+
 /// The HTTP floor: `GET path` on a server already listening on `port`,
 /// through the same client stack as the MCP calls, `warmup` untimed then
 /// `iterations` timed round-trips.

@@ -321,6 +321,8 @@ impl Governor {
     /// so a process that exits after this cuts no work off. How the command
     /// line waits after Ctrl-C, since MCP sends no answer to a cancelled
     /// request. Bound it with a timeout: calls admitted meanwhile count too.
+    /// It holds the slots it gathers while it waits, so new calls queue
+    /// behind it: for a process about to exit, not for one still serving.
     pub async fn idle(&self) {
         let all = u32::try_from(self.limits.max_calls.max(1)).unwrap_or(u32::MAX);
         let _ = self.calls.acquire_many(all).await;
